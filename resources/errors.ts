@@ -1,0 +1,180 @@
+// The one errors module: every failure that crosses a boundary is one of these, so each entry
+// point (slvd, slvctl, the REST API, the XML-RPC shim) can map it to an exit code, an HTTP status
+// or a fault without string matching.
+
+/** Kubernetes `Status` reasons we use, with their HTTP codes. */
+export const StatusReasons = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Gone: 410,
+  RequestEntityTooLarge: 413,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+  Timeout: 504,
+} as const;
+export type StatusReason = keyof typeof StatusReasons;
+
+export interface StatusCause {
+  field?: string;
+  message: string;
+}
+
+/** Base class: an error with a Kubernetes-style reason, an HTTP code and optional causes. */
+export class SlvError extends Error {
+  readonly reason: StatusReason;
+  readonly code: number;
+  readonly causes: StatusCause[];
+  constructor(reason: StatusReason, message: string, causes: StatusCause[] = []) {
+    super(message);
+    this.name = new.target.name;
+    this.reason = reason;
+    this.code = StatusReasons[reason];
+    this.causes = causes;
+  }
+  /** The Kubernetes `Status` body for this error. */
+  toStatus(): StatusBody {
+    return {
+      apiVersion: 'v1',
+      kind: 'Status',
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+      ...(this.causes.length ? { details: { causes: this.causes } } : {}),
+    };
+  }
+}
+
+export interface StatusBody {
+  apiVersion: 'v1';
+  kind: 'Status';
+  status: 'Failure' | 'Success';
+  message: string;
+  reason: StatusReason;
+  code: number;
+  details?: { causes?: StatusCause[]; kind?: string; name?: string };
+}
+
+export class NotFoundError extends SlvError {
+  constructor(kind: string, name: string) {
+    super('NotFound', `${kind.toLowerCase()} "${name}" not found`);
+  }
+}
+export class AlreadyExistsError extends SlvError {
+  constructor(kind: string, name: string) {
+    super('AlreadyExists', `${kind.toLowerCase()} "${name}" already exists`);
+  }
+}
+export class ConflictError extends SlvError {
+  /** The object's current resourceVersion, so a client can re-read and retry. */
+  readonly currentResourceVersion: string | undefined;
+  constructor(kind: string, name: string, message: string, currentResourceVersion?: string) {
+    super('Conflict', `Operation cannot be fulfilled on ${kind.toLowerCase()} "${name}": ${message}`);
+    this.currentResourceVersion = currentResourceVersion;
+  }
+}
+/** Schema violations and other invalid objects (HTTP 422). */
+export class InvalidError extends SlvError {
+  constructor(message: string, causes: StatusCause[] = []) {
+    super('Invalid', message, causes);
+  }
+}
+export class BadRequestError extends SlvError {
+  constructor(message: string) {
+    super('BadRequest', message);
+  }
+}
+/** A watch asked for a revision older than the kept history: relist. */
+export class GoneError extends SlvError {
+  constructor(message: string) {
+    super('Gone', message);
+  }
+}
+export class ForbiddenError extends SlvError {
+  constructor(message: string) {
+    super('Forbidden', message);
+  }
+}
+export class UnavailableError extends SlvError {
+  constructor(message: string) {
+    super('ServiceUnavailable', message);
+  }
+}
+/** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
+export class StorageError extends SlvError {
+  constructor(message: string) {
+    super('InternalError', message);
+  }
+}
+/** Configuration or command-line usage errors (exit code 2 in the CLIs). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+/** An OS command run by an adapter failed; the message quotes the command and its stderr. */
+export class CommandError extends Error {
+  readonly command: string;
+  readonly exitCode: number | undefined;
+  readonly stderr: string;
+  constructor(command: string, exitCode: number | undefined, stderr: string, detail?: string) {
+    super(`command failed: ${command}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${detail ? `: ${detail}` : ''}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    this.name = 'CommandError';
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+/** A reconcile failure that retrying cannot fix (the work queue does not back off and retry it). */
+export class TerminalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
+export function isSlvError(e: unknown): e is SlvError {
+  return e instanceof SlvError;
+}
+
+/** Process exit codes shared by slvd and slvctl. */
+export const ExitCodes = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unavailable: 3,
+  notFound: 4,
+  conflict: 5,
+  forbidden: 6,
+  invalid: 7,
+} as const;
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof UsageError) return ExitCodes.usage;
+  if (!(e instanceof SlvError)) return ExitCodes.failure;
+  switch (e.reason) {
+    case 'NotFound':
+      return ExitCodes.notFound;
+    case 'AlreadyExists':
+    case 'Conflict':
+      return ExitCodes.conflict;
+    case 'Forbidden':
+    case 'Unauthorized':
+      return ExitCodes.forbidden;
+    case 'Invalid':
+    case 'BadRequest':
+      return ExitCodes.invalid;
+    case 'ServiceUnavailable':
+      return ExitCodes.unavailable;
+    default:
+      return ExitCodes.failure;
+  }
+}

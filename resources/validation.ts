@@ -1,0 +1,67 @@
+// Schema enforcement at the store boundary: every object written is checked by ajv against its
+// kind's JSON Schema, and failures name the field and the rule.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { SCHEMAS } from '../schemas/kinds.js';
+import { NAME_RULES } from '../schemas/common.js';
+import { InvalidError, type StatusCause } from './errors.js';
+import { API_VERSION, KINDS, isKind, type AnyObject, type Kind, type KindMap } from './types.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
+const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {
+  Sliver: ajv.compile(SCHEMAS.Sliver),
+  Delegate: ajv.compile(SCHEMAS.Delegate),
+  Loan: ajv.compile(SCHEMAS.Loan),
+  Event: ajv.compile(SCHEMAS.Event),
+};
+
+function describe(error: ErrorObject): StatusCause {
+  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { field: field === '(root)' ? String(error.params.additionalProperty) : `${field}.${String(error.params.additionalProperty)}`, message: 'unknown field' };
+    case 'required':
+      return { field: field === '(root)' ? String(error.params.missingProperty) : `${field}.${String(error.params.missingProperty)}`, message: 'required field is missing' };
+    case 'pattern':
+      return { field, message: NAME_RULES[String(error.params.pattern)] ?? `must match ${String(error.params.pattern)}` };
+    case 'enum':
+      return { field, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };
+    case 'const':
+      return { field, message: `must be ${JSON.stringify(error.params.allowedValue)}` };
+    default:
+      return { field, message: error.message ?? 'is invalid' };
+  }
+}
+
+/** Check the apiVersion and kind of anything claiming to be an object; returns its kind. */
+export function kindOf(value: unknown): Kind {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidError('object must be a JSON object with apiVersion, kind, metadata and spec');
+  }
+  const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion !== API_VERSION) {
+    throw new InvalidError(`apiVersion must be "${API_VERSION}", got ${JSON.stringify(apiVersion ?? null)}`, [{ field: 'apiVersion', message: `must be ${API_VERSION}` }]);
+  }
+  if (typeof kind !== 'string' || !isKind(kind)) {
+    throw new InvalidError(`unknown kind ${JSON.stringify(kind ?? null)}: expected one of ${KINDS.join(', ')}`, [{ field: 'kind', message: `must be one of ${KINDS.join(', ')}` }]);
+  }
+  return kind;
+}
+
+/** Validate an object of the given kind; throws InvalidError naming every failing field. */
+export function validateObject<K extends Kind>(kind: K, value: unknown): asserts value is KindMap[K] {
+  const actual = kindOf(value);
+  if (actual !== kind) throw new InvalidError(`kind must be ${kind}, got ${actual}`, [{ field: 'kind', message: `must be ${kind}` }]);
+  const validate = validators[kind];
+  if (validate(value)) return;
+  const causes = (validate.errors ?? []).map(describe);
+  const name = (value as { metadata?: { name?: unknown } }).metadata?.name;
+  const who = typeof name === 'string' ? `${kind} "${name}"` : kind;
+  throw new InvalidError(`${who} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+}
+
+/** Validate any object, dispatching on its kind. */
+export function validateAny(value: unknown): AnyObject {
+  const kind = kindOf(value);
+  validateObject(kind, value);
+  return value;
+}
