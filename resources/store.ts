@@ -53,12 +53,13 @@ export interface WatchHandlers {
   onError?(error: Error): void;
 }
 
-/** Input to create: server-set metadata (uid, resourceVersion, generation, timestamps) is ignored. */
-export type NewObject<K extends Kind> = Omit<KindMap[K], 'status'> & { status?: KindMap[K]['status'] };
 
 export interface Store {
-  /** Create; 409 AlreadyExists if the name is taken. Status in the input is kept as the initial status. */
-  create<K extends Kind>(object: NewObject<K>, options?: WriteOptions): Promise<KindMap[K]>;
+  /**
+   * Create; 409 AlreadyExists if the name is taken. Server-set metadata (uid, resourceVersion,
+   * generation, timestamps) in the input is ignored; status in the input is the initial status.
+   */
+  create<T extends AnyObject>(object: T, options?: WriteOptions): Promise<T>;
   /** The object, or a NotFoundError. */
   get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]>;
   /** The object, or undefined. */
@@ -69,9 +70,9 @@ export interface Store {
    * If metadata.resourceVersion is set and stale: 409 Conflict. A write that changes nothing
    * returns the stored object and bumps nothing. generation bumps only when spec changes.
    */
-  update<K extends Kind>(object: KindMap[K], options?: WriteOptions): Promise<KindMap[K]>;
+  update<T extends AnyObject>(object: T, options?: WriteOptions): Promise<T>;
   /** Replace status only (spec and metadata untouched); same resourceVersion rules as update. */
-  updateStatus<K extends Kind>(object: KindMap[K], options?: WriteOptions): Promise<KindMap[K]>;
+  updateStatus<T extends AnyObject>(object: T, options?: WriteOptions): Promise<T>;
   /**
    * Delete. With finalizers, the object only gets deletionTimestamp (returned); it disappears
    * when an update removes its last finalizer. Returns undefined when it was removed outright.
