@@ -1,0 +1,26 @@
+// Picks the node adapter slvd runs with. Each adapter lives in its own folder behind NodeAdapter.
+import { UsageError } from '../resources/errors.js';
+import type { NodeAdapter } from './node.js';
+import { createSimAdapter } from './sim/index.js';
+
+export const NODE_ADAPTER_KINDS = ['sim', 'linux', 'vserver'] as const;
+export type NodeAdapterKind = (typeof NODE_ADAPTER_KINDS)[number];
+
+export interface NodeAdapterOptions {
+  /** The daemon's data dir (the sim keeps its node state here). */
+  dataDir: string;
+  /** Filesystem root the OS adapters work under (tests use a prefix). */
+  root?: string;
+}
+
+export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdapterOptions): Promise<NodeAdapter> {
+  switch (kind) {
+    case 'sim':
+      return createSimAdapter({ dataDir: options.dataDir });
+    case 'linux':
+    case 'vserver':
+      throw new UsageError(`node adapter "${kind}" is not available yet; use --adapter sim`);
+    default:
+      throw new UsageError(`unknown node adapter "${String(kind)}": expected one of ${NODE_ADAPTER_KINDS.join(', ')}`);
+  }
+}
