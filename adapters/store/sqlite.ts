@@ -14,7 +14,6 @@ import type {
   ListResult,
   Store,
   Watch,
-  WatchEvent,
   WatchEventType,
   WatchHandlers,
   WatchOptions,
@@ -50,20 +49,24 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** A committed change as kept for watchers: each watcher parses its own copy. */
+interface RecordedChange {
+  type: WatchEventType;
+  kind: Kind;
+  data: string;
+  revision: number;
+}
+
 interface Watcher {
   kind?: Kind;
   handlers: WatchHandlers;
-  buffer: WatchEvent[];
+  buffer: RecordedChange[];
   draining: boolean;
   stopped: boolean;
 }
 
 function nowTimestamp(): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
 }
 
 /** A clear StorageError for a file SQLite could not open or read. */
@@ -249,14 +252,14 @@ export class SqliteStore implements Store {
     this.queue = [];
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: AnyObject | undefined } | { ok: false; error: unknown }> = [];
-    const events: WatchEvent[] = [];
+    const events: RecordedChange[] = [];
     let revision = this.currentRevision;
     const applyOne = this.db.transaction((operation: Operation) => {
       const plan = this.plan(operation, revision + 1);
       if (plan.change) {
         revision += 1;
-        this.record(plan.change.type, plan.change.object, revision);
-        events.push({ type: plan.change.type, object: plan.change.object, revision });
+        const data = this.record(plan.change.type, plan.change.object, revision);
+        events.push({ type: plan.change.type, kind: plan.change.object.kind, data, revision });
       }
       return plan.result;
     });
@@ -284,20 +287,22 @@ export class SqliteStore implements Store {
     this.currentRevision = revision;
     batch.forEach((pending, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) pending.resolve(outcome.value === undefined ? undefined : clone(outcome.value));
+      if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(outcome.error);
     });
     for (const event of events) this.publish(event);
     if (revision - this.oldestRevision > this.historyLimit * 1.1) this.compactTo(revision - this.historyLimit);
   }
 
-  private record(type: WatchEventType, object: AnyObject, revision: number): void {
+  /** Write one change to the objects and history tables; returns the serialized object. */
+  private record(type: WatchEventType, object: AnyObject, revision: number): string {
     const { kind } = object;
     const { name } = object.metadata;
     const data = JSON.stringify(object);
     if (type === 'DELETED') this.statements.remove.run(kind, name);
     else this.statements.put.run(kind, name, revision, data);
     this.statements.history.run(revision, kind, name, type, data);
+    return data;
   }
 
   /** Decide what an operation does against the current state; throws the typed error if refused. */
@@ -414,7 +419,7 @@ export class SqliteStore implements Store {
     if (since < this.currentRevision) {
       for (const row of this.statements.historySince.all(since)) {
         if (watcher.kind && row.kind !== watcher.kind) continue;
-        watcher.buffer.push({ type: row.type as WatchEventType, object: JSON.parse(row.data) as AnyObject, revision: row.revision });
+        watcher.buffer.push({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision });
       }
       this.scheduleDrain(watcher);
     }
@@ -427,9 +432,9 @@ export class SqliteStore implements Store {
     };
   }
 
-  private publish(event: WatchEvent): void {
+  private publish(event: RecordedChange): void {
     for (const watcher of this.watchers) {
-      if (watcher.kind && watcher.kind !== event.object.kind) continue;
+      if (watcher.kind && watcher.kind !== event.kind) continue;
       watcher.buffer.push(event);
       this.scheduleDrain(watcher);
     }
@@ -445,7 +450,7 @@ export class SqliteStore implements Store {
       for (const event of events) {
         if (watcher.stopped) return;
         try {
-          watcher.handlers.onEvent({ ...event, object: clone(event.object) });
+          watcher.handlers.onEvent({ type: event.type, object: JSON.parse(event.data) as AnyObject, revision: event.revision });
         } catch (error) {
           // A throwing handler must not break the store or other watchers; it learns through onError.
           watcher.handlers.onError?.(error as Error);
