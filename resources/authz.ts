@@ -1,0 +1,184 @@
+// Who may do what through the REST API (docs/api.md "Authorization"). Pure: the caller's identity
+// comes from SO_PEERCRED (adapters/peercred.ts) and the objects are read by the server beforehand.
+//
+// Root (uid 0) may do everything. The account of sliver X (the account is named X) and the accounts
+// a delegation on X names may act on X; what a delegation allows is said in XML-RPC method names
+// (BEHAVIOUR §6), so one `delegations` entry means the same thing on both APIs.
+import { jsonEqual } from './equal.js';
+import { ForbiddenError } from './errors.js';
+import type { AnyObject, Kind, Sliver } from './types.js';
+
+export interface Caller {
+  uid: number;
+  /** The account name of the uid on this node, if it has one. */
+  account: string | undefined;
+}
+
+export type AccessVerb = 'read' | 'create' | 'update' | 'delete' | 'updateStatus';
+
+export interface AccessRequest {
+  caller: Caller;
+  verb: AccessVerb;
+  kind: Kind;
+  /** The stored object (read, update, delete, updateStatus). */
+  current?: AnyObject;
+  /** The object as it would be stored (create, update). */
+  desired?: AnyObject;
+}
+
+/** Finds a sliver by name: delegations live on the sliver a Loan or Event refers to. */
+export type SliverLookup = (name: string) => Sliver | undefined;
+
+/**
+ * What a REST operation on sliver X counts as, in XML-RPC method names: a delegation on X that
+ * lists any of the methods (or lists none, meaning all) allows the operation.
+ */
+export const OPERATION_METHODS = {
+  /** get/list/watch Sliver X and the Events about X */
+  read: ['GetRSpec', 'GetEffectiveRSpec', 'GetRecord'],
+  /** get/list/watch Loans with spec.from = X */
+  readLoans: ['GetLoans', 'SetLoans'],
+  /** create/update/delete Loans with spec.from = X */
+  writeLoans: ['SetLoans'],
+  /** spec.run.state: Running */
+  start: ['Start'],
+  /** spec.run.state: Stopped */
+  stop: ['Stop'],
+  /** spec.run.instantiated: true */
+  instantiate: ['Create'],
+  /** spec.run.instantiated: false */
+  destroy: ['Destroy'],
+  /** spec.run.recreate bumped */
+  recreate: ['ReCreate'],
+} as const satisfies Record<string, readonly string[]>;
+export type SliverOperation = keyof typeof OPERATION_METHODS;
+
+export const ROOT_UID = 0;
+
+export function describeCaller(caller: Caller): string {
+  return caller.account === undefined ? `uid ${caller.uid} (no account on this node)` : `user "${caller.account}" (uid ${caller.uid})`;
+}
+
+/** May the caller perform `operation` on sliver `name`? Root, the sliver's own account, or a delegation. */
+export function maySliver(caller: Caller, operation: SliverOperation, name: string, sliver: Sliver | undefined): boolean {
+  if (caller.uid === ROOT_UID) return true;
+  if (caller.account === undefined) return false;
+  if (caller.account === name) return true;
+  const methods: readonly string[] = OPERATION_METHODS[operation];
+  return (sliver?.spec.delegations ?? []).some((d) => d.account === caller.account && (d.methods === undefined || d.methods.some((m) => methods.includes(m))));
+}
+
+/** The sliver operations a change of spec.run amounts to; everything else a non-root caller may not change. */
+export function runOperations(current: Sliver, desired: Sliver): SliverOperation[] {
+  const before = current.spec.run ?? {};
+  const after = desired.spec.run ?? {};
+  const operations: SliverOperation[] = [];
+  if ((before.state ?? 'Running') !== (after.state ?? 'Running')) operations.push(after.state === 'Stopped' ? 'stop' : 'start');
+  if (before.instantiated !== after.instantiated) operations.push(after.instantiated === false ? 'destroy' : 'instantiate');
+  if (before.recreate !== after.recreate) operations.push('recreate');
+  return operations;
+}
+
+/** The fields of a sliver, outside spec.run, that an update changes (server-set metadata aside). */
+function changedOutsideRun(current: Sliver, desired: Sliver): string[] {
+  const changed: string[] = [];
+  for (const field of ['labels', 'annotations', 'finalizers'] as const) {
+    if (!jsonEqual(current.metadata[field] ?? undefined, desired.metadata[field] ?? undefined)) changed.push(`metadata.${field}`);
+  }
+  const keys = new Set([...Object.keys(current.spec), ...Object.keys(desired.spec)]);
+  for (const key of [...keys].sort()) {
+    if (key === 'run') continue;
+    if (!jsonEqual(current.spec[key as keyof Sliver['spec']], desired.spec[key as keyof Sliver['spec']])) changed.push(`spec.${key}`);
+  }
+  return changed;
+}
+
+function refuse(caller: Caller, what: string, rule: string): never {
+  throw new ForbiddenError(`${describeCaller(caller)} may not ${what}: ${rule}`);
+}
+
+function requireSliver(request: AccessRequest, operation: SliverOperation, name: string, what: string, slivers: SliverLookup): void {
+  if (maySliver(request.caller, operation, name, slivers(name))) return;
+  const methods = OPERATION_METHODS[operation].join(' or ');
+  refuse(request.caller, what, `only root, the account "${name}" or a delegation on sliver "${name}" allowing ${methods} may`);
+}
+
+function authorizeSliver(request: AccessRequest, slivers: SliverLookup): void {
+  const { caller, verb } = request;
+  const current = request.current as Sliver | undefined;
+  const desired = request.desired as Sliver | undefined;
+  const name = (current ?? desired)?.metadata.name ?? '';
+  const lookup: SliverLookup = (n) => (n === name ? (current ?? slivers(n)) : slivers(n));
+  if (verb === 'read') return requireSliver(request, 'read', name, `read sliver "${name}"`, lookup);
+  if (verb !== 'update' || !current || !desired) {
+    const what = verb === 'updateStatus' ? `write the status of sliver "${name}"` : `${verb} sliver "${name}"`;
+    refuse(caller, what, 'only root may');
+  }
+  const other = changedOutsideRun(current, desired);
+  if (other.length) refuse(caller, `change ${other.join(', ')} of sliver "${name}"`, 'only root may; the sliver\'s users may change spec.run only');
+  const operations = runOperations(current, desired);
+  if (!operations.length) return requireSliver(request, 'read', name, `update sliver "${name}"`, lookup);
+  for (const operation of operations) requireSliver(request, operation, name, `${operation} sliver "${name}"`, lookup);
+}
+
+function authorizeLoan(request: AccessRequest, slivers: SliverLookup): void {
+  const { verb } = request;
+  const lenders = new Set([request.current, request.desired].flatMap((o) => (o && o.kind === 'Loan' ? [o.spec.from] : [])));
+  const name = (request.current ?? request.desired)?.metadata.name ?? '';
+  for (const lender of lenders) {
+    if (verb === 'read') requireSliver(request, 'readLoans', lender, `read loan "${name}" of sliver "${lender}"`, slivers);
+    else if (verb === 'updateStatus') refuse(request.caller, `write the status of loan "${name}"`, 'only root may');
+    else requireSliver(request, 'writeLoans', lender, `${verb} loan "${name}" of sliver "${lender}"`, slivers);
+  }
+}
+
+function authorizeEvent(request: AccessRequest, slivers: SliverLookup): void {
+  const event = request.current ?? request.desired;
+  const name = event?.metadata.name ?? '';
+  if (request.verb !== 'read' || !event || event.kind !== 'Event') refuse(request.caller, `${request.verb} event "${name}"`, 'only root may');
+  const about = event.spec.involvedObject;
+  if (about.kind !== 'Sliver') refuse(request.caller, `read event "${name}" about ${about.kind.toLowerCase()} "${about.name}"`, 'only root may');
+  requireSliver(request, 'read', about.name, `read events of sliver "${about.name}"`, slivers);
+}
+
+/** Throws ForbiddenError (naming the caller, the operation and the rule) unless the request is allowed. */
+export function authorize(request: AccessRequest, slivers: SliverLookup): void {
+  if (request.caller.uid === ROOT_UID) return;
+  switch (request.kind) {
+    case 'Sliver':
+      return authorizeSliver(request, slivers);
+    case 'Loan':
+      return authorizeLoan(request, slivers);
+    case 'Event':
+      return authorizeEvent(request, slivers);
+    case 'Delegate': {
+      const name = (request.current ?? request.desired)?.metadata.name ?? '';
+      refuse(request.caller, `${request.verb === 'updateStatus' ? 'write the status of' : request.verb} delegate "${name}"`, 'only root may');
+    }
+  }
+}
+
+/** The names of slivers whose delegations decide access to `object` (for the server to load). */
+export function sliversConsulted(object: AnyObject): string[] {
+  switch (object.kind) {
+    case 'Sliver':
+      return [object.metadata.name];
+    case 'Loan':
+      return [object.spec.from];
+    case 'Event':
+      return object.spec.involvedObject.kind === 'Sliver' ? [object.spec.involvedObject.name] : [];
+    case 'Delegate':
+      return [];
+  }
+}
+
+/** Whether the caller may read `object` (lists and watches show a non-root caller only these). */
+export function mayRead(caller: Caller, object: AnyObject, slivers: SliverLookup): boolean {
+  try {
+    authorize({ caller, verb: 'read', kind: object.kind, current: object }, slivers);
+    return true;
+  } catch (error) {
+    if (error instanceof ForbiddenError) return false;
+    throw error;
+  }
+}
