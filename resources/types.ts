@@ -131,6 +131,12 @@ export interface SliverStatus {
   recreated?: number;
   /** Set once the startup stagger has started this sliver. */
   staggerStarted?: boolean;
+  /**
+   * The desired run state (spec.run.state) the account controller last enforced: a change of the
+   * spec is acted on once, and a sliver found stopped after a restart is not restarted behind the
+   * operator's back (BEHAVIOUR §5).
+   */
+  runState?: 'Running' | 'Stopped';
 }
 
 export interface ResourceObject<K extends Kind, Spec, Status> {

@@ -81,6 +81,7 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         lastStartTime: { type: 'string', nullable: true },
         recreated: { type: 'integer', nullable: true },
         staggerStarted: { type: 'boolean', nullable: true },
+        runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
       },
     },
   },
