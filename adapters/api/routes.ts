@@ -1,0 +1,99 @@
+// The REST API's paths and query parameters (docs/api.md "Paths").
+import { BadRequestError, NotFoundError } from '../../resources/errors.js';
+import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
+import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../resources/types.js';
+
+export const API_PREFIX = `/apis/${API_VERSION}`;
+
+export interface ResourceRoute {
+  kind: Kind;
+  name?: string;
+  subresource?: 'status';
+}
+
+const KIND_BY_PLURAL = new Map(KINDS.map((kind) => [PLURALS[kind], kind]));
+
+/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]`, or undefined for any other path. */
+export function parseResourcePath(pathname: string): ResourceRoute | undefined {
+  if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
+  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
+  const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
+  if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
+  if (parts.length > 3 || (parts.length === 3 && parts[2] !== 'status') || parts.slice(1).some((p) => p === '')) {
+    throw new NotFoundError('path', pathname);
+  }
+  return { kind, ...(parts[1] ? { name: parts[1] } : {}), ...(parts[2] ? { subresource: 'status' as const } : {}) };
+}
+
+export function resourcePath(kind: Kind, name?: string, subresource?: 'status'): string {
+  return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
+}
+
+/** The API's discovery document: what `slvctl` and other clients can ask for. */
+export function resourceList(shortNames: Record<Kind, string[]>): unknown {
+  return {
+    kind: 'APIResourceList',
+    groupVersion: API_VERSION,
+    resources: KINDS.map((kind) => ({
+      name: PLURALS[kind],
+      kind,
+      namespaced: false,
+      shortNames: shortNames[kind],
+      verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    })),
+  };
+}
+
+export function dryRunOf(query: URLSearchParams): boolean {
+  const value = query.get('dryRun');
+  if (value === null) return false;
+  if (value === 'All') return true;
+  throw new BadRequestError(`invalid dryRun=${JSON.stringify(value)}: the only supported value is All`);
+}
+
+export function flagOf(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  if (value === null || value === 'false' || value === '0') return false;
+  if (value === '' || value === 'true' || value === '1') return true;
+  throw new BadRequestError(`invalid ${name}=${JSON.stringify(value)}: expected true or false`);
+}
+
+export function revisionOf(query: URLSearchParams): number | undefined {
+  const value = query.get('resourceVersion');
+  if (value === null || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new BadRequestError(`invalid resourceVersion=${JSON.stringify(value)}: expected a revision number`);
+  return Number(value);
+}
+
+/** The scalar fields of an object by dotted path (`metadata.name`, `spec.from`, ...): what field selectors see. */
+function fieldsOf(object: AnyObject): Record<string, string> {
+  const fields: Record<string, string> = { 'metadata.name': object.metadata.name };
+  const walk = (value: unknown, path: string) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [key, child] of Object.entries(value)) walk(child, `${path}.${key}`);
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[path] = String(value);
+  };
+  walk(object.spec, 'spec');
+  return fields;
+}
+
+export interface ObjectFilter {
+  labels: Requirement[];
+  fields: Requirement[];
+}
+
+/** `labelSelector` and `fieldSelector` (equality terms on `metadata.name` and `spec.*` scalars). */
+export function filterOf(query: URLSearchParams): ObjectFilter {
+  const parse = (name: string) => {
+    try {
+      return parseSelector(query.get(name) ?? '');
+    } catch (error) {
+      throw new BadRequestError(`invalid ${name}: ${(error as Error).message}`);
+    }
+  };
+  return { labels: parse('labelSelector'), fields: parse('fieldSelector') };
+}
+
+export function matchesFilter(filter: ObjectFilter, object: AnyObject): boolean {
+  return matchesSelector(filter.labels, object.metadata.labels) && (!filter.fields.length || matchesSelector(filter.fields, fieldsOf(object)));
+}
