@@ -1,0 +1,142 @@
+// XML-RPC encoding for the shim, on top of the xmlrpc package's deserializer and serializer, with
+// the corrections the Node Manager API needs:
+// - a <double> stays distinguishable from an integer (the package turns 1.0 into 1, but SetLoans
+//   must refuse floats), so doubles decode to XmlRpcDouble;
+// - <i8> decodes to a number (the package leaves a string), or a bigint beyond 2^53;
+// - <int> must be an integer (the package's parseInt accepts "12abc");
+// - structs decode to null-prototype objects, so member names like __proto__ are plain keys;
+// - integers beyond 32 bits encode as <i8> (the package writes <int> for every integer).
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+
+const require = createRequire(import.meta.url);
+
+interface XmlBuilderNode {
+  ele(name: string): XmlBuilderNode;
+  txt(text: string): XmlBuilderNode;
+}
+interface PackageDeserializer {
+  deserializeMethodCall(stream: NodeJS.ReadableStream, callback: (error: Error | null | undefined, method?: string, params?: unknown[]) => void): void;
+  push(value: unknown): void;
+  stack: unknown[];
+  marks: number[];
+  value: boolean;
+  endDouble(data: string): void;
+  endI8(data: string): void;
+  endInt(data: string): void;
+  endStruct(data: string): void;
+  endBase64(data: string): void;
+}
+const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => PackageDeserializer;
+const serializer = require('xmlrpc/lib/serializer.js') as {
+  serializeMethodResponse(value: unknown): string;
+  serializeFault(fault: { faultCode: number; faultString: string }): string;
+};
+const { CustomType } = require('xmlrpc') as { CustomType: new (raw: string) => { serialize(xml: XmlBuilderNode): XmlBuilderNode } };
+
+/** A decoded <double>: kept apart from integers, which are plain numbers. */
+export class XmlRpcDouble {
+  constructor(readonly value: number) {}
+}
+
+/** A fault answer: `faultCode` and the exact `faultString`. */
+export class XmlRpcFault extends Error {
+  constructor(
+    readonly faultCode: number,
+    readonly faultString: string,
+  ) {
+    super(faultString);
+    this.name = 'XmlRpcFault';
+  }
+}
+
+export interface MethodCall {
+  method: string;
+  params: unknown[];
+}
+
+const INTEGER = /^[+-]?[0-9]+$/;
+
+function decodeInteger(data: string, tag: string): number | bigint {
+  const text = data.trim();
+  if (!INTEGER.test(text)) throw new Error(`<${tag}> must hold an integer, got ${JSON.stringify(text.slice(0, 40))}`);
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
+/** The package's deserializer with the corrections listed at the top of this file. */
+function correctedDeserializer(): PackageDeserializer {
+  const deserializer = new Deserializer();
+  deserializer.endInt = (data) => {
+    deserializer.push(decodeInteger(data, 'int'));
+    deserializer.value = false;
+  };
+  deserializer.endI8 = (data) => {
+    deserializer.push(decodeInteger(data, 'i8'));
+    deserializer.value = false;
+  };
+  deserializer.endDouble = (data) => {
+    const value = Number(data.trim());
+    if (data.trim() === '' || !Number.isFinite(value)) throw new Error(`<double> must hold a number, got ${JSON.stringify(data.trim().slice(0, 40))}`);
+    deserializer.push(new XmlRpcDouble(value));
+    deserializer.value = false;
+  };
+  deserializer.endBase64 = (data) => {
+    deserializer.push(Buffer.from(data, 'base64'));
+    deserializer.value = false;
+  };
+  deserializer.endStruct = () => {
+    const mark = deserializer.marks.pop() ?? 0;
+    const items = deserializer.stack.slice(mark);
+    if (items.length % 2 !== 0) throw new Error('a struct member lacks its name or its value');
+    const struct: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (let i = 0; i < items.length; i += 2) {
+      const name = items[i];
+      if (typeof name !== 'string') throw new Error('a struct member name must be a string');
+      struct[name] = items[i + 1];
+    }
+    deserializer.stack.splice(mark, items.length, struct);
+    deserializer.value = false;
+  };
+  return deserializer;
+}
+
+/** Decode a methodCall body; malformed XML or XML-RPC is an Error naming the problem. */
+export function decodeMethodCall(body: Buffer): Promise<MethodCall> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const input = new PassThrough();
+    correctedDeserializer().deserializeMethodCall(input, (error, method, params) => {
+      if (settled) return; // the package may report a later parse error after the first outcome
+      settled = true;
+      if (error) reject(error);
+      else resolve({ method: method ?? '', params: params ?? [] });
+    });
+    input.end(body);
+  });
+}
+
+class I8 extends CustomType {}
+(I8.prototype as unknown as { tagName: string }).tagName = 'i8';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+// Integers outside the 32-bit <int> range become <i8>; everything else is left to the package.
+function withI8(value: unknown): unknown {
+  if (typeof value === 'bigint') return new I8(value.toString());
+  if (typeof value === 'number') return Number.isInteger(value) && (value < INT32_MIN || value > INT32_MAX) ? new I8(String(value)) : value;
+  if (Array.isArray(value)) return value.map(withI8);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, withI8(member)]));
+  }
+  return value;
+}
+
+export function encodeResponse(value: unknown): string {
+  return serializer.serializeMethodResponse(withI8(value));
+}
+
+export function encodeFault(fault: XmlRpcFault): string {
+  return serializer.serializeFault({ faultCode: fault.faultCode, faultString: fault.faultString });
+}
