@@ -1,0 +1,335 @@
+// The account controller (BEHAVIOUR §5): every Sliver and Delegate is an account on the node.
+// Key = account name, so a Sliver and a Delegate of one name share one key and one account lock.
+// It creates, replaces (type change, ReCreate) and destroys accounts, installs keys and the init
+// script when they change, applies the effective rspec the rspec controller computed, enforces the
+// desired run state, and reports it all as conditions.
+import type { AccountClass, AccountInfo } from '../../adapters/node.js';
+import { jsonEqual } from '../../resources/equal.js';
+import { fullRSpec } from '../../resources/rspec.js';
+import type { Delegate, RSpec, Sliver } from '../../resources/types.js';
+import type { ReconcileContext, Reconciler } from '../types.js';
+import { deleteLoansOf } from './loans.js';
+import type { AccountOps, SerializedNode } from './serialized-node.js';
+import { setConditions, timestamp, writeStatus, type ConditionInput } from './status.js';
+
+/** Held by every Sliver and Delegate until its account is gone. */
+export const ACCOUNT_FINALIZER = 'nm.planet-lab.org/account';
+
+/**
+ * The key of the orphan sweep: every managed account that no Sliver or Delegate names is destroyed.
+ * Not an account name (those cannot contain `*`). Queued with the first change the controller sees
+ * and then every ORPHAN_SWEEP_PERIOD_MS; slvd may also queue it (an empty store sends no change).
+ */
+export const ORPHAN_SWEEP_KEY = '*orphan-sweep';
+export const ORPHAN_SWEEP_PERIOD_MS = 10 * 60_000;
+
+export const CONDITION_ACCOUNT_READY = 'AccountReady';
+export const CONDITION_RESOURCES_APPLIED = 'ResourcesApplied';
+export const CONDITION_READY = 'Ready';
+
+type AccountObject = Sliver | Delegate;
+
+/** What this run last installed on an account; empty after a restart, so everything is reconfigured once. */
+interface Installed {
+  keys?: string[];
+  initscript?: string;
+  limits?: RSpec;
+}
+
+/** The account a Sliver needs: nm-controller slivers are handled like delegates (BEHAVIOUR §1). */
+function accountClassOf(object: AccountObject): AccountClass {
+  return object.kind === 'Sliver' && object.spec.instantiation !== 'nm-controller' ? 'sliver' : 'delegate';
+}
+
+function isDeleting(object: AccountObject | undefined): boolean {
+  return object?.metadata.deletionTimestamp !== undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface AccountControllerOptions {
+  node: SerializedNode;
+}
+
+export function createAccountController({ node }: AccountControllerOptions): Reconciler {
+  const installed = new Map<string, Installed>();
+
+  /** Remove the account and forget what was installed on it. */
+  async function destroy(ops: AccountOps, name: string): Promise<void> {
+    await ops.destroy();
+    installed.delete(name);
+  }
+
+  /** A deleted object: its account goes (unless a live object of the other kind owns the name), then the finalizer. */
+  async function finalize(object: AccountObject, owner: AccountObject | undefined, ops: AccountOps, context: ReconcileContext): Promise<void> {
+    const { name } = object.metadata;
+    if (!owner && (await ops.get())) {
+      await destroy(ops, name);
+      context.events.normal(object, 'AccountDestroyed', `account ${name} destroyed because the ${object.kind.toLowerCase()} was deleted`);
+    }
+    if (object.kind === 'Sliver') await deleteLoansOf(name, context);
+    const finalizers = (object.metadata.finalizers ?? []).filter((f) => f !== ACCOUNT_FINALIZER);
+    await context.store.update({ ...object, metadata: { ...object.metadata, finalizers } });
+  }
+
+  async function ensureFinalizer<T extends AccountObject>(object: T, context: ReconcileContext): Promise<T> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (finalizers.includes(ACCOUNT_FINALIZER)) return object;
+    return (await context.store.update({ ...object, metadata: { ...object.metadata, finalizers: [...finalizers, ACCOUNT_FINALIZER] } })) as T;
+  }
+
+  async function reconcileDelegateClass(object: AccountObject, ops: AccountOps, context: ReconcileContext): Promise<void> {
+    const { name } = object.metadata;
+    let account = await ops.get();
+    if (account && account.class !== 'delegate') {
+      await destroy(ops, name);
+      context.events.normal(object, 'AccountReplaced', `account ${name} was a ${account.class} account; replaced by a delegate account`);
+      account = undefined;
+    }
+    if (!account) {
+      account = await ops.create('delegate');
+      context.events.normal(object, 'AccountCreated', `delegate account ${name} created with uid ${account.uid}`);
+    }
+    await installKeys(name, object.spec.keys, ops);
+    const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `delegate account ${name} has uid ${account.uid}` };
+    const ready: ConditionInput = { type: CONDITION_READY, status: 'True', reason: 'Ready', message: 'the account exists and its keys are installed' };
+    const uid = account.uid;
+    const now = timestamp(context.clock);
+    const generation = object.metadata.generation;
+    if (object.kind === 'Delegate') {
+      await writeStatus<'Delegate'>(context.store, object, (status) => ({
+        ...status,
+        uid,
+        observedGeneration: generation,
+        conditions: setConditions(status.conditions, [accountReady, ready], now, generation),
+      }));
+    } else {
+      await writeStatus<'Sliver'>(context.store, object, (status) => ({
+        ...status,
+        xid: uid,
+        observedGeneration: generation,
+        conditions: setConditions(status.conditions, [accountReady, ready], now, generation, [CONDITION_RESOURCES_APPLIED]),
+      }));
+    }
+  }
+
+  async function installKeys(name: string, keys: string[], ops: AccountOps): Promise<void> {
+    const memo = installed.get(name) ?? {};
+    if (memo.keys && jsonEqual(memo.keys, keys)) return;
+    await ops.setKeys(keys);
+    installed.set(name, { ...memo, keys: [...keys] });
+  }
+
+  async function reconcileSliver(sliver: Sliver, ops: AccountOps, context: ReconcileContext): Promise<void> {
+    const { name } = sliver.metadata;
+    const { spec } = sliver;
+    const status = sliver.status ?? {};
+    const now = timestamp(context.clock);
+    const generation = sliver.metadata.generation;
+    let account: AccountInfo | undefined = await ops.get();
+
+    const recreate = spec.run?.recreate ?? 0;
+    const recreateRequested = recreate > (status.recreated ?? 0);
+    const typeChanged = account !== undefined && (account.class !== 'sliver' || (account.type !== undefined && account.type !== spec.type));
+    if (account && (recreateRequested || typeChanged)) {
+      await ops.stop();
+      await destroy(ops, name);
+      context.events.normal(
+        sliver,
+        recreateRequested ? 'Recreating' : 'AccountReplaced',
+        recreateRequested ? `account ${name} destroyed for ReCreate` : `account ${name} was ${account.class} ${account.type ?? ''}`.trimEnd() + `; replaced for type ${spec.type}`,
+      );
+      account = undefined;
+    }
+
+    const instantiated = spec.instantiation !== 'delegated' || spec.run?.instantiated === true;
+    if (!instantiated) {
+      if (account) {
+        await destroy(ops, name);
+        context.events.normal(sliver, 'AccountDestroyed', `account ${name} destroyed: the delegated sliver was destroyed by API Destroy`);
+      }
+      const waiting: ConditionInput = {
+        type: CONDITION_ACCOUNT_READY,
+        status: 'False',
+        reason: 'NotInstantiated',
+        message: 'a delegated sliver gets its account only on API Create',
+      };
+      await writeStatus<'Sliver'>(context.store, sliver, (s) => {
+        const { xid: _xid, running: _running, appliedRSpec: _applied, ...rest } = s;
+        return {
+          ...rest,
+          ...(recreateRequested ? { recreated: recreate } : {}),
+          observedGeneration: generation,
+          conditions: setConditions(s.conditions, [waiting, { ...waiting, type: CONDITION_READY }], now, generation, [CONDITION_RESOURCES_APPLIED]),
+        };
+      });
+      return;
+    }
+
+    let created = false;
+    if (!account) {
+      account = await ops.create('sliver', spec.type);
+      created = true;
+      context.events.normal(sliver, 'AccountCreated', `account ${name} created with uid ${account.uid}`);
+    }
+    await installKeys(name, spec.keys, ops);
+    const memo = installed.get(name) ?? {};
+    if (memo.initscript !== spec.initscript) {
+      await ops.setInitscript(spec.initscript);
+      installed.set(name, { ...memo, initscript: spec.initscript });
+    }
+
+    // Limits: the effective rspec once the rspec controller has computed it.
+    const effective = status.effectiveRSpec;
+    let resources: ConditionInput = {
+      type: CONDITION_RESOURCES_APPLIED,
+      status: 'Unknown',
+      reason: 'WaitingForEffectiveRSpec',
+      message: 'the rspec controller has not computed the effective rspec yet',
+    };
+    if (effective) {
+      const current = installed.get(name) ?? {};
+      if (!current.limits || !jsonEqual(current.limits, effective)) {
+        const report = await ops.applyLimits(effective);
+        installed.set(name, { ...current, limits: { ...effective } });
+        resources = report.unsupported.length
+          ? {
+              type: CONDITION_RESOURCES_APPLIED,
+              status: 'True',
+              reason: 'PartiallyApplied',
+              message: `this node cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
+            }
+          : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
+      } else {
+        resources = status.conditions?.find((c) => c.type === CONDITION_RESOURCES_APPLIED) ?? {
+          type: CONDITION_RESOURCES_APPLIED,
+          status: 'True',
+          reason: 'Applied',
+          message: 'the effective rspec is enforced',
+        };
+      }
+    }
+
+    // Run state: enforce a change of the desired state once; never restart a sliver just because
+    // the daemon restarted (the startup stagger does that with --startup).
+    const enabled = (effective ?? fullRSpec(spec.rspec)).enabled !== 0;
+    const desired = spec.run?.state ?? 'Running';
+    const shouldRun = enabled && desired === 'Running';
+    let running = await ops.isRunning();
+    let started = false;
+    if (!shouldRun && running) {
+      await ops.stop();
+      running = false;
+      context.events.normal(sliver, 'Stopped', enabled ? 'stopped: spec.run.state is Stopped' : 'stopped: the sliver is disabled (rspec enabled=0)');
+    } else if (shouldRun && !running && (created || status.runState !== desired)) {
+      await ops.start();
+      running = true;
+      started = true;
+      context.events.normal(sliver, 'Started', created ? 'started after its account was created' : 'started: spec.run.state is Running');
+    }
+
+    const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `account ${name} has uid ${account.uid}` };
+    const ready = readiness({ enabled, desired, running, resources });
+    const xid = account.uid;
+    await writeStatus<'Sliver'>(context.store, sliver, (s) => ({
+      ...s,
+      xid,
+      running,
+      runState: desired,
+      ...(started ? { lastStartTime: now } : {}),
+      ...(recreateRequested ? { recreated: recreate } : {}),
+      ...(effective ? { appliedRSpec: { ...effective } } : {}),
+      observedGeneration: generation,
+      conditions: setConditions(s.conditions, [accountReady, resources, ready], now, generation),
+    }));
+  }
+
+  /** Every deleting object first, then the owner of the name, then a live object that lost the name. */
+  async function reconcileName(name: string, context: ReconcileContext, ops: AccountOps): Promise<void> {
+    const sliver = context.cache.get('Sliver', name);
+    const delegate = context.cache.get('Delegate', name);
+    const owner = [sliver, delegate].find((o) => o !== undefined && !isDeleting(o));
+    for (const object of [sliver, delegate]) {
+      if (object && isDeleting(object) && object.metadata.finalizers?.includes(ACCOUNT_FINALIZER)) await finalize(object, owner, ops, context);
+    }
+    if (!owner) {
+      if (!sliver && !delegate && (await ops.get())) {
+        await destroy(ops, name);
+        context.log.info({ account: name }, 'destroyed an orphan account: no Sliver or Delegate names it');
+      }
+      return;
+    }
+    const other = owner === sliver ? delegate : undefined;
+    if (other && !isDeleting(other)) await reportNameTaken(other, context);
+
+    const object = await ensureFinalizer(owner, context);
+    try {
+      if (accountClassOf(object) === 'delegate') await reconcileDelegateClass(object, ops, context);
+      else await reconcileSliver(object as Sliver, ops, context);
+    } catch (error) {
+      await reportNodeError(object, error, context);
+      throw error;
+    }
+  }
+
+  async function sweepOrphans(context: ReconcileContext): Promise<void> {
+    for (const { name } of await node.adapter.listAccounts()) {
+      if (context.cache.get('Sliver', name) || context.cache.get('Delegate', name)) continue;
+      await node.withAccount(name, (ops) => reconcileName(name, context, ops));
+    }
+  }
+
+  let sweepQueued = false;
+  return {
+    name: 'account',
+    watches: ['Sliver', 'Delegate'],
+    keysFor(event) {
+      if (sweepQueued) return [event.object.metadata.name];
+      sweepQueued = true;
+      return [event.object.metadata.name, ORPHAN_SWEEP_KEY];
+    },
+    async reconcile(key, context) {
+      if (key !== ORPHAN_SWEEP_KEY) return node.withAccount(key, (ops) => reconcileName(key, context, ops));
+      await sweepOrphans(context);
+      return { requeueAfter: ORPHAN_SWEEP_PERIOD_MS };
+    },
+  };
+}
+
+function readiness(state: { enabled: boolean; desired: 'Running' | 'Stopped'; running: boolean; resources: ConditionInput }): ConditionInput {
+  const notReady = (reason: string, message: string): ConditionInput => ({ type: CONDITION_READY, status: 'False', reason, message });
+  if (!state.enabled) return notReady('Disabled', 'the rspec disables this sliver (enabled=0): it is stopped and remote login is off');
+  if (state.desired === 'Stopped') return notReady('Stopped', 'spec.run.state is Stopped; set it to Running (Start) to run the sliver');
+  if (state.resources.status !== 'True') return notReady('ResourcesNotApplied', state.resources.message);
+  if (!state.running) return notReady('NotRunning', 'the sliver is not running (the node restarted?); Start it, or run slvd with --startup');
+  return { type: CONDITION_READY, status: 'True', reason: 'Running', message: 'the account exists, its limits are applied and it is running' };
+}
+
+async function reportNameTaken(object: AccountObject, context: ReconcileContext): Promise<void> {
+  const now = timestamp(context.clock);
+  const generation = object.metadata.generation;
+  const taken: ConditionInput = {
+    type: CONDITION_ACCOUNT_READY,
+    status: 'False',
+    reason: 'NameTaken',
+    message: `a Sliver named ${object.metadata.name} owns this account name; rename or delete one of them`,
+  };
+  const conditions = (existing: AccountObject['status']) => setConditions(existing?.conditions, [taken, { ...taken, type: CONDITION_READY }], now, generation);
+  if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...s, observedGeneration: generation, conditions: conditions(s) }));
+  else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...s, observedGeneration: generation, conditions: conditions(s) }));
+}
+
+async function reportNodeError(object: AccountObject, error: unknown, context: ReconcileContext): Promise<void> {
+  const failed: ConditionInput = { type: CONDITION_READY, status: 'False', reason: 'NodeError', message: `the node refused an operation: ${errorText(error)}` };
+  const now = timestamp(context.clock);
+  const generation = object.metadata.generation;
+  context.events.warning(object, 'NodeError', failed.message);
+  try {
+    if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...s, conditions: setConditions(s.conditions, [failed], now, generation) }));
+    else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...s, conditions: setConditions(s.conditions, [failed], now, generation) }));
+  } catch (statusError) {
+    context.log.warn({ err: statusError }, 'could not record the node error in status');
+  }
+}

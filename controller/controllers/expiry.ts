@@ -1,0 +1,34 @@
+// The expiry controller (BEHAVIOUR §4): a sliver is deleted once `expires < now` (strictly; equal
+// is kept), and its loans vanish with it. Each sliver is looked at again exactly when it expires
+// (requeueAfter), not by polling.
+import { NotFoundError } from '../../resources/errors.js';
+import type { Reconciler } from '../types.js';
+import { deleteLoansOf } from './loans.js';
+
+/** The longest single wait: timers cannot wait longer than 2^31−1 ms, and a day is plenty. */
+export const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000;
+
+export function createExpiryController(): Reconciler {
+  return {
+    name: 'expiry',
+    watches: ['Sliver'],
+    async reconcile(name, context) {
+      const sliver = context.cache.get('Sliver', name);
+      const expires = sliver?.spec.expires;
+      if (!sliver || expires === undefined || expires === null) return;
+      // expires is in whole seconds: the sliver is expired from the first millisecond after it.
+      const remainingMs = expires * 1000 - context.clock.now();
+      if (remainingMs >= 0) return { requeueAfter: Math.min(remainingMs + 1, MAX_EXPIRY_WAIT_MS) };
+      if (sliver.metadata.deletionTimestamp === undefined) {
+        try {
+          // Only the version judged expired: a PLC update that moved `expires` wins (Conflict, retried).
+          await context.store.delete('Sliver', name, { resourceVersion: sliver.metadata.resourceVersion });
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+        context.events.normal(sliver, 'Expired', `deleted: it expired at ${new Date(expires * 1000).toISOString()}`);
+      }
+      await deleteLoansOf(name, context);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The sliver manager's controllers, ready for the runtime's Manager:
+//   account         — accounts for Slivers and Delegates (create, replace, destroy, configure, run state)
+//   rspec           — effective rspecs with loans, Loan decisions
+//   expiry          — deletes expired slivers and their loans
+//   startup-stagger — with --startup, starts the slivers one by one after the first sync
+// They share one SerializedNode, so operations on one account are ordered across controllers.
+import type { NodeAdapter } from '../../adapters/node.js';
+import type { Reconciler } from '../types.js';
+import { createAccountController } from './account.js';
+import { createExpiryController } from './expiry.js';
+import { createRSpecController } from './rspec.js';
+import { SerializedNode } from './serialized-node.js';
+import { createStaggerController } from './stagger.js';
+
+export { ACCOUNT_FINALIZER, CONDITION_ACCOUNT_READY, CONDITION_READY, CONDITION_RESOURCES_APPLIED, ORPHAN_SWEEP_KEY } from './account.js';
+export { STAGGER_KEY } from './stagger.js';
+
+/** The original's startup delay between two slivers. */
+export const DEFAULT_STAGGER_SECONDS = 3;
+
+export interface ControllersOptions {
+  node: NodeAdapter;
+  /** slvd --startup: start the existing slivers, staggered, after the first sync. */
+  startup: boolean;
+  staggerSeconds: number;
+}
+
+export function createControllers(options: ControllersOptions): Reconciler[] {
+  const node = new SerializedNode(options.node);
+  const controllers = [createAccountController({ node }), createRSpecController(), createExpiryController()];
+  if (options.startup) controllers.push(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
+  return controllers;
+}

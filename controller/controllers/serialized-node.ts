@@ -1,0 +1,81 @@
+// The node as the controllers use it: the NodeAdapter with the original's ordering guarantees
+// (BEHAVIOUR §5). Operations on one account run strictly one after another, whichever controller
+// asks; creates are serialized node-wide, and so are destroys. It also remembers which slivers were
+// started since the daemon came up, so the startup stagger never starts one a second time.
+import type { RSpec } from '../../resources/types.js';
+import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node.js';
+
+/** Runs tasks one at a time, in call order. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** One Mutex per key, dropped when its last task ends. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** Node operations on one account, run while holding that account's lock. */
+export interface AccountOps {
+  get(): Promise<AccountInfo | undefined>;
+  create(accountClass: AccountClass, type?: string): Promise<AccountInfo>;
+  destroy(): Promise<void>;
+  setKeys(keys: string[]): Promise<void>;
+  setInitscript(script: string): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isRunning(): Promise<boolean>;
+  applyLimits(rspec: RSpec): Promise<LimitReport>;
+  /** Whether this account was started since the controllers were created. */
+  startedThisRun(): boolean;
+}
+
+export class SerializedNode {
+  private readonly accounts = new KeyedMutex();
+  private readonly creates = new Mutex();
+  private readonly destroys = new Mutex();
+  private readonly started = new Set<string>();
+
+  constructor(readonly adapter: NodeAdapter) {}
+
+  /** Run `task` with exclusive use of account `name`. */
+  withAccount<T>(name: string, task: (ops: AccountOps) => Promise<T>): Promise<T> {
+    const { adapter } = this;
+    const ops: AccountOps = {
+      get: () => adapter.getAccount(name),
+      create: (accountClass, type) => this.creates.run(() => adapter.createAccount(name, accountClass, type)),
+      destroy: async () => {
+        await this.destroys.run(() => adapter.destroyAccount(name));
+        this.started.delete(name);
+      },
+      setKeys: (keys) => adapter.setKeys(name, keys),
+      setInitscript: (script) => adapter.setInitscript(name, script),
+      start: async () => {
+        await adapter.start(name);
+        this.started.add(name);
+      },
+      stop: () => adapter.stop(name),
+      isRunning: () => adapter.isRunning(name),
+      applyLimits: (rspec) => adapter.applyLimits(name, rspec),
+      startedThisRun: () => this.started.has(name),
+    };
+    return this.accounts.run(name, () => task(ops));
+  }
+}

@@ -1,0 +1,78 @@
+// Status writing shared by the controllers. Several controllers own different fields of one
+// object's status, so each write re-applies only its own change to the freshest copy and retries
+// on a resourceVersion conflict instead of overwriting the others' fields.
+import { jsonEqual } from '../../resources/equal.js';
+import { ConflictError, NotFoundError } from '../../resources/errors.js';
+import type { Store } from '../../resources/store.js';
+import type { Condition, ConditionStatus, KindMap } from '../../resources/types.js';
+import type { Clock } from '../types.js';
+
+type StatusKind = 'Sliver' | 'Delegate' | 'Loan';
+type StatusOf<K extends StatusKind> = NonNullable<KindMap[K]['status']>;
+
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Write `change(status)` to the object's status if it changes anything. Starts from `object`
+ * (usually the cached copy); on a conflict re-reads the store and re-applies. Returns the stored
+ * object, or undefined if the object is gone.
+ */
+export async function writeStatus<K extends StatusKind>(
+  store: Store,
+  object: KindMap[K],
+  change: (status: StatusOf<K>) => StatusOf<K>,
+): Promise<KindMap[K] | undefined> {
+  let current: KindMap[K] | undefined = object;
+  for (let attempt = 0; ; attempt++) {
+    const before = (current.status ?? {}) as StatusOf<K>;
+    const after = change(structuredClone(before));
+    if (jsonEqual(before, after)) return current;
+    try {
+      return await store.updateStatus({ ...current, status: after } as KindMap[K]);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+      current = await store.tryGet(object.kind as K, object.metadata.name);
+      if (!current) return undefined;
+    }
+  }
+}
+
+/** Kubernetes-style time: UTC, whole seconds. */
+export function timestamp(clock: Clock): string {
+  return new Date(Math.floor(clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/**
+ * `conditions` with each input set: lastTransitionTime moves only when a condition's status flips.
+ * Conditions of other types are kept; types listed in `remove` are dropped.
+ */
+export function setConditions(
+  conditions: readonly Condition[] | undefined,
+  inputs: readonly ConditionInput[],
+  now: string,
+  observedGeneration: number | undefined,
+  remove: readonly string[] = [],
+): Condition[] {
+  const result = (conditions ?? []).filter((c) => !remove.includes(c.type) && !inputs.some((i) => i.type === c.type));
+  for (const input of inputs) {
+    const previous = conditions?.find((c) => c.type === input.type);
+    result.push({
+      ...input,
+      lastTransitionTime: previous && previous.status === input.status ? previous.lastTransitionTime : now,
+      ...(observedGeneration === undefined ? {} : { observedGeneration }),
+    });
+  }
+  return result.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+export function conditionOf(object: { status?: { conditions?: Condition[] } }, type: string): Condition | undefined {
+  return object.status?.conditions?.find((c) => c.type === type);
+}
