@@ -62,3 +62,27 @@ export async function runCommand(file: string, args: readonly string[], options:
   }
   return { stdout, stderr, exitCode: result.exitCode };
 }
+
+export interface DetachedOptions {
+  cwd?: string;
+  /** The complete environment (nothing is inherited from slvd). */
+  env: Record<string, string>;
+}
+
+/**
+ * Start a long-running program in its own session, not waited for and not killed with slvd (a
+ * sliver's init script). Resolves with its pid once it runs; a program that cannot start rejects.
+ */
+export async function startDetached(file: string, args: readonly string[], options: DetachedOptions): Promise<number> {
+  const child = execa(file, args, { detached: true, cleanup: false, stdio: 'ignore', reject: false, cwd: options.cwd, env: options.env, extendEnv: false });
+  const pid = await new Promise<number | undefined>((resolve) => {
+    child.once('spawn', () => resolve(child.pid));
+    child.once('error', () => resolve(undefined));
+  });
+  if (pid === undefined) {
+    const result = await child;
+    throw new CommandError(formatCommand(file, args), undefined, '', result.cause instanceof Error ? result.cause.message : 'did not start');
+  }
+  child.unref();
+  return pid;
+}

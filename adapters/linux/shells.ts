@@ -1,0 +1,37 @@
+// The managed login shells: installed under the root and registered in <root>/etc/shells (sshd and
+// chsh accept only listed shells).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PinnedDir } from './safe-write.js';
+
+const ROOT_OWNED = { uid: 0, gid: 0 };
+
+/** Write a root-owned file under the root (parents created as root-owned 0755 directories). */
+export function installFile(root: string, inside: string, content: string | Uint8Array, mode: number): void {
+  const file = join(root, inside);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  const dir = PinnedDir.open(dirname(file));
+  try {
+    dir.writeFile(file.slice(dirname(file).length + 1), content, { ...ROOT_OWNED, mode });
+  } finally {
+    dir.close();
+  }
+}
+
+/** Copy a program into the root (mode 0755), when its source exists. Returns whether it did. */
+export function installProgram(root: string, inside: string, source: string): boolean {
+  if (!existsSync(source)) return false;
+  installFile(root, inside, readFileSync(source), 0o755);
+  return true;
+}
+
+/** Add the shells missing from <root>/etc/shells (written atomically; existing lines kept). */
+export function registerShells(root: string, shells: string[]): void {
+  const file = join(root, 'etc/shells');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const listed = new Set(current.split('\n').map((line) => line.trim()));
+  const missing = shells.filter((shell) => !listed.has(shell));
+  if (missing.length === 0) return;
+  const text = `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${missing.map((shell) => `${shell}\n`).join('')}`;
+  installFile(root, 'etc/shells', text, 0o644);
+}

@@ -1,0 +1,64 @@
+// Test nodes for the OS adapters: a temporary filesystem root with a minimal etc/ (root only), a
+// uid range of its own, and a test cgroup parent; everything is removed (processes killed first).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultCgroupParent } from '../adapters/linux/cgroup.js';
+
+export const isRoot = process.getuid?.() === 0;
+export const NOT_ROOT = 'needs root (useradd --prefix, cgroups, setuid): run the tests as root';
+
+export interface TestRoot {
+  root: string;
+  dataDir: string;
+  /** uids this root hands out; no other test uses them. */
+  uidRange: { min: number; max: number };
+  cgroupParent: string;
+}
+
+const roots: TestRoot[] = [];
+
+/** A world-readable temp root (processes run as its accounts must reach it) with etc/ seeded. */
+export function makeTestRoot(label: string): TestRoot {
+  const base = mkdtempSync(`/tmp/slv-${label}-`);
+  chmodSync(base, 0o755);
+  const root = join(base, 'root');
+  const dataDir = join(base, 'data');
+  mkdirSync(join(root, 'etc'), { recursive: true, mode: 0o755 });
+  mkdirSync(join(root, 'home'), { mode: 0o755 });
+  mkdirSync(dataDir, { mode: 0o700 });
+  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n', { mode: 0o644 });
+  writeFileSync(join(root, 'etc/group'), 'root:x:0:\n', { mode: 0o644 });
+  writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
+  writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
+  const min = 40_000 + Math.floor(Math.random() * 200) * 100;
+  const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
+  const testRoot = { root, dataDir, uidRange: { min, max: min + 99 }, cgroupParent };
+  roots.push(testRoot);
+  return testRoot;
+}
+
+/** Kill what the roots' accounts still run, remove their cgroups and files. */
+export function removeTestRoots(): void {
+  for (const { root, uidRange, cgroupParent } of roots.splice(0)) {
+    const uids = Array.from({ length: uidRange.max - uidRange.min + 1 }, (_, i) => uidRange.min + i);
+    try {
+      execFileSync('/usr/bin/pkill', ['-KILL', '-U', uids.join(',')], { stdio: 'ignore' });
+    } catch {
+      // exit 1: nothing ran as those uids
+    }
+    if (existsSync(cgroupParent)) {
+      for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroupParent, child.name));
+      rmdirSync(cgroupParent);
+    }
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+}
+
+/** Hashes of the host's account files, to show a test left them alone. */
+export function hostEtcHashes(): Record<string, string> {
+  const files = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/shells'];
+  return Object.fromEntries(files.filter((file) => existsSync(file)).map((file) => [file, `${createHash('sha256').update(readFileSync(file)).digest('hex')} ${statSync(file).mtimeMs}`]));
+}
