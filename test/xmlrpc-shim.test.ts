@@ -8,7 +8,7 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { startXmlRpcShim } from '../adapters/xmlrpc/server.js';
 import { API_VERSION, type Delegate } from '../resources/types.js';
-import { freePort, parseReply, pythonCall, pythonCalls, rawPost, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
+import { freePort, methodCallXml, parseReply, pythonCall, pythonCalls, rawPost, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
 
 const TIMEOUT = { timeout: 60_000 };
 const NOT_A_SLIVER = { fault: { code: 102, string: 'Invalid argument: the first argument must be a sliver name.' } };
@@ -17,10 +17,6 @@ const DENIED = { fault: { code: 108, string: 'Permission denied.' } };
 const METHODS = ['Create', 'Destroy', 'GetEffectiveRSpec', 'GetLoans', 'GetRSpec', 'GetRecord', 'GetSSHKeys', 'GetXIDs', 'Help', 'ReCreate', 'SetLoans', 'Start', 'Stop'];
 const DEFAULTS = { enabled: 1, cpu_min: 0, cpu_share: 32, net_min: 8, net_max: 1_000_000_000, net2_min: 8, net2_max: 1_000_000_000, net_share: 1, disk_max: 5_000_000 };
 const STRANGER_UID = 4242; // no account on the node
-
-function methodCallXml(method: string, paramsXml: string[]): string {
-  return `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${paramsXml.map((p) => `<param><value>${p}</value></param>`).join('')}</params></methodCall>`;
-}
 
 describe('XML-RPC shim', TIMEOUT, () => {
   let world: ShimWorld;
