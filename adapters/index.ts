@@ -1,6 +1,7 @@
 // Picks the node adapter slvd runs with. Each adapter lives in its own folder behind NodeAdapter.
 import { UsageError } from '../resources/errors.js';
-import type { NodeAdapter } from './node.js';
+import { createLinuxAdapter } from './linux/index.js';
+import type { BandwidthLimiter, NodeAdapter } from './node.js';
 import { createSimAdapter } from './sim/index.js';
 
 export const NODE_ADAPTER_KINDS = ['sim', 'linux', 'vserver'] as const;
@@ -11,6 +12,10 @@ export interface NodeAdapterOptions {
   dataDir: string;
   /** Filesystem root the OS adapters work under (tests use a prefix). */
   root?: string;
+  /** linux: the cgroup holding one cgroup per sliver (default `slv` under the cpu hierarchy). */
+  cgroupParent?: string;
+  /** linux, vserver: network limits go here, by the account's uid. */
+  bandwidth?: BandwidthLimiter;
 }
 
 export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdapterOptions): Promise<NodeAdapter> {
@@ -18,6 +23,7 @@ export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdap
     case 'sim':
       return createSimAdapter({ dataDir: options.dataDir });
     case 'linux':
+      return createLinuxAdapter(options);
     case 'vserver':
       throw new UsageError(`node adapter "${kind}" is not available yet; use --adapter sim`);
     default:
