@@ -1,26 +1,21 @@
 // The embedded store backend: one SQLite file (better-sqlite3, WAL, synchronous=FULL).
 // Writes are queued and committed as a group, one transaction per event-loop turn, so many writes
 // arriving together share one fsync; each write's promise settles only after its commit is durable.
-import { randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { jsonEqual } from '../../resources/equal.js';
-import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError, SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
-import { matchesSelector, parseSelector } from '../../resources/selectors.js';
+import { GoneError, SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
+import { StoreBase } from '../../resources/store-base.js';
 import type {
-  DeleteOptions,
-  ListOptions,
-  ListResult,
-  Store,
   Watch,
   WatchEventType,
   WatchHandlers,
   WatchOptions,
   WriteOptions,
 } from '../../resources/store.js';
-import { API_VERSION, type AnyObject, type Kind, type KindMap, type ObjectMeta } from '../../resources/types.js';
-import { kindOf, validateObject } from '../../resources/validation.js';
+import { planWrite, type WriteOperation } from '../../resources/store-rules.js';
+import type { AnyObject, Kind } from '../../resources/types.js';
+import { WatchHub, type RecordedChange } from '../../resources/watch-hub.js';
 
 /** `PRAGMA application_id` of slv store files ("SLV1"): anything else is a foreign database. */
 const APPLICATION_ID = 0x534c5631;
@@ -31,42 +26,10 @@ export interface SqliteStoreOptions {
   historyLimit?: number;
 }
 
-type Operation =
-  | { type: 'create'; object: AnyObject }
-  | { type: 'update'; object: AnyObject }
-  | { type: 'updateStatus'; object: AnyObject }
-  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string };
-
-/** What one operation decided: the stored object afterwards, and the change to record (if any). */
-interface Plan {
-  result: AnyObject | undefined;
-  change?: { type: WatchEventType; object: AnyObject };
-}
-
 interface Pending {
-  operation: Operation;
+  operation: WriteOperation;
   resolve(value: AnyObject | undefined): void;
   reject(error: unknown): void;
-}
-
-/** A committed change as kept for watchers: each watcher parses its own copy. */
-interface RecordedChange {
-  type: WatchEventType;
-  kind: Kind;
-  data: string;
-  revision: number;
-}
-
-interface Watcher {
-  kind?: Kind;
-  handlers: WatchHandlers;
-  buffer: RecordedChange[];
-  draining: boolean;
-  stopped: boolean;
-}
-
-function nowTimestamp(): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** A clear StorageError for a file SQLite could not open or read. */
@@ -99,7 +62,7 @@ function checkDataDir(file: string): void {
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends StoreBase {
   private readonly db: Database.Database;
   private readonly historyLimit: number;
   private currentRevision: number;
@@ -107,10 +70,11 @@ export class SqliteStore implements Store {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
-  private readonly watchers = new Set<Watcher>();
+  private readonly hub = new WatchHub();
   private readonly statements;
 
   constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    super();
     this.historyLimit = options.historyLimit ?? 100_000;
     checkDataDir(file);
     let db: Database.Database;
@@ -174,31 +138,12 @@ export class SqliteStore implements Store {
 
   // ---- reads --------------------------------------------------------------------------------
 
-  private read(kind: Kind, name: string): AnyObject | undefined {
-    const row = this.statements.get.get(kind, name);
-    return row ? (JSON.parse(row.data) as AnyObject) : undefined;
+  protected readData(kind: Kind, name: string): string | undefined {
+    return this.statements.get.get(kind, name)?.data;
   }
 
-  async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {
-    const object = await this.tryGet(kind, name);
-    if (!object) throw new NotFoundError(kind, name);
-    return object;
-  }
-
-  async tryGet<K extends Kind>(kind: K, name: string): Promise<KindMap[K] | undefined> {
-    this.assertOpen();
-    return this.read(kind, name) as KindMap[K] | undefined;
-  }
-
-  async list<K extends Kind>(kind: K, options: ListOptions = {}): Promise<ListResult<KindMap[K]>> {
-    this.assertOpen();
-    const requirements = options.labelSelector ? parseSelector(options.labelSelector) : [];
-    const items: KindMap[K][] = [];
-    for (const row of this.statements.list.all(kind)) {
-      const object = JSON.parse(row.data) as KindMap[K];
-      if (matchesSelector(requirements, object.metadata.labels)) items.push(object);
-    }
-    return { items, revision: this.currentRevision };
+  protected *listData(kind: Kind): Iterable<string> {
+    for (const row of this.statements.list.iterate(kind)) yield row.data;
   }
 
   revision(): number {
@@ -211,28 +156,10 @@ export class SqliteStore implements Store {
 
   // ---- writes -------------------------------------------------------------------------------
 
-  create<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'create', object }, options) as Promise<T>;
-  }
-
-  update<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'update', object }, options) as Promise<T>;
-  }
-
-  updateStatus<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'updateStatus', object }, options) as Promise<T>;
-  }
-
-  delete<K extends Kind>(kind: K, name: string, options: DeleteOptions = {}): Promise<KindMap[K] | undefined> {
-    return this.submit({ type: 'delete', kind, name, ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }) }, options) as Promise<
-      KindMap[K] | undefined
-    >;
-  }
-
-  private submit(operation: Operation, options: WriteOptions): Promise<AnyObject | undefined> {
+  protected submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined> {
     try {
       this.assertOpen();
-      if (options.dryRun) return Promise.resolve(this.plan(operation, this.currentRevision + 1).result);
+      if (options.dryRun) return Promise.resolve(planWrite(operation, this.planContext(this.currentRevision + 1)).result);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -254,8 +181,8 @@ export class SqliteStore implements Store {
     const outcomes: Array<{ ok: true; value: AnyObject | undefined } | { ok: false; error: unknown }> = [];
     const events: RecordedChange[] = [];
     let revision = this.currentRevision;
-    const applyOne = this.db.transaction((operation: Operation) => {
-      const plan = this.plan(operation, revision + 1);
+    const applyOne = this.db.transaction((operation: WriteOperation) => {
+      const plan = planWrite(operation, this.planContext(revision + 1));
       if (plan.change) {
         revision += 1;
         const data = this.record(plan.change.type, plan.change.object, revision);
@@ -290,7 +217,7 @@ export class SqliteStore implements Store {
       if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(outcome.error);
     });
-    for (const event of events) this.publish(event);
+    for (const event of events) this.hub.publish(event);
     if (revision - this.oldestRevision > this.historyLimit * 1.1) this.compactTo(revision - this.historyLimit);
   }
 
@@ -305,108 +232,6 @@ export class SqliteStore implements Store {
     return data;
   }
 
-  /** Decide what an operation does against the current state; throws the typed error if refused. */
-  private plan(operation: Operation, nextRevision: number): Plan {
-    switch (operation.type) {
-      case 'create':
-        return this.planCreate(operation.object, nextRevision);
-      case 'update':
-        return this.planUpdate(operation.object, nextRevision);
-      case 'updateStatus':
-        return this.planUpdateStatus(operation.object, nextRevision);
-      case 'delete':
-        return this.planDelete(operation.kind, operation.name, operation.resourceVersion, nextRevision);
-    }
-  }
-
-  private static identify(object: unknown): { kind: Kind; name: string } {
-    const candidate = object as Partial<AnyObject> | null;
-    if (typeof candidate !== 'object' || candidate === null) throw new InvalidError('object must be a JSON object');
-    const kind = kindOf(candidate);
-    const name = candidate.metadata?.name;
-    if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
-    return { kind, name };
-  }
-
-  private planCreate(input: AnyObject, revision: number): Plan {
-    const { kind, name } = SqliteStore.identify(input);
-    const candidate = {
-      apiVersion: API_VERSION,
-      kind,
-      metadata: {
-        ...userMetadata(input.metadata),
-        name,
-        uid: randomUUID(),
-        resourceVersion: String(revision),
-        generation: 1,
-        creationTimestamp: nowTimestamp(),
-      },
-      spec: input.spec,
-      ...(input.status === undefined ? {} : { status: input.status }),
-    } as AnyObject;
-    validateObject(kind, candidate);
-    if (this.read(kind, name)) throw new AlreadyExistsError(kind, name);
-    return { result: candidate, change: { type: 'ADDED', object: candidate } };
-  }
-
-  private current(kind: Kind, name: string, resourceVersion: string | undefined): AnyObject {
-    const current = this.read(kind, name);
-    if (!current) throw new NotFoundError(kind, name);
-    if (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion) {
-      throw new ConflictError(
-        kind,
-        name,
-        `the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${resourceVersion} is stale, current is ${current.metadata.resourceVersion})`,
-        current.metadata.resourceVersion,
-      );
-    }
-    return current;
-  }
-
-  private planUpdate(input: AnyObject, revision: number): Plan {
-    const { kind, name } = SqliteStore.identify(input);
-    const current = this.current(kind, name, input.metadata.resourceVersion);
-    const deleting = current.metadata.deletionTimestamp !== undefined;
-    const metadata: ObjectMeta = { ...userMetadata(input.metadata), ...serverMetadata(current.metadata) };
-    if (deleting) {
-      const added = (metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
-      if (added.length) throw new InvalidError(`${kind.toLowerCase()} "${name}" is being deleted: finalizers cannot be added (${added.join(', ')})`, [{ field: 'metadata.finalizers', message: 'cannot add finalizers during deletion' }]);
-    }
-    const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
-    validateObject(kind, candidate);
-    if (deleting && !(metadata.finalizers ?? []).length) {
-      const finalState = { ...candidate, metadata: { ...metadata, resourceVersion: String(revision) } } as AnyObject;
-      return { result: undefined, change: { type: 'DELETED', object: finalState } };
-    }
-    if (jsonEqual(stripVersion(candidate), stripVersion(current))) return { result: current };
-    const specChanged = !jsonEqual(candidate.spec, current.spec);
-    candidate.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
-    candidate.metadata.resourceVersion = String(revision);
-    return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
-  }
-
-  private planUpdateStatus(input: AnyObject, revision: number): Plan {
-    const { kind, name } = SqliteStore.identify(input);
-    const current = this.current(kind, name, input.metadata.resourceVersion);
-    const candidate = { ...current, status: input.status } as AnyObject;
-    if (input.status === undefined) delete candidate.status;
-    validateObject(kind, candidate);
-    if (jsonEqual(candidate.status, current.status)) return { result: current };
-    candidate.metadata = { ...current.metadata, resourceVersion: String(revision) };
-    return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
-  }
-
-  private planDelete(kind: Kind, name: string, resourceVersion: string | undefined, revision: number): Plan {
-    const current = this.current(kind, name, resourceVersion);
-    if (current.metadata.finalizers?.length) {
-      if (current.metadata.deletionTimestamp) return { result: current };
-      const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: nowTimestamp(), resourceVersion: String(revision) } } as AnyObject;
-      return { result: marked, change: { type: 'MODIFIED', object: marked } };
-    }
-    const finalState = { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } } as AnyObject;
-    return { result: undefined, change: { type: 'DELETED', object: finalState } };
-  }
-
   // ---- watch --------------------------------------------------------------------------------
 
   watch(options: WatchOptions, handlers: WatchHandlers): Watch {
@@ -415,48 +240,11 @@ export class SqliteStore implements Store {
     if (since < this.oldestRevision) {
       throw new GoneError(`too old resource version: ${since} (history starts after ${this.oldestRevision}); relist and watch from the list's revision`);
     }
-    const watcher: Watcher = { ...(options.kind ? { kind: options.kind } : {}), handlers, buffer: [], draining: false, stopped: false };
-    if (since < this.currentRevision) {
-      for (const row of this.statements.historySince.all(since)) {
-        if (watcher.kind && row.kind !== watcher.kind) continue;
-        watcher.buffer.push({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision });
-      }
-      this.scheduleDrain(watcher);
-    }
-    this.watchers.add(watcher);
-    return {
-      stop: () => {
-        watcher.stopped = true;
-        this.watchers.delete(watcher);
-      },
-    };
-  }
-
-  private publish(event: RecordedChange): void {
-    for (const watcher of this.watchers) {
-      if (watcher.kind && watcher.kind !== event.kind) continue;
-      watcher.buffer.push(event);
-      this.scheduleDrain(watcher);
-    }
-  }
-
-  private scheduleDrain(watcher: Watcher): void {
-    if (watcher.draining) return;
-    watcher.draining = true;
-    queueMicrotask(() => {
-      watcher.draining = false;
-      const events = watcher.buffer;
-      watcher.buffer = [];
-      for (const event of events) {
-        if (watcher.stopped) return;
-        try {
-          watcher.handlers.onEvent({ type: event.type, object: JSON.parse(event.data) as AnyObject, revision: event.revision });
-        } catch (error) {
-          // A throwing handler must not break the store or other watchers; it learns through onError.
-          watcher.handlers.onError?.(error as Error);
-        }
-      }
-    });
+    const replay =
+      since < this.currentRevision
+        ? this.statements.historySince.all(since).map((row) => ({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision }))
+        : [];
+    return this.hub.add(options.kind, handlers, replay);
   }
 
   // ---- maintenance --------------------------------------------------------------------------
@@ -484,45 +272,13 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     await this.drainQueue();
     this.closed = true;
-    for (const watcher of this.watchers) {
-      watcher.stopped = true;
-      watcher.handlers.onError?.(new UnavailableError('store closed'));
-    }
-    this.watchers.clear();
+    this.hub.closeAll(new UnavailableError('store closed'));
     this.db.close();
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw new UnavailableError(`store ${this.file} is closed`);
   }
-}
-
-/** Metadata fields clients own. */
-function userMetadata(metadata: ObjectMeta): Partial<ObjectMeta> {
-  const { labels, annotations, finalizers, managedFields } = metadata;
-  return {
-    ...(labels === undefined ? {} : { labels }),
-    ...(annotations === undefined ? {} : { annotations }),
-    ...(finalizers === undefined || finalizers.length === 0 ? {} : { finalizers }),
-    ...(managedFields === undefined ? {} : { managedFields }),
-  };
-}
-
-/** Metadata fields only the store sets. */
-function serverMetadata(metadata: ObjectMeta): ObjectMeta {
-  const { name, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp } = metadata;
-  return {
-    name,
-    ...(uid === undefined ? {} : { uid }),
-    ...(resourceVersion === undefined ? {} : { resourceVersion }),
-    ...(generation === undefined ? {} : { generation }),
-    ...(creationTimestamp === undefined ? {} : { creationTimestamp }),
-    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
-  };
-}
-
-function stripVersion(object: AnyObject): unknown {
-  return { ...object, metadata: { ...object.metadata, resourceVersion: undefined } };
 }
 
 export function openSqliteStore(file: string, options?: SqliteStoreOptions): SqliteStore {

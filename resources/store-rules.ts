@@ -1,0 +1,158 @@
+// The store contract's write rules, independent of any backend: what a create, update, status
+// update or delete does to the current object, or which typed error refuses it. A backend reads the
+// current object, asks `planWrite`, and persists the change (if any) under the next revision.
+import { jsonEqual } from './equal.js';
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from './types.js';
+import type { WatchEventType } from './store.js';
+import { kindOf, validateObject } from './validation.js';
+
+export type WriteOperation =
+  | { type: 'create'; object: AnyObject }
+  | { type: 'update'; object: AnyObject }
+  | { type: 'updateStatus'; object: AnyObject }
+  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string };
+
+/** What one write decided: the object it answers with, and the change to record (if any). */
+export interface WritePlan {
+  result: AnyObject | undefined;
+  change?: { type: WatchEventType; object: AnyObject };
+}
+
+export interface PlanContext {
+  /** The revision this write gets if it changes anything. */
+  revision: number;
+  /** The current stored object of a kind and name. */
+  read(kind: Kind, name: string): AnyObject | undefined;
+  /** RFC 3339 time for creationTimestamp / deletionTimestamp. */
+  now: string;
+  /** A fresh metadata.uid. */
+  newUid(): string;
+}
+
+/** Decide what a write does; throws the typed error (404, 409, 422) that refuses it. */
+export function planWrite(operation: WriteOperation, context: PlanContext): WritePlan {
+  switch (operation.type) {
+    case 'create':
+      return planCreate(operation.object, context);
+    case 'update':
+      return planUpdate(operation.object, context);
+    case 'updateStatus':
+      return planUpdateStatus(operation.object, context);
+    case 'delete':
+      return planDelete(currentAt(context, operation.kind, operation.name, operation.resourceVersion), context);
+  }
+}
+
+/** Second-precision RFC 3339, as Kubernetes writes timestamps. */
+export function timestampNow(): string {
+  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function identify(object: unknown): { kind: Kind; name: string } {
+  const kind = kindOf(object);
+  const name = (object as Partial<AnyObject>).metadata?.name;
+  if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
+  return { kind, name };
+}
+
+function currentAt(context: PlanContext, kind: Kind, name: string, resourceVersion: string | undefined): AnyObject {
+  const current = context.read(kind, name);
+  if (!current) throw new NotFoundError(kind, name);
+  if (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion) {
+    throw new ConflictError(
+      kind,
+      name,
+      `the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${resourceVersion} is stale, current is ${current.metadata.resourceVersion})`,
+      current.metadata.resourceVersion,
+    );
+  }
+  return current;
+}
+
+function planCreate(input: AnyObject, context: PlanContext): WritePlan {
+  const { kind, name } = identify(input);
+  const candidate = {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: { ...userMetadata(input.metadata), name, uid: context.newUid(), resourceVersion: String(context.revision), generation: 1, creationTimestamp: context.now },
+    spec: input.spec,
+    ...(input.status === undefined ? {} : { status: input.status }),
+  } as AnyObject;
+  validateObject(kind, candidate);
+  if (context.read(kind, name)) throw new AlreadyExistsError(kind, name);
+  return { result: candidate, change: { type: 'ADDED', object: candidate } };
+}
+
+function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
+  const { kind, name } = identify(input);
+  const current = currentAt(context, kind, name, input.metadata.resourceVersion);
+  const deleting = current.metadata.deletionTimestamp !== undefined;
+  const metadata: ObjectMeta = { ...userMetadata(input.metadata), ...serverMetadata(current.metadata) };
+  if (deleting) {
+    const added = (metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
+    if (added.length) {
+      throw new InvalidError(`${kind.toLowerCase()} "${name}" is being deleted: finalizers cannot be added (${added.join(', ')})`, [
+        { field: 'metadata.finalizers', message: 'cannot add finalizers during deletion' },
+      ]);
+    }
+  }
+  const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
+  validateObject(kind, candidate);
+  if (deleting && !(metadata.finalizers ?? []).length) {
+    return { result: undefined, change: { type: 'DELETED', object: { ...candidate, metadata: { ...metadata, resourceVersion: String(context.revision) } } as AnyObject } };
+  }
+  if (jsonEqual(withoutVersion(candidate), withoutVersion(current))) return { result: current };
+  const specChanged = !jsonEqual(candidate.spec, current.spec);
+  candidate.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+  candidate.metadata.resourceVersion = String(context.revision);
+  return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
+}
+
+function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {
+  const { kind, name } = identify(input);
+  const current = currentAt(context, kind, name, input.metadata.resourceVersion);
+  const candidate = { ...current, status: input.status } as AnyObject;
+  if (input.status === undefined) delete candidate.status;
+  validateObject(kind, candidate);
+  if (jsonEqual(candidate.status, current.status)) return { result: current };
+  candidate.metadata = { ...current.metadata, resourceVersion: String(context.revision) };
+  return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
+}
+
+function planDelete(current: AnyObject, context: PlanContext): WritePlan {
+  if (current.metadata.finalizers?.length) {
+    if (current.metadata.deletionTimestamp) return { result: current };
+    const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: context.now, resourceVersion: String(context.revision) } } as AnyObject;
+    return { result: marked, change: { type: 'MODIFIED', object: marked } };
+  }
+  return { result: undefined, change: { type: 'DELETED', object: { ...current, metadata: { ...current.metadata, resourceVersion: String(context.revision) } } as AnyObject } };
+}
+
+/** Metadata fields clients own. */
+function userMetadata(metadata: ObjectMeta): Partial<ObjectMeta> {
+  const { labels, annotations, finalizers, managedFields } = metadata;
+  return {
+    ...(labels === undefined ? {} : { labels }),
+    ...(annotations === undefined ? {} : { annotations }),
+    ...(finalizers === undefined || finalizers.length === 0 ? {} : { finalizers }),
+    ...(managedFields === undefined ? {} : { managedFields }),
+  };
+}
+
+/** Metadata fields only the store sets. */
+function serverMetadata(metadata: ObjectMeta): ObjectMeta {
+  const { name, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp } = metadata;
+  return {
+    name,
+    ...(uid === undefined ? {} : { uid }),
+    ...(resourceVersion === undefined ? {} : { resourceVersion }),
+    ...(generation === undefined ? {} : { generation }),
+    ...(creationTimestamp === undefined ? {} : { creationTimestamp }),
+    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+  };
+}
+
+function withoutVersion(object: AnyObject): unknown {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: undefined } };
+}
