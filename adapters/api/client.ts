@@ -24,13 +24,13 @@ export interface Selectors {
 }
 
 export interface ApiWatchEvent {
-  type: WatchEventType | 'ERROR';
-  object: AnyObject | StatusBody;
+  type: WatchEventType;
+  object: AnyObject;
 }
 
 export interface ClientWatch {
   stop(): void;
-  /** Settles when the stream ends: resolves if stopped or ended by the server, rejects on error. */
+  /** Settles when the stream ends: resolves if stopped or ended by the server, rejects on an ERROR event or a broken stream. */
   done: Promise<void>;
 }
 
@@ -174,7 +174,10 @@ export class ApiClient {
           while ((newline = buffered.indexOf('\n')) >= 0) {
             const line = buffered.slice(0, newline);
             buffered = buffered.slice(newline + 1);
-            if (line.trim()) onEvent(JSON.parse(line) as ApiWatchEvent);
+            if (!line.trim()) continue;
+            const event = JSON.parse(line) as ApiWatchEvent | { type: 'ERROR'; object: StatusBody };
+            if (event.type === 'ERROR') throw answerError({ code: event.object.code, body: event.object });
+            onEvent(event);
           }
         }
       } catch (error) {

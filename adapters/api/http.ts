@@ -1,6 +1,6 @@
 // HTTP plumbing of the REST API: bounded body reading, parsed bodies, JSON and Status responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import { BadRequestError, ConflictError, SlvError, type StatusBody } from '../../resources/errors.js';
 
 /** Requests larger than this are refused with 413 (an initscript may be 1 MiB; JSON escaping adds to it). */
@@ -43,6 +43,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** ` at line L, column C: what is wrong` for a YAML parse error (the library's own text repeats the place). */
+export function describeYamlError(error: Error): string {
+  const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const place = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+  return `${place}: ${what}`;
+}
+
 /** A body as JSON, or as YAML for the YAML media types. An empty body is undefined. */
 export function parseBody(body: Buffer, type: string): unknown {
   const text = body.toString('utf8');
@@ -51,8 +58,7 @@ export function parseBody(body: Buffer, type: string): unknown {
     try {
       return parseYaml(text);
     } catch (error) {
-      const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-      throw new BadRequestError(`request body is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
+      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`);
     }
   }
   try {

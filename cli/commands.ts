@@ -1,0 +1,240 @@
+// The slvctl commands. Each takes the Context and its parsed arguments; failures are thrown as the
+// typed errors of resources/errors.ts and turned into one stderr line and an exit code by main.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { SLV_VERSION } from '../adapters/api/version.js';
+import { jsonEqual } from '../resources/equal.js';
+import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
+import { parseLoanList } from '../resources/rspec.js';
+import { API_VERSION, type AnyObject, type Kind, type Loan, type LoanSpec } from '../resources/types.js';
+import type { Context } from './context.js';
+import { describeObject } from './describe.js';
+import { unifiedDiff } from './diff.js';
+import { qualifiedName } from './kinds.js';
+import { loadManifests, parseDocuments, type Manifest } from './manifests.js';
+import { forDisplay, formatObjects, tableOf, type OutputFormat } from './output.js';
+import { parseFor, waitUntil } from './wait.js';
+
+// ---- get ----------------------------------------------------------------------------------------
+
+export interface GetOptions {
+  output: OutputFormat;
+  watch: boolean;
+  selector?: string;
+}
+
+function print(context: Context, kind: Kind, objects: AnyObject[], format: OutputFormat, single: boolean, header = true): void {
+  if (format.type === 'table' || format.type === 'wide') {
+    if (objects.length || !header) context.out.write(tableOf(kind, objects, format.type === 'wide', context.colour, header));
+    else process.stderr.write(`No ${kind.toLowerCase()}s found.\n`);
+  } else context.out.write(formatObjects(format, objects.map(forDisplay), single));
+}
+
+export async function get(context: Context, kind: Kind, name: string | undefined, options: GetOptions): Promise<void> {
+  const { client } = context;
+  if (name && !options.watch) {
+    print(context, kind, [await client.get(kind, name)], options.output, true);
+    return;
+  }
+  const selectors = { ...(options.selector ? { labelSelector: options.selector } : {}), ...(name ? { fieldSelector: `metadata.name=${name}` } : {}) };
+  const list = await client.list(kind, selectors);
+  if (name && !list.items.length) throw new SlvError('NotFound', `${kind.toLowerCase()} "${name}" not found`);
+  print(context, kind, list.items, options.output, Boolean(name));
+  if (!options.watch) return;
+  // Every change after the list, until interrupted; an error ends the watch and the command.
+  await client.watch(kind, { ...selectors, resourceVersion: list.metadata.resourceVersion }, (event) => {
+    if (options.output.type === 'yaml') context.out.write('---\n');
+    print(context, kind, [event.object], options.output, true, false);
+  }).done;
+}
+
+// ---- apply and diff -----------------------------------------------------------------------------
+
+export interface ApplyOptions {
+  files: string[];
+  dryRun: boolean;
+  fieldManager: string;
+  force: boolean;
+}
+
+interface Planned {
+  manifest: Manifest;
+  /** The dry run says the object will be created. */
+  creates: boolean;
+  /** The live object; undefined if it does not exist or the caller may apply but not read it. */
+  current: AnyObject | undefined;
+  result: AnyObject;
+}
+
+/** The live object, or undefined when the caller may not read it (a delegation may allow Stop but not GetRSpec). */
+async function readableObject(context: Context, kind: Kind, name: string): Promise<AnyObject | undefined> {
+  try {
+    return await context.client.get(kind, name);
+  } catch (error) {
+    if (error instanceof SlvError && error.reason === 'Forbidden') return undefined;
+    throw error;
+  }
+}
+
+/** Dry-run every manifest on the server (schema, authorization, conflicts) before any is written. */
+async function plan(context: Context, manifests: Manifest[], options: { fieldManager: string; force: boolean }): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  for (const manifest of manifests) {
+    const { kind, metadata } = manifest.object;
+    try {
+      const { code, body } = await context.client.apply(manifest.object, { ...options, dryRun: true });
+      const creates = code === 201;
+      planned.push({ manifest, creates, current: creates ? undefined : await readableObject(context, kind, metadata.name), result: body });
+    } catch (error) {
+      if (!(error instanceof SlvError)) throw error;
+      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes);
+    }
+  }
+  return planned;
+}
+
+function outcome(creates: boolean, current: AnyObject | undefined, result: AnyObject): 'created' | 'configured' | 'unchanged' {
+  if (creates) return 'created';
+  return result.metadata.resourceVersion === current?.metadata.resourceVersion ? 'unchanged' : 'configured';
+}
+
+export async function apply(context: Context, options: ApplyOptions): Promise<void> {
+  const planned = await plan(context, loadManifests(options.files), options);
+  for (const { manifest, creates, current, result } of planned) {
+    const name = qualifiedName(manifest.object.kind, manifest.object.metadata.name);
+    if (options.dryRun) {
+      context.out.write(`${name} ${outcome(creates, current, result)} (server dry run)\n`);
+      continue;
+    }
+    const applied = await context.client.apply(manifest.object, options);
+    context.out.write(`${name} ${outcome(applied.code === 201, current, applied.body)}\n`);
+  }
+}
+
+/** What diff compares: the object without the server's bookkeeping. */
+function comparable(object: AnyObject | undefined): string {
+  if (!object) return '';
+  const { managedFields: _m, resourceVersion: _r, generation: _g, ...metadata } = object.metadata;
+  return toYaml({ ...object, metadata });
+}
+
+/** Prints the differences between live objects and what applying would make them; true if any. */
+export async function diff(context: Context, options: { files: string[]; fieldManager: string; force: boolean }): Promise<boolean> {
+  let different = false;
+  for (const { manifest, creates, current, result } of await plan(context, loadManifests(options.files), options)) {
+    const name = qualifiedName(manifest.object.kind, manifest.object.metadata.name);
+    if (!creates && !current) throw new SlvError('Forbidden', `${name}: you may apply it but not read it, so there is nothing to compare`);
+    const text = unifiedDiff(comparable(current), comparable(result), `live/${name}`, `merged/${name}`);
+    if (text) {
+      different = true;
+      context.out.write(text);
+    }
+  }
+  return different;
+}
+
+// ---- describe -----------------------------------------------------------------------------------
+
+export async function describe(context: Context, kind: Kind, name: string): Promise<void> {
+  const { client } = context;
+  const object = await client.get(kind, name);
+  const events = (await client.list('Event', { fieldSelector: `spec.involvedObject.kind=${kind},spec.involvedObject.name=${name}` })).items;
+  const loans = kind === 'Sliver' ? [...(await client.list('Loan', { fieldSelector: `spec.from=${name}` })).items, ...(await client.list('Loan', { fieldSelector: `spec.to=${name}` })).items] : [];
+  context.out.write(describeObject(object, { events, loans: [...new Map(loans.map((l) => [l.metadata.name, l])).values()] }, context.colour));
+}
+
+// ---- delete and wait ----------------------------------------------------------------------------
+
+export async function remove(context: Context, kind: Kind, names: string[], options: { wait: boolean; timeoutMs: number }): Promise<void> {
+  for (const name of names) {
+    const answer = await context.client.delete(kind, name);
+    const label = `${kind.toLowerCase()} "${name}"`;
+    if (answer.code === 202 && !options.wait) {
+      const finalizers = (answer.body as AnyObject).metadata.finalizers ?? [];
+      context.out.write(`${label} is being deleted (waiting for finalizers: ${finalizers.join(', ')})\n`);
+      continue;
+    }
+    if (answer.code === 202) await waitUntil(context.client, kind, name, (o) => o === undefined, options.timeoutMs, 'deletion');
+    context.out.write(`${label} deleted\n`);
+  }
+}
+
+export async function wait(context: Context, kind: Kind, name: string, options: { for: string; timeoutMs: number }): Promise<void> {
+  const { predicate, description } = parseFor(options.for);
+  await waitUntil(context.client, kind, name, predicate, options.timeoutMs, description);
+  context.out.write(`${qualifiedName(kind, name)} ${description === 'deletion' ? 'deleted' : `condition met (${description})`}\n`);
+}
+
+// ---- edit ---------------------------------------------------------------------------------------
+
+export async function edit(context: Context, kind: Kind, name: string, editor: string): Promise<void> {
+  const original = forDisplay(await context.client.get(kind, name));
+  const dir = mkdtempSync(join(tmpdir(), 'slvctl-edit-'));
+  const file = join(dir, `${kind.toLowerCase()}-${name}.yaml`);
+  const header = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
+  writeFileSync(file, header + toYaml(original));
+  try {
+    // $EDITOR may carry arguments (`code --wait`), so it runs through the shell with the file as $1.
+    const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'slvctl-edit', file], { stdio: 'inherit' });
+    if (run.status !== 0) throw new UsageError(`the editor "${editor}" failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); no changes made`);
+    const edited = parseDocuments(file, readFileSync(file, 'utf8'));
+    if (edited.length !== 1) throw new InvalidError(`the edited file must hold exactly one object, found ${edited.length}; no changes made`);
+    const object = edited[0]!.object;
+    if (jsonEqual(object, original)) {
+      context.out.write('Edit cancelled, no changes made.\n');
+      return;
+    }
+    if (object.kind !== kind || object.metadata.name !== name) throw new InvalidError(`kind and metadata.name cannot be changed by edit (${qualifiedName(kind, name)}); no changes made`);
+    await context.client.update(object);
+    context.out.write(`${qualifiedName(kind, name)} edited\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- loans set ----------------------------------------------------------------------------------
+
+/** `TARGET:RESOURCE:AMOUNT` arguments, validated as SetLoans validates its list. */
+export function parseLoanArguments(args: string[]): Array<[string, LoanSpec['resource'], number]> {
+  const entries = args.map((arg) => {
+    const parts = arg.split(':');
+    if (parts.length !== 3 || !/^\d+$/.test(parts[2]!)) throw new UsageError(`invalid loan "${arg}": expected TARGET:RESOURCE:AMOUNT with a whole AMOUNT, e.g. bob:cpu_share:10`);
+    return [parts[0], parts[1], Number(parts[2])];
+  });
+  const loans = parseLoanList(entries);
+  if (!loans) {
+    const bad = entries.find((e) => parseLoanList([e]) === undefined)!;
+    throw new UsageError(`invalid loan "${bad.join(':')}": ${String(bad[1])} cannot be lent (loanable: cpu_min, cpu_share, net_min, net_max, net2_min, net2_max, net_share)`);
+  }
+  return loans;
+}
+
+/** Replace the sliver's loans (as XML-RPC SetLoans does): position i is Loan `<sliver>.<i>`; all writes are dry-run first. */
+export async function setLoans(context: Context, sliver: string, loans: Array<[string, LoanSpec['resource'], number]>): Promise<void> {
+  const { client } = context;
+  const existing = new Map((await client.list('Loan', { fieldSelector: `spec.from=${sliver}` })).items.map((l) => [l.metadata.name, l]));
+  const wanted: Loan[] = loans.map(([to, resource, amount], order) => ({
+    apiVersion: API_VERSION,
+    kind: 'Loan',
+    metadata: { name: `${sliver}.${order}` },
+    spec: { from: sliver, to, resource, amount, order },
+  }));
+  for (const loan of wanted) await client.apply(loan, { fieldManager: 'slvctl-loans', force: true, dryRun: true });
+  for (const loan of wanted) {
+    await client.apply(loan, { fieldManager: 'slvctl-loans', force: true });
+    existing.delete(loan.metadata.name);
+  }
+  for (const extra of existing.keys()) await client.delete('Loan', extra);
+  context.out.write(`sliver "${sliver}": ${wanted.length} loan(s) set${existing.size ? `, ${existing.size} removed` : ''}\n`);
+}
+
+// ---- version ------------------------------------------------------------------------------------
+
+export async function version(context: Context): Promise<void> {
+  context.out.write(`Client Version: ${SLV_VERSION}\n`);
+  const server = (await context.client.request<{ version: string; apiVersion: string }>('GET', '/version')).body;
+  context.out.write(`Server Version: ${server.version} (${server.apiVersion})\n`);
+}

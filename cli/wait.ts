@@ -1,0 +1,54 @@
+// Waiting on the API by watch (never by polling): `wait --for`, and `delete` waiting for finalizers.
+import { SlvError, UsageError } from '../resources/errors.js';
+import type { AnyObject, Kind } from '../resources/types.js';
+import type { ApiClient } from '../adapters/api/client.js';
+import { condition } from './output.js';
+
+/** `500ms`, `30s`, `2m`, `1h`, or plain seconds, in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`invalid duration "${text}": expected e.g. 500ms, 30s, 2m or 1h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+  return Number(match[1]) * unit;
+}
+
+export type Predicate = (object: AnyObject | undefined) => boolean;
+
+/** `--for=delete`, `--for=condition=Ready` (status True) or `--for=condition=Ready=False`. */
+export function parseFor(text: string): { predicate: Predicate; description: string } {
+  if (text === 'delete') return { predicate: (o) => o === undefined, description: 'deletion' };
+  const match = /^condition=([A-Za-z][A-Za-z0-9]*)(?:=(True|False|Unknown))?$/.exec(text);
+  if (!match) throw new UsageError(`invalid --for=${text}: expected delete, condition=TYPE or condition=TYPE=True|False|Unknown`);
+  const [, type, status = 'True'] = match;
+  return {
+    predicate: (o) => condition((o?.status as { conditions?: [] } | undefined)?.conditions, type!)?.status === status,
+    description: `condition ${type}=${status}`,
+  };
+}
+
+/** Resolves with the object (undefined if deleted) once `predicate` holds; a timeout is an SlvError. */
+export async function waitUntil(client: ApiClient, kind: Kind, name: string, predicate: Predicate, timeoutMs: number, description: string): Promise<AnyObject | undefined> {
+  const fieldSelector = `metadata.name=${name}`;
+  const listed = await client.list(kind, { fieldSelector });
+  const current = listed.items[0];
+  if (predicate(current)) return current;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watch.stop();
+      reject(new SlvError('Timeout', `timed out after ${timeoutMs / 1000}s waiting for ${description} on ${kind.toLowerCase()}/${name}`));
+    }, timeoutMs);
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      watch.stop();
+      settle();
+    };
+    const watch = client.watch(kind, { fieldSelector, resourceVersion: listed.metadata.resourceVersion }, (event) => {
+      const object = event.type === 'DELETED' ? undefined : event.object;
+      if (predicate(object)) finish(() => resolve(object));
+    });
+    watch.done.then(
+      () => finish(() => reject(new SlvError('ServiceUnavailable', `slvd ended the watch on ${kind.toLowerCase()}/${name}`))),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
+}
