@@ -7,7 +7,6 @@
 // - structs decode to null-prototype objects, so member names like __proto__ are plain keys;
 // - integers beyond 32 bits encode as <i8> (the package writes <int> for every integer).
 import { createRequire } from 'node:module';
-import { PassThrough } from 'node:stream';
 
 const require = createRequire(import.meta.url);
 
@@ -15,8 +14,27 @@ interface XmlBuilderNode {
   ele(name: string): XmlBuilderNode;
   txt(text: string): XmlBuilderNode;
 }
+interface SaxNode {
+  name: string;
+}
+interface SaxParser {
+  onopentag(node: SaxNode): void;
+  onclosetag(name: string): void;
+  ontext(text: string): void;
+  oncdata(text: string): void;
+  onerror(error: Error): void;
+  onend(): void;
+  write(text: string): SaxParser;
+  close(): SaxParser;
+}
 interface PackageDeserializer {
-  deserializeMethodCall(stream: NodeJS.ReadableStream, callback: (error: Error | null | undefined, method?: string, params?: unknown[]) => void): void;
+  deserializeMethodCall(stream: unknown, callback: (error: Error | null | undefined, method?: string, params?: unknown[]) => void): void;
+  onOpentag(node: SaxNode): void;
+  onClosetag(name: string): void;
+  onText(text: string): void;
+  onCDATA(text: string): void;
+  onError(error: Error): void;
+  onDone(): void;
   push(value: unknown): void;
   stack: unknown[];
   marks: number[];
@@ -27,7 +45,9 @@ interface PackageDeserializer {
   endStruct(data: string): void;
   endBase64(data: string): void;
 }
-const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => PackageDeserializer;
+const Deserializer = require('xmlrpc/lib/deserializer.js') as { prototype: PackageDeserializer };
+// The SAX parser the package's deserializer is written for (its own dependency).
+const sax = createRequire(require.resolve('xmlrpc'))('sax') as { parser(strict: boolean): SaxParser };
 const serializer = require('xmlrpc/lib/serializer.js') as {
   serializeMethodResponse(value: unknown): string;
   serializeFault(fault: { faultCode: number; faultString: string }): string;
@@ -64,9 +84,24 @@ function decodeInteger(data: string, tag: string): number | bigint {
   return Number.isSafeInteger(value) ? value : BigInt(text);
 }
 
-/** The package's deserializer with the corrections listed at the top of this file. */
+/**
+ * The package's deserializer with the corrections listed at the top of this file. It is made without
+ * its constructor, which only adds a SAX *stream* (most of the cost of a call); the fields are the
+ * constructor's, and decodeMethodCall feeds it from a plain SAX parser instead.
+ */
 function correctedDeserializer(): PackageDeserializer {
-  const deserializer = new Deserializer();
+  const deserializer = Object.assign(Object.create(Deserializer.prototype) as PackageDeserializer, {
+    type: null,
+    responseType: null,
+    stack: [],
+    marks: [],
+    data: [],
+    methodname: null,
+    encoding: 'utf8',
+    value: false,
+    callback: null,
+    error: null,
+  });
   deserializer.endInt = (data) => {
     deserializer.push(decodeInteger(data, 'int'));
     deserializer.value = false;
@@ -101,19 +136,32 @@ function correctedDeserializer(): PackageDeserializer {
   return deserializer;
 }
 
+/** The stream deserializeMethodCall would read; here the SAX events are fed to it directly. */
+const FED_DIRECTLY = { setEncoding() {}, on() {}, pipe() {} };
+
 /** Decode a methodCall body; malformed XML or XML-RPC is an Error naming the problem. */
-export function decodeMethodCall(body: Buffer): Promise<MethodCall> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const input = new PassThrough();
-    correctedDeserializer().deserializeMethodCall(input, (error, method, params) => {
-      if (settled) return; // the package may report a later parse error after the first outcome
-      settled = true;
-      if (error) reject(error);
-      else resolve({ method: method ?? '', params: params ?? [] });
-    });
-    input.end(body);
+export function decodeMethodCall(body: Buffer): MethodCall {
+  const deserializer = correctedDeserializer();
+  let outcome: { call: MethodCall } | { error: Error } | undefined;
+  deserializer.deserializeMethodCall(FED_DIRECTLY, (error, method, params) => {
+    // The first outcome counts: the package may report a later parse error after it.
+    outcome ??= error ? { error } : { call: { method: method ?? '', params: params ?? [] } };
   });
+  const parser = sax.parser(false); // not strict, as the package's own stream
+  parser.onopentag = (node) => deserializer.onOpentag(node);
+  parser.onclosetag = (name) => deserializer.onClosetag(name);
+  parser.ontext = (text) => deserializer.onText(text);
+  parser.oncdata = (text) => deserializer.onCDATA(text);
+  parser.onerror = (error) => deserializer.onError(error);
+  parser.onend = () => deserializer.onDone();
+  try {
+    parser.write(body.toString('utf8')).close();
+  } catch (error) {
+    outcome ??= { error: error as Error };
+  }
+  if (!outcome) throw new Error('Invalid XML-RPC message');
+  if ('error' in outcome) throw outcome.error;
+  return outcome.call;
 }
 
 class I8 extends CustomType {}

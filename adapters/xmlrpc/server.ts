@@ -106,7 +106,7 @@ async function answer(request: IncomingMessage, context: ApiContext, identify: I
   if (!body) throw new XmlRpcFault(FAULT_BAD_REQUEST, `Request too large: the limit is ${maxRequestBytes} bytes`);
   let call;
   try {
-    call = await decodeMethodCall(body);
+    call = decodeMethodCall(body);
   } catch (error) {
     throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`);
   }
