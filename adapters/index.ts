@@ -3,6 +3,7 @@ import { UsageError } from '../resources/errors.js';
 import { createLinuxAdapter } from './linux/index.js';
 import type { BandwidthLimiter, NodeAdapter } from './node.js';
 import { createSimAdapter } from './sim/index.js';
+import { createVServerAdapter } from './vserver/index.js';
 
 export const NODE_ADAPTER_KINDS = ['sim', 'linux', 'vserver'] as const;
 export type NodeAdapterKind = (typeof NODE_ADAPTER_KINDS)[number];
@@ -25,7 +26,7 @@ export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdap
     case 'linux':
       return createLinuxAdapter(options);
     case 'vserver':
-      throw new UsageError(`node adapter "${kind}" is not available yet; use --adapter sim`);
+      return createVServerAdapter(options);
     default:
       throw new UsageError(`unknown node adapter "${String(kind)}": expected one of ${NODE_ADAPTER_KINDS.join(', ')}`);
   }

@@ -3,18 +3,15 @@
 // cgroup files) and that the host's /etc is untouched.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../adapters/linux/cgroup.js';
 import { createNodeAdapter } from '../adapters/index.js';
 import { createLinuxAdapter } from '../adapters/linux/index.js';
-import type { BandwidthLimiter, BandwidthLimits } from '../adapters/node.js';
 import { ConflictError, InvalidError, NotFoundError } from '../resources/errors.js';
 import { DEFAULT_RSPEC } from '../resources/rspec.js';
 import { runNodeAdapterContract } from './adapter-contract.js';
-import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, removeTestRoots } from './adapters-root.js';
+import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, waitUntil } from './adapters-root.js';
 
 after(removeTestRoots);
 
@@ -27,37 +24,8 @@ runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', asyn
 
 const T = { timeout: 30_000, ...(isRoot ? {} : { skip: NOT_ROOT }) };
 
-/** A faithful test double for the bwlimit adapter: it records what it is asked to do. */
-class RecordingBandwidthLimiter implements BandwidthLimiter {
-  readonly classes = new Map<number, BandwidthLimits>();
-  async set(uid: number, limits: BandwidthLimits): Promise<void> {
-    this.classes.set(uid, { ...limits });
-  }
-  async remove(uid: number): Promise<void> {
-    this.classes.delete(uid);
-  }
-  async list(): Promise<number[]> {
-    return [...this.classes.keys()];
-  }
-  async close(): Promise<void> {}
-}
-
 function passwdLine(root: string, name: string): string | undefined {
   return readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
-}
-
-/** Wait (bounded) for a file a background process writes. */
-async function waitForFile(file: string): Promise<string> {
-  for (let i = 0; i < 200 && !existsSync(file); i++) await sleep(25);
-  return readFileSync(file, 'utf8');
-}
-
-function pidsOf(uid: number): number[] {
-  try {
-    return execFileSync('/usr/bin/pgrep', ['-U', String(uid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 test('slivers and delegates are accounts in the root prefix with managed shells; the host /etc is untouched', T, async (t) => {
@@ -163,7 +131,7 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal(await adapter.isRunning('pl_alpha'), true);
   const cgroupPids = readFileSync(join(cgroupParent, 'pl_alpha', 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
   assert.ok(cgroupPids.length >= 1, 'its processes are in the sliver cgroup');
-  for (let i = 0; i < 200 && pidsOf(uid).length < 2; i++) await sleep(25);
+  await waitUntil(() => pidsOf(uid).length >= 2);
   assert.ok(pidsOf(uid).length >= 2, 'the script and its daemon run');
 
   await adapter.start('pl_alpha'); // already running: no second copy

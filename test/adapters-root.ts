@@ -5,7 +5,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultCgroupParent } from '../adapters/linux/cgroup.js';
+import type { BandwidthLimiter, BandwidthLimits } from '../adapters/node.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const NOT_ROOT = 'needs root (useradd --prefix, cgroups, setuid): run the tests as root';
@@ -20,8 +22,12 @@ export interface TestRoot {
 
 const roots: TestRoot[] = [];
 
-/** A world-readable temp root (processes run as its accounts must reach it) with etc/ seeded. */
-export function makeTestRoot(label: string): TestRoot {
+/**
+ * A world-readable temp root (processes run as its accounts must reach it) with etc/ seeded. With
+ * `loginDefs`, <root>/etc/login.defs gives useradd the root's uid range and user groups (tools
+ * that run useradd themselves, like vuseradd, pass no range of their own).
+ */
+export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {}): TestRoot {
   const base = mkdtempSync(`/tmp/slv-${label}-`);
   chmodSync(base, 0o755);
   const root = join(base, 'root');
@@ -35,6 +41,10 @@ export function makeTestRoot(label: string): TestRoot {
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
   const min = 40_000 + Math.floor(Math.random() * 200) * 100;
   const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
+  if (options.loginDefs) {
+    const defs = { UID_MIN: min, UID_MAX: min + 99, GID_MIN: min, GID_MAX: min + 99, USERGROUPS_ENAB: 'yes' };
+    writeFileSync(join(root, 'etc/login.defs'), Object.entries(defs).map(([key, value]) => `${key} ${value}\n`).join(''), { mode: 0o644 });
+  }
   const testRoot = { root, dataDir, uidRange: { min, max: min + 99 }, cgroupParent };
   roots.push(testRoot);
   return testRoot;
@@ -61,4 +71,39 @@ export function removeTestRoots(): void {
 export function hostEtcHashes(): Record<string, string> {
   const files = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/shells'];
   return Object.fromEntries(files.filter((file) => existsSync(file)).map((file) => [file, `${createHash('sha256').update(readFileSync(file)).digest('hex')} ${statSync(file).mtimeMs}`]));
+}
+
+/** A faithful test double for the bwlimit adapter: it records what it is asked to do. */
+export class RecordingBandwidthLimiter implements BandwidthLimiter {
+  readonly classes = new Map<number, BandwidthLimits>();
+  async set(uid: number, limits: BandwidthLimits): Promise<void> {
+    this.classes.set(uid, { ...limits });
+  }
+  async remove(uid: number): Promise<void> {
+    this.classes.delete(uid);
+  }
+  async list(): Promise<number[]> {
+    return [...this.classes.keys()];
+  }
+  async close(): Promise<void> {}
+}
+
+/** The pids running as `uid` right now. */
+export function pidsOf(uid: number): number[] {
+  try {
+    return execFileSync('/usr/bin/pgrep', ['-U', String(uid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // exit 1: none
+  }
+}
+
+/** Wait (at most ~5 s) until `check` holds, for what background processes do; no timing is asserted. */
+export async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(25);
+}
+
+/** Wait for a file a background process writes, and read it. */
+export async function waitForFile(file: string): Promise<string> {
+  await waitUntil(() => existsSync(file));
+  return readFileSync(file, 'utf8');
 }

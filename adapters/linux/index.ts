@@ -4,14 +4,14 @@
 // docs/adapters.md lists every path and command.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RSpec } from '../../resources/types.js';
 import { startDetached } from '../exec.js';
-import type { AccountClass, AccountInfo, BandwidthLimiter, LimitReport, NodeAdapter } from '../node.js';
-import { LocalAccounts, type PasswdEntry } from './accounts.js';
+import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../node.js';
+import type { PasswdEntry } from './accounts.js';
 import { CpuCgroups, defaultCgroupParent } from './cgroup.js';
 import { setDiskQuota } from './disk-quota.js';
 import { appliedReport, applyBandwidth, mergeReports, unsupportedReport } from './limits.js';
+import { PasswdNode, type PasswdNodeOptions } from './passwd-node.js';
 import { killAll } from './processes.js';
 import { installFile, installProgram, registerShells } from './shells.js';
 
@@ -21,21 +21,13 @@ export const LINUX_SHELLS = { sliver: '/bin/vsh', delegate: '/bin/forward_api_ca
 export const INITSCRIPT_DIR = '/etc/slv';
 /** Run-state markers: under /run so a reboot forgets them, as it forgets the processes. */
 export const RUN_DIR = '/run/slv/running';
-const DEFAULT_DELEGATE_SHELL_SOURCE = fileURLToPath(new URL('../../native/forward_api_calls', import.meta.url));
 const SETPRIV = '/usr/bin/setpriv';
 
-export interface LinuxAdapterOptions {
+export interface LinuxAdapterOptions extends PasswdNodeOptions {
   /** slvd's data dir: init script output goes to <dataDir>/initscripts/NAME.log. */
   dataDir: string;
-  /** Filesystem root of the accounts (default '/'). */
-  root?: string;
   /** The cgroup that holds one cgroup per sliver (default: `slv` under the cpu hierarchy). */
   cgroupParent?: string;
-  bandwidth?: BandwidthLimiter;
-  /** The delegate login shell to install (default native/forward_api_calls of this checkout). */
-  delegateShellSource?: string;
-  /** uids for new accounts (default: useradd's, from <root>/etc/login.defs). */
-  uidRange?: { min: number; max: number };
 }
 
 export function initscriptPath(name: string): string {
@@ -59,41 +51,22 @@ function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export class LinuxAdapter implements NodeAdapter {
+export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   readonly kind: string = 'linux';
-  readonly root: string;
-  readonly accounts: LocalAccounts;
   readonly cgroups: CpuCgroups | undefined;
   /** Why CPU limits cannot be enforced, when no cgroup filesystem is usable. */
   private readonly cgroupProblem: string | undefined;
-  private readonly bandwidth: BandwidthLimiter | undefined;
   private readonly logDir: string;
-  private readonly delegateShellSource: string;
   private shellsInstalled = false;
 
   constructor(options: LinuxAdapterOptions) {
-    this.root = options.root ?? '/';
-    this.accounts = new LocalAccounts({ root: this.root, shells: LINUX_SHELLS, uidRange: options.uidRange });
-    this.bandwidth = options.bandwidth;
+    super(options, LINUX_SHELLS);
     this.logDir = join(options.dataDir, 'initscripts');
-    this.delegateShellSource = options.delegateShellSource ?? DEFAULT_DELEGATE_SHELL_SOURCE;
     try {
       this.cgroups = new CpuCgroups(options.cgroupParent ?? defaultCgroupParent());
     } catch (error) {
       this.cgroupProblem = `CPU limits not enforced: ${(error as Error).message}`;
     }
-  }
-
-  async listAccounts(): Promise<AccountInfo[]> {
-    return this.accounts.list();
-  }
-
-  async getAccount(name: string): Promise<AccountInfo | undefined> {
-    return this.accounts.get(name);
-  }
-
-  async accountNameByUid(uid: number): Promise<string | undefined> {
-    return this.accounts.nameByUid(uid);
   }
 
   async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
@@ -117,10 +90,6 @@ export class LinuxAdapter implements NodeAdapter {
     this.cgroups?.remove(name);
     for (const file of [this.path(initscriptPath(name)), this.markerPath(name), join(this.logDir, `${name}.log`)]) rmSync(file, { force: true });
     await this.accounts.remove(name);
-  }
-
-  async setKeys(name: string, keys: string[]): Promise<void> {
-    this.accounts.writeKeys(name, keys);
   }
 
   async setInitscript(name: string, script: string): Promise<void> {
@@ -166,8 +135,6 @@ export class LinuxAdapter implements NodeAdapter {
     const net = await applyBandwidth(this.bandwidth, entry.uid, rspec);
     return mergeReports([appliedReport(['enabled']), cpu, disk, net]);
   }
-
-  async close(): Promise<void> {}
 
   private path(inside: string): string {
     return this.accounts.path(inside);
