@@ -194,6 +194,28 @@ test('watch streams events from a resourceVersion, filtered by label selector', 
   );
 });
 
+test('a watch from a compacted revision is 410 Gone; closing the server ends open watches', { timeout: 10_000 }, async () => {
+  const socketPath = join(api.dir, 'closing.sock');
+  const server = await startApiServer({ store: api.store, socketPath, metrics: new Registry(), ready: () => true, node: api.node });
+  const client = new ApiClient(socketPath);
+  try {
+    await api.client.mergePatch('Sliver', 'stat', { metadata: { labels: { touched: 'once' } } });
+    await api.client.mergePatch('Sliver', 'stat', { metadata: { labels: { touched: 'twice' } } });
+    await api.store.compact(1);
+    await rejectsWith(client.watch('Sliver', { resourceVersion: '1' }, () => undefined).done, 'Gone');
+    // The stream is open once it delivers an event; closing the server must end it, not wait for it.
+    let delivered: () => void;
+    const firstEvent = new Promise<void>((resolve) => (delivered = resolve));
+    const open = client.watch('Sliver', { resourceVersion: String(api.store.revision()) }, () => delivered());
+    await api.client.mergePatch('Sliver', 'stat', { metadata: { labels: { touched: 'thrice' } } });
+    await firstEvent;
+    await server.close();
+    await open.done;
+  } finally {
+    client.close();
+  }
+});
+
 test('the socket: a stale file is replaced, a live server is not, a non-socket is refused', { timeout: 10_000 }, async () => {
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: api.socketPath, metrics: new Registry(), ready: () => true, node: api.node }),
