@@ -22,6 +22,13 @@ export interface TestRoot {
 
 const roots: TestRoot[] = [];
 
+// Test files run in parallel processes, and stopping a sliver kills everything its uid runs: each
+// label (one per test file) owns a disjoint block of uids, each root 100 of them.
+const UID_BLOCKS: Record<string, number> = { linux: 41_000, vserver: 45_000 };
+const UIDS_PER_ROOT = 100;
+const ROOTS_PER_BLOCK = 40;
+let rootsMade = 0;
+
 /**
  * A world-readable temp root (processes run as its accounts must reach it) with etc/ seeded. With
  * `loginDefs`, <root>/etc/login.defs gives useradd the root's uid range and user groups (tools
@@ -39,13 +46,15 @@ export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n', { mode: 0o644 });
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
-  const min = 40_000 + Math.floor(Math.random() * 200) * 100;
+  const block = UID_BLOCKS[label];
+  if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
+  const min = block + rootsMade++ * UIDS_PER_ROOT;
   const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
   if (options.loginDefs) {
-    const defs = { UID_MIN: min, UID_MAX: min + 99, GID_MIN: min, GID_MAX: min + 99, USERGROUPS_ENAB: 'yes' };
+    const defs = { UID_MIN: min, UID_MAX: min + UIDS_PER_ROOT - 1, GID_MIN: min, GID_MAX: min + UIDS_PER_ROOT - 1, USERGROUPS_ENAB: 'yes' };
     writeFileSync(join(root, 'etc/login.defs'), Object.entries(defs).map(([key, value]) => `${key} ${value}\n`).join(''), { mode: 0o644 });
   }
-  const testRoot = { root, dataDir, uidRange: { min, max: min + 99 }, cgroupParent };
+  const testRoot = { root, dataDir, uidRange: { min, max: min + UIDS_PER_ROOT - 1 }, cgroupParent };
   roots.push(testRoot);
   return testRoot;
 }
