@@ -158,6 +158,11 @@ export function buildProgram(run: Run): Command {
 export async function main(argv: string[]): Promise<number> {
   const run: Run = { exitCode: ExitCodes.ok, minimumErrorCode: ExitCodes.failure };
   const program = buildProgram(run);
+  // `slvctl get sl | head -1`: the reader left, which is not an error of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(run.exitCode);
+    throw error;
+  });
   try {
     await program.parseAsync(argv);
     return run.exitCode;
