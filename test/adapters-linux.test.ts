@@ -120,8 +120,8 @@ test('the init script is installed root-owned 0755 and started as the account in
   t.after(() => adapter.close());
   const { uid } = await adapter.createAccount('pl_alpha', 'sliver');
   const home = join(root, 'home/pl_alpha');
-  // The script leaves a daemon in its own session and then stays in the foreground.
-  await adapter.setInitscript('pl_alpha', '#!/bin/sh\nsetsid sleep 300 &\nid -u > "$HOME/uid.tmp" && mv "$HOME/uid.tmp" "$HOME/uid"\necho "$1" > "$HOME/arg"\nexec sleep 300\n');
+  // The script leaves a daemon in its own session and then stays in the foreground; uid is written last.
+  await adapter.setInitscript('pl_alpha', '#!/bin/sh\nsetsid sleep 300 &\necho "$1" > "$HOME/arg"\nid -u > "$HOME/uid.tmp" && mv "$HOME/uid.tmp" "$HOME/uid"\nexec sleep 300\n');
   const script = statSync(join(root, 'etc/slv/rc.vinit.pl_alpha'));
   assert.deepEqual([script.uid, script.mode & 0o777], [0, 0o755]);
 
