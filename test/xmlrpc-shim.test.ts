@@ -320,4 +320,25 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       await world.close();
     }
   });
+
+  test('close lets the calls in flight finish their writes and answer', async () => {
+    const world = await startWorld();
+    try {
+      const { uid } = await world.node.createAccount('alice', 'sliver');
+      await world.store.create(sliver('alice'));
+      await world.store.create(sliver('bob'));
+      world.node.hold('accountNameByUid'); // the call stops at caller identity, before its writes
+      const pending = pythonCall(world, world.unixEndpoint, 'SetLoans', ['alice', [['bob', 'cpu_share', 5]]], uid);
+      for (let i = 0; i < 500 && world.node.inFlight('accountNameByUid') === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(world.node.inFlight('accountNameByUid'), 1, 'the call is in flight');
+      const closing = world.shim.close();
+      world.node.release('accountNameByUid');
+      assert.deepEqual(await pending, { result: 1 });
+      await closing;
+      assert.deepEqual((await world.store.list('Loan')).items.map((loan) => loan.metadata.name), ['alice.0']);
+      assert.throws(() => lstatSync(world.shim.socketPath), /ENOENT/);
+    } finally {
+      await world.close();
+    }
+  });
 });

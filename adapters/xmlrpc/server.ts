@@ -11,12 +11,14 @@ import type { Store } from '../../resources/store.js';
 import type { NodeAdapter } from '../node.js';
 import { peerCredentials } from '../peercred.js';
 import { tcpPeerUid } from '../tcp-peer.js';
-import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse } from './codec.js';
+import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
 import { FAULT_CALL_FAILED, callApiMethod, type ApiContext, type Caller } from './methods.js';
 
 export const DEFAULT_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
 export const DEFAULT_XMLRPC_PORT = 812;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/** A client gets this long to send its whole request (forward_api_calls gives up after 30 s too). */
+const REQUEST_TIMEOUT_MS = 30_000;
 /** Faults about the request itself (not the method), as Python's SimpleXMLRPCServer numbers them. */
 export const FAULT_BAD_REQUEST = 1;
 
@@ -95,41 +97,72 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
   });
 }
 
-function send(response: ServerResponse, xml: string): void {
-  response.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml) });
-  response.end(xml);
+/** Resolves once the answer is handed to the OS (or the connection is gone). */
+function send(response: ServerResponse, xml: string): Promise<void> {
+  return new Promise((resolve) => {
+    response.once('close', resolve);
+    response.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml) });
+    response.end(xml, resolve);
+  });
 }
 
-async function answer(request: IncomingMessage, context: ApiContext, identify: Identify, maxRequestBytes: number, log?: Logger): Promise<string> {
+function sendFault(response: ServerResponse, error: unknown, log?: Logger): Promise<void> {
+  const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+  if (fault.faultCode === FAULT_CALL_FAILED) log?.warn({ err: error }, 'XML-RPC call failed');
+  return send(response, encodeFault(fault));
+}
+
+/** What every request handler shares: the API, the limits, and the calls being answered. */
+interface Shared {
+  context: ApiContext;
+  maxRequestBytes: number;
+  log?: Logger;
+  /** Calls dispatched and not yet answered: close() waits for them, so no store write is cut halfway. */
+  calls: Set<Promise<void>>;
+}
+
+/** The request's method call; request-level problems are fault 1. */
+async function readCall(request: IncomingMessage, maxRequestBytes: number): Promise<MethodCall> {
   if (request.method !== 'POST') throw new XmlRpcFault(FAULT_BAD_REQUEST, `XML-RPC requests must be HTTP POST, not ${request.method ?? 'unknown'}`);
   const body = await readBody(request, maxRequestBytes);
   if (!body) throw new XmlRpcFault(FAULT_BAD_REQUEST, `Request too large: the limit is ${maxRequestBytes} bytes`);
-  let call;
   try {
-    call = decodeMethodCall(body);
+    return decodeMethodCall(body);
   } catch (error) {
     throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`);
   }
-  const result = await callApiMethod(context, () => identify(request.socket).then((uid) => callerOf(context.node, uid)), call.method, call.params);
+}
+
+async function resultXml(call: MethodCall, socket: Socket, shared: Shared, identify: Identify): Promise<string> {
+  const { context } = shared;
+  const result = await callApiMethod(context, () => identify(socket).then((uid) => callerOf(context.node, uid)), call.method, call.params);
   try {
     return encodeResponse(result);
   } catch (error) {
-    log?.warn({ err: error, method: call.method }, 'XML-RPC result cannot be encoded');
     throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: the result cannot be encoded as XML-RPC (${(error as Error).message})`);
   }
 }
 
-function handler(context: ApiContext, identify: Identify, maxRequestBytes: number, log?: Logger) {
+function handler(shared: Shared, identify: Identify) {
   return (request: IncomingMessage, response: ServerResponse): void => {
-    answer(request, context, identify, maxRequestBytes, log).then(
-      (xml) => send(response, xml),
-      (error: unknown) => {
-        const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
-        if (fault.faultCode === FAULT_CALL_FAILED) log?.warn({ err: error }, 'XML-RPC call failed');
-        send(response, encodeFault(fault));
+    readCall(request, shared.maxRequestBytes).then(
+      (call) => {
+        const answered = resultXml(call, request.socket, shared, identify).then(
+          (xml) => send(response, xml),
+          (error: unknown) => sendFault(response, error, shared.log),
+        );
+        shared.calls.add(answered);
+        void answered.finally(() => shared.calls.delete(answered));
       },
+      (error: unknown) => sendFault(response, error, shared.log),
     );
   };
+}
+
+function createShimServer(shared: Shared, identify: Identify): Server {
+  const server = createServer(handler(shared, identify));
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  return server;
 }
 
 function listen(server: Server, target: string | { port: number; host: string }): Promise<void> {
@@ -164,13 +197,6 @@ async function clearStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 /** Start the shim on the Unix socket and (unless port is 0) on TCP. */
 export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRpcShim> {
   const socketPath = options.socketPath ?? DEFAULT_XMLRPC_SOCKET;
@@ -178,10 +204,17 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`XML-RPC port must be an integer from 0 to 65535, got ${port}`);
   const context: ApiContext = { store: options.store, node: options.node, nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)) };
+  const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}) };
   const servers: Server[] = [];
   let socketInode: number | undefined;
   const close = async (): Promise<void> => {
-    await Promise.all(servers.map(closeServer));
+    const closed = Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    servers.forEach((server) => server.closeIdleConnections());
+    // Let the calls dispatched finish their writes and answer, then cut whatever is left
+    // (connections still sending a request, or kept alive).
+    await Promise.allSettled([...shared.calls]);
+    servers.forEach((server) => server.closeAllConnections());
+    await closed;
     // Remove the socket file only if it is still ours (a successor may have replaced it).
     const stat = await lstat(socketPath).catch(() => undefined);
     if (stat && stat.ino === socketInode) await unlink(socketPath);
@@ -190,7 +223,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
 
   try {
     await clearStaleSocket(socketPath);
-    const unixServer = createServer(handler(context, unixPeerUid, maxRequestBytes, options.log));
+    const unixServer = createShimServer(shared, unixPeerUid);
     await listen(unixServer, socketPath);
     servers.push(unixServer);
     socketInode = (await lstat(socketPath)).ino;
@@ -198,7 +231,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
 
     if (port !== 0) {
       const identities = tcpIdentities();
-      const tcpServer = createServer(handler(context, identities.identify, maxRequestBytes, options.log));
+      const tcpServer = createShimServer(shared, identities.identify);
       tcpServer.on('connection', identities.onConnection);
       await listen(tcpServer, { port, host: options.host ?? '127.0.0.1' });
       servers.push(tcpServer);
