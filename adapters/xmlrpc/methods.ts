@@ -1,6 +1,7 @@
 // The Node Manager API methods (BEHAVIOUR §6) over the store: every method reads specs or writes
 // desired state (run state, instantiation, Loans); the controllers act on the node. The checks run
 // in the order clients rely on: method, argument count, caller identity, sliver, permission, loans.
+import { ROOT_UID } from '../../resources/authz.js';
 import { ConflictError, InvalidError } from '../../resources/errors.js';
 import { compareLoans, computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../resources/rspec.js';
 import type { Store } from '../../resources/store.js';
@@ -52,11 +53,11 @@ const BAD_LOANS = 'Invalid argument: the second argument must be a well-formed l
 /** Conflicting writers (the controllers write status, not spec, so this is rare): re-read and retry. */
 const CONFLICT_RETRIES = 5;
 
-async function changeRun(store: Store, name: string, change: (run: RunSpec, sliver: Sliver) => RunSpec): Promise<1> {
+async function changeRun(store: Store, name: string, change: (run: RunSpec) => RunSpec): Promise<1> {
   for (let attempt = 1; ; attempt++) {
     const sliver = await store.get('Sliver', name);
     try {
-      await store.update({ ...sliver, spec: { ...sliver.spec, run: change({ ...sliver.spec.run }, sliver) } });
+      await store.update({ ...sliver, spec: { ...sliver.spec, run: change({ ...sliver.spec.run }) } });
       return 1;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt === CONFLICT_RETRIES) throw error;
@@ -251,7 +252,7 @@ function helpText(): string {
 }
 
 function permitted(caller: Caller, sliver: Sliver, method: string): boolean {
-  if (caller.uid === 0) return true;
+  if (caller.uid === ROOT_UID) return true;
   if (caller.name === undefined) return false;
   if (caller.name === sliver.metadata.name) return true;
   return sliver.spec.delegations.some((d) => d.account === caller.name && (d.methods === undefined || d.methods.includes(method)));

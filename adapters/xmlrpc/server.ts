@@ -6,6 +6,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ROOT_UID } from '../../resources/authz.js';
 import { UnavailableError, UsageError } from '../../resources/errors.js';
 import type { Store } from '../../resources/store.js';
 import type { NodeAdapter } from '../node.js';
@@ -73,7 +74,7 @@ function tcpIdentities(): { onConnection(socket: Socket): void; identify: Identi
 
 async function callerOf(node: NodeAdapter, uid: number | undefined): Promise<Caller> {
   if (uid === undefined) return {};
-  const name = uid === 0 ? 'root' : await node.accountNameByUid(uid);
+  const name = uid === ROOT_UID ? 'root' : await node.accountNameByUid(uid);
   return name === undefined ? { uid } : { uid, name };
 }
 
