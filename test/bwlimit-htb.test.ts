@@ -199,6 +199,20 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     assert.deepEqual(limiter.counts, before);
   });
 
+  test('start replaces a foreign root qdisc and drops half-present class pairs', { timeout: 20_000 }, async () => {
+    const tc = (...args: string[]) => runCommand('tc', ['-n', pair.sender, ...args], { timeoutMs: 10_000 });
+    await tc('qdisc', 'replace', 'dev', pair.device, 'root', 'handle', '9:', 'htb');
+    const limiter = await start();
+    assert.match((await tc('qdisc', 'show', 'dev', pair.device)).stdout, /^qdisc htb 1: root .*default 0x2/m);
+    await Promise.all([limiter.set(1001, limits(2_000_000)), limiter.set(1002, limits(2_000_000))]);
+    await tc('class', 'del', 'dev', pair.device, 'classid', `1:${exemptMinor(sliverMinor(1002, 1000)).toString(16)}`);
+    const restarted = await start();
+    assert.deepEqual(await restarted.list(), [1001]);
+    assert.ok(!parseClassShow(await showClasses(pair)).has(sliverMinor(1002, 1000)), "1002's remaining class is gone");
+    assert.deepEqual((await mapElements('sliver_class')).map(([uid]) => uid), [1001]);
+    await restarted.remove(1001);
+  });
+
   test('a tree broken behind its back fails the batch with the tc error, then heals', { timeout: 20_000 }, async () => {
     const limiter = await start();
     await limiter.set(1001, limits(2_000_000));
