@@ -6,9 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { buildForwardApiCalls, methodCallXml, parseReply, runWithInput, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
+import { NEEDS_ROOT, buildForwardApiCalls, methodCallXml, parseReply, runWithInput, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
 
-const TIMEOUT = { timeout: 60_000 };
+const TIMEOUT = { timeout: 60_000, skip: NEEDS_ROOT };
 
 describe('forward_api_calls', TIMEOUT, () => {
   let world: ShimWorld;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { isLoanable } from '../resources/rspec.js';
 import type { Instantiation, PartialRSpec } from '../resources/types.js';
-import { pythonCalls, sliver, startWorld, type Outcome, type PythonCall } from './fixtures/xmlrpc/harness.js';
+import { NEEDS_ROOT, pythonCalls, sliver, startWorld, type Outcome, type PythonCall } from './fixtures/xmlrpc/harness.js';
 
 type Loan = [string, string, unknown];
 interface VectorRecord {
@@ -47,7 +47,7 @@ test('the float vector survives as a float', () => {
 });
 
 for (const scenario of vectors.scenarios) {
-  test(`loan scenario ${scenario.name} through the shim`, { timeout: 60_000 }, async () => {
+  test(`loan scenario ${scenario.name} through the shim`, { timeout: 60_000, skip: NEEDS_ROOT }, async () => {
     let now = scenario.ops[0]!.now;
     const world = await startWorld({ nowSeconds: () => now });
     try {

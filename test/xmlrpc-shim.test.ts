@@ -8,9 +8,9 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { startXmlRpcShim } from '../adapters/xmlrpc/server.js';
 import { API_VERSION, type Delegate } from '../resources/types.js';
-import { freePort, methodCallXml, parseReply, pythonCall, pythonCalls, rawPost, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
+import { NEEDS_ROOT, freePort, methodCallXml, parseReply, pythonCall, pythonCalls, rawPost, sliver, startWorld, type ShimWorld } from './fixtures/xmlrpc/harness.js';
 
-const TIMEOUT = { timeout: 60_000 };
+const TIMEOUT = { timeout: 60_000, skip: NEEDS_ROOT };
 const NOT_A_SLIVER = { fault: { code: 102, string: 'Invalid argument: the first argument must be a sliver name.' } };
 const BAD_LOANS = { fault: { code: 102, string: 'Invalid argument: the second argument must be a well-formed loan specification' } };
 const DENIED = { fault: { code: 108, string: 'Permission denied.' } };

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { addressBytes, parseProcNetTcp, tcpPeerUid } from '../adapters/tcp-peer.js';
+import { NEEDS_ROOT } from './fixtures/xmlrpc/harness.js';
 
 const TIMEOUT = { timeout: 30_000 };
 const hasIPv6Loopback = readFileSync('/proc/net/if_inet6', 'utf8').includes('00000000000000000000000000000001');
@@ -50,7 +51,7 @@ function lookup(accepted: Accepted): Promise<number | undefined> {
   return tcpPeerUid(accepted.local, accepted.remote);
 }
 
-describe('tcpPeerUid', TIMEOUT, () => {
+describe('tcpPeerUid', { ...TIMEOUT, skip: NEEDS_ROOT }, () => {
   test('finds the uid of an IPv4 loopback peer', async () => {
     const accepted = await connectAs(12345, '127.0.0.1', '127.0.0.1');
     const { socket, client } = accepted;
