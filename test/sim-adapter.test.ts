@@ -74,7 +74,7 @@ test('a restart sees what exists, both after close and after the process is kill
   // A child process makes changes and is killed before it can write a snapshot.
   const script = `
     import { createSimAdapter } from ${JSON.stringify(new URL('../adapters/sim/index.ts', import.meta.url).pathname)};
-    const sim = createSimAdapter({ dataDir: ${JSON.stringify(dir)}, snapshotDelayMs: 60000 });
+    const sim = createSimAdapter({ dataDir: ${JSON.stringify(dir)} });
     await sim.createAccount('beta', 'delegate');
     await sim.start('alpha');
     await sim.destroyAccount('gone-never-existed');
@@ -88,6 +88,23 @@ test('a restart sees what exists, both after close and after the process is kill
   assert.equal(await second.isRunning('alpha'), true);
   assert.deepEqual(second.inspect('alpha')?.keys, ['k1']);
   assert.equal(second.callCount('createAccount'), 0, 'counters are per process');
+});
+
+test('a long journal is folded into the snapshot, and nothing is lost doing it', TIMEOUT, async () => {
+  const dir = tempDir();
+  const sim = createSimAdapter({ dataDir: dir });
+  const count = 3000; // a few hundred KiB of journal: more than one fold
+  for (let i = 0; i < count; i++) await sim.createAccount(`user${i}`, 'sliver', 'sliver.VServer');
+  const journal = readFileSync(join(dir, 'sim-node.journal'), 'utf8').split('\n').filter(Boolean).length;
+  assert.ok(journal < count, `the journal was folded (${journal} lines left)`);
+  const snapshot = JSON.parse(readFileSync(join(dir, 'sim-node.json'), 'utf8')) as { records: Record<string, unknown> };
+  assert.equal(Object.keys(snapshot.records).length + journal, count, 'the snapshot holds what was folded, the journal the rest');
+  // Reopened without close: snapshot plus the rest of the journal.
+  const reopened = createSimAdapter({ dataDir: dir });
+  assert.equal((await reopened.listAccounts()).length, count);
+  assert.equal((await reopened.getAccount(`user${count - 1}`))?.uid, SIM_FIRST_UID + count - 1);
+  await reopened.close();
+  await sim.close();
 });
 
 test('a journal line torn by a crash is ignored; a foreign state file is refused untouched', TIMEOUT, async () => {

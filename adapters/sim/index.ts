@@ -50,8 +50,6 @@ export interface SimAdapterOptions {
   dataDir: string;
   /** Accounts outside the managed classes, by name (uid lookups see them; listAccounts does not). */
   systemAccounts?: Record<string, number>;
-  /** How long changes may sit in the journal before the snapshot is rewritten. */
-  snapshotDelayMs?: number;
 }
 
 export class SimAdapter implements NodeAdapter {
@@ -70,7 +68,7 @@ export class SimAdapter implements NodeAdapter {
   private highestUid = SIM_FIRST_UID - 1;
 
   constructor(options: SimAdapterOptions) {
-    this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT, snapshotDelayMs: options.snapshotDelayMs });
+    this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT });
     for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
     this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
   }

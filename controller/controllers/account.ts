@@ -10,7 +10,7 @@ import type { Delegate, RSpec, Sliver } from '../../resources/types.js';
 import type { ReconcileContext, Reconciler } from '../types.js';
 import { deleteLoansOf } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
-import { setConditions, timestamp, writeStatus, type ConditionInput } from './status.js';
+import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
 /** Held by every Sliver and Delegate until its account is gone. */
 export const ACCOUNT_FINALIZER = 'nm.planet-lab.org/account';
@@ -70,14 +70,16 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       context.events.normal(object, 'AccountDestroyed', `account ${name} destroyed because the ${object.kind.toLowerCase()} was deleted`);
     }
     if (object.kind === 'Sliver') await deleteLoansOf(name, context);
-    const finalizers = (object.metadata.finalizers ?? []).filter((f) => f !== ACCOUNT_FINALIZER);
-    await context.store.update({ ...object, metadata: { ...object.metadata, finalizers } });
+    await writeMetadata(context.store, object, (metadata) => ({ ...metadata, finalizers: (metadata.finalizers ?? []).filter((f) => f !== ACCOUNT_FINALIZER) }));
   }
 
-  async function ensureFinalizer<T extends AccountObject>(object: T, context: ReconcileContext): Promise<T> {
-    const finalizers = object.metadata.finalizers ?? [];
-    if (finalizers.includes(ACCOUNT_FINALIZER)) return object;
-    return (await context.store.update({ ...object, metadata: { ...object.metadata, finalizers: [...finalizers, ACCOUNT_FINALIZER] } })) as T;
+  /** The object with the finalizer in place, or undefined if it vanished meanwhile. */
+  function ensureFinalizer(object: AccountObject, context: ReconcileContext): Promise<AccountObject | undefined> {
+    if (object.metadata.finalizers?.includes(ACCOUNT_FINALIZER)) return Promise.resolve(object);
+    return writeMetadata(context.store, object, (metadata) => ({
+      ...metadata,
+      finalizers: metadata.finalizers?.includes(ACCOUNT_FINALIZER) ? metadata.finalizers : [...(metadata.finalizers ?? []), ACCOUNT_FINALIZER],
+    }));
   }
 
   async function reconcileDelegateClass(object: AccountObject, ops: AccountOps, context: ReconcileContext): Promise<void> {
@@ -88,10 +90,9 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       context.events.normal(object, 'AccountReplaced', `account ${name} was a ${account.class} account; replaced by a delegate account`);
       account = undefined;
     }
-    if (!account) {
-      account = await ops.create('delegate');
-      context.events.normal(object, 'AccountCreated', `delegate account ${name} created with uid ${account.uid}`);
-    }
+    // Creation shows in status (AccountReady and its transition time), not as an Event: the event
+    // recorder writes each Event on its own, which at 10,000 new slivers would dwarf the work itself.
+    account ??= await ops.create('delegate');
     await installKeys(name, object.spec.keys, ops);
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `delegate account ${name} has uid ${account.uid}` };
     const ready: ConditionInput = { type: CONDITION_READY, status: 'True', reason: 'Ready', message: 'the account exists and its keys are installed' };
@@ -170,9 +171,8 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
 
     let created = false;
     if (!account) {
-      account = await ops.create('sliver', spec.type);
+      account = await ops.create('sliver', spec.type); // shows in status, like a delegate's creation
       created = true;
-      context.events.normal(sliver, 'AccountCreated', `account ${name} created with uid ${account.uid}`);
     }
     await installKeys(name, spec.keys, ops);
     const memo = installed.get(name) ?? {};
@@ -227,7 +227,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       await ops.start();
       running = true;
       started = true;
-      context.events.normal(sliver, 'Started', created ? 'started after its account was created' : 'started: spec.run.state is Running');
+      if (!created) context.events.normal(sliver, 'Started', 'started: spec.run.state is Running');
     }
 
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `account ${name} has uid ${account.uid}` };
@@ -265,6 +265,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     if (other && !isDeleting(other)) await reportNameTaken(other, context);
 
     const object = await ensureFinalizer(owner, context);
+    if (!object || isDeleting(object)) return; // deleted meanwhile: its own event brings it back here
     try {
       if (accountClassOf(object) === 'delegate') await reconcileDelegateClass(object, ops, context);
       else await reconcileSliver(object as Sliver, ops, context);

@@ -4,7 +4,7 @@
 import { jsonEqual } from '../../resources/equal.js';
 import { ConflictError, NotFoundError } from '../../resources/errors.js';
 import type { Store } from '../../resources/store.js';
-import type { Condition, ConditionStatus, KindMap } from '../../resources/types.js';
+import type { AnyObject, Condition, ConditionStatus, KindMap, ObjectMeta } from '../../resources/types.js';
 import type { Clock } from '../types.js';
 
 type StatusKind = 'Sliver' | 'Delegate' | 'Loan';
@@ -17,22 +17,37 @@ const CONFLICT_RETRIES = 5;
  * (usually the cached copy); on a conflict re-reads the store and re-applies. Returns the stored
  * object, or undefined if the object is gone.
  */
-export async function writeStatus<K extends StatusKind>(
-  store: Store,
-  object: KindMap[K],
-  change: (status: StatusOf<K>) => StatusOf<K>,
-): Promise<KindMap[K] | undefined> {
-  let current: KindMap[K] | undefined = object;
-  for (let attempt = 0; ; attempt++) {
+export function writeStatus<K extends StatusKind>(store: Store, object: KindMap[K], change: (status: StatusOf<K>) => StatusOf<K>): Promise<KindMap[K] | undefined> {
+  return writeWithRetry(store, object, (current) => {
     const before = (current.status ?? {}) as StatusOf<K>;
     const after = change(structuredClone(before));
-    if (jsonEqual(before, after)) return current;
+    return jsonEqual(before, after) ? undefined : () => store.updateStatus({ ...current, status: after } as KindMap[K]);
+  });
+}
+
+/** Write `change(metadata)` (finalizers, labels …) through the main path, with the same conflict handling. */
+export function writeMetadata<T extends AnyObject>(store: Store, object: T, change: (metadata: ObjectMeta) => ObjectMeta): Promise<T | undefined> {
+  return writeWithRetry(store, object, (current) => {
+    const after = change(structuredClone(current.metadata));
+    return jsonEqual(current.metadata, after) ? undefined : () => store.update({ ...current, metadata: after });
+  });
+}
+
+/**
+ * The read-modify-write loop: `plan(current)` returns the write to make (or undefined: nothing to
+ * change). A conflict means the cache was behind the store: re-read and plan again.
+ */
+async function writeWithRetry<T extends AnyObject>(store: Store, object: T, plan: (current: T) => (() => Promise<T>) | undefined): Promise<T | undefined> {
+  let current: T | undefined = object;
+  for (let attempt = 0; ; attempt++) {
+    const write = plan(current);
+    if (!write) return current;
     try {
-      return await store.updateStatus({ ...current, status: after } as KindMap[K]);
+      return await write();
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      current = await store.tryGet(object.kind as K, object.metadata.name);
+      current = (await store.tryGet(object.kind, object.metadata.name)) as T | undefined;
       if (!current) return undefined;
     }
   }

@@ -1,0 +1,175 @@
+// Controller figures with the sim node and a real SQLite store: stored specs to all slivers Ready
+// (1,000 and 10,000), the full effective-rspec computation with 10,000 slivers and 50,000 loans,
+// one loan change among 10,000 slivers to its status, and RSS at 10,000 slivers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createSimAdapter } from '../adapters/sim/index.js';
+import { openSqliteStore } from '../adapters/store/sqlite.js';
+import { createControllers } from '../controller/controllers/index.js';
+import { Manager } from '../controller/runtime/index.js';
+import { computeEffectiveRSpecs, type LoanInput } from '../resources/rspec.js';
+import type { Store } from '../resources/store.js';
+import { API_VERSION, type Loan, type Sliver } from '../resources/types.js';
+import { report } from './report.js';
+
+const BENCH = 'controllers';
+const WORKERS = Number(process.env.SLV_BENCH_WORKERS ?? 16);
+const LOAN_RESOURCES = ['cpu_share', 'net_max', 'net_share', 'cpu_min'] as const;
+const root = mkdtempSync(join(tmpdir(), 'slv-bench-controllers-'));
+
+function sliverName(i: number): string {
+  return `s${i}`;
+}
+
+function sliverObject(i: number): Sliver {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Sliver',
+    metadata: { name: sliverName(i) },
+    spec: {
+      type: 'sliver.VServer',
+      instantiation: 'plc-instantiated',
+      keys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${i} user${i}@example.org`],
+      initscript: '',
+      rspec: { cpu_share: 32 + (i % 7) * 10, net_max: 10_000_000 },
+      delegations: [],
+      timestamp: 1_000,
+      attributes: {},
+    },
+  };
+}
+
+/** Loans: each lender lends small amounts to the next few slivers, `perLender` loans each. */
+function loanInputs(slivers: number, perLender: number): LoanInput[] {
+  const loans: LoanInput[] = [];
+  for (let i = 0; i < slivers; i++) {
+    for (let order = 0; order < perLender; order++) {
+      loans.push({
+        id: `${sliverName(i)}.${order}`,
+        from: sliverName(i),
+        to: sliverName((i + order + 1) % slivers),
+        resource: LOAN_RESOURCES[order % LOAN_RESOURCES.length] as string,
+        amount: 1 + ((i + order) % 5),
+        order,
+      });
+    }
+  }
+  return loans;
+}
+
+function loanObject(loan: LoanInput): Loan {
+  return { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: loan.id }, spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order } };
+}
+
+async function createAll(store: Store, objects: Array<Sliver | Loan>): Promise<void> {
+  const batch = 512;
+  for (let i = 0; i < objects.length; i += batch) await Promise.all(objects.slice(i, i + batch).map((object) => store.create(object)));
+}
+
+function isReady(sliver: Sliver): boolean {
+  return sliver.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Resolves when `predicate` holds for the object of every watched name (by watching the store). */
+function waitUntil(store: Store, kind: 'Sliver' | 'Loan', names: Set<string>, predicate: (object: Sliver | Loan) => boolean): Promise<void> {
+  const pending = new Set(names);
+  return new Promise((resolve) => {
+    const watch = store.watch({ kind }, {
+      onEvent(event) {
+        const name = event.object.metadata.name;
+        if (event.type !== 'DELETED' && pending.has(name) && predicate(event.object as Sliver | Loan)) pending.delete(name);
+        if (pending.size === 0) {
+          watch.stop();
+          resolve();
+        }
+      },
+    });
+  });
+}
+
+interface Running {
+  store: Store;
+  manager: Manager;
+  close(): Promise<void>;
+}
+
+async function startControllers(dir: string, store: Store): Promise<Running> {
+  const node = createSimAdapter({ dataDir: dir });
+  const manager = new Manager({ store, log: pino({ level: 'silent' }), workers: WORKERS });
+  for (const controller of createControllers({ node, startup: false, staggerSeconds: 3 })) manager.add(controller);
+  await manager.start();
+  return {
+    store,
+    manager,
+    async close() {
+      await manager.stop();
+      await node.close();
+      await store.close();
+    },
+  };
+}
+
+/** Stored specs (written before the clock starts) to every sliver Ready. */
+async function timeToReady(count: number): Promise<{ seconds: number; running: Running }> {
+  const dir = mkdtempSync(join(root, `ready-${count}-`));
+  const store = openSqliteStore(join(dir, 'store.db'));
+  await createAll(store, Array.from({ length: count }, (_, i) => sliverObject(i)));
+  const names = new Set(Array.from({ length: count }, (_, i) => sliverName(i)));
+  const allReady = waitUntil(store, 'Sliver', names, (object) => isReady(object as Sliver));
+  const start = performance.now();
+  const running = await startControllers(dir, store);
+  await allReady;
+  return { seconds: (performance.now() - start) / 1000, running };
+}
+
+const small = await timeToReady(1_000);
+report(BENCH, 'ready_1000_slivers', small.seconds, 's', { workers: WORKERS, aim: '< 0.4 s' });
+await small.running.close();
+
+const large = await timeToReady(10_000);
+report(BENCH, 'ready_10000_slivers', large.seconds, 's', { workers: WORKERS, aim: '< 3 s' });
+await large.running.manager.waitForIdle();
+globalThis.gc?.();
+report(BENCH, 'rss_10000_slivers', process.memoryUsage().rss / 2 ** 20, 'MB', { aim: '< 200 MB', note: 'whole process: store, cache, sim node, queues' });
+await large.running.close();
+
+// The pure computation over everything, as a full recompute would do it.
+const loans = loanInputs(10_000, 5);
+const rspecs = new Map(Array.from({ length: 10_000 }, (_, i) => [sliverName(i), sliverObject(i).spec.rspec] as const));
+const fullTimes: number[] = [];
+for (let run = 0; run < 5; run++) {
+  const start = performance.now();
+  computeEffectiveRSpecs(rspecs, loans);
+  fullTimes.push(performance.now() - start);
+}
+report(BENCH, 'effective_rspec_full_10000_slivers_50000_loans', Math.min(...fullTimes), 'ms', { runs: 5, statistic: 'min' });
+
+// One loan change among 10,000 slivers and 50,000 loans, from the write to the target's status.
+{
+  const dir = mkdtempSync(join(root, 'loan-change-'));
+  const store = openSqliteStore(join(dir, 'store.db'));
+  await createAll(store, Array.from({ length: 10_000 }, (_, i) => sliverObject(i)));
+  await createAll(store, loans.map(loanObject));
+  const running = await startControllers(dir, store);
+  await running.manager.waitForIdle();
+  const times: number[] = [];
+  for (let run = 0; run < 7; run++) {
+    const loan = await store.get('Loan', `${sliverName(100 + run)}.0`);
+    const target = await store.get('Sliver', loan.spec.to);
+    const expected = (target.status?.effectiveRSpec?.[loan.spec.resource] ?? 0) + 1;
+    const reflected = waitUntil(store, 'Sliver', new Set([loan.spec.to]), (object) => (object as Sliver).status?.effectiveRSpec?.[loan.spec.resource] === expected);
+    const start = performance.now();
+    await store.update({ ...loan, spec: { ...loan.spec, amount: loan.spec.amount + 1 } });
+    await reflected;
+    times.push(performance.now() - start);
+    await running.manager.waitForIdle();
+  }
+  times.sort((a, b) => a - b);
+  report(BENCH, 'one_loan_change_to_status_10000_slivers', times[Math.floor(times.length / 2)] as number, 'ms', { runs: times.length, statistic: 'median', max: Number((times.at(-1) as number).toFixed(1)), aim: '< 50 ms' });
+  await running.close();
+}
+
+rmSync(root, { recursive: true, force: true });
