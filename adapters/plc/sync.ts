@@ -1,0 +1,178 @@
+// Syncing PLC's answer into the store (BEHAVIOUR §4). PLC owns the spec of the objects it labels
+// managed-by=plc; user-owned data (spec.run, Loans, status, other labels, finalizers) is kept on
+// every rewrite. A repeat of the same answer writes nothing. A fetch that fails or an answer that
+// is malformed changes nothing and is reported (log, metrics, lastResult); it never throws.
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
+import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
+import type { Store } from '../../resources/store.js';
+import { API_VERSION, type Delegate, type Sliver } from '../../resources/types.js';
+import type { GetSliversSource } from './source.js';
+import type { PlcStateFile } from './state.js';
+
+export type PlcSyncOutcome = 'applied' | 'unreachable' | 'malformed' | 'failed';
+
+export interface PlcSyncResult {
+  outcome: PlcSyncOutcome;
+  /** When the sync finished (ms since the epoch). */
+  at: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  /** Names PLC sent that a user owns (left alone). */
+  conflicts: string[];
+  error?: string;
+}
+
+export interface PlcSyncOptions {
+  store: Store;
+  source: GetSliversSource;
+  state: PlcStateFile;
+  log: Logger;
+  registry?: Registry;
+  /** Milliseconds since the epoch (a Clock's now). */
+  now?: () => number;
+}
+
+/** Attempts to rewrite one object when a controller changed it meanwhile (finalizers, labels). */
+const CONFLICT_RETRIES = 5;
+
+function createMetrics(registry: Registry | undefined) {
+  const registers = registry ? [registry] : [];
+  return {
+    syncs: new Counter({ name: 'slv_plc_sync_total', help: 'PLC syncs by outcome', labelNames: ['outcome'], registers }),
+    writes: new Counter({ name: 'slv_plc_objects_written_total', help: 'Objects written by the PLC source', labelNames: ['operation'], registers }),
+    lastSuccess: new Gauge({ name: 'slv_plc_last_success_timestamp_seconds', help: 'When a PLC answer was last applied', registers }),
+  };
+}
+
+export class PlcSync {
+  private readonly store: Store;
+  private readonly source: GetSliversSource;
+  private readonly state: PlcStateFile;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly metrics: ReturnType<typeof createMetrics>;
+  lastResult: PlcSyncResult | undefined;
+  /** The last sync that applied an answer. */
+  lastApplied: PlcSyncResult | undefined;
+
+  constructor(options: PlcSyncOptions) {
+    this.store = options.store;
+    this.source = options.source;
+    this.state = options.state;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.metrics = createMetrics(options.registry);
+  }
+
+  get description(): string {
+    return this.source.description;
+  }
+
+  /** Fetch, check, plan and apply one answer. Never throws: the result says what happened. */
+  async syncOnce(): Promise<PlcSyncResult> {
+    const result = await this.attempt();
+    this.lastResult = result;
+    this.metrics.syncs.inc({ outcome: result.outcome });
+    if (result.outcome === 'applied') {
+      this.lastApplied = result;
+      this.metrics.lastSuccess.set(result.at / 1000);
+      const changed = result.created + result.updated + result.deleted;
+      const summary = { created: result.created, updated: result.updated, deleted: result.deleted, conflicts: result.conflicts };
+      if (changed > 0) this.log.info(summary, `applied GetSlivers from ${this.source.description}`);
+      else this.log.debug(summary, `GetSlivers from ${this.source.description} changed nothing`);
+      if (result.conflicts.length > 0) this.log.warn({ names: result.conflicts }, 'PLC sent names that belong to user-owned objects; left them alone');
+    } else {
+      this.log.warn({ outcome: result.outcome, error: result.error }, `GetSlivers from ${this.source.description} not applied; keeping the stored state`);
+    }
+    return result;
+  }
+
+  private async attempt(): Promise<PlcSyncResult> {
+    const empty = { created: 0, updated: 0, deleted: 0, conflicts: [] as string[] };
+    let plan: PlcPlan;
+    try {
+      const answer = await this.source.fetch();
+      const updates = parseGetSlivers(answer);
+      plan = planPlcSync(await this.storedRecords(), updates, this.state.read().lastFullUpdate, Math.floor(this.now() / 1000));
+    } catch (error) {
+      const outcome: PlcSyncOutcome = error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
+      return { outcome, at: this.now(), ...empty, error: (error as Error).message };
+    }
+    try {
+      const counts = await this.apply(plan);
+      if (plan.minTimestamp !== this.state.read().lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
+      return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts };
+    } catch (error) {
+      // A store failure part-way: what was written is consistent per object, and the next sync
+      // (same answer) completes it because records are applied by timestamp.
+      return { outcome: 'failed', at: this.now(), ...empty, error: (error as Error).message };
+    }
+  }
+
+  private async storedRecords(): Promise<StoredRecord[]> {
+    const [slivers, delegates] = await Promise.all([this.store.list('Sliver'), this.store.list('Delegate')]);
+    return [...slivers.items, ...delegates.items].map((object) => ({
+      kind: object.kind,
+      name: object.metadata.name,
+      timestamp: object.spec.timestamp,
+      plcOwned: isPlcOwned(object.metadata.labels),
+    }));
+  }
+
+  private async apply(plan: PlcPlan): Promise<{ created: number; updated: number; deleted: number }> {
+    let created = 0;
+    let updated = 0;
+    let deleted = 0;
+    for (const { kind, name } of plan.deletes) {
+      try {
+        await this.store.delete(kind, name);
+        deleted += 1;
+        this.metrics.writes.inc({ operation: 'delete' });
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    for (const record of plan.upserts) {
+      if (await this.upsert(record)) created += 1;
+      else updated += 1;
+    }
+    return { created, updated, deleted };
+  }
+
+  /** Write one record; true when it created the object. */
+  private async upsert(record: PlcRecord): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.store.tryGet(record.kind, record.name);
+      try {
+        if (!existing) {
+          await this.store.create(this.newObject(record));
+          this.metrics.writes.inc({ operation: 'create' });
+          return true;
+        }
+        await this.store.update(this.replaceSpec(existing, record));
+        this.metrics.writes.inc({ operation: 'update' });
+        return false;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  private newObject(record: PlcRecord): Sliver | Delegate {
+    const metadata = { name: record.name, labels: plcLabels(undefined) };
+    return record.kind === 'Sliver'
+      ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
+      : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
+  }
+
+  /** PLC's fields from the record; user-owned run state and all metadata kept (resourceVersion guards the write). */
+  private replaceSpec(existing: Sliver | Delegate, record: PlcRecord): Sliver | Delegate {
+    const metadata = { ...existing.metadata, labels: plcLabels(existing.metadata.labels) };
+    const run = existing.kind === 'Sliver' ? existing.spec.run : undefined;
+    // tryGet(record.kind) found it, so existing and record are of the same kind.
+    return { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
+  }
+}
