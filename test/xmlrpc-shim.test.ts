@@ -263,6 +263,12 @@ describe('XML-RPC shim', TIMEOUT, () => {
     assert.deepEqual(await pythonCall(world, tcpEndpoint, 'GetRSpec', ['carol'], STRANGER_UID), DENIED);
   });
 
+  test('200 simultaneous connections are all answered', async () => {
+    const replies = await Promise.all(Array.from({ length: 200 }, () => rawPost(world.shim.socketPath, methodCallXml('GetRSpec', ['<string>carol</string>']))));
+    const outcomes = await Promise.all(replies.map((reply) => parseReply(reply.body)));
+    assert.deepEqual(new Set(outcomes.map((o) => JSON.stringify(o))), new Set([JSON.stringify({ result: DEFAULTS })]));
+  });
+
   test('bad input gets a fault, never a crash or an empty 404', async () => {
     const post = async (body: string | Buffer, headers?: Record<string, string | number>) => {
       const reply = await rawPost(world.shim.socketPath, body, headers);
