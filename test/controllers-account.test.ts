@@ -188,6 +188,32 @@ test('orphan sweep: a managed account no object names is destroyed; named ones s
   }
 });
 
+test('an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver\'s name', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'ctl', { instantiation: 'nm-controller', keys: ['ssh-rsa CTL'] });
+  await createSliver(store, 'shared');
+  await store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } });
+  await daemon.settle();
+  assert.equal(node.inspect('ctl')?.class, 'delegate');
+  assert.deepEqual(node.inspect('ctl')?.keys, ['ssh-rsa CTL']);
+  assert.equal(node.inspect('ctl')?.running, false, 'a delegate-class account is not started');
+  const ctl = await store.get('Sliver', 'ctl');
+  assert.equal(condition(ctl, 'Ready')?.status, 'True');
+  assert.equal(ctl.status?.xid, node.inspect('ctl')?.uid);
+
+  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver owns the name');
+  const delegate = await store.get('Delegate', 'shared');
+  assert.equal(condition(delegate, 'AccountReady')?.reason, 'NameTaken');
+  // Deleting the Delegate leaves the Sliver's account alone.
+  await store.delete('Delegate', 'shared');
+  await daemon.settle();
+  assert.equal(await store.tryGet('Delegate', 'shared'), undefined);
+  assert.equal(node.inspect('shared')?.class, 'sliver');
+  assert.equal(node.callCount('destroyAccount'), 0);
+});
+
 test('a delegated sliver gets its account only once instantiated, and loses it on Destroy', TEST_TIMEOUT, async (t) => {
   const daemon = await startDaemon();
   t.after(() => daemon.stop());

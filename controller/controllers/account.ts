@@ -6,7 +6,7 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
-import type { Delegate, RSpec, Sliver } from '../../resources/types.js';
+import type { Delegate, DelegateStatus, RSpec, Sliver, SliverStatus } from '../../resources/types.js';
 import type { ReconcileContext, Reconciler } from '../types.js';
 import { deleteLoansOf } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
@@ -96,24 +96,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     await installKeys(name, object.spec.keys, ops);
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `delegate account ${name} has uid ${account.uid}` };
     const ready: ConditionInput = { type: CONDITION_READY, status: 'True', reason: 'Ready', message: 'the account exists and its keys are installed' };
-    const uid = account.uid;
-    const now = timestamp(context.clock);
-    const generation = object.metadata.generation;
-    if (object.kind === 'Delegate') {
-      await writeStatus<'Delegate'>(context.store, object, (status) => ({
-        ...status,
-        uid,
-        observedGeneration: generation,
-        conditions: setConditions(status.conditions, [accountReady, ready], now, generation),
-      }));
-    } else {
-      await writeStatus<'Sliver'>(context.store, object, (status) => ({
-        ...status,
-        xid: uid,
-        observedGeneration: generation,
-        conditions: setConditions(status.conditions, [accountReady, ready], now, generation, [CONDITION_RESOURCES_APPLIED]),
-      }));
-    }
+    await writeAccountConditions(object, [accountReady, ready], context, { uid: account.uid, remove: [CONDITION_RESOURCES_APPLIED] });
   }
 
   async function installKeys(name: string, keys: string[], ops: AccountOps): Promise<void> {
@@ -308,28 +291,41 @@ function readiness(state: { enabled: boolean; desired: 'Running' | 'Stopped'; ru
   return { type: CONDITION_READY, status: 'True', reason: 'Running', message: 'the account exists, its limits are applied and it is running' };
 }
 
-async function reportNameTaken(object: AccountObject, context: ReconcileContext): Promise<void> {
+/**
+ * Set conditions on a Sliver or a Delegate (observedGeneration too, unless `observe` is false);
+ * `uid` goes to the delegate's uid or the sliver's xid.
+ */
+async function writeAccountConditions(
+  object: AccountObject,
+  inputs: ConditionInput[],
+  context: ReconcileContext,
+  { uid, observe = true, remove = [] }: { uid?: number; observe?: boolean; remove?: string[] } = {},
+): Promise<void> {
   const now = timestamp(context.clock);
   const generation = object.metadata.generation;
+  const common = <S extends SliverStatus | DelegateStatus>(status: S): S => ({
+    ...status,
+    ...(observe ? { observedGeneration: generation } : {}),
+    conditions: setConditions(status.conditions, inputs, now, generation, remove),
+  });
+  if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...common(s), ...(uid === undefined ? {} : { uid }) }));
+  else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...common(s), ...(uid === undefined ? {} : { xid: uid }) }));
+}
+
+async function reportNameTaken(object: AccountObject, context: ReconcileContext): Promise<void> {
   const taken: ConditionInput = {
     type: CONDITION_ACCOUNT_READY,
     status: 'False',
     reason: 'NameTaken',
     message: `a Sliver named ${object.metadata.name} owns this account name; rename or delete one of them`,
   };
-  const conditions = (existing: AccountObject['status']) => setConditions(existing?.conditions, [taken, { ...taken, type: CONDITION_READY }], now, generation);
-  if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...s, observedGeneration: generation, conditions: conditions(s) }));
-  else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...s, observedGeneration: generation, conditions: conditions(s) }));
+  await writeAccountConditions(object, [taken, { ...taken, type: CONDITION_READY }], context);
 }
 
 async function reportNodeError(object: AccountObject, error: unknown, context: ReconcileContext): Promise<void> {
   const failed: ConditionInput = { type: CONDITION_READY, status: 'False', reason: 'NodeError', message: `the node refused an operation: ${errorText(error)}` };
-  const now = timestamp(context.clock);
-  const generation = object.metadata.generation;
-  context.events.warning(object, 'NodeError', failed.message);
-  try {
-    if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...s, conditions: setConditions(s.conditions, [failed], now, generation) }));
-    else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...s, conditions: setConditions(s.conditions, [failed], now, generation) }));
+  try { // the runtime records the error itself as a ReconcileError event
+    await writeAccountConditions(object, [failed], context, { observe: false });
   } catch (statusError) {
     context.log.warn({ err: statusError }, 'could not record the node error in status');
   }
