@@ -16,7 +16,8 @@ import { API_VERSION, type Loan, type Sliver } from '../resources/types.js';
 import { report } from './report.js';
 
 const BENCH = 'controllers';
-const WORKERS = Number(process.env.SLV_BENCH_WORKERS ?? 16);
+// Many workers let the store commit many writes together (one durable commit per event-loop turn).
+const WORKERS = Number(process.env.SLV_BENCH_WORKERS ?? 256);
 const LOAN_RESOURCES = ['cpu_share', 'net_max', 'net_share', 'cpu_min'] as const;
 const root = mkdtempSync(join(tmpdir(), 'slv-bench-controllers-'));
 
