@@ -100,9 +100,9 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     open.push(limiter);
     return limiter;
   };
-  const mapElements = async (map: string): Promise<Array<[number, string]>> => {
+  const mapElements = async (map: string): Promise<Array<[number, string | number]>> => {
     const listed = JSON.parse((await runCommand('ip', ['netns', 'exec', pair.sender, 'nft', '-j', 'list', 'map', 'inet', 'slv_bwlimit', map], { timeoutMs: 10_000 })).stdout) as {
-      nftables: Array<{ map?: { elem?: Array<[number, string]> } }>;
+      nftables: Array<{ map?: { elem?: Array<[number, string | number]> } }>;
     };
     return (listed.nftables.find((entry) => entry.map)?.map?.elem ?? []).sort((a, b) => a[0] - b[0]);
   };
@@ -115,7 +115,7 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     await pair?.remove();
   });
 
-  test('builds the tree and one class pair per sliver, visible in tc and in the nft maps', { timeout: 20_000 }, async () => {
+  test('builds the tree and one class pair per sliver, visible in tc and in the nft maps (uid → conntrack mark → classid)', { timeout: 20_000 }, async () => {
     const limiter = await start();
     await Promise.all([limiter.set(1001, limits(2_000_000)), limiter.set(1500, limits(1_234_567, { net_min: 64_000, net_share: 3 }))]);
     const shown = parseClassShow(await showClasses(pair));
@@ -127,6 +127,10 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     assert.deepEqual(shown.get(minor1001), { minor: minor1001, parentMinor: 0x1, rate: '8bit', ceil: '2Mbit', quantum: 1514 });
     assert.deepEqual(shown.get(exemptMinor(minor1001)), { minor: exemptMinor(minor1001), parentMinor: 0x3, rate: '8bit', ceil: '4Mbit', quantum: 1514 });
     assert.deepEqual(shown.get(minor1500), { minor: minor1500, parentMinor: 0x1, rate: '64Kbit', ceil: '1234Kbit', quantum: 3 * 1514 });
+    assert.deepEqual(await mapElements('sliver_mark'), [
+      [1001, 1001],
+      [1500, 1500],
+    ]);
     assert.deepEqual(await mapElements('sliver_class'), [
       [1001, `1:${minor1001.toString(16)}`],
       [1500, `1:${minor1500.toString(16)}`],
@@ -168,6 +172,7 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     assert.ok(!shown.has(sliverMinor(1500, 1000)) && !shown.has(exemptMinor(sliverMinor(1500, 1000))));
     assert.deepEqual((await mapElements('sliver_class')).map(([uid]) => uid), [1001, 1600]);
     assert.deepEqual((await mapElements('exempt_class')).map(([uid]) => uid), [1001, 1600]);
+    assert.deepEqual((await mapElements('sliver_mark')).map(([uid]) => uid), [1001, 1600]);
     await assert.rejects(restarted.remove(1500), (e: unknown) => e instanceof NotFoundError && /bandwidth limits for uid "1500" not found/.test(e.message));
     await Promise.all([restarted.remove(1001), restarted.remove(1600)]);
     assert.deepEqual(await restarted.list(), []);
