@@ -56,7 +56,7 @@ function unixPeerUid(socket: Socket): Promise<number | undefined> {
   }
 }
 
-/** TCP peers are looked up at accept time, while the peer's socket certainly still exists. */
+/** TCP peers are looked up as soon as they are accepted: once a peer has closed, its row no longer names it. */
 function tcpIdentities(): { onConnection(socket: Socket): void; identify: Identify } {
   const lookups = new WeakMap<Socket, Promise<number | undefined>>();
   return {
@@ -204,6 +204,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
   const port = options.port ?? DEFAULT_XMLRPC_PORT;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`XML-RPC port must be an integer from 0 to 65535, got ${port}`);
+  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) throw new UsageError(`XML-RPC request limit must be a positive number of bytes, got ${maxRequestBytes}`);
   const context: ApiContext = { store: options.store, node: options.node, nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)) };
   const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}) };
   const servers: Server[] = [];
