@@ -327,6 +327,18 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
     }
   });
 
+  test('bad options are refused before anything listens', async () => {
+    const world = await startWorld();
+    try {
+      const socketPath = join(world.dir, 'other.sock');
+      await assert.rejects(startXmlRpcShim({ store: world.store, node: world.node, socketPath, port: 70000 }), /port must be an integer from 0 to 65535, got 70000/);
+      await assert.rejects(startXmlRpcShim({ store: world.store, node: world.node, socketPath, port: 0, maxRequestBytes: 0 }), /request limit must be a positive number of bytes, got 0/);
+      assert.throws(() => lstatSync(socketPath), /ENOENT/);
+    } finally {
+      await world.close();
+    }
+  });
+
   test('close lets the calls in flight finish their writes and answer', async () => {
     const world = await startWorld();
     try {
