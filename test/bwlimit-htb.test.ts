@@ -204,7 +204,7 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     assert.deepEqual(limiter.counts, before);
   });
 
-  test('start replaces a foreign root qdisc and drops half-present class pairs', { timeout: 20_000 }, async () => {
+  test('start replaces a foreign or misconfigured root qdisc and drops half-present class pairs', { timeout: 20_000 }, async () => {
     const tc = (...args: string[]) => runCommand('tc', ['-n', pair.sender, ...args], { timeoutMs: 10_000 });
     await tc('qdisc', 'replace', 'dev', pair.device, 'root', 'handle', '9:', 'htb');
     const limiter = await start();
@@ -215,7 +215,13 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot
     assert.deepEqual(await restarted.list(), [1001]);
     assert.ok(!parseClassShow(await showClasses(pair)).has(sliverMinor(1002, 1000)), "1002's remaining class is gone");
     assert.deepEqual((await mapElements('sliver_class')).map(([uid]) => uid), [1001]);
-    await restarted.remove(1001);
+    // Our handle with another default class cannot be changed in place (tc refuses): rebuilt empty.
+    await tc('qdisc', 'del', 'dev', pair.device, 'root');
+    await tc('qdisc', 'add', 'dev', pair.device, 'root', 'handle', '1:', 'htb', 'default', '7');
+    const rebuilt = await start();
+    assert.match((await tc('qdisc', 'show', 'dev', pair.device)).stdout, /^qdisc htb 1: root .*default 0x2/m);
+    assert.deepEqual(await rebuilt.list(), []);
+    assert.deepEqual(await mapElements('sliver_class'), []);
   });
 
   test('a tree broken behind its back fails the batch with the tc error, then heals', { timeout: 20_000 }, async () => {

@@ -8,9 +8,9 @@
 import { NotFoundError, UnavailableError, UsageError } from '../../resources/errors.js';
 import { runCommand } from '../exec.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../node.js';
-import { DEFAULT_MINOR, UID_CAPACITY, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
+import { DEFAULT_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
 import { elementScript, parseExemptDestinations, tableScript, type TableContents } from './nft.js';
-import { classDeleteLine, classReplaceLine, hasRootQdisc, parseClassShow, rootQdiscLine, sameClass, shownForm, type ShownClass } from './tc.js';
+import { classDeleteLine, classReplaceLine, parseClassShow, rootQdiscDeleteLine, rootQdiscLine, rootQdiscState, sameClass, shownForm, type ShownClass } from './tc.js';
 
 export interface BandwidthLimiterOptions {
   /** The egress interface whose root qdisc the limiter owns. */
@@ -96,11 +96,6 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
     this.timeoutMs = options.commandTimeoutMs;
   }
 
-  /** The uids that can have classes on this node. */
-  get uidRange(): { first: number; last: number } {
-    return { first: this.firstUid, last: this.firstUid + UID_CAPACITY - 1 };
-  }
-
   async set(uid: number, limits: BandwidthLimits): Promise<void> {
     const minor = sliverMinor(uid, this.firstUid);
     const clean = validateLimits(uid, limits);
@@ -135,11 +130,11 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
    */
   private async reconcile(): Promise<void> {
     const lines: string[] = [];
-    const qdiscs = await this.read('tc', ['-j', 'qdisc', 'show', 'dev', this.device]);
-    const rooted = hasRootQdisc(qdiscs || '[]', DEFAULT_MINOR);
-    if (!rooted) lines.push(rootQdiscLine(this.device, DEFAULT_MINOR));
-    // Replacing a foreign root qdisc drops its classes: nothing of ours survives it.
-    const shown = rooted ? parseClassShow(await this.read('tc', ['-d', 'class', 'show', 'dev', this.device])) : new Map<number, ShownClass>();
+    const root = rootQdiscState(await this.read('tc', ['-j', 'qdisc', 'show', 'dev', this.device]), DEFAULT_MINOR);
+    if (root === 'stale') lines.push(rootQdiscDeleteLine(this.device));
+    if (root !== 'ours') lines.push(rootQdiscLine(this.device, DEFAULT_MINOR));
+    // A new root qdisc starts without classes: nothing of ours survives the swap.
+    const shown = root === 'ours' ? parseClassShow(await this.read('tc', ['-d', 'class', 'show', 'dev', this.device])) : new Map<number, ShownClass>();
     for (const spec of treeClasses(this.nodeCap, this.exemptCap)) {
       if (!sameClass(shownForm(spec), shown.get(spec.minor))) lines.push(classReplaceLine(this.device, spec));
     }

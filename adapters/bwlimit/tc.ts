@@ -86,8 +86,18 @@ export function classDeleteLine(device: string, minor: number): string {
   return `class del dev ${device} classid ${classid(minor)}`;
 }
 
-/** True when `tc -j qdisc show dev DEV` has our HTB root with the given default class. */
-export function hasRootQdisc(qdiscJson: string, defaultMinor: number): boolean {
-  const qdiscs = JSON.parse(qdiscJson) as Array<{ kind?: string; handle?: string; root?: boolean; options?: { default?: string } }>;
-  return qdiscs.some((q) => q.root === true && q.kind === 'htb' && q.handle === `${QDISC_MAJOR}:` && q.options?.default !== undefined && parseInt(q.options.default, 16) === defaultMinor);
+/**
+ * What `tc -j qdisc show dev DEV` says about the root: `ours` (HTB, our handle, our default class),
+ * `stale` (our handle but another kind or default: tc cannot change it in place, so it must be
+ * deleted first), or `other` (none, or another handle: `qdisc replace` swaps it out).
+ */
+export function rootQdiscState(qdiscJson: string, defaultMinor: number): 'ours' | 'stale' | 'other' {
+  const qdiscs = JSON.parse(qdiscJson || '[]') as Array<{ kind?: string; handle?: string; root?: boolean; options?: { default?: string } }>;
+  const root = qdiscs.find((q) => q.root === true);
+  if (root?.handle !== `${QDISC_MAJOR}:`) return 'other';
+  return root.kind === 'htb' && parseInt(root.options?.default ?? '', 16) === defaultMinor ? 'ours' : 'stale';
+}
+
+export function rootQdiscDeleteLine(device: string): string {
+  return `qdisc del dev ${device} root`;
 }
