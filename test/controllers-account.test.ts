@@ -159,7 +159,7 @@ test('a type change destroys the account, creates it again and starts it', TEST_
   const mark = node.history.length;
   await editSliver(store, 'alpha', (spec) => ({ ...spec, type: 'sliver.LXC' }));
   await daemon.settle();
-  assert.deepEqual(lifecycleCalls(node, mark), ['stop', 'destroyAccount', 'createAccount', 'start']);
+  assert.deepEqual(lifecycleCalls(node, mark), ['destroyAccount', 'createAccount', 'start']);
   assert.equal(node.inspect('alpha')?.type, 'sliver.LXC');
   assert.notEqual(node.inspect('alpha')?.uid, first?.uid);
   assert.equal((await store.get('Sliver', 'alpha')).status?.xid, node.inspect('alpha')?.uid);

@@ -34,6 +34,8 @@ interface Installed {
   keys?: string[];
   initscript?: string;
   limits?: RSpec;
+  /** What applying `limits` achieved, as the ResourcesApplied condition. */
+  limitsApplied?: ConditionInput;
 }
 
 /** The account a Sliver needs: nm-controller slivers are handled like delegates (BEHAVIOUR §1). */
@@ -117,14 +119,14 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     const recreate = spec.run?.recreate ?? 0;
     const recreateRequested = recreate > (status.recreated ?? 0);
     const typeChanged = account !== undefined && (account.class !== 'sliver' || (account.type !== undefined && account.type !== spec.type));
-    if (account && (recreateRequested || typeChanged)) {
-      await ops.stop();
+    if (account && recreateRequested) {
+      await ops.stop(); // ReCreate is stop, destroy, create, start
       await destroy(ops, name);
-      context.events.normal(
-        sliver,
-        recreateRequested ? 'Recreating' : 'AccountReplaced',
-        recreateRequested ? `account ${name} destroyed for ReCreate` : `account ${name} was ${account.class} ${account.type ?? ''}`.trimEnd() + `; replaced for type ${spec.type}`,
-      );
+      context.events.normal(sliver, 'Recreating', `account ${name} destroyed for ReCreate`);
+      account = undefined;
+    } else if (account && typeChanged) {
+      await destroy(ops, name); // destroyAccount stops everything of the account first
+      context.events.normal(sliver, 'AccountReplaced', `account ${name} (${account.class} ${account.type ?? 'of unknown type'}) replaced for type ${spec.type}`);
       account = undefined;
     }
 
@@ -174,9 +176,10 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     };
     if (effective) {
       const current = installed.get(name) ?? {};
-      if (!current.limits || !jsonEqual(current.limits, effective)) {
+      if (current.limits && current.limitsApplied && jsonEqual(current.limits, effective)) {
+        resources = current.limitsApplied;
+      } else {
         const report = await ops.applyLimits(effective);
-        installed.set(name, { ...current, limits: { ...effective } });
         resources = report.unsupported.length
           ? {
               type: CONDITION_RESOURCES_APPLIED,
@@ -185,13 +188,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
               message: `this node cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
             }
           : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
-      } else {
-        resources = status.conditions?.find((c) => c.type === CONDITION_RESOURCES_APPLIED) ?? {
-          type: CONDITION_RESOURCES_APPLIED,
-          status: 'True',
-          reason: 'Applied',
-          message: 'the effective rspec is enforced',
-        };
+        installed.set(name, { ...current, limits: { ...effective }, limitsApplied: resources });
       }
     }
 
