@@ -5,7 +5,7 @@
 // the next one, and a batch is one `nft -f -` (map elements) and one `tc -batch -` (classes),
 // never one process per class. What was applied is kept in tc's printed form, read back from the
 // kernel at start, so re-applying the same limits runs nothing, even across a restart.
-import { NotFoundError, UnavailableError, UsageError } from '../../resources/errors.js';
+import { UnavailableError, UsageError } from '../../resources/errors.js';
 import { runCommand } from '../exec.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../node.js';
 import { DEFAULT_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
@@ -105,10 +105,13 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
     return this.enqueue(uid, clean);
   }
 
+  /**
+   * Idempotent like every node-side removal: a uid without classes (never set, lost in a reboot, or
+   * outside the mapped range so it never could have any) is already removed.
+   */
   async remove(uid: number): Promise<void> {
-    sliverMinor(uid, this.firstUid);
     const expected = this.pending.get(uid)?.change ?? this.inFlight.get(uid) ?? (this.applied.has(uid) ? 'set' : 'remove');
-    if (expected === 'remove') throw new NotFoundError('bandwidth limits for uid', String(uid));
+    if (expected === 'remove') return;
     return this.enqueue(uid, 'remove');
   }
 
