@@ -7,12 +7,20 @@ export class PlcPoller {
   private timer: unknown;
   private running: Promise<PlcSyncResult> | undefined;
   private stopped = false;
+  private again = false;
 
   constructor(
-    private readonly sync: PlcSync,
+    private sync: PlcSync,
     private readonly clock: Clock,
     private periodMs: number,
+    /** Called after every sync, whatever its outcome (status file, readiness report). */
+    private readonly onSynced: (result: PlcSyncResult) => Promise<void> | void = () => undefined,
   ) {}
+
+  /** Poll another source from the next sync on (SIGHUP). */
+  setSync(sync: PlcSync): void {
+    this.sync = sync;
+  }
 
   /** Sync now, then every period. Resolves after the first sync. */
   async start(): Promise<PlcSyncResult> {
@@ -28,14 +36,19 @@ export class PlcPoller {
     }
   }
 
-  /** Sync now (unless a sync is in flight, which is awaited instead). */
+  /** Sync now; if a sync is in flight, another one follows it (the source may have changed). */
   async tick(): Promise<PlcSyncResult> {
-    if (this.running) return this.running;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.running = this.sync.syncOnce();
     try {
-      return await this.running;
+      const result = await this.running;
+      await this.onSynced(result);
+      return result;
     } finally {
       this.running = undefined;
       this.schedule();
@@ -52,6 +65,8 @@ export class PlcPoller {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => void this.tick(), this.periodMs);
+    const delay = this.again ? 0 : this.periodMs;
+    this.again = false;
+    this.timer = this.clock.setTimeout(() => void this.tick(), delay);
   }
 }

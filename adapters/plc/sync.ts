@@ -40,10 +40,12 @@ const CONFLICT_RETRIES = 5;
 
 function createMetrics(registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
+  // A PlcSync rebuilt on SIGHUP shares the metrics already in the daemon's registry.
+  const reuse = <T>(name: string, create: () => T): T => (registry?.getSingleMetric(name) as T | undefined) ?? create();
   return {
-    syncs: new Counter({ name: 'slv_plc_sync_total', help: 'PLC syncs by outcome', labelNames: ['outcome'], registers }),
-    writes: new Counter({ name: 'slv_plc_objects_written_total', help: 'Objects written by the PLC source', labelNames: ['operation'], registers }),
-    lastSuccess: new Gauge({ name: 'slv_plc_last_success_timestamp_seconds', help: 'When a PLC answer was last applied', registers }),
+    syncs: reuse('slv_plc_sync_total', () => new Counter({ name: 'slv_plc_sync_total', help: 'PLC syncs by outcome', labelNames: ['outcome'], registers })),
+    writes: reuse('slv_plc_objects_written_total', () => new Counter({ name: 'slv_plc_objects_written_total', help: 'Objects written by the PLC source', labelNames: ['operation'], registers })),
+    lastSuccess: reuse('slv_plc_last_success_timestamp_seconds', () => new Gauge({ name: 'slv_plc_last_success_timestamp_seconds', help: 'When a PLC answer was last applied', registers })),
   };
 }
 
