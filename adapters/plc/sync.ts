@@ -35,6 +35,27 @@ export interface PlcSyncOptions {
   now?: () => number;
 }
 
+/** Writes in flight at once: the store commits concurrent writes together (one fsync per group). */
+const WRITE_CONCURRENCY = 64;
+
+/** Run `task` over `items`, at most WRITE_CONCURRENCY at a time; the first failure is thrown after all settle. */
+async function inBatches<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
 /** Attempts to rewrite one object when a controller changed it meanwhile (finalizers, labels). */
 const CONFLICT_RETRIES = 5;
 
@@ -128,7 +149,8 @@ export class PlcSync {
     let created = 0;
     let updated = 0;
     let deleted = 0;
-    for (const { kind, name } of plan.deletes) {
+    // Deletes first: a record that changed kind is deleted as one kind before it is created as the other.
+    await inBatches(plan.deletes, async ({ kind, name }) => {
       try {
         await this.store.delete(kind, name);
         deleted += 1;
@@ -136,11 +158,11 @@ export class PlcSync {
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
-    }
-    for (const record of plan.upserts) {
+    });
+    await inBatches(plan.upserts, async (record) => {
       if (await this.upsert(record)) created += 1;
       else updated += 1;
-    }
+    });
     return { created, updated, deleted };
   }
 
