@@ -7,6 +7,7 @@ import type { AccountClass, AccountInfo } from '../../adapters/node.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
 import type { Delegate, DelegateStatus, RSpec, Sliver, SliverStatus } from '../../resources/types.js';
+import type { WatchEvent } from '../../resources/store.js';
 import type { ReconcileContext, Reconciler } from '../types.js';
 import { deleteLoansOf } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
@@ -64,6 +65,13 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     installed.delete(name);
   }
 
+  /** A new account has no keys and no init script yet, so empty ones need no install call. */
+  async function create(ops: AccountOps, name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
+    const account = await ops.create(accountClass, type);
+    installed.set(name, { keys: [], initscript: '' });
+    return account;
+  }
+
   /** A deleted object: its account goes (unless a live object of the other kind owns the name), then the finalizer. */
   async function finalize(object: AccountObject, owner: AccountObject | undefined, ops: AccountOps, context: ReconcileContext): Promise<void> {
     const { name } = object.metadata;
@@ -94,7 +102,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     }
     // Creation shows in status (AccountReady and its transition time), not as an Event: the event
     // recorder writes each Event on its own, which at 10,000 new slivers would dwarf the work itself.
-    account ??= await ops.create('delegate');
+    account ??= await create(ops, name, 'delegate');
     await installKeys(name, object.spec.keys, ops);
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `delegate account ${name} has uid ${account.uid}` };
     const ready: ConditionInput = { type: CONDITION_READY, status: 'True', reason: 'Ready', message: 'the account exists and its keys are installed' };
@@ -156,7 +164,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
 
     let created = false;
     if (!account) {
-      account = await ops.create('sliver', spec.type); // shows in status, like a delegate's creation
+      account = await create(ops, name, 'sliver', spec.type); // shows in status, like a delegate's creation
       created = true;
     }
     await installKeys(name, spec.keys, ops);
@@ -262,14 +270,34 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
     }
   }
 
+  // What this controller acts on, per object: a change elsewhere (status it wrote itself, say)
+  // needs no reconcile. A resync delivers an unchanged resourceVersion and always gets one.
+  const seen = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();
+  function changedForAccount(event: WatchEvent): boolean {
+    const object = event.object as AccountObject;
+    const id = `${object.kind}/${object.metadata.name}`;
+    if (event.type === 'DELETED') {
+      seen.delete(id);
+      return true;
+    }
+    const { generation, deletionTimestamp, finalizers, resourceVersion } = object.metadata;
+    // effectiveRSpec comes from the rspec controller, running from the startup stagger.
+    const status = object.kind === 'Sliver' ? object.status : undefined;
+    const fingerprint = JSON.stringify([generation, deletionTimestamp, finalizers, status?.effectiveRSpec, status?.running]);
+    const previous = seen.get(id);
+    seen.set(id, { resourceVersion, fingerprint });
+    return !previous || previous.resourceVersion === resourceVersion || previous.fingerprint !== fingerprint;
+  }
+
   let sweepQueued = false;
   return {
     name: 'account',
     watches: ['Sliver', 'Delegate'],
     keysFor(event) {
-      if (sweepQueued) return [event.object.metadata.name];
+      const keys = changedForAccount(event) ? [event.object.metadata.name] : [];
+      if (sweepQueued) return keys;
       sweepQueued = true;
-      return [event.object.metadata.name, ORPHAN_SWEEP_KEY];
+      return [...keys, ORPHAN_SWEEP_KEY];
     },
     async reconcile(key, context) {
       if (key !== ORPHAN_SWEEP_KEY) return node.withAccount(key, (ops) => reconcileName(key, context, ops));

@@ -2,6 +2,7 @@
 // is kept), and its loans vanish with it. Each sliver is looked at again exactly when it expires
 // (requeueAfter), not by polling.
 import { NotFoundError } from '../../resources/errors.js';
+import type { Sliver } from '../../resources/types.js';
 import type { Reconciler } from '../types.js';
 import { deleteLoansOf } from './loans.js';
 
@@ -12,6 +13,8 @@ export function createExpiryController(): Reconciler {
   return {
     name: 'expiry',
     watches: ['Sliver'],
+    // Only slivers that can expire: most have no `expires`, and their many status writes need no look.
+    keysFor: (event) => (event.type !== 'DELETED' && (event.object as Sliver).spec.expires != null ? [event.object.metadata.name] : []),
     async reconcile(name, context) {
       const sliver = context.cache.get('Sliver', name);
       const expires = sliver?.spec.expires;
