@@ -94,7 +94,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
     throw error;
   }
-  if (command.args.length > 0) throw new UsageError(`unexpected argument "${command.args[0]}"`);
   const o = command.opts<Record<string, unknown>>();
   const cwd = process.cwd();
   const flags: SlvdConfigFile = {};

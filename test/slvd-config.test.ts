@@ -1,0 +1,64 @@
+// slvd's configuration: defaults < config file < flags, path resolution, validation messages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULTS, EXAMPLE_PLC_FILE, loadConfigFile, parseCommandLine, resolveConfig } from '../controller/config.js';
+import { UsageError } from '../resources/errors.js';
+import { tempDir } from './runtime-helpers.js';
+
+function flags(argv: string[]) {
+  const parsed = parseCommandLine(argv);
+  assert.ok(!('help' in parsed));
+  return parsed;
+}
+
+test('embedded defaults: sim adapter, ./data, the example GetSlivers file, sockets in the data dir', () => {
+  const config = resolveConfig(flags([]).flags);
+  assert.equal(config.dataDir, resolve('./data'));
+  assert.equal(config.adapter, 'sim');
+  assert.deepEqual(config.plc, { kind: 'file', path: EXAMPLE_PLC_FILE });
+  assert.equal(config.apiSocket, resolve('./data/api.sock'));
+  assert.equal(config.xmlrpcSocket, resolve('./data/sliver_mgr.api'));
+  assert.equal(config.xmlrpcPort, 0);
+  assert.equal(config.periodSeconds, DEFAULTS.periodSeconds);
+  assert.equal(config.startup, false);
+});
+
+test('the file overrides defaults with paths relative to itself; flags override the file', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'dataDir: state\nplc: http://plc.example.org/PLCAPI/\nplcAuth: {AuthMethod: session, session: abc}\nperiod: 30\nstartup: true\nlogLevel: debug\n');
+  const parsed = flags(['--config', file, '--period', '5', '--plc-file', 'answer.json', '-s']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file), parsed.configFile);
+  assert.equal(config.dataDir, join(dir, 'state'));
+  assert.equal(config.apiSocket, join(dir, 'state', 'api.sock'));
+  assert.equal(config.periodSeconds, 5);
+  assert.equal(config.startup, true);
+  assert.equal(config.logLevel, 'debug');
+  assert.deepEqual(config.plc, { kind: 'file', path: resolve('answer.json') }, 'a PLC flag replaces the file\'s PLC of either kind');
+  assert.equal(config.configFile, file);
+
+  const fromFile = resolveConfig({}, loadConfigFile(file));
+  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', auth: { AuthMethod: 'session', session: 'abc' }, timeoutMs: 30_000 });
+});
+
+test('invalid settings are refused naming them', (t) => {
+  const dir = tempDir(t);
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message));
+  usage(() => loadConfigFile(write('a.yaml', 'xmlrpcPort: 70000\n')), /xmlrpcPort must be <= 65535/);
+  usage(() => loadConfigFile(write('b.yaml', 'plc: ftp://plc\n')), /plc must match pattern/);
+  usage(() => loadConfigFile(write('c.yaml', 'dataDir: [1\n')), /is not valid YAML/);
+  usage(() => loadConfigFile(write('d.yaml', '- a\n- b\n')), /must be object/);
+  usage(() => loadConfigFile(join(dir, 'absent.yaml')), /cannot read config file/);
+  usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets both plc and plcFile/);
+  usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver/);
+  usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
+  usage(() => parseCommandLine(['--period', '0']), /--period must be more than 0/);
+  usage(() => parseCommandLine(['extra']), /too many arguments/);
+  assert.match((parseCommandLine(['--help']) as { help: string }).help, /--plc-file <file>/);
+});
