@@ -94,6 +94,11 @@ export interface RunSpec {
   instantiated?: boolean;
   /** Bumped by ReCreate; the account controller recreates when it exceeds status.recreated. */
   recreate?: number;
+  /**
+   * Bumped by Start; the account controller starts the sliver (when it should run) once it exceeds
+   * status.startsHandled, even if `state` already says Running (e.g. after a node reboot).
+   */
+  start?: number;
 }
 
 export interface SliverSpec {
@@ -129,6 +134,8 @@ export interface SliverStatus {
   lastStartTime?: string;
   /** The last `spec.run.recreate` handled. */
   recreated?: number;
+  /** The last `spec.run.start` handled. */
+  startsHandled?: number;
   /** Set once the startup stagger has started this sliver. */
   staggerStarted?: boolean;
   /**

@@ -304,6 +304,17 @@ test('after a restart existing slivers are reconfigured, not restarted', TEST_TI
     const sliver = await second.store.get('Sliver', 'alpha');
     assert.equal(sliver.status?.running, false);
     assert.equal(condition(sliver, 'Ready')?.reason, 'NotRunning');
+
+    // Start (spec.run.start bumped) starts it although spec.run.state already says Running.
+    await editSliver(second.store, 'alpha', (spec) => ({ ...spec, run: { ...spec.run, start: 1 } }));
+    await second.settle();
+    assert.equal(second.node.callCount('start'), 1);
+    const started = await second.store.get('Sliver', 'alpha');
+    assert.equal(started.status?.startsHandled, 1);
+    assert.equal(condition(started, 'Ready')?.status, 'True');
+    await editSliver(second.store, 'alpha', (spec) => ({ ...spec, keys: ['k2'] }));
+    await second.settle();
+    assert.equal(second.node.callCount('start'), 1, 'a handled Start is not repeated');
   } finally {
     await second.stop();
   }

@@ -126,6 +126,10 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
 
     const recreate = spec.run?.recreate ?? 0;
     const recreateRequested = recreate > (status.recreated ?? 0);
+    // An explicit Start (spec.run.start bumped) is consumed whether or not it could start anything.
+    const startRequest = spec.run?.start ?? 0;
+    const startRequested = startRequest > (status.startsHandled ?? 0);
+    const handled = { ...(recreateRequested ? { recreated: recreate } : {}), ...(startRequested ? { startsHandled: startRequest } : {}) };
     const typeChanged = account !== undefined && (account.class !== 'sliver' || (account.type !== undefined && account.type !== spec.type));
     if (account && recreateRequested) {
       await ops.stop(); // ReCreate is stop, destroy, create, start
@@ -154,7 +158,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
         const { xid: _xid, running: _running, appliedRSpec: _applied, ...rest } = s;
         return {
           ...rest,
-          ...(recreateRequested ? { recreated: recreate } : {}),
+          ...handled,
           observedGeneration: generation,
           conditions: setConditions(s.conditions, [waiting, { ...waiting, type: CONDITION_READY }], now, generation, [CONDITION_RESOURCES_APPLIED]),
         };
@@ -211,11 +215,11 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       await ops.stop();
       running = false;
       context.events.normal(sliver, 'Stopped', enabled ? 'stopped: spec.run.state is Stopped' : 'stopped: the sliver is disabled (rspec enabled=0)');
-    } else if (shouldRun && !running && (created || status.runState !== desired)) {
+    } else if (shouldRun && !running && (created || startRequested || status.runState !== desired)) {
       await ops.start();
       running = true;
       started = true;
-      if (!created) context.events.normal(sliver, 'Started', 'started: spec.run.state is Running');
+      if (!created) context.events.normal(sliver, 'Started', startRequested ? 'started: Start requested' : 'started: spec.run.state is Running');
     }
 
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `account ${name} has uid ${account.uid}` };
@@ -227,7 +231,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       running,
       runState: desired,
       ...(started ? { lastStartTime: now } : {}),
-      ...(recreateRequested ? { recreated: recreate } : {}),
+      ...handled,
       ...(effective ? { appliedRSpec: { ...effective } } : {}),
       observedGeneration: generation,
       conditions: setConditions(s.conditions, [accountReady, resources, ready], now, generation),
@@ -312,7 +316,7 @@ function readiness(state: { enabled: boolean; desired: 'Running' | 'Stopped'; ru
   if (!state.enabled) return notReady('Disabled', 'the rspec disables this sliver (enabled=0): it is stopped and remote login is off');
   if (state.desired === 'Stopped') return notReady('Stopped', 'spec.run.state is Stopped; set it to Running (Start) to run the sliver');
   if (state.resources.status !== 'True') return notReady('ResourcesNotApplied', state.resources.message);
-  if (!state.running) return notReady('NotRunning', 'the sliver is not running (the node restarted?); Start it, or run slvd with --startup');
+  if (!state.running) return notReady('NotRunning', 'the sliver is not running (the node restarted?); Start it (spec.run.start), or run slvd with --startup');
   return { type: CONDITION_READY, status: 'True', reason: 'Running', message: 'the account exists, its limits are applied and it is running' };
 }
 
