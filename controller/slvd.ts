@@ -136,6 +136,7 @@ export class Slvd {
       state: new PlcStateFile(join(this.config.dataDir, PLC_STATE_FILE)),
       log: this.log.child({ component: 'plc' }),
       registry: this.registry,
+      ...(this.manager ? { events: this.manager.events.forSource('plc') } : {}),
     });
   }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import xmlrpc from 'xmlrpc';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type GetSliversSource } from '../adapters/plc/index.js';
 import type { Store } from '../resources/store.js';
-import { MANAGED_BY_LABEL } from '../resources/types.js';
+import { MANAGED_BY_LABEL, type AnyObject } from '../resources/types.js';
 import { silentLog, tempDir, tempStore } from './runtime-helpers.js';
 import { sliver } from './store-conformance.js';
 
@@ -76,11 +76,17 @@ test('newer records replace PLC fields but keep user-owned run state, status, fi
 
 test('a full update purges PLC-owned objects it no longer lists and never touches user-owned ones', { timeout: 10_000 }, async (t) => {
   const source = memorySource();
-  const { store, sync } = setup(t, source);
+  const store = tempStore(t);
+  const recorded: Array<{ name: string; reason: string }> = [];
+  const events = { warning: (o: AnyObject, reason: string) => void recorded.push({ name: o.metadata.name, reason }) };
+  const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
   await store.create(sliver('user_made'));
   source.next = answer(100, [{ name: 'pl_keep' }, { name: 'pl_drop' }, { name: 'user_made' }]);
   const first = await sync.syncOnce();
   assert.deepEqual(first.conflicts, ['user_made']);
+  const [warning] = recorded;
+  assert.equal(warning?.reason, 'PlcNameConflict');
+  assert.equal(warning?.name, 'user_made');
   source.next = answer(200, [{ name: 'pl_keep' }]);
   const second = await sync.syncOnce();
   assert.deepEqual([second.created, second.updated, second.deleted], [0, 1, 1]);

@@ -7,7 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../../resources/store.js';
-import { API_VERSION, type Delegate, type Sliver } from '../../resources/types.js';
+import { API_VERSION, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
 import type { GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
@@ -25,6 +25,11 @@ export interface PlcSyncResult {
   error?: string;
 }
 
+/** Where warnings about objects go (the runtime's EventRecorder fits). */
+export interface PlcWarnings {
+  warning(object: AnyObject, reason: string, message: string): void;
+}
+
 export interface PlcSyncOptions {
   store: Store;
   source: GetSliversSource;
@@ -33,6 +38,8 @@ export interface PlcSyncOptions {
   registry?: Registry;
   /** Milliseconds since the epoch (a Clock's now). */
   now?: () => number;
+  /** Where a user-owned object that PLC also names gets a Warning. */
+  events?: PlcWarnings;
 }
 
 /** Writes in flight at once: the store commits concurrent writes together (one fsync per group). */
@@ -77,6 +84,7 @@ export class PlcSync {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly events: PlcWarnings | undefined;
   lastResult: PlcSyncResult | undefined;
   /** The last sync that applied an answer. */
   lastApplied: PlcSyncResult | undefined;
@@ -88,6 +96,7 @@ export class PlcSync {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.metrics = createMetrics(options.registry);
+    this.events = options.events;
   }
 
   get description(): string {
@@ -106,11 +115,22 @@ export class PlcSync {
       const summary = { created: result.created, updated: result.updated, deleted: result.deleted, conflicts: result.conflicts };
       if (changed > 0) this.log.info(summary, `applied GetSlivers from ${this.source.description}`);
       else this.log.debug(summary, `GetSlivers from ${this.source.description} changed nothing`);
-      if (result.conflicts.length > 0) this.log.warn({ names: result.conflicts }, 'PLC sent names that belong to user-owned objects; left them alone');
+      if (result.conflicts.length > 0) {
+        this.log.warn({ names: result.conflicts }, 'PLC sent names that belong to user-owned objects; left them alone');
+        await this.reportConflicts(result.conflicts);
+      }
     } else {
       this.log.warn({ outcome: result.outcome, error: result.error }, `GetSlivers from ${this.source.description} not applied; keeping the stored state`);
     }
     return result;
+  }
+
+  private async reportConflicts(names: string[]): Promise<void> {
+    if (!this.events) return;
+    for (const name of names) {
+      const object = (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
+      if (object) this.events.warning(object, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
+    }
   }
 
   private async attempt(): Promise<PlcSyncResult> {
