@@ -6,7 +6,7 @@
 // (BEHAVIOUR §6), so one `delegations` entry means the same thing on both APIs.
 import { jsonEqual } from './equal.js';
 import { ForbiddenError } from './errors.js';
-import type { AnyObject, Kind, Sliver } from './types.js';
+import type { AnyObject, Kind, RunSpec, Sliver } from './types.js';
 
 export interface Caller {
   uid: number;
@@ -40,7 +40,7 @@ export const OPERATION_METHODS = {
   readLoans: ['GetLoans', 'SetLoans'],
   /** create/update/delete Loans with spec.from = X */
   writeLoans: ['SetLoans'],
-  /** spec.run.state: Running */
+  /** spec.run.state: Running, or spec.run.start bumped */
   start: ['Start'],
   /** spec.run.state: Stopped */
   stop: ['Stop'],
@@ -68,15 +68,23 @@ export function maySliver(caller: Caller, operation: SliverOperation, name: stri
   return (sliver?.spec.delegations ?? []).some((d) => d.account === caller.account && (d.methods === undefined || d.methods.some((m) => methods.includes(m))));
 }
 
+/**
+ * What changing each spec.run field amounts to. Typed over every RunSpec field, so a new field
+ * cannot be added without deciding who may set it.
+ */
+const RUN_FIELD_OPERATIONS: { [F in keyof RunSpec]-?: (after: RunSpec) => SliverOperation } = {
+  state: (after) => (after.state === 'Stopped' ? 'stop' : 'start'),
+  instantiated: (after) => (after.instantiated === false ? 'destroy' : 'instantiate'),
+  recreate: () => 'recreate',
+  start: () => 'start',
+};
+
 /** The sliver operations a change of spec.run amounts to; everything else a non-root caller may not change. */
 export function runOperations(current: Sliver, desired: Sliver): SliverOperation[] {
-  const before = current.spec.run ?? {};
-  const after = desired.spec.run ?? {};
-  const operations: SliverOperation[] = [];
-  if ((before.state ?? 'Running') !== (after.state ?? 'Running')) operations.push(after.state === 'Stopped' ? 'stop' : 'start');
-  if (before.instantiated !== after.instantiated) operations.push(after.instantiated === false ? 'destroy' : 'instantiate');
-  if (before.recreate !== after.recreate) operations.push('recreate');
-  return operations;
+  const before: RunSpec = { ...current.spec.run, state: current.spec.run?.state ?? 'Running' };
+  const after: RunSpec = { ...desired.spec.run, state: desired.spec.run?.state ?? 'Running' };
+  const fields = Object.keys(RUN_FIELD_OPERATIONS) as Array<keyof RunSpec>;
+  return fields.filter((field) => before[field] !== after[field]).map((field) => RUN_FIELD_OPERATIONS[field](after));
 }
 
 /** The fields of a sliver, outside spec.run, that an update changes (server-set metadata aside). */

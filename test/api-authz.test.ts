@@ -93,6 +93,12 @@ test('a delegation grants exactly the listed methods, an empty list grants all',
   assert.ok(allowed({ caller: bob, verb: 'update', kind: 'Sliver', current: stopped, desired: started }), 'Start is');
   assert.ok(!allowed({ caller: bob, verb: 'create', kind: 'Loan', desired: loan('alice') }), 'SetLoans is not');
   assert.throws(() => authorize({ caller: bob, verb: 'update', kind: 'Sliver', current, desired: sliver('alice', current.spec.delegations, { recreate: 1 }) }, lookup), /allowing ReCreate/);
+  assert.ok(allowed({ caller: bob, verb: 'update', kind: 'Sliver', current, desired: sliver('alice', current.spec.delegations, { start: 1 }) }), 'a Start request is Start');
+  const dave: Caller = { uid: 1004, account: 'dave' };
+  const readOnly = sliver('alice', [{ account: 'dave', methods: ['GetRSpec'] }]);
+  const byDave = (run: Sliver['spec']['run']) => allowed({ caller: dave, verb: 'update', kind: 'Sliver', current: readOnly, desired: sliver('alice', readOnly.spec.delegations, run) });
+  assert.ok(byDave({ state: 'Running' }), 'spelling out the default state changes nothing');
+  for (const run of [{ start: 1 }, { state: 'Stopped' as const }, { instantiated: false }, { instantiated: true }, { recreate: 2 }]) assert.ok(!byDave(run), JSON.stringify(run));
   // carol: a delegation without methods allows every operation, but still not spec changes.
   assert.ok(allowed({ caller: carol, verb: 'update', kind: 'Sliver', current, desired: stopped }));
   assert.ok(allowed({ caller: carol, verb: 'create', kind: 'Loan', desired: loan('alice') }));
