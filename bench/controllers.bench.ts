@@ -180,8 +180,13 @@ report(BENCH, 'effective_rspec_full_10000_slivers_50000_loans', Math.min(...full
   const store = openSqliteStore(join(dir, 'store.db'));
   await createAll(store, Array.from({ length: 10_000 }, (_, i) => sliverObject(i)));
   await createAll(store, loans.map(loanObject));
+  const syncStart = performance.now();
   const running = await startControllers(dir, store);
   await running.manager.waitForIdle();
+  report(BENCH, 'first_sync_10000_slivers_50000_loans', (performance.now() - syncStart) / 1000, 's', {
+    workers: WORKERS,
+    note: 'every account created and every Sliver and Loan status written',
+  });
   const times: number[] = [];
   for (let run = 0; run < 7; run++) {
     const loan = await store.get('Loan', `${sliverName(100 + run)}.0`);

@@ -140,6 +140,29 @@ for (const scenario of vectors.scenarios) {
   });
 }
 
+test('each Loan status says whether it was granted and why not', { timeout: 30_000 }, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store } = daemon;
+  await createSliver(store, 'lender', { rspec: { cpu_share: 40 } });
+  await createSliver(store, 'taker');
+  await setLoans(store, 'lender', [['taker', 'cpu_share', 20], ['taker', 'cpu_share', 5], ['ghost', 'cpu_share', 1]]);
+  await setLoans(store, 'nobody', [['taker', 'net_share', 0]]); // the API would refuse; the store holds it
+  await daemon.settle();
+  const status = async (name: string) => (await store.get('Loan', name)).status;
+  assert.deepEqual(await status('lender.0'), { observedGeneration: 1, granted: true, reason: 'Granted', message: '20 cpu_share lent to "taker"' });
+  assert.deepEqual(await status('lender.1'), { observedGeneration: 1, granted: false, reason: 'InsufficientResidual', message: '5 cpu_share exceeds what "lender" can still lend (4)' });
+  assert.deepEqual(await status('lender.2'), { observedGeneration: 1, granted: false, reason: 'UnknownTarget', message: 'target sliver "ghost" does not exist' });
+  assert.deepEqual(await status('nobody.0'), { observedGeneration: 1, granted: false, reason: 'UnknownLender', message: 'lender sliver "nobody" does not exist' });
+  assert.equal((await store.get('Sliver', 'taker')).status?.effectiveRSpec?.cpu_share, 32 + 20);
+
+  // The ghost appears: the refused loan is now judged on the lender's residual (4 left, 1 asked).
+  await createSliver(store, 'ghost');
+  await daemon.settle();
+  assert.equal((await status('lender.2'))?.reason, 'Granted');
+  assert.equal((await store.get('Sliver', 'ghost')).status?.effectiveRSpec?.cpu_share, 33);
+});
+
 // ---- properties ---------------------------------------------------------------------------------
 
 const NAMES = ['s0', 's1', 's2', 's3', 's4', 's5'];

@@ -9,7 +9,7 @@ import { fullRSpec } from '../../resources/rspec.js';
 import type { Delegate, DelegateStatus, RSpec, Sliver, SliverStatus } from '../../resources/types.js';
 import type { WatchEvent } from '../../resources/store.js';
 import type { ReconcileContext, Reconciler } from '../types.js';
-import { deleteLoansOf } from './loans.js';
+import { deleteLoansOf, type LoanIndex } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
 import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
@@ -54,9 +54,11 @@ function errorText(error: unknown): string {
 
 export interface AccountControllerOptions {
   node: SerializedNode;
+  /** To find a deleted sliver's loans. */
+  loans: LoanIndex;
 }
 
-export function createAccountController({ node }: AccountControllerOptions): Reconciler {
+export function createAccountController({ node, loans }: AccountControllerOptions): Reconciler {
   const installed = new Map<string, Installed>();
 
   /** Remove the account and forget what was installed on it. */
@@ -79,7 +81,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       await destroy(ops, name);
       context.events.normal(object, 'AccountDestroyed', `account ${name} destroyed because the ${object.kind.toLowerCase()} was deleted`);
     }
-    if (object.kind === 'Sliver') await deleteLoansOf(name, context);
+    if (object.kind === 'Sliver') await deleteLoansOf(name, loans, context);
     await writeMetadata(context.store, object, (metadata) => ({ ...metadata, finalizers: (metadata.finalizers ?? []).filter((f) => f !== ACCOUNT_FINALIZER) }));
   }
 

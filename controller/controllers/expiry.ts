@@ -4,12 +4,17 @@
 import { NotFoundError } from '../../resources/errors.js';
 import type { Sliver } from '../../resources/types.js';
 import type { Reconciler } from '../types.js';
-import { deleteLoansOf } from './loans.js';
+import { deleteLoansOf, type LoanIndex } from './loans.js';
 
 /** The longest single wait: timers cannot wait longer than 2^31−1 ms, and a day is plenty. */
 export const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000;
 
-export function createExpiryController(): Reconciler {
+export interface ExpiryControllerOptions {
+  /** To find an expired sliver's loans. */
+  loans: LoanIndex;
+}
+
+export function createExpiryController({ loans }: ExpiryControllerOptions): Reconciler {
   return {
     name: 'expiry',
     watches: ['Sliver'],
@@ -31,7 +36,7 @@ export function createExpiryController(): Reconciler {
         }
         context.events.normal(sliver, 'Expired', `deleted: it expired at ${new Date(expires * 1000).toISOString()}`);
       }
-      await deleteLoansOf(name, context);
+      await deleteLoansOf(name, loans, context);
     },
   };
 }

@@ -3,11 +3,13 @@
 //   rspec           — effective rspecs with loans, Loan decisions
 //   expiry          — deletes expired slivers and their loans
 //   startup-stagger — with --startup, starts the slivers one by one after the first sync
-// They share one SerializedNode, so operations on one account are ordered across controllers.
+// They share one SerializedNode, so operations on one account are ordered across controllers, and
+// one LoanIndex (kept by the rspec controller), so no controller scans every Loan.
 import type { NodeAdapter } from '../../adapters/node.js';
 import type { Reconciler } from '../types.js';
 import { createAccountController } from './account.js';
 import { createExpiryController } from './expiry.js';
+import { LoanIndex } from './loans.js';
 import { createRSpecController } from './rspec.js';
 import { SerializedNode } from './serialized-node.js';
 import { createStaggerController } from './stagger.js';
@@ -27,7 +29,8 @@ export interface ControllersOptions {
 
 export function createControllers(options: ControllersOptions): Reconciler[] {
   const node = new SerializedNode(options.node);
-  const controllers = [createAccountController({ node }), createRSpecController(), createExpiryController()];
+  const loans = new LoanIndex();
+  const controllers = [createAccountController({ node, loans }), createRSpecController({ loans }), createExpiryController({ loans })];
   if (options.startup) controllers.push(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
   return controllers;
 }

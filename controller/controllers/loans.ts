@@ -1,5 +1,6 @@
 // Loans as the controllers see them: an index of Loans by lender and by target, kept from the
-// informer's events, so that one change touches only the slivers it affects instead of every Loan.
+// informer's events (by the rspec controller's keysFor, which sees every Loan change), so that one
+// change touches only the slivers it affects instead of every Loan.
 import { NotFoundError } from '../../resources/errors.js';
 import type { WatchEvent } from '../../resources/store.js';
 import type { Loan, LoanSpec } from '../../resources/types.js';
@@ -77,11 +78,12 @@ function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
 }
 
 /** Delete every Loan from or to `sliver`: loans vanish with the slivers they connect (BEHAVIOUR §3). */
-export async function deleteLoansOf(sliver: string, context: ReconcileContext): Promise<void> {
-  for (const loan of context.cache.list('Loan')) {
-    if (loan.spec.from !== sliver && loan.spec.to !== sliver) continue;
+export async function deleteLoansOf(sliver: string, loans: LoanIndex, context: ReconcileContext): Promise<void> {
+  for (const name of new Set([...loans.lentBy(sliver), ...loans.lentTo(sliver)])) {
+    const loan = context.cache.get('Loan', name);
+    if (!loan || (loan.spec.from !== sliver && loan.spec.to !== sliver)) continue;
     try {
-      await context.store.delete('Loan', loan.metadata.name);
+      await context.store.delete('Loan', name);
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }

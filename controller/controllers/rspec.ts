@@ -13,7 +13,7 @@ import { jsonEqual } from '../../resources/equal.js';
 import type { WatchEvent } from '../../resources/store.js';
 import type { Loan, PartialRSpec, Sliver } from '../../resources/types.js';
 import type { Cache, ReconcileContext, Reconciler } from '../types.js';
-import { LoanIndex } from './loans.js';
+import type { LoanIndex } from './loans.js';
 import { writeStatus } from './status.js';
 
 /** A sliver counts for loans while it exists and is not being deleted. */
@@ -28,8 +28,12 @@ interface SeenSliver {
   fingerprint: string | null;
 }
 
-export function createRSpecController(): Reconciler {
-  const index = new LoanIndex();
+export interface RSpecControllerOptions {
+  /** Kept current by this controller; read by the others. */
+  loans: LoanIndex;
+}
+
+export function createRSpecController({ loans: index }: RSpecControllerOptions): Reconciler {
   const seen = new Map<string, SeenSliver>();
 
   /** S, the targets of S's loans, and every lender to S with all its targets. */
