@@ -146,6 +146,8 @@ export interface StoredRecord {
   timestamp: number;
   /** Labelled as PLC's: the PLC source may replace and purge it. Others are never touched. */
   plcOwned: boolean;
+  /** Being deleted (waiting for finalizers): neither rewritten nor deleted again until it is gone. */
+  terminating?: boolean;
 }
 
 export interface PlcPlan {
@@ -166,6 +168,7 @@ export interface PlcPlan {
  */
 export function planPlcSync(stored: readonly StoredRecord[], updates: readonly PlcUpdate[], minTimestamp: number, nowSeconds: number): PlcPlan {
   const userOwned = new Set(stored.filter((s) => !s.plcOwned).map((s) => s.name));
+  const terminating = new Set(stored.filter((s) => s.terminating).map((s) => s.name));
   const current = new Map<string, { timestamp: number; record?: PlcRecord }>();
   for (const s of stored) if (s.plcOwned) current.set(s.name, { timestamp: s.timestamp });
   const conflicts = new Set<string>();
@@ -177,7 +180,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
         conflicts.add(record.name);
         continue;
       }
-      if (record.spec.timestamp < min) continue;
+      if (record.spec.timestamp < min || terminating.has(record.name)) continue;
       const existing = current.get(record.name);
       if (existing ? record.spec.timestamp > existing.timestamp : !isExpired(record, nowSeconds)) {
         current.set(record.name, { timestamp: record.spec.timestamp, record });
@@ -190,7 +193,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
   const upserts = [...current.values()].flatMap((entry) => (entry.record ? [entry.record] : []));
   const deletes: PlcPlan['deletes'] = [];
   for (const s of stored) {
-    if (!s.plcOwned) continue;
+    if (!s.plcOwned || s.terminating) continue;
     const next = current.get(s.name);
     if (!next || (next.record && next.record.kind !== s.kind)) deletes.push({ kind: s.kind, name: s.name });
   }

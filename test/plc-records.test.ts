@@ -114,3 +114,9 @@ test('plan: a record that changes kind replaces the old object; a new already-ex
   assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'flip' }]);
   assert.deepEqual(plan.upserts.map((r) => `${r.kind}/${r.name}`).sort(), ['Delegate/flip', 'Sliver/live']);
 });
+
+test('plan: an object being deleted is neither deleted again nor rewritten until it is gone', () => {
+  const stored: StoredRecord[] = [{ ...owned('leaving', 100), terminating: true }];
+  const plan = planPlcSync(stored, [{ timestamp: 200, records: [sliverRecord('leaving', 200)] }], 100, 0);
+  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], minTimestamp: 200 });
+});

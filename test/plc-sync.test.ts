@@ -175,3 +175,20 @@ test('an unreachable PLC changes nothing and is reported', { timeout: 10_000 }, 
   assert.match(result.error ?? '', /cannot reach PLC at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   assert.equal(store.revision(), 0);
 });
+
+test('a purged object held by a finalizer is deleted once; later syncs leave it to its controller', { timeout: 10_000 }, async (t) => {
+  const source = memorySource();
+  const { store, sync } = setup(t, source);
+  source.next = answer(100, [{ name: 'pl_held' }]);
+  await sync.syncOnce();
+  const held = await store.get('Sliver', 'pl_held');
+  await store.update({ ...held, metadata: { ...held.metadata, finalizers: ['nm.planet-lab.org/account'] } });
+  source.next = answer(200, []);
+  assert.equal((await sync.syncOnce()).deleted, 1);
+  assert.ok((await store.get('Sliver', 'pl_held')).metadata.deletionTimestamp);
+  const revision = store.revision();
+  source.next = answer(300, [{ name: 'pl_held' }]);
+  const later = await sync.syncOnce();
+  assert.deepEqual([later.created, later.updated, later.deleted], [0, 0, 0]);
+  assert.equal(store.revision(), revision);
+});

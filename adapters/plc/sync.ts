@@ -162,6 +162,7 @@ export class PlcSync {
       name: object.metadata.name,
       timestamp: object.spec.timestamp,
       plcOwned: isPlcOwned(object.metadata.labels),
+      terminating: object.metadata.deletionTimestamp !== undefined,
     }));
   }
 
