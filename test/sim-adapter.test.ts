@@ -151,6 +151,16 @@ test('failures can be injected once, for one account, or by predicate; calls are
   );
 });
 
+test('the call history keeps the latest calls only', TIMEOUT, async () => {
+  const sim = createSimAdapter({ dataDir: tempDir(), historyLimit: 3 });
+  for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) await sim.getAccount(name);
+  assert.ok(sim.history.length <= 6);
+  assert.deepEqual(sim.history.slice(-3).map((c) => c.name), ['d', 'e', 'f']);
+  assert.equal(sim.history[0]?.name, 'd', 'the oldest were dropped');
+  assert.equal(sim.callCount('getAccount'), 6, 'counters still count everything');
+  await sim.close();
+});
+
 test('held calls stay in flight until released', TIMEOUT, async (t) => {
   const sim = createSimAdapter({ dataDir: tempDir() });
   t.after(() => sim.close());

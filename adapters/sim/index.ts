@@ -50,12 +50,17 @@ export interface SimAdapterOptions {
   dataDir: string;
   /** Accounts outside the managed classes, by name (uid lookups see them; listAccounts does not). */
   systemAccounts?: Record<string, number>;
+  /** How many of the latest calls `history` keeps (a daemon runs for months). */
+  historyLimit?: number;
 }
+
+export const DEFAULT_SIM_HISTORY_LIMIT = 100_000;
 
 export class SimAdapter implements NodeAdapter {
   readonly kind = 'sim';
-  /** Calls in the order they started (successful or not). */
+  /** The latest calls in the order they started (successful or not), at most historyLimit (about). */
   readonly history: SimCall[] = [];
+  private readonly historyLimit: number;
   private readonly state: StateFile<SimAccount>;
   private readonly systemAccounts: Map<number, string>;
   private readonly counts = new Map<SimMethod, number>();
@@ -69,6 +74,7 @@ export class SimAdapter implements NodeAdapter {
 
   constructor(options: SimAdapterOptions) {
     this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT });
+    this.historyLimit = options.historyLimit ?? DEFAULT_SIM_HISTORY_LIMIT;
     for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
     this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
   }
@@ -214,6 +220,8 @@ export class SimAdapter implements NodeAdapter {
   private async call<T>(call: SimCall, body: () => T): Promise<T> {
     const { method } = call;
     this.history.push(call);
+    // Trimmed in halves, so the cost per call stays constant.
+    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
     this.counts.set(method, this.callCount(method) + 1);
     const inFlight = this.inFlight(method) + 1;
     this.inFlightCounts.set(method, inFlight);
