@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
-import { ACCOUNT_FINALIZER } from '../controller/controllers/index.js';
+import { ACCOUNT_FINALIZER, ORPHAN_SWEEP_KEY } from '../controller/controllers/index.js';
 import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../adapters/sim/index.js';
 import { API_VERSION, type Delegate } from '../resources/types.js';
 import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from './controllers-harness.js';
@@ -183,6 +183,23 @@ test('orphan sweep: a managed account no object names is destroyed; named ones s
     const delegate = await daemon.store.get('Delegate', 'kept');
     assert.equal(delegate.status?.uid, daemon.node.inspect('kept')?.uid);
     assert.equal(condition(delegate, 'Ready')?.status, 'True');
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('orphan sweep on an empty store runs when slvd queues it', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  const node = createSimAdapter({ dataDir: dir });
+  await node.createAccount('leftover', 'sliver');
+  await node.close();
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.settle();
+    assert.ok(daemon.node.inspect('leftover'), 'no object, no change: nothing queued the sweep yet');
+    daemon.manager.enqueue('account', ORPHAN_SWEEP_KEY);
+    await daemon.settle();
+    assert.equal(daemon.node.inspect('leftover'), undefined);
   } finally {
     await daemon.stop();
   }
