@@ -79,6 +79,15 @@ export class Slvd {
     this.node = await createNodeAdapter(config.adapter, { dataDir: config.dataDir, ...(config.root ? { root: config.root } : {}) });
     this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
     for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds })) this.manager.add(controller);
+    // Keeps status.json's Ready counts current between PLC syncs (one key: changes coalesce).
+    this.manager.add({
+      name: 'daemon-status',
+      watches: ['Sliver', 'Delegate'],
+      keysFor: () => ['status.json'],
+      reconcile: async () => {
+        if (this.firstSyncDone && this.phase === 'running') this.writeStatus();
+      },
+    });
     await this.manager.start();
 
     this.plcSync = this.createPlcSync(config.plc);

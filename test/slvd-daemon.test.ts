@@ -5,6 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,7 +56,28 @@ async function waitForStatus(dataDir: string, daemon: Daemon, condition: (s: Dae
   assert.fail(`gave up waiting until ${what}; status: ${JSON.stringify(readStatus(dataDir))}\n${daemon.output()}`);
 }
 
+/** Polls the daemon's output (every 100 ms, bounded) until it matches. */
+async function waitForOutput(daemon: Daemon, pattern: RegExp): Promise<void> {
+  for (let i = 0; !pattern.test(daemon.output()); i++) {
+    if (i >= 300) assert.fail(`gave up waiting for ${pattern} in:\n${daemon.output()}`);
+    await sleep(100);
+  }
+}
+
 const allReady = (s: DaemonStatus) => s.ready && s.slivers.ready === EXAMPLE_SLIVERS && s.delegates.ready === 1;
+
+/** One HTTP request to slvd's REST API on its Unix socket (as root, the test's user). */
+function request(socketPath: string, method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath, method, path }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function closedPort(): Promise<number> {
   const probe = createNetServer();
@@ -71,8 +93,13 @@ test('slvd reaches Ready, refuses a second instance naming the pid, exits 0 on S
   const status = await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
   assert.equal(status.pid, daemon.child.pid);
   assert.equal(status.plc.lastSync?.outcome, 'applied');
-  assert.match(daemon.output(), /"msg":"4\/4 slivers Ready, 1\/1 delegates Ready"/);
+  await waitForOutput(daemon, /"msg":"4\/4 slivers Ready, 1\/1 delegates Ready"/);
   assert.equal(readFileSync(join(dataDir, 'slvd.pid'), 'utf8').trim(), String(daemon.child.pid));
+
+  assert.deepEqual(await request(status.apiSocket, 'GET', '/readyz'), { status: 200, body: 'ok' });
+  const deleted = await request(status.apiSocket, 'DELETE', '/apis/nm.planet-lab.org/v1/slivers/mit_ron');
+  assert.ok([200, 202].includes(deleted.status), deleted.body);
+  await waitForStatus(dataDir, daemon, (s) => s.slivers.total === EXAMPLE_SLIVERS - 1, 'status.json follows a change between PLC syncs');
 
   const second = spawnSlvd(t, ['--data-dir', dataDir]);
   assert.equal(await second.exited, ExitCodes.conflict);
@@ -101,7 +128,7 @@ test('a restart with PLC unreachable resumes from the store; a stale lock is tak
   assert.equal(status.plc.lastSync?.outcome, 'unreachable');
   assert.match(status.plc.lastSync?.error ?? '', /ECONNREFUSED/);
   assert.deepEqual(status.slivers, { total: EXAMPLE_SLIVERS, ready: EXAMPLE_SLIVERS }, 'the stored slivers are still served');
-  assert.match(second.output(), /serving the stored state until PLC answers/);
+  await waitForOutput(second, /serving the stored state until PLC answers/);
   second.child.kill('SIGINT');
   assert.equal(await second.exited, 0);
 });
@@ -141,10 +168,7 @@ test('SIGHUP re-reads the config file: a new PLC file is synced at once', { time
 
   writeFileSync(config, 'plcFile: [not, a, path]\n');
   daemon.child.kill('SIGHUP');
-  for (let i = 0; !/SIGHUP: config not reloaded/.test(daemon.output()); i++) {
-    assert.ok(i < 300, `the bad config is refused:\n${daemon.output()}`);
-    await sleep(100);
-  }
+  await waitForOutput(daemon, /SIGHUP: config not reloaded/);
   assert.equal(readStatus(dataDir)?.plc.source, `file ${one}`);
   writeFileSync(config, 'plcFile: two.json\nperiod: 3600\n');
   daemon.child.kill('SIGHUP');
