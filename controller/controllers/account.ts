@@ -276,8 +276,8 @@ export function createAccountController({ node, loans }: AccountControllerOption
     }
   }
 
-  // What this controller acts on, per object: a change elsewhere (status it wrote itself, say)
-  // needs no reconcile. A resync delivers an unchanged resourceVersion and always gets one.
+  // What this controller acts on, per object: a change elsewhere (status or finalizer it wrote
+  // itself, say) needs no reconcile. A resync delivers an unchanged resourceVersion and always gets one.
   const seen = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();
   function changedForAccount(event: WatchEvent): boolean {
     const object = event.object as AccountObject;
@@ -286,10 +286,12 @@ export function createAccountController({ node, loans }: AccountControllerOption
       seen.delete(id);
       return true;
     }
-    const { generation, deletionTimestamp, finalizers, resourceVersion } = object.metadata;
-    // effectiveRSpec comes from the rspec controller, running from the startup stagger.
+    const { generation, deletionTimestamp, resourceVersion } = object.metadata;
+    // effectiveRSpec comes from the rspec controller; a start by the startup stagger shows as a new
+    // lastStartTime with staggerStarted (this controller's own starts do not set staggerStarted).
+    // Finalizers are left out: adding ours must not queue the object again (resync restores one removed).
     const status = object.kind === 'Sliver' ? object.status : undefined;
-    const fingerprint = JSON.stringify([generation, deletionTimestamp, finalizers, status?.effectiveRSpec, status?.running]);
+    const fingerprint = JSON.stringify([generation, deletionTimestamp, status?.effectiveRSpec, status?.staggerStarted ? status.lastStartTime : undefined]);
     const previous = seen.get(id);
     seen.set(id, { resourceVersion, fingerprint });
     return !previous || previous.resourceVersion === resourceVersion || previous.fingerprint !== fingerprint;
