@@ -17,9 +17,6 @@ import { createStaggerController } from './stagger.js';
 export { ACCOUNT_FINALIZER, CONDITION_ACCOUNT_READY, CONDITION_READY, CONDITION_RESOURCES_APPLIED, ORPHAN_SWEEP_KEY } from './account.js';
 export { STAGGER_KEY } from './stagger.js';
 
-/** The original's startup delay between two slivers. */
-export const DEFAULT_STAGGER_SECONDS = 3;
-
 export interface ControllersOptions {
   node: NodeAdapter;
   /** slvd --startup: start the existing slivers, staggered, after the first sync. */

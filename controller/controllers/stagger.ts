@@ -31,14 +31,14 @@ export function createStaggerController({ node, staggerSeconds }: StaggerControl
   let next = 0;
   let finished = false;
 
-  async function startOne(name: string, context: ReconcileContext): Promise<void> {
+  async function startOne(name: string, position: string, context: ReconcileContext): Promise<void> {
     await node.withAccount(name, async (ops) => {
       const sliver = context.cache.get('Sliver', name);
       if (!wantsToRun(sliver) || ops.startedThisRun() || !(await ops.get())) return;
       await ops.start();
       const now = timestamp(context.clock);
       await writeStatus<'Sliver'>(context.store, sliver, (status) => ({ ...status, running: true, lastStartTime: now, staggerStarted: true }));
-      context.events.normal(sliver, 'Started', `started by the startup stagger (position ${next + 1} of ${plan?.names.length ?? 0})`);
+      context.events.normal(sliver, 'Started', `started by the startup stagger (${position})`);
     });
   }
 
@@ -62,7 +62,7 @@ export function createStaggerController({ node, staggerSeconds }: StaggerControl
         if (now < due) return { requeueAfter: due - now };
         const name = plan.names[next] as string;
         try {
-          await startOne(name, context);
+          await startOne(name, `${next + 1} of ${plan.names.length}`, context);
         } catch (error) {
           // One sliver that cannot start must not hold back the others.
           const sliver = context.cache.get('Sliver', name);
@@ -71,8 +71,7 @@ export function createStaggerController({ node, staggerSeconds }: StaggerControl
         next += 1;
       }
       finished = true;
-      context.log.info({ started: plan.names.length }, 'startup stagger finished');
-      return;
+      context.log.info({ planned: plan.names.length }, 'startup stagger finished');
     },
   };
 }

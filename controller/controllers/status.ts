@@ -87,7 +87,3 @@ export function setConditions(
   }
   return result.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
-
-export function conditionOf(object: { status?: { conditions?: Condition[] } }, type: string): Condition | undefined {
-  return object.status?.conditions?.find((c) => c.type === type);
-}
