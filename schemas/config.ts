@@ -2,6 +2,9 @@
 // ajv's JSONSchemaType so it cannot drift from the interface; flags override the file.
 import type { JSONSchemaType } from 'ajv';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface SlvdConfigFile {
   dataDir?: string;
   adapter?: 'sim' | 'linux' | 'vserver';
@@ -20,7 +23,7 @@ export interface SlvdConfigFile {
   apiSocket?: string;
   xmlrpcSocket?: string;
   xmlrpcPort?: number;
-  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel?: LogLevel;
   /** Reconcile workers per controller. */
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
@@ -49,7 +52,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     apiSocket: path,
     xmlrpcSocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
-    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], nullable: true },
+    logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
   },

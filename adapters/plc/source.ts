@@ -43,7 +43,7 @@ export interface XmlRpcSourceOptions {
 
 export const DEFAULT_PLC_TIMEOUT_MS = 30_000;
 
-export function parsePlcUrl(url: string): URL {
+function parsePlcUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);

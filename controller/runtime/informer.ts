@@ -43,7 +43,6 @@ export class Informer implements Cache {
   private seenRevision = 0;
   /** Relists after the first (each one follows a failed watch). */
   relists = 0;
-  lastError: Error | undefined;
 
   constructor(options: InformerOptions) {
     this.store = options.store;
@@ -162,7 +161,6 @@ export class Informer implements Cache {
     if (this.stopped) return;
     this.watch?.stop();
     this.watch = undefined;
-    this.lastError = error;
     this.scheduleReconnect(error);
   }
 
