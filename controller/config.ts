@@ -20,9 +20,11 @@ export const DEFAULTS = {
   adapter: 'sim' as NodeAdapterKind,
   periodSeconds: 600,
   staggerSeconds: 3,
-  xmlrpcPort: 0,
+  /** The original Node Manager's endpoints, so old clients and delegates find slv unchanged. */
+  xmlrpcSocket: '/tmp/sliver_mgr.api',
+  xmlrpcPort: 812,
   logLevel: 'info' as LogLevel,
-  workers: 2,
+  workers: 16,
   resyncSeconds: 600,
   plcTimeoutSeconds: 30,
   plcAuth: { AuthMethod: 'anonymous' } as Record<string, unknown>,
@@ -43,6 +45,8 @@ export interface SlvdConfig {
   xmlrpcSocket: string;
   /** 0 = no TCP listener. */
   xmlrpcPort: number;
+  /** The port came from a flag or the file (an unusable default port is skipped with a warning instead). */
+  xmlrpcPortExplicit: boolean;
   logLevel: LogLevel;
   workers: number;
   resyncSeconds: number;
@@ -77,8 +81,8 @@ function program(): Command {
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
-    .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket (default <data-dir>/sliver_mgr.api; the original used /tmp/sliver_mgr.api)')
-    .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 0; the original used 812)', number('--xmlrpc-port', true))
+    .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket, mode 0666 (default /tmp/sliver_mgr.api, as the original)')
+    .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
@@ -168,8 +172,9 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
-    xmlrpcSocket: merged.xmlrpcSocket ?? resolve(dataDir, 'sliver_mgr.api'),
+    xmlrpcSocket: merged.xmlrpcSocket ?? DEFAULTS.xmlrpcSocket,
     xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,
+    xmlrpcPortExplicit: merged.xmlrpcPort !== undefined,
     logLevel: merged.logLevel ?? DEFAULTS.logLevel,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,

@@ -17,7 +17,7 @@ import { exitCodeFor } from '../resources/errors.js';
 import type { Store } from '../resources/store.js';
 import type { Condition } from '../resources/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
-import { createControllers } from './controllers/index.js';
+import { createControllers, ORPHAN_SWEEP_KEY } from './controllers/index.js';
 import { createLogger } from './log.js';
 import { PlcPoller } from './plc-poller.js';
 import { Manager, systemClock } from './runtime/index.js';
@@ -93,8 +93,9 @@ export class Slvd {
     this.plcSync = this.createPlcSync(config.plc);
     this.servers.push(await startApiServer({ store: this.store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node: this.node }));
     this.servers.push(
-      await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: config.xmlrpcPort, log: this.log.child({ component: 'xmlrpc' }) }),
+      await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) }),
     );
+    this.manager.enqueue('account', ORPHAN_SWEEP_KEY);
     this.phase = 'running';
     this.log.info(
       { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
@@ -102,6 +103,17 @@ export class Slvd {
     );
     this.poller = new PlcPoller(this.plcSync, systemClock, config.periodSeconds * 1000, (result) => this.afterSync(result));
     void this.poller.start();
+  }
+
+  /**
+   * The original's port 812 is privileged: a daemon not run as root (npm start on a laptop) serves
+   * XML-RPC on the Unix socket only and says so, unless the port was asked for explicitly.
+   */
+  private xmlrpcPortToServe(): number {
+    const { xmlrpcPort, xmlrpcPortExplicit } = this.config;
+    if (xmlrpcPortExplicit || xmlrpcPort === 0 || xmlrpcPort >= 1024 || process.getuid?.() === 0) return xmlrpcPort;
+    this.log.warn({ xmlrpcPort }, `XML-RPC on TCP 127.0.0.1:${xmlrpcPort} needs root; serving the Unix socket only (set --xmlrpc-port to choose another port)`);
+    return 0;
   }
 
   /** Drain and release everything; safe to call twice. */

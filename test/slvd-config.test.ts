@@ -13,14 +13,16 @@ function flags(argv: string[]) {
   return parsed;
 }
 
-test('embedded defaults: sim adapter, ./data, the example GetSlivers file, sockets in the data dir', () => {
+test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, the original's XML-RPC endpoints", () => {
   const config = resolveConfig(flags([]).flags);
   assert.equal(config.dataDir, resolve('./data'));
   assert.equal(config.adapter, 'sim');
   assert.deepEqual(config.plc, { kind: 'file', path: EXAMPLE_PLC_FILE });
   assert.equal(config.apiSocket, resolve('./data/api.sock'));
-  assert.equal(config.xmlrpcSocket, resolve('./data/sliver_mgr.api'));
-  assert.equal(config.xmlrpcPort, 0);
+  assert.equal(config.xmlrpcSocket, '/tmp/sliver_mgr.api');
+  assert.equal(config.xmlrpcPort, 812);
+  assert.equal(config.xmlrpcPortExplicit, false);
+  assert.equal(resolveConfig(flags(['--xmlrpc-port', '812']).flags).xmlrpcPortExplicit, true);
   assert.equal(config.periodSeconds, DEFAULTS.periodSeconds);
   assert.equal(config.startup, false);
 });

@@ -25,7 +25,10 @@ interface Daemon {
 }
 
 function spawnSlvd(t: TestContext, args: string[]): Daemon {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--xmlrpc-port', '0', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each daemon keeps its XML-RPC socket in its own data dir, off the shared /tmp/sliver_mgr.api default.
+  const dataDir = args[args.indexOf('--data-dir') + 1]!;
+  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api')];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -153,7 +153,7 @@ describe('XML-RPC shim', TIMEOUT, () => {
       await pythonCalls(world, world.unixEndpoint, [{ method: 'Start', params: ['bob'] }, { method: 'Create', params: ['bob'] }], uid.bob),
       [{ result: 1 }, { result: 1 }],
     );
-    assert.deepEqual((await world.store.get('Sliver', 'bob')).spec.run, { state: 'Running', instantiated: true, recreate: 2 });
+    assert.deepEqual((await world.store.get('Sliver', 'bob')).spec.run, { state: 'Running', instantiated: true, recreate: 2, start: 1 });
 
     // Create/Destroy concern delegated slivers only: alice is plc-instantiated.
     assert.deepEqual(await pythonCall(world, world.unixEndpoint, 'Destroy', ['alice'], uid.alice), { result: 1 });

@@ -165,7 +165,9 @@ const METHODS: Record<string, MethodDefinition> = {
     params: ['sliver_name'],
     doc: 'run the start scripts of the sliver',
     access: 'sliver',
-    run: ({ context }, sliver) => changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, state: 'Running' })),
+    // Bumping `start` makes Start act even when the desired state already was Running (a sliver a
+    // reboot left stopped): the account controller starts once per bump.
+    run: ({ context }, sliver) => changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, state: 'Running', start: (run.start ?? 0) + 1 })),
   },
   Stop: {
     params: ['sliver_name'],

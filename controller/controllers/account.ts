@@ -27,6 +27,8 @@ export const ORPHAN_SWEEP_PERIOD_MS = 10 * 60_000;
 export const CONDITION_ACCOUNT_READY = 'AccountReady';
 export const CONDITION_RESOURCES_APPLIED = 'ResourcesApplied';
 export const CONDITION_READY = 'Ready';
+/** ResourcesApplied=False reason: some rspec keys cannot be enforced on this node (not a failure to retry). */
+export const RESOURCES_UNSUPPORTED = 'Unsupported';
 
 type AccountObject = Sliver | Delegate;
 
@@ -197,9 +199,9 @@ export function createAccountController({ node, loans }: AccountControllerOption
         resources = report.unsupported.length
           ? {
               type: CONDITION_RESOURCES_APPLIED,
-              status: 'True',
-              reason: 'PartiallyApplied',
-              message: `this node cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
+              status: 'False',
+              reason: RESOURCES_UNSUPPORTED,
+              message: `applied what this node can enforce; it cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
             }
           : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
         installed.set(name, { ...current, limits: { ...effective }, limitsApplied: resources });
@@ -319,7 +321,9 @@ function readiness(state: { enabled: boolean; desired: 'Running' | 'Stopped'; ru
   const notReady = (reason: string, message: string): ConditionInput => ({ type: CONDITION_READY, status: 'False', reason, message });
   if (!state.enabled) return notReady('Disabled', 'the rspec disables this sliver (enabled=0): it is stopped and remote login is off');
   if (state.desired === 'Stopped') return notReady('Stopped', 'spec.run.state is Stopped; set it to Running (Start) to run the sliver');
-  if (state.resources.status !== 'True') return notReady('ResourcesNotApplied', state.resources.message);
+  // A limit this node cannot enforce at all (no quota support, no bwlimit) leaves the sliver usable;
+  // a limit that failed to apply does not.
+  if (state.resources.status !== 'True' && state.resources.reason !== RESOURCES_UNSUPPORTED) return notReady('ResourcesNotApplied', state.resources.message);
   if (!state.running) return notReady('NotRunning', 'the sliver is not running (the node restarted?); Start it (spec.run.start), or run slvd with --startup');
   return { type: CONDITION_READY, status: 'True', reason: 'Running', message: 'the account exists, its limits are applied and it is running' };
 }
