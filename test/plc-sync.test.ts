@@ -8,6 +8,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import xmlrpc from 'xmlrpc';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type GetSliversSource } from '../adapters/plc/index.js';
+import { applyConfiguration } from '../resources/apply.js';
 import type { Store } from '../resources/store.js';
 import { MANAGED_BY_LABEL, type AnyObject } from '../resources/types.js';
 import { silentLog, tempDir, tempStore } from './runtime-helpers.js';
@@ -191,4 +192,26 @@ test('a purged object held by a finalizer is deleted once; later syncs leave it 
   const later = await sync.syncOnce();
   assert.deepEqual([later.created, later.updated, later.deleted], [0, 0, 0]);
   assert.equal(store.revision(), revision);
+});
+
+test('PLC is the recorded field manager of what it writes: an apply by a user that changes it is a conflict', { timeout: 10_000 }, async (t) => {
+  const source = memorySource();
+  const { store, sync } = setup(t, source);
+  source.next = answer(100, [{ name: 'pl_a', attributes: [{ name: 'cpu_share', value: '10' }] }]);
+  await sync.syncOnce();
+  const created = await store.get('Sliver', 'pl_a');
+  const plcEntry = created.metadata.managedFields?.find((entry) => entry.manager === 'plc');
+  assert.ok(plcEntry?.fields.includes('/spec/rspec/cpu_share'), 'plc owns the rspec it sent');
+  const userConfiguration = { apiVersion: created.apiVersion, kind: created.kind, metadata: { name: 'pl_a' }, spec: { ...created.spec, rspec: { cpu_share: 99 } } };
+  assert.throws(() => applyConfiguration(created, userConfiguration, 'alice', { force: false, now: '2026-01-01T00:00:00Z' }), /conflict.*\/spec\/rspec\/cpu_share \(owned by "plc"\)/);
+  // User-owned run state is no conflict: PLC never set it.
+  const runOnly = { ...userConfiguration, spec: { ...created.spec, run: { state: 'Stopped' as const } } };
+  assert.equal(applyConfiguration(created, runOnly, 'alice', { force: false, now: '2026-01-01T00:00:00Z' }).spec.run?.state, 'Stopped');
+  // A newer PLC record updates PLC's entry; a repeat writes nothing.
+  source.next = answer(200, [{ name: 'pl_a', attributes: [{ name: 'cpu_share', value: '20' }] }]);
+  await sync.syncOnce();
+  const revision = store.revision();
+  await sync.syncOnce();
+  assert.equal(store.revision(), revision);
+  assert.ok((await store.get('Sliver', 'pl_a')).metadata.managedFields?.some((entry) => entry.manager === 'plc'));
 });

@@ -7,7 +7,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../../resources/store.js';
-import { API_VERSION, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
+import { recordUpdate } from '../../resources/apply.js';
+import { timestampNow } from '../../resources/store-rules.js';
+import { API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
 import type { GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
@@ -206,11 +208,14 @@ export class PlcSync {
     }
   }
 
+  /** PLC is recorded as the field manager of what it writes, so an apply by a user cannot silently take it over. */
   private newObject(record: PlcRecord): Sliver | Delegate {
     const metadata = { name: record.name, labels: plcLabels(undefined) };
-    return record.kind === 'Sliver'
-      ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
-      : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
+    const object: Sliver | Delegate =
+      record.kind === 'Sliver'
+        ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
+        : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
+    return recordUpdate(undefined, object, MANAGED_BY_PLC, timestampNow());
   }
 
   /** PLC's fields from the record; user-owned run state and all metadata kept (resourceVersion guards the write). */
@@ -218,6 +223,7 @@ export class PlcSync {
     const metadata = { ...existing.metadata, labels: plcLabels(existing.metadata.labels) };
     const run = existing.kind === 'Sliver' ? existing.spec.run : undefined;
     // tryGet(record.kind) found it, so existing and record are of the same kind.
-    return { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
+    const replaced = { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
+    return recordUpdate(existing, replaced, MANAGED_BY_PLC, timestampNow());
   }
 }
