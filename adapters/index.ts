@@ -17,6 +17,8 @@ export interface NodeAdapterOptions {
   cgroupParent?: string;
   /** linux, vserver: network limits go here, by the account's uid. */
   bandwidth?: BandwidthLimiter;
+  /** linux, vserver: uids for new accounts (default: useradd's, from <root>/etc/login.defs). */
+  uidRange?: { min: number; max: number };
 }
 
 export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdapterOptions): Promise<NodeAdapter> {

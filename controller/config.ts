@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../resources/errors.js';
-import { slvdConfigSchema, type SlvdConfigFile } from '../schemas/config.js';
+import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRange } from '../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../adapters/index.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
@@ -52,7 +52,18 @@ export interface SlvdConfig {
   resyncSeconds: number;
   /** The file the configuration came from, re-read on SIGHUP. */
   configFile?: string;
+  cgroupParent?: string;
+  uidRange?: UidRange;
+  /** firstUid filled in from uidRange when the file leaves it out. */
+  bwlimit?: BwlimitConfig;
 }
+
+/** Settings each adapter ignores: setting one is a mistake worth refusing. */
+const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'bwlimit'>> = {
+  sim: ['cgroupParent', 'uidRange', 'bwlimit'],
+  linux: [],
+  vserver: ['cgroupParent'],
+};
 
 export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
 
@@ -68,6 +79,12 @@ function number(flag: string, integer: boolean) {
   };
 }
 
+function uidRange(value: string): UidRange {
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`--uid-range expects MIN-MAX (e.g. 20000-29999), got "${value}"`);
+  return { min: Number(match[1]), max: Number(match[2]) };
+}
+
 function program(): Command {
   return new Command('slvd')
     .description('slv node daemon: keeps this node\'s slivers in the state PLC and users ask for')
@@ -75,6 +92,8 @@ function program(): Command {
     .option('--data-dir <dir>', `where the store, locks and state live (default ${DEFAULTS.dataDir})`)
     .addOption(new Option('--adapter <kind>', `node adapter (default ${DEFAULTS.adapter})`).choices([...NODE_ADAPTER_KINDS]))
     .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
+    .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
+    .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
     .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
     .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
@@ -105,6 +124,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.dataDir !== undefined) flags.dataDir = abs(o.dataDir);
   if (o.adapter !== undefined) flags.adapter = o.adapter as NodeAdapterKind;
   if (o.root !== undefined) flags.root = abs(o.root);
+  if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
+  if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
   if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.period !== undefined) flags.period = o.period as number;
@@ -136,7 +157,7 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   if (!validateFile(parsed)) {
     const problems = (validateFile.errors ?? []).map((e) => {
       const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-      if (e.keyword === 'additionalProperties') return `unknown setting "${String(e.params.additionalProperty)}"`;
+      if (e.keyword === 'additionalProperties') return `unknown setting "${field ? `${field}.` : ''}${String(e.params.additionalProperty)}"`;
       return `${field || '(top level)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`;
     });
     throw new UsageError(`config file ${file} is invalid: ${problems.join('; ')}`);
@@ -163,10 +184,18 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     merged.plc !== undefined
       ? { kind: 'url', url: merged.plc, auth: merged.plcAuth ?? DEFAULTS.plcAuth, timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000 }
       : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
+  const adapter = merged.adapter ?? DEFAULTS.adapter;
+  const unused = NOT_USED_BY[adapter].filter((key) => merged[key] !== undefined);
+  if (unused.length > 0) throw new UsageError(`${unused.join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to the ${adapter} adapter`);
+  const { uidRange, bwlimit } = merged;
+  if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
   return {
     dataDir,
-    adapter: merged.adapter ?? DEFAULTS.adapter,
+    adapter,
     ...(merged.root !== undefined ? { root: merged.root } : {}),
+    ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),
+    ...(uidRange ? { uidRange } : {}),
+    ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
     plc,
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,
     startup: merged.startup ?? false,

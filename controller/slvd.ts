@@ -8,8 +8,9 @@ import { Registry } from 'prom-client';
 import { startApiServer } from '../adapters/api/server.js';
 import { acquireDataDirLock, type DataDirLock } from '../adapters/daemon/lock.js';
 import { StatusFile, type DaemonPhase } from '../adapters/daemon/status-file.js';
+import { createBandwidthLimiter } from '../adapters/bwlimit/index.js';
 import { createNodeAdapter } from '../adapters/index.js';
-import type { NodeAdapter } from '../adapters/node.js';
+import type { BandwidthLimiter, NodeAdapter } from '../adapters/node.js';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../adapters/plc/index.js';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
 import { startXmlRpcShim } from '../adapters/xmlrpc/server.js';
@@ -27,7 +28,7 @@ export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
 
 interface Closable {
   close(): Promise<void>;
@@ -48,6 +49,7 @@ export class Slvd {
   private readonly status: StatusFile;
   private lock: DataDirLock | undefined;
   private store: Store | undefined;
+  private bandwidth: BandwidthLimiter | undefined;
   private node: NodeAdapter | undefined;
   private manager: Manager | undefined;
   private plcSync: PlcSync | undefined;
@@ -76,7 +78,15 @@ export class Slvd {
     this.lock = acquireDataDirLock(config.dataDir);
     this.writeStatus();
     this.store = openSqliteStore(join(config.dataDir, STORE_FILE));
-    this.node = await createNodeAdapter(config.adapter, { dataDir: config.dataDir, ...(config.root ? { root: config.root } : {}) });
+    if (config.bwlimit) this.bandwidth = await createBandwidthLimiter(config.bwlimit);
+    const { root, cgroupParent, uidRange } = config;
+    this.node = await createNodeAdapter(config.adapter, {
+      dataDir: config.dataDir,
+      ...(root ? { root } : {}),
+      ...(cgroupParent ? { cgroupParent } : {}),
+      ...(uidRange ? { uidRange } : {}),
+      ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
+    });
     this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
     for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds })) this.manager.add(controller);
     // Keeps status.json's Ready counts current between PLC syncs (one key: changes coalesce).
@@ -237,6 +247,8 @@ export class Slvd {
       ['API servers', async () => void (await Promise.all(this.servers.map((s) => s.close())))],
       ['controllers', () => this.manager?.stop()],
       ['node adapter', () => this.node?.close()],
+      // After the node: its last limit changes go through the limiter.
+      ['bandwidth limiter', () => this.bandwidth?.close()],
       ['store', () => this.store?.close()],
     ];
     let failed: unknown;

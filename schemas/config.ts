@@ -28,10 +28,36 @@ export interface SlvdConfigFile {
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
   resync?: number;
+  /** linux: the cgroup holding one cgroup per sliver (absolute; default `slv` under the cpu hierarchy). */
+  cgroupParent?: string;
+  /** linux, vserver: the uids useradd may give new accounts (default: <root>/etc/login.defs). */
+  uidRange?: UidRange;
+  /** linux, vserver: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
+  bwlimit?: BwlimitConfig;
+}
+
+export interface UidRange {
+  min: number;
+  max: number;
+}
+
+/** The bandwidth limiter's options (adapters/bwlimit), rates in bit/s. */
+export interface BwlimitConfig {
+  device: string;
+  netns?: string;
+  nodeCap: number;
+  exemptDestinations?: string[];
+  exemptCap?: number;
+  /** Default: uidRange.min when set, else 1000. */
+  firstUid?: number;
+  nftTable?: string;
 }
 
 const path = { type: 'string', minLength: 1, nullable: true } as const;
 const seconds = { type: 'number', minimum: 0, nullable: true } as const;
+const uid = { type: 'integer', minimum: 1, maximum: 4_294_967_294 } as const;
+const bitsPerSecond = { type: 'integer', minimum: 8 } as const;
+const name = { type: 'string', minLength: 1 } as const;
 
 export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/slvd-config.json',
@@ -55,5 +81,22 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
+    cgroupParent: { type: 'string', pattern: '^/', nullable: true },
+    uidRange: { type: 'object', additionalProperties: false, required: ['min', 'max'], properties: { min: uid, max: uid }, nullable: true },
+    bwlimit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['device', 'nodeCap'],
+      properties: {
+        device: name,
+        netns: { ...name, nullable: true },
+        nodeCap: bitsPerSecond,
+        exemptDestinations: { type: 'array', items: name, nullable: true },
+        exemptCap: { ...bitsPerSecond, nullable: true },
+        firstUid: { ...uid, nullable: true },
+        nftTable: { ...name, nullable: true },
+      },
+      nullable: true,
+    },
   },
 };

@@ -64,3 +64,47 @@ test('invalid settings are refused naming them', (t) => {
   usage(() => parseCommandLine(['extra']), /too many arguments/);
   assert.match((parseCommandLine(['--help']) as { help: string }).help, /--plc-file <file>/);
 });
+
+test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, flags overriding; firstUid follows uidRange', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(
+    file,
+    'adapter: linux\ncgroupParent: /sys/fs/cgroup/cpu/slv\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, exemptDestinations: [10.0.0.0/8]}\n',
+  );
+  const fromFile = resolveConfig({}, loadConfigFile(file));
+  assert.equal(fromFile.cgroupParent, '/sys/fs/cgroup/cpu/slv');
+  assert.deepEqual(fromFile.uidRange, { min: 20000, max: 29999 });
+  assert.deepEqual(fromFile.bwlimit, { device: 'eth0', nodeCap: 100_000_000, exemptDestinations: ['10.0.0.0/8'], firstUid: 20000 });
+
+  const parsed = flags(['--uid-range', '30000-30099', '--cgroup-parent', '/sys/fs/cgroup/cpu/other']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file));
+  assert.deepEqual(config.uidRange, { min: 30000, max: 30099 });
+  assert.equal(config.cgroupParent, '/sys/fs/cgroup/cpu/other');
+  assert.equal(config.bwlimit?.firstUid, 30000);
+
+  writeFileSync(file, 'adapter: linux\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, firstUid: 1000}\n');
+  assert.equal(resolveConfig({}, loadConfigFile(file)).bwlimit?.firstUid, 1000, 'an explicit firstUid is kept');
+  assert.equal(resolveConfig({}).bwlimit, undefined, 'no bwlimit section, no limiter');
+});
+
+test('invalid linux adapter settings are refused naming them', (t) => {
+  const dir = tempDir(t);
+  let n = 0;
+  const load = (text: string) => {
+    const file = join(dir, `${n++}.yaml`);
+    writeFileSync(file, text);
+    return resolveConfig({}, loadConfigFile(file));
+  };
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0}\n'), /bwlimit must have required property 'nodeCap'/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 4}\n'), /bwlimit\.nodeCap must be >= 8/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, cap: 5}\n'), /unknown setting "bwlimit\.cap"/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, exemptDestinations: 10.0.0.0/8}\n'), /bwlimit\.exemptDestinations must be array/);
+  usage(() => load('adapter: linux\nuidRange: {min: 0, max: 10}\n'), /uidRange\.min must be >= 1/);
+  usage(() => load('adapter: linux\nuidRange: {min: 30000, max: 20000}\n'), /uidRange 30000-20000 is empty/);
+  usage(() => load('adapter: linux\ncgroupParent: slv\n'), /cgroupParent must match pattern "\^\/"/);
+  usage(() => load('bwlimit: {device: eth0, nodeCap: 1000000}\nuidRange: {min: 20000, max: 29999}\n'), /uidRange, bwlimit do not apply to the sim adapter/);
+  usage(() => load('adapter: vserver\ncgroupParent: /sys/fs/cgroup/cpu/slv\n'), /cgroupParent does not apply to the vserver adapter/);
+  usage(() => parseCommandLine(['--uid-range', '20000']), /--uid-range expects MIN-MAX/);
+});
