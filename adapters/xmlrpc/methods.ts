@@ -69,10 +69,26 @@ function isLive(sliver: Sliver, nowSeconds: number): boolean {
   return sliver.metadata.deletionTimestamp === undefined && (sliver.spec.expires === undefined || sliver.spec.expires >= nowSeconds);
 }
 
-/** Effective rspecs of every live sliver from the current specs, so a SetLoans shows at once. */
-async function effectiveRSpecs(context: ApiContext): Promise<Map<string, RSpec>> {
-  const [slivers, loans] = await Promise.all([context.store.list('Sliver'), context.store.list('Loan')]);
+/** The last computation per context, valid while the store revision and the second are the same. */
+const effectiveCache = new WeakMap<ApiContext, { key: string; result: Promise<Map<string, RSpec>> }>();
+
+/**
+ * Effective rspecs of every live sliver from the current specs, so a SetLoans shows at once.
+ * Reads between two writes (in the same second, as expiry is by the second) share one computation.
+ */
+function effectiveRSpecs(context: ApiContext): Promise<Map<string, RSpec>> {
   const now = context.nowSeconds();
+  const key = `${context.store.revision()}@${now}`;
+  const cached = effectiveCache.get(context);
+  if (cached?.key === key) return cached.result;
+  const result = computeEffectiveNow(context, now);
+  effectiveCache.set(context, { key, result });
+  result.catch(() => effectiveCache.delete(context));
+  return result;
+}
+
+async function computeEffectiveNow(context: ApiContext, now: number): Promise<Map<string, RSpec>> {
+  const [slivers, loans] = await Promise.all([context.store.list('Sliver'), context.store.list('Loan')]);
   const rspecs = new Map(slivers.items.filter((s) => isLive(s, now)).map((s) => [s.metadata.name, s.spec.rspec]));
   return computeEffectiveRSpecs(
     rspecs,
