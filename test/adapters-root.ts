@@ -24,7 +24,7 @@ const roots: TestRoot[] = [];
 
 // Test files run in parallel processes, and stopping a sliver kills everything its uid runs: each
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
-const UID_BLOCKS: Record<string, number> = { linux: 41_000, vserver: 45_000, bench: 49_000 };
+const UID_BLOCKS: Record<string, number> = { linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
 const UIDS_PER_ROOT = 100;
 const ROOTS_PER_BLOCK = 40;
 let rootsMade = 0;

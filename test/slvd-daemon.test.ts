@@ -1,71 +1,20 @@
 // slvd as a real process on a temp data dir: readiness in status.json, one instance per data dir,
 // SIGTERM exits 0, a restart resumes from the store while PLC is unreachable, stale locks, PLC
 // over XML-RPC from a local stand-in, the config file with SIGHUP, and usage errors.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import xmlrpc from 'xmlrpc';
 import type { DaemonStatus } from '../adapters/daemon/status-file.js';
 import { EXAMPLE_PLC_FILE } from '../controller/config.js';
 import { ExitCodes } from '../resources/errors.js';
 import { tempDir } from './runtime-helpers.js';
+import { readStatus, spawnSlvd, waitForOutput, waitForStatus } from './slvd-process.js';
 
-const MAIN = new URL('../controller/slvd-main.ts', import.meta.url).pathname;
 const EXAMPLE_SLIVERS = 4;
-
-interface Daemon {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function spawnSlvd(t: TestContext, args: string[]): Daemon {
-  // Each daemon keeps its XML-RPC socket in its own data dir, off the shared /tmp/sliver_mgr.api default.
-  const dataDir = args[args.indexOf('--data-dir') + 1]!;
-  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api')];
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close', not 'exit': the output is complete only once stdout and stderr are closed.
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, output: () => output, exited };
-}
-
-function readStatus(dataDir: string): DaemonStatus | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, 'status.json'), 'utf8')) as DaemonStatus;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Polls status.json (every 100 ms, bounded) until `condition` holds. */
-async function waitForStatus(dataDir: string, daemon: Daemon, condition: (s: DaemonStatus) => boolean, what: string): Promise<DaemonStatus> {
-  for (let i = 0; i < 300; i++) {
-    const status = readStatus(dataDir);
-    if (status && condition(status)) return status;
-    if (daemon.child.exitCode !== null) assert.fail(`slvd exited (${daemon.child.exitCode}) before ${what}:\n${daemon.output()}`);
-    await sleep(100);
-  }
-  assert.fail(`gave up waiting until ${what}; status: ${JSON.stringify(readStatus(dataDir))}\n${daemon.output()}`);
-}
-
-/** Polls the daemon's output (every 100 ms, bounded) until it matches. */
-async function waitForOutput(daemon: Daemon, pattern: RegExp): Promise<void> {
-  for (let i = 0; !pattern.test(daemon.output()); i++) {
-    if (i >= 300) assert.fail(`gave up waiting for ${pattern} in:\n${daemon.output()}`);
-    await sleep(100);
-  }
-}
 
 const allReady = (s: DaemonStatus) => s.ready && s.slivers.ready === EXAMPLE_SLIVERS && s.delegates.ready === 1;
 
