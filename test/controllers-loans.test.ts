@@ -3,13 +3,13 @@
 // through the controller's incremental recompute).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { computeEffectiveRSpecs, fullRSpec, isLoanable, LOAN_MINIMUM, type LoanInput } from '../resources/rspec.js';
 import { InvalidError } from '../resources/errors.js';
 import type { Store } from '../resources/store.js';
 import { API_VERSION, LOANABLE_RESOURCES, type Loan, type RSpec, type SliverSpec } from '../resources/types.js';
 import { createSliver, FakeClock, loanName, removeTempDirs, setLoans, startDaemon, type Daemon } from './controllers-harness.js';
+import { loadLoanVectors } from './reference-vectors.js';
 
 after(removeTempDirs);
 
@@ -42,17 +42,7 @@ interface Scenario {
 }
 
 /** A JSON float (1.0) the way an XML-RPC <double> arrives: a number-like value that is not an integer. */
-class JsonFloat {
-  constructor(readonly text: string) {}
-}
-
-/** JSON.parse, except that numbers written with a fraction stay JsonFloat (JSON.parse makes 1.0 an integer). */
-function parseKeepingFloats(text: string): unknown {
-  const marked = text.replace(/(?<=[[,:]\s*)(-?\d+\.\d+)(?=\s*[\],}])/g, '{"$float":"$1"}');
-  return JSON.parse(marked, (_key, value: unknown) => (value && typeof value === 'object' && '$float' in value ? new JsonFloat(String(value.$float)) : value));
-}
-
-const vectors = parseKeepingFloats(readFileSync(new URL('../../shared/reference/loan_vectors.json', import.meta.url), 'utf8')) as { scenarios: Scenario[] };
+const vectors = loadLoanVectors() as { scenarios: Scenario[] };
 
 function specOf(record: VectorRecord): Partial<SliverSpec> {
   return {

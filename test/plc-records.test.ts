@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RSPEC } from '../resources/rspec.js';
 import { convertSliverRecord, parseDelegations, parseGetSlivers, planPlcSync, type PlcRecord, type StoredRecord } from '../resources/plc-records.js';
+import { GETSLIVERS_SAMPLE_URL } from './reference-vectors.js';
 
-const sample: unknown = JSON.parse(readFileSync('/work/shared/reference/getslivers-sample.json', 'utf8'));
+const sample: unknown = JSON.parse(readFileSync(GETSLIVERS_SAMPLE_URL, 'utf8'));
 
 test('the reference answer converts to three Slivers and one Delegate', () => {
   const [update, ...rest] = parseGetSlivers(sample);

@@ -13,8 +13,10 @@ import type { Store } from '../resources/store.js';
 import { MANAGED_BY_LABEL, type AnyObject } from '../resources/types.js';
 import { silentLog, tempDir, tempStore } from './runtime-helpers.js';
 import { sliver } from './store-conformance.js';
+import { fileURLToPath } from 'node:url';
+import { GETSLIVERS_SAMPLE_URL } from './reference-vectors.js';
 
-const SAMPLE = '/work/shared/reference/getslivers-sample.json';
+const SAMPLE = fileURLToPath(GETSLIVERS_SAMPLE_URL);
 const sampleNodes = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Array<{ timestamp: number; slivers: Array<Record<string, unknown>> }>;
 
 function answer(timestamp: number, slivers: Array<Record<string, unknown>>): unknown {
