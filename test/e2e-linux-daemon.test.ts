@@ -1,7 +1,8 @@
 // End to end through the daemon: slvd as a real process with the linux adapter in a temporary
 // --root prefix (its own uid block and test cgroup parent), fed by a PLC file. Accounts, shells,
 // homes, keys, the init script and cgroups are checked on disk; the host's account files must not
-// change. A newer PLC answer without one sliver (picked up on SIGHUP) destroys its account.
+// change. A newer PLC answer (picked up on SIGHUP) reconfigures one sliver's keys and, by leaving
+// the other out, destroys its account.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +39,8 @@ test('slvd --adapter linux --root PREFIX: PLC slivers and a delegate become acco
   const node = makeTestRoot('e2e-linux');
   const writeAnswer = (file: string, timestamp: number, slivers: unknown[]) => writeFileSync(join(node.dataDir, file), JSON.stringify({ timestamp, slivers }));
   writeAnswer('one.json', 100, [alpha, beta, delegate]);
-  writeAnswer('two.json', 200, [alpha, delegate]);
+  // The newer answer also drops one of e2e_alpha's keys: a reconfiguration.
+  writeAnswer('two.json', 200, [{ ...alpha, keys: alpha.keys.slice(0, 1) }, delegate]);
   const configFile = join(node.dataDir, 'slvd.yaml');
   const config = (plcFile: string) =>
     `adapter: linux\nroot: ${node.root}\ncgroupParent: ${node.cgroupParent}\nuidRange: {min: ${node.uidRange.min}, max: ${node.uidRange.max}}\nplcFile: ${plcFile}\nperiod: 3600\n`;
@@ -81,7 +83,7 @@ test('slvd --adapter linux --root PREFIX: PLC slivers and a delegate become acco
     for (const [file, value] of cpuFiles(version, rspec)) assert.equal(readFileSync(join(node.cgroupParent, name, file), 'utf8').trim(), value, `${name} ${file}`);
   }
 
-  // A newer answer without e2e_beta, picked up on SIGHUP: its account, home and cgroup go.
+  // A newer answer without e2e_beta, picked up on SIGHUP: its account, home and cgroup go; e2e_alpha's keys change.
   writeFileSync(configFile, config('two.json'));
   daemon.child.kill('SIGHUP');
   await waitForStatus(node.dataDir, daemon, (s) => s.plc.lastSync?.deleted === 1 && s.slivers.total === 1 && s.slivers.ready === 1, 'e2e_beta is deleted');
@@ -90,6 +92,9 @@ test('slvd --adapter linux --root PREFIX: PLC slivers and a delegate become acco
   assert.equal(existsSync(join(node.root, 'home/e2e_beta')), false, 'e2e_beta\'s home is removed');
   assert.equal(existsSync(join(node.cgroupParent, 'e2e_beta')), false, 'e2e_beta\'s cgroup is removed');
   assert.equal(await api.tryGet('Sliver', 'e2e_beta'), undefined);
+  await waitUntil(() => readFileSync(keysFile, 'utf8') === `${ALPHA_KEYS[0]}\n`);
+  assert.equal(readFileSync(keysFile, 'utf8'), `${ALPHA_KEYS[0]}\n`, 'e2e_alpha\'s authorized_keys follows the newer answer');
+  assert.equal(statSync(keysFile).mode & 0o777, 0o600);
 
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0, daemon.output());
