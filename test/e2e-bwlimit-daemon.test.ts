@@ -2,6 +2,7 @@
 // bwlimit section on the sender side of a network namespace pair. PLC gives a sliver net_max =
 // 2 Mbit/s; the daemon's classes show up in tc, a real transfer sent as the sliver's uid is held to
 // them while an unmanaged uid is not, and a Loan written through the REST API raises the limit.
+// A device that does not exist stops the daemon at start, naming it.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { API_VERSION, type Loan } from '../resources/types.js';
 import { makeTestRoot, removeTestRoots } from './adapters-root.js';
 import { NOT_ROOT, createNetnsPair, isRoot, showClasses, type NetnsPair } from './bwlimit-netns.js';
 import { UNLIMITED_UID, assertNear, transfer } from './bwlimit-measure.js';
-import { spawnSlvd, waitForStatus } from './slvd-process.js';
+import { readStatus, spawnSlvd, waitForStatus } from './slvd-process.js';
 
 const NODE_CAP = 50_000_000;
 const NET_MAX = 2_000_000;
@@ -82,4 +83,14 @@ test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the slive
 
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0, daemon.output());
+});
+
+test('slvd refuses to start when the bwlimit device does not exist, quoting tc', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async (t) => {
+  const node = makeTestRoot('e2e-bwlimit');
+  const configFile = join(node.dataDir, 'slvd.yaml');
+  writeFileSync(configFile, `adapter: linux\nroot: ${node.root}\nbwlimit: {device: slvnodev0, nodeCap: ${NODE_CAP}}\n`);
+  const daemon = spawnSlvd(t, ['--data-dir', node.dataDir, '--config', configFile]);
+  assert.equal(await daemon.exited, 1, daemon.output());
+  assert.match(daemon.output(), /slvd: command failed: tc .*dev slvnodev0 .*Cannot find device "slvnodev0"/);
+  assert.equal(readStatus(node.dataDir)?.phase, 'stopped', 'the lock is released and the status says stopped');
 });
