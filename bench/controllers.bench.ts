@@ -1,6 +1,7 @@
-// Controller figures with the sim node and a real SQLite store: stored specs to all slivers Ready
-// (1,000 and 10,000), the full effective-rspec computation with 10,000 slivers and 50,000 loans,
-// one loan change among 10,000 slivers to its status, and RSS at 10,000 slivers.
+// Controller figures with the sim node and a real SQLite store: stored specs (as the PLC source
+// stores them) to all slivers Ready (1,000 and 10,000), the full effective-rspec computation with
+// 10,000 slivers and 50,000 loans, one loan change among 10,000 slivers to its status, and RSS at
+// 10,000 slivers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { Manager } from '../controller/runtime/index.js';
 import type { Reconciler } from '../controller/types.js';
 import { computeEffectiveRSpecs, type LoanInput } from '../resources/rspec.js';
 import type { Store } from '../resources/store.js';
-import { API_VERSION, type Loan, type Sliver } from '../resources/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, type Loan, type Sliver } from '../resources/types.js';
 import { report } from './report.js';
 
 const BENCH = 'controllers';
@@ -30,7 +31,8 @@ function sliverObject(i: number): Sliver {
   return {
     apiVersion: API_VERSION,
     kind: 'Sliver',
-    metadata: { name: sliverName(i) },
+    // As the PLC source stores a new sliver: with the account finalizer already in place.
+    metadata: { name: sliverName(i), finalizers: [ACCOUNT_FINALIZER] },
     spec: {
       type: 'sliver.VServer',
       instantiation: 'plc-instantiated',

@@ -10,6 +10,11 @@ export type Kind = (typeof KINDS)[number];
 /** Who owns an object's spec. PLC-owned objects are rewritten and purged by the PLC source. */
 export const MANAGED_BY_LABEL = `${API_GROUP}/managed-by`;
 export const MANAGED_BY_PLC = 'plc';
+/**
+ * Held by every Sliver and Delegate until its account is gone (the account controller removes it).
+ * The PLC source creates objects with it, which saves each new sliver a metadata write.
+ */
+export const ACCOUNT_FINALIZER = `${API_GROUP}/account`;
 
 export interface ManagedFieldsEntry {
   manager: string;

@@ -10,7 +10,7 @@ import xmlrpc from 'xmlrpc';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type GetSliversSource } from '../adapters/plc/index.js';
 import { applyConfiguration } from '../resources/apply.js';
 import type { Store } from '../resources/store.js';
-import { MANAGED_BY_LABEL, type AnyObject } from '../resources/types.js';
+import { ACCOUNT_FINALIZER, MANAGED_BY_LABEL, type AnyObject } from '../resources/types.js';
 import { silentLog, tempDir, tempStore } from './runtime-helpers.js';
 import { sliver } from './store-conformance.js';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,11 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
   source.next = answer(200, [{ name: 'pl_keep' }]);
   const second = await sync.syncOnce();
   assert.deepEqual([second.created, second.updated, second.deleted], [0, 1, 1]);
-  assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name).sort(), ['pl_keep', 'user_made']);
+  // PLC objects are created with the account finalizer: the dropped one waits for the account
+  // controller to destroy its account (no controller runs here), the others are untouched.
+  const remaining = (await store.list('Sliver')).items;
+  assert.deepEqual(remaining.filter((s) => !s.metadata.deletionTimestamp).map((s) => s.metadata.name).sort(), ['pl_keep', 'user_made']);
+  assert.deepEqual(remaining.filter((s) => s.metadata.deletionTimestamp).map((s) => [s.metadata.name, s.metadata.finalizers]), [['pl_drop', [ACCOUNT_FINALIZER]]]);
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
 });
 

@@ -9,7 +9,7 @@ import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type
 import type { Store } from '../../resources/store.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { timestampNow } from '../../resources/store-rules.js';
-import { API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
 import type { GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
@@ -210,7 +210,7 @@ export class PlcSync {
 
   /** PLC is recorded as the field manager of what it writes, so an apply by a user cannot silently take it over. */
   private newObject(record: PlcRecord): Sliver | Delegate {
-    const metadata = { name: record.name, labels: plcLabels(undefined) };
+    const metadata = { name: record.name, labels: plcLabels(undefined), finalizers: [ACCOUNT_FINALIZER] };
     const object: Sliver | Delegate =
       record.kind === 'Sliver'
         ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }

@@ -6,15 +6,14 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
-import type { Delegate, DelegateStatus, RSpec, Sliver, SliverStatus } from '../../resources/types.js';
+import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../resources/types.js';
 import type { WatchEvent } from '../../resources/store.js';
 import type { ReconcileContext, Reconciler } from '../types.js';
 import { deleteLoansOf, type LoanIndex } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
 import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
-/** Held by every Sliver and Delegate until its account is gone. */
-export const ACCOUNT_FINALIZER = 'nm.planet-lab.org/account';
+export { ACCOUNT_FINALIZER };
 
 /**
  * The key of the orphan sweep: every managed account that no Sliver or Delegate names is destroyed.
