@@ -1,7 +1,7 @@
 // The managed login shells: installed under the root and registered in <root>/etc/shells (sshd and
 // chsh accept only listed shells).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PinnedDir } from './safe-write.js';
 
 const ROOT_OWNED = { uid: 0, gid: 0 };
@@ -10,12 +10,23 @@ const ROOT_OWNED = { uid: 0, gid: 0 };
 export function installFile(root: string, inside: string, content: string | Uint8Array, mode: number): void {
   const file = join(root, inside);
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-  const dir = PinnedDir.open(dirname(file));
+  const dir = PinnedDir.open(systemDir(root, dirname(file)));
   try {
-    dir.writeFile(file.slice(dirname(file).length + 1), content, { ...ROOT_OWNED, mode });
+    dir.writeFile(basename(file), content, { ...ROOT_OWNED, mode });
   } finally {
     dir.close();
   }
+}
+
+/**
+ * A system directory with the root's own symlinks resolved (merged /usr: /bin -> usr/bin); only
+ * root can plant links there, but one must still not lead out of the root.
+ */
+function systemDir(root: string, dir: string): string {
+  const resolved = realpathSync(dir);
+  const base = realpathSync(root);
+  if (resolved !== base && !resolved.startsWith(base === '/' ? '/' : `${base}/`)) throw new Error(`${dir} leads outside the root ${root} (to ${resolved})`);
+  return resolved;
 }
 
 /** Copy a program into the root (mode 0755), when its source exists. Returns whether it did. */
