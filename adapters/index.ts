@@ -19,6 +19,8 @@ export interface NodeAdapterOptions {
   bandwidth?: BandwidthLimiter;
   /** linux, vserver: uids for new accounts (default: useradd's, from <root>/etc/login.defs). */
   uidRange?: { min: number; max: number };
+  /** linux, vserver: the forward_api_calls binary installed as delegates' login shell. */
+  delegateShellSource?: string;
 }
 
 export async function createNodeAdapter(kind: NodeAdapterKind, options: NodeAdapterOptions): Promise<NodeAdapter> {

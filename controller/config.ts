@@ -1,7 +1,7 @@
 // slvd's configuration: embedded defaults, then the YAML config file (--config, validated by
 // schemas/config.ts), then command-line flags. Paths in the file are relative to the file; paths
 // in flags are relative to the working directory.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -54,13 +54,15 @@ export interface SlvdConfig {
   configFile?: string;
   cgroupParent?: string;
   uidRange?: UidRange;
+  /** Absolute; an existing file. */
+  delegateShell?: string;
   /** firstUid filled in from uidRange when the file leaves it out. */
   bwlimit?: BwlimitConfig;
 }
 
 /** Settings each adapter ignores: setting one is a mistake worth refusing. */
-const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'bwlimit'>> = {
-  sim: ['cgroupParent', 'uidRange', 'bwlimit'],
+const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit'>> = {
+  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit'],
   linux: [],
   vserver: ['cgroupParent'],
 };
@@ -94,6 +96,7 @@ function program(): Command {
     .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
     .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
     .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
+    .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
     .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
     .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
@@ -126,6 +129,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.root !== undefined) flags.root = abs(o.root);
   if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
   if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
+  if (o.delegateShell !== undefined) flags.delegateShell = abs(o.delegateShell);
   if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.period !== undefined) flags.period = o.period as number;
@@ -164,11 +168,22 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   }
   const base = dirname(file);
   const config: SlvdConfigFile = { ...parsed };
-  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket'] as const) {
+  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket', 'delegateShell'] as const) {
     const value = config[key];
     if (value !== undefined) config[key] = resolve(base, value);
   }
   return config;
+}
+
+/** A configured program must be there at start: installing nothing would leave delegates without a shell. */
+function assertProgramFile(setting: string, file: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (error) {
+    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (!isFile) throw new UsageError(`${setting} ${file} is not a regular file`);
 }
 
 /** Defaults, then the file, then the flags. */
@@ -189,12 +204,14 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   if (unused.length > 0) throw new UsageError(`${unused.join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to the ${adapter} adapter`);
   const { uidRange, bwlimit } = merged;
   if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
+  if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
   return {
     dataDir,
     adapter,
     ...(merged.root !== undefined ? { root: merged.root } : {}),
     ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),
     ...(uidRange ? { uidRange } : {}),
+    ...(merged.delegateShell !== undefined ? { delegateShell: merged.delegateShell } : {}),
     ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
     plc,
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,

@@ -32,6 +32,8 @@ export interface SlvdConfigFile {
   cgroupParent?: string;
   /** linux, vserver: the uids useradd may give new accounts (default: <root>/etc/login.defs). */
   uidRange?: UidRange;
+  /** linux, vserver: the forward_api_calls binary installed as delegates' login shell (default: this checkout's native/ build). */
+  delegateShell?: string;
   /** linux, vserver: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
   bwlimit?: BwlimitConfig;
 }
@@ -83,6 +85,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     resync: seconds,
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },
     uidRange: { type: 'object', additionalProperties: false, required: ['min', 'max'], properties: { min: uid, max: uid }, nullable: true },
+    delegateShell: path,
     bwlimit: {
       type: 'object',
       additionalProperties: false,

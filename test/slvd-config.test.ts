@@ -108,3 +108,21 @@ test('invalid linux adapter settings are refused naming them', (t) => {
   usage(() => load('adapter: vserver\ncgroupParent: /sys/fs/cgroup/cpu/slv\n'), /cgroupParent does not apply to the vserver adapter/);
   usage(() => parseCommandLine(['--uid-range', '20000']), /--uid-range expects MIN-MAX/);
 });
+
+test('delegateShell: relative to the file, overridden by --delegate-shell; a missing file, a directory or the sim adapter is refused', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'fac'), '');
+  writeFileSync(join(dir, 'other'), '');
+  const file = join(dir, 'slvd.yaml');
+  const load = (text: string, argv: string[] = []) => {
+    writeFileSync(file, text);
+    return resolveConfig(flags(argv).flags, loadConfigFile(file));
+  };
+  assert.equal(load('adapter: linux\ndelegateShell: fac\n').delegateShell, join(dir, 'fac'));
+  assert.equal(load('adapter: vserver\ndelegateShell: fac\n', ['--delegate-shell', join(dir, 'other')]).delegateShell, join(dir, 'other'));
+  assert.equal(load('adapter: linux\n').delegateShell, undefined, 'absent: the adapter installs its default');
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  usage(() => load('adapter: linux\ndelegateShell: missing\n'), new RegExp(`delegateShell ${join(dir, 'missing')}: no such file`));
+  usage(() => load(`adapter: linux\ndelegateShell: ${dir}\n`), /is not a regular file/);
+  usage(() => load('delegateShell: fac\n'), /delegateShell does not apply to the sim adapter/);
+});

@@ -7,14 +7,14 @@
 // in after() even when the test fails. sshd runs on a free loopback port with its own config, host
 // key and authorized-keys directory in a temp dir; the host's own sshd setup is not touched.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, sliver, startWorld, worldReadableTempDir, type ShimWorld } from './fixtures/xmlrpc/harness.js';
+import { SSHD, startSshd } from './sshd.js';
 
-const SSHD = '/usr/sbin/sshd';
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot ? 'needs root (useradd, sshd)' : !existsSync(SSHD) ? `needs OpenSSH's sshd (${SSHD}): apt-get install openssh-server` : false;
 
@@ -36,25 +36,6 @@ function removeShellLine(shell: string): void {
   const lines = readFileSync('/etc/shells', 'utf8').split('\n');
   const kept = lines.filter((line) => line !== shell);
   if (kept.length !== lines.length) writeFileSync('/etc/shells', kept.join('\n'));
-}
-
-function startSshd(config: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const sshd = spawn(SSHD, ['-f', config, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`sshd did not start listening:\n${log}`)), 15_000);
-    sshd.stderr.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (/Server listening on 127\.0\.0\.1 port/.test(log)) {
-        clearTimeout(timer);
-        resolve(sshd);
-      }
-    });
-    sshd.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sshd exited (${code}):\n${log}`));
-    });
-  });
 }
 
 describe('delegate over real ssh', { skip, timeout: 120_000 }, () => {
