@@ -227,10 +227,3 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     ...(configFile !== undefined ? { configFile } : {}),
   };
 }
-
-/** The whole configuration from a command line (reading --config if given). */
-export function configFromCommandLine(argv: readonly string[]): { help: string } | SlvdConfig {
-  const parsed = parseCommandLine(argv);
-  if ('help' in parsed) return parsed;
-  return resolveConfig(parsed.flags, parsed.configFile ? loadConfigFile(parsed.configFile) : {}, parsed.configFile);
-}

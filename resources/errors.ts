@@ -141,10 +141,6 @@ export class TerminalError extends Error {
   }
 }
 
-export function isSlvError(e: unknown): e is SlvError {
-  return e instanceof SlvError;
-}
-
 /** Process exit codes shared by slvd and slvctl. */
 export const ExitCodes = {
   ok: 0,

@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SCHEMAS } from '../schemas/kinds.js';
 import { NAME_RULES } from '../schemas/common.js';
 import { InvalidError, type StatusCause } from './errors.js';
-import { API_VERSION, KINDS, isKind, type AnyObject, type Kind, type KindMap } from './types.js';
+import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from './types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
 const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {
@@ -57,11 +57,4 @@ export function validateObject<K extends Kind>(kind: K, value: unknown): asserts
   const name = (value as { metadata?: { name?: unknown } }).metadata?.name;
   const who = typeof name === 'string' ? `${kind} "${name}"` : kind;
   throw new InvalidError(`${who} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
-}
-
-/** Validate any object, dispatching on its kind. */
-export function validateAny(value: unknown): AnyObject {
-  const kind = kindOf(value);
-  validateObject(kind, value);
-  return value;
 }
