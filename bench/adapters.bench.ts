@@ -3,9 +3,9 @@
 // Needs root; prints a note and no figures otherwise. The 1,000-sliver limits figure with bwlimit
 // is bench/bwlimit*.bench.ts.
 import { performance } from 'node:perf_hooks';
-import { createLinuxAdapter } from '../adapters/linux/index.js';
+import { createLinuxAdapter } from '../adapters/node/linux/index.js';
 import { DEFAULT_RSPEC } from '../resources/rspec.js';
-import { isRoot, makeTestRoot, removeTestRoots } from '../test/adapters-root.js';
+import { isRoot, makeTestRoot, removeTestRoots } from '../test/support/test-roots.js';
 import { report } from './report.js';
 
 const BENCH = 'adapters';

@@ -2,8 +2,8 @@
 // real Unix socket against a real SQLite store. Clients and server share this process (and its one
 // event loop), so the figures are a floor for what separate client processes would see.
 import { performance } from 'node:perf_hooks';
-import { ApiClient } from '../adapters/api/client.js';
-import { sliverManifest, startTestApi } from '../test/api-harness.js';
+import { ApiClient } from '../adapters/api/client/client.js';
+import { sliverManifest, startTestApi } from '../test/support/api-harness.js';
 import { report } from './report.js';
 
 const BENCH = 'api';

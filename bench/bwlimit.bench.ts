@@ -2,9 +2,9 @@
 // slivers at once (group-committed: one tc -batch and one nft script), re-applying them unchanged
 // (no process at all), changing every ceiling, a restart reconciling from tc, and removing them all.
 import { performance } from 'node:perf_hooks';
-import { createBandwidthLimiter, type HtbBandwidthLimiter } from '../adapters/bwlimit/index.js';
-import type { BandwidthLimits } from '../adapters/node.js';
-import { NOT_ROOT, createNetnsPair, isRoot } from '../test/bwlimit-netns.js';
+import { createBandwidthLimiter, type HtbBandwidthLimiter } from '../adapters/net/bwlimit/index.js';
+import type { BandwidthLimits } from '../adapters/node/contract.js';
+import { NOT_ROOT, createNetnsPair, isRoot } from '../test/support/netns.js';
 import { report } from './report.js';
 
 const BENCH = 'bwlimit';

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { createSimAdapter } from '../adapters/sim/index.js';
+import { createSimAdapter } from '../adapters/node/sim/index.js';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
 import { createControllers } from '../controller/controllers/index.js';
 import { Manager } from '../controller/runtime/index.js';
-import type { Reconciler } from '../controller/types.js';
+import type { Reconciler } from '../controller/runtime/types.js';
 import { computeEffectiveRSpecs, type LoanInput } from '../resources/rspec.js';
-import type { Store } from '../resources/store.js';
-import { ACCOUNT_FINALIZER, API_VERSION, type Loan, type Sliver } from '../resources/types.js';
+import type { Store } from '../adapters/store/contract.js';
+import { ACCOUNT_FINALIZER, API_VERSION, type Loan, type Sliver } from '../schemas/types.js';
 import { report } from './report.js';
 
 const BENCH = 'controllers';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
-import { sliver } from '../test/store-conformance.js';
+import { sliver } from '../adapters/store/conformance.js';
 import { report } from './report.js';
 
 const BENCH = 'store';

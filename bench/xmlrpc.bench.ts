@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { methodCallXml, sliver, startWorld } from '../test/fixtures/xmlrpc/harness.js';
+import { methodCallXml, sliver, startWorld } from '../test/support/xmlrpc-harness.js';
 import { report } from './report.js';
 
 const BENCH = 'xmlrpc';

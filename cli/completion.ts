@@ -1,5 +1,5 @@
 // `slvctl completion bash`: commands, flags and resource types, and object names from the live API.
-import { KINDS, SHORT_NAMES } from '../resources/types.js';
+import { KINDS, SHORT_NAMES } from '../schemas/types.js';
 
 export function bashCompletion(commands: Record<string, string[]>): string {
   const types = KINDS.flatMap((k) => SHORT_NAMES[k]).join(' ');

@@ -1,6 +1,6 @@
 // What every slvctl command works with: the API client for the chosen socket and the output streams.
 import { existsSync } from 'node:fs';
-import { ApiClient } from '../adapters/api/client.js';
+import { ApiClient } from '../adapters/api/client/client.js';
 import { colourFor, type Palette } from './output.js';
 
 /** slvd's API socket is `<data-dir>/api.sock`: /var/lib/slv for an installed daemon, ./data for `npm start`. */

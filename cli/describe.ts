@@ -1,7 +1,7 @@
 // `slvctl describe`: one object for a human: metadata, spec, status, conditions, loans, recent events.
 import { stringify as toYaml } from 'yaml';
 import { fullRSpec } from '../resources/rspec.js';
-import { RSPEC_KEYS, type AnyObject, type Condition, type Loan, type SlvEvent, type Sliver } from '../resources/types.js';
+import { RSPEC_KEYS, type AnyObject, type Condition, type Loan, type SlvEvent, type Sliver } from '../schemas/types.js';
 import { age, table, type Palette } from './output.js';
 
 /** How many of the newest events describe shows. */

@@ -1,6 +1,6 @@
 // Resource type arguments as kubectl users type them: `sliver`, `slivers`, `sl`, `Sliver`.
 import { UsageError } from '../resources/errors.js';
-import { KINDS, SHORT_NAMES, type Kind } from '../resources/types.js';
+import { KINDS, SHORT_NAMES, type Kind } from '../schemas/types.js';
 
 export function resolveKind(argument: string): Kind {
   const wanted = argument.toLowerCase();

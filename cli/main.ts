@@ -2,7 +2,7 @@
 // every failure into one line on stderr and the exit code of resources/errors.ts.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCodes, exitCodeFor, UsageError } from '../resources/errors.js';
-import { SLV_VERSION } from '../adapters/api/version.js';
+import { SLV_VERSION } from '../resources/version.js';
 import { apply, describe, diff, edit, get, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
 import { bashCompletion } from './completion.js';
 import { createContext, DEVELOPMENT_API_SOCKET, INSTALLED_API_SOCKET, type Context } from './context.js';

@@ -4,9 +4,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { describeYamlError } from '../adapters/api/http.js';
+import { describeYamlError } from '../resources/documents.js';
 import { InvalidError, UsageError } from '../resources/errors.js';
-import { API_VERSION, isKind, KINDS, type AnyObject } from '../resources/types.js';
+import { API_VERSION, isKind, KINDS, type AnyObject } from '../schemas/types.js';
 
 export interface Manifest {
   object: AnyObject;

@@ -2,7 +2,7 @@
 import { stringify as toYaml } from 'yaml';
 import { fullRSpec } from '../resources/rspec.js';
 import { UsageError } from '../resources/errors.js';
-import type { AnyObject, Condition, Kind, KindMap } from '../resources/types.js';
+import type { AnyObject, Condition, Kind, KindMap } from '../schemas/types.js';
 import { jsonPath } from './jsonpath.js';
 import { qualifiedName } from './kinds.js';
 

@@ -1,7 +1,7 @@
 // Waiting on the API by watch (never by polling): `wait --for`, and `delete` waiting for finalizers.
 import { SlvError, UsageError } from '../resources/errors.js';
-import type { AnyObject, Kind } from '../resources/types.js';
-import type { ApiClient } from '../adapters/api/client.js';
+import type { AnyObject, Kind } from '../schemas/types.js';
+import type { ApiClient } from '../adapters/api/client/client.js';
 import { condition } from './output.js';
 
 /** `500ms`, `30s`, `2m`, `1h`, or plain seconds, in milliseconds. */

@@ -1,5 +1,5 @@
 /*
- * forward_api_calls: the login shell of delegate accounts (BEHAVIOUR §7).
+ * forward_api_calls: the login shell of delegate accounts (docs/behaviour.md §7).
  *
  * `ssh delegate@node < call.xml` runs this program as the delegate's uid. It reads one XML-RPC
  * request from stdin (to EOF), POSTs it to the node API's Unix socket, and writes the XML body of

@@ -7,7 +7,7 @@
 // changing a field another manager owns is a conflict unless forced, which moves ownership.
 import { jsonEqual } from './equal.js';
 import { ConflictError } from './errors.js';
-import type { AnyObject, ManagedFieldsEntry } from './types.js';
+import type { AnyObject, ManagedFieldsEntry } from '../schemas/types.js';
 
 type Json = unknown;
 type JsonObject = Record<string, Json>;

@@ -1,12 +1,12 @@
 // Who may do what through the REST API (docs/api.md "Authorization"). Pure: the caller's identity
-// comes from SO_PEERCRED (adapters/peercred.ts) and the objects are read by the server beforehand.
+// comes from SO_PEERCRED (adapters/api/identity/peercred.ts) and the objects are read by the server beforehand.
 //
 // Root (uid 0) may do everything. The account of sliver X (the account is named X) and the accounts
 // a delegation on X names may act on X; what a delegation allows is said in XML-RPC method names
-// (BEHAVIOUR §6), so one `delegations` entry means the same thing on both APIs.
+// (docs/behaviour.md §6), so one `delegations` entry means the same thing on both APIs.
 import { jsonEqual } from './equal.js';
 import { ForbiddenError } from './errors.js';
-import type { AnyObject, Kind, RunSpec, Sliver } from './types.js';
+import type { AnyObject, Kind, RunSpec, Sliver } from '../schemas/types.js';
 
 export interface Caller {
   uid: number;

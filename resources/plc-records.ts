@@ -1,4 +1,4 @@
-// PLC records (BEHAVIOUR §2, §4): checking a GetSlivers() answer, converting each sliver record to
+// PLC records (docs/behaviour.md §2, §4): checking a GetSlivers() answer, converting each sliver record to
 // a Sliver or Delegate spec, and planning how the PLC-owned part of the store must change.
 // Pure: the PLC adapter fetches the answer and applies the plan.
 //
@@ -22,7 +22,7 @@ import {
   type Delegation,
   type Instantiation,
   type SliverSpec,
-} from './types.js';
+} from '../schemas/types.js';
 
 export const DEFAULT_SLIVER_TYPE = 'sliver.VServer';
 const DELEGATE_TYPE = 'delegate';
@@ -89,7 +89,7 @@ function extraOf(record: Struct): Record<string, unknown> | undefined {
   return Object.keys(extra).length > 0 ? extra : undefined;
 }
 
-/** One sliver record of a node struct, converted (BEHAVIOUR §4). */
+/** One sliver record of a node struct, converted (docs/behaviour.md §4). */
 export function convertSliverRecord(record: unknown, nodeTimestamp: number, path: string): PlcRecord {
   if (!isStruct(record)) fail(path, 'must be a struct');
   const name = record.name;

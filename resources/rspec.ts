@@ -1,6 +1,6 @@
-// rspec rules (BEHAVIOUR §2 and §3): defaults, loan minimums, Python-2 integer parsing and the
+// rspec rules (docs/behaviour.md §2 and §3): defaults, loan minimums, Python-2 integer parsing and the
 // effective-rspec computation with loans. Pure functions only.
-import { LOANABLE_RESOURCES, RSPEC_KEYS, type LoanReason, type LoanableResource, type PartialRSpec, type RSpec } from './types.js';
+import { LOANABLE_RESOURCES, RSPEC_KEYS, type LoanReason, type LoanableResource, type PartialRSpec, type RSpec } from '../schemas/types.js';
 
 export const DEFAULT_RSPEC: Readonly<RSpec> = Object.freeze({
   enabled: 1,
@@ -95,7 +95,7 @@ export function compareLoans(a: LoanInput, b: LoanInput): number {
 }
 
 /**
- * Effective rspecs of all slivers with loans (BEHAVIOUR §3). Every lender's loans are funded only
+ * Effective rspecs of all slivers with loans (docs/behaviour.md §3). Every lender's loans are funded only
  * from its own PLC rspec (the residual), in list order; a loan to an unknown target uses nothing;
  * a refused loan does not stop later ones. The result does not depend on the order of lenders.
  */

@@ -3,8 +3,7 @@
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from './errors.js';
-import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from './types.js';
-import type { WatchEventType } from './store.js';
+import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
 export type WriteOperation =
@@ -45,6 +44,8 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
 }
 
 /** Second-precision RFC 3339, as Kubernetes writes timestamps. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
 export function timestampNow(): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SCHEMAS } from '../schemas/kinds.js';
 import { NAME_RULES } from '../schemas/common.js';
 import { InvalidError, type StatusCause } from './errors.js';
-import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from './types.js';
+import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from '../schemas/types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
 const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {

@@ -1,7 +1,7 @@
 // Schema pieces shared by every kind. Each schema is typed with ajv's JSONSchemaType against the
 // TypeScript interface it describes, so `tsc` fails when the two disagree.
 import type { JSONSchemaType } from 'ajv';
-import { ACCOUNT_NAME_PATTERN, API_VERSION, OBJECT_NAME_PATTERN, RSPEC_KEYS, type Condition, type ManagedFieldsEntry, type ObjectMeta, type PartialRSpec, type RSpec } from '../resources/types.js';
+import { ACCOUNT_NAME_PATTERN, API_VERSION, OBJECT_NAME_PATTERN, RSPEC_KEYS, type Condition, type ManagedFieldsEntry, type ObjectMeta, type PartialRSpec, type RSpec } from './types.js';
 
 const stringMap: JSONSchemaType<Record<string, string>> = {
   type: 'object',

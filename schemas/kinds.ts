@@ -1,4 +1,4 @@
-// One JSON Schema per kind. `tsc` checks each against its interface in resources/types.ts;
+// One JSON Schema per kind. `tsc` checks each against its interface in schemas/types.ts;
 // `npm run schemas` writes them out as schemas/*.schema.json for other tools.
 import type { JSONSchemaType } from 'ajv';
 import {
@@ -12,7 +12,7 @@ import {
   type Loan,
   type SlvEvent,
   type Sliver,
-} from '../resources/types.js';
+} from './types.js';
 import { accountMetadata, apiVersionSchema, conditionsSchema, objectMetadata, partialRSpecSchema, rspecSchema, stringMap } from './common.js';
 
 const keyList: JSONSchemaType<string[]> = { type: 'array', maxItems: 1024, items: { type: 'string', maxLength: 16384 } };
@@ -197,7 +197,7 @@ export const eventSchema: JSONSchemaType<SlvEvent> = {
   },
 };
 
-export const SCHEMAS: { [K in Kind]: JSONSchemaType<import('../resources/types.js').KindMap[K]> } = {
+export const SCHEMAS: { [K in Kind]: JSONSchemaType<import('./types.js').KindMap[K]> } = {
   Sliver: sliverSchema,
   Delegate: delegateSchema,
   Loan: loanSchema,

@@ -2,7 +2,7 @@
 // other tools. The TypeScript schemas in schemas/kinds.ts are the source; a test keeps these in sync.
 import { writeFileSync } from 'node:fs';
 import { SCHEMAS } from '../schemas/kinds.js';
-import { KINDS } from '../resources/types.js';
+import { KINDS } from '../schemas/types.js';
 
 export function renderedSchemas(): Record<string, string> {
   return Object.fromEntries(KINDS.map((kind) => [`schemas/${kind.toLowerCase()}.schema.json`, `${JSON.stringify(SCHEMAS[kind], null, 2)}\n`]));

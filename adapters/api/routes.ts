@@ -1,7 +1,7 @@
 // The REST API's paths and query parameters (docs/api.md "Paths").
 import { BadRequestError, NotFoundError } from '../../resources/errors.js';
 import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
-import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../resources/types.js';
+import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../schemas/types.js';
 
 export const API_PREFIX = `/apis/${API_VERSION}`;
 

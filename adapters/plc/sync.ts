@@ -1,4 +1,4 @@
-// Syncing PLC's answer into the store (BEHAVIOUR §4). PLC owns the spec of the objects it labels
+// Syncing PLC's answer into the store (docs/behaviour.md §4). PLC owns the spec of the objects it labels
 // managed-by=plc; user-owned data (spec.run, Loans, status, other labels, finalizers) is kept on
 // every rewrite. A repeat of the same answer writes nothing. A fetch that fails or an answer that
 // is malformed changes nothing and is reported (log, metrics, lastResult); it never throws.
@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
-import type { Store } from '../../resources/store.js';
+import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { timestampNow } from '../../resources/store-rules.js';
-import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../resources/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../schemas/types.js';
 import type { GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 

@@ -2,11 +2,11 @@
 // contract is the backend's, not SQLite's (the conformance suite runs against it unchanged), and
 // serves tests and benches that are about controllers rather than storage.
 import { GoneError, UnavailableError } from '../../resources/errors.js';
-import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from '../../resources/store.js';
-import { StoreBase } from '../../resources/store-base.js';
+import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
+import { StoreBase } from './engine.js';
 import { planWrite, type WriteOperation } from '../../resources/store-rules.js';
-import type { AnyObject, Kind } from '../../resources/types.js';
-import { WatchHub, type RecordedChange } from '../../resources/watch-hub.js';
+import type { AnyObject, Kind } from '../../schemas/types.js';
+import { WatchHub, type RecordedChange } from './watch-hub.js';
 
 export class MemoryStore extends StoreBase {
   /** Serialized objects by kind and name, so callers never share references with the store. */

@@ -5,17 +5,17 @@ import { accessSync, constants as fsConstants, existsSync, statSync } from 'node
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GoneError, SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
-import { StoreBase } from '../../resources/store-base.js';
+import { StoreBase } from './engine.js';
 import type {
   Watch,
   WatchEventType,
   WatchHandlers,
   WatchOptions,
   WriteOptions,
-} from '../../resources/store.js';
+} from './contract.js';
 import { planWrite, type WriteOperation } from '../../resources/store-rules.js';
-import type { AnyObject, Kind } from '../../resources/types.js';
-import { WatchHub, type RecordedChange } from '../../resources/watch-hub.js';
+import type { AnyObject, Kind } from '../../schemas/types.js';
+import { WatchHub, type RecordedChange } from './watch-hub.js';
 
 /** `PRAGMA application_id` of slv store files ("SLV1"): anything else is a foreign database. */
 const APPLICATION_ID = 0x534c5631;

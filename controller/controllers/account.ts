@@ -1,14 +1,14 @@
-// The account controller (BEHAVIOUR §5): every Sliver and Delegate is an account on the node.
+// The account controller (docs/behaviour.md §5): every Sliver and Delegate is an account on the node.
 // Key = account name, so a Sliver and a Delegate of one name share one key and one account lock.
 // It creates, replaces (type change, ReCreate) and destroys accounts, installs keys and the init
 // script when they change, applies the effective rspec the rspec controller computed, enforces the
 // desired run state, and reports it all as conditions.
-import type { AccountClass, AccountInfo } from '../../adapters/node.js';
+import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
-import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../resources/types.js';
-import type { WatchEvent } from '../../resources/store.js';
-import type { ReconcileContext, Reconciler } from '../types.js';
+import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
+import type { WatchEvent } from '../../adapters/store/contract.js';
+import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, type LoanIndex } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
 import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
@@ -40,7 +40,7 @@ interface Installed {
   limitsApplied?: ConditionInput;
 }
 
-/** The account a Sliver needs: nm-controller slivers are handled like delegates (BEHAVIOUR §1). */
+/** The account a Sliver needs: nm-controller slivers are handled like delegates (docs/behaviour.md §1). */
 function accountClassOf(object: AccountObject): AccountClass {
   return object.kind === 'Sliver' && object.spec.instantiation !== 'nm-controller' ? 'sliver' : 'delegate';
 }

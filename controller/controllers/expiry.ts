@@ -1,9 +1,9 @@
-// The expiry controller (BEHAVIOUR §4): a sliver is deleted once `expires < now` (strictly; equal
+// The expiry controller (docs/behaviour.md §4): a sliver is deleted once `expires < now` (strictly; equal
 // is kept), and its loans vanish with it. Each sliver is looked at again exactly when it expires
 // (requeueAfter), not by polling.
 import { ConflictError, NotFoundError } from '../../resources/errors.js';
-import type { Sliver } from '../../resources/types.js';
-import type { Reconciler } from '../types.js';
+import type { Sliver } from '../../schemas/types.js';
+import type { Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, type LoanIndex } from './loans.js';
 
 /** The longest single wait: timers cannot wait longer than 2^31−1 ms, and a day is plenty. */

@@ -5,8 +5,8 @@
 //   startup-stagger — with --startup, starts the slivers one by one after the first sync
 // They share one SerializedNode, so operations on one account are ordered across controllers, and
 // one LoanIndex (kept by the rspec controller), so no controller scans every Loan.
-import type { NodeAdapter } from '../../adapters/node.js';
-import type { Reconciler } from '../types.js';
+import type { NodeAdapter } from '../../adapters/node/contract.js';
+import type { Reconciler } from '../runtime/types.js';
 import { createAccountController } from './account.js';
 import { createExpiryController } from './expiry.js';
 import { LoanIndex } from './loans.js';

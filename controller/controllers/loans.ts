@@ -2,9 +2,9 @@
 // informer's events (by the rspec controller's keysFor, which sees every Loan change), so that one
 // change touches only the slivers it affects instead of every Loan.
 import { NotFoundError } from '../../resources/errors.js';
-import type { WatchEvent } from '../../resources/store.js';
-import type { Loan, LoanSpec } from '../../resources/types.js';
-import type { ReconcileContext } from '../types.js';
+import type { WatchEvent } from '../../adapters/store/contract.js';
+import type { Loan, LoanSpec } from '../../schemas/types.js';
+import type { ReconcileContext } from '../runtime/types.js';
 
 interface IndexedLoan {
   spec: LoanSpec;
@@ -77,7 +77,7 @@ function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
   return a.from === b.from && a.to === b.to && a.resource === b.resource && a.amount === b.amount && a.order === b.order;
 }
 
-/** Delete every Loan from or to `sliver`: loans vanish with the slivers they connect (BEHAVIOUR §3). */
+/** Delete every Loan from or to `sliver`: loans vanish with the slivers they connect (docs/behaviour.md §3). */
 export async function deleteLoansOf(sliver: string, loans: LoanIndex, context: ReconcileContext): Promise<void> {
   for (const name of new Set([...loans.lentBy(sliver), ...loans.lentTo(sliver)])) {
     const loan = context.cache.get('Loan', name);

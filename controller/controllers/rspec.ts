@@ -1,4 +1,4 @@
-// The rspec/loan controller (BEHAVIOUR §3): each Sliver's effective rspec (its PLC rspec plus and
+// The rspec/loan controller (docs/behaviour.md §3): each Sliver's effective rspec (its PLC rspec plus and
 // minus granted loans) in status.effectiveRSpec, and each Loan's decision in its status. The
 // account controller applies the effective rspec to the node.
 //
@@ -10,9 +10,9 @@
 // slivers costs a handful of small reconciles, not a relist.
 import { computeEffectiveRSpecs, type LoanInput } from '../../resources/rspec.js';
 import { jsonEqual } from '../../resources/equal.js';
-import type { WatchEvent } from '../../resources/store.js';
-import type { Loan, PartialRSpec, Sliver } from '../../resources/types.js';
-import type { Cache, ReconcileContext, Reconciler } from '../types.js';
+import type { WatchEvent } from '../../adapters/store/contract.js';
+import type { Loan, PartialRSpec, Sliver } from '../../schemas/types.js';
+import type { Cache, ReconcileContext, Reconciler } from '../runtime/types.js';
 import type { LoanIndex } from './loans.js';
 import { writeStatus } from './status.js';
 

@@ -1,9 +1,9 @@
 // The node as the controllers use it: the NodeAdapter with the original's ordering guarantees
-// (BEHAVIOUR §5). Operations on one account run strictly one after another, whichever controller
+// (docs/behaviour.md §5). Operations on one account run strictly one after another, whichever controller
 // asks; creates are serialized node-wide, and so are destroys. It also remembers which slivers were
 // started since the daemon came up, so the startup stagger never starts one a second time.
-import type { RSpec } from '../../resources/types.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node.js';
+import type { RSpec } from '../../schemas/types.js';
+import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
 
 /** Runs tasks one at a time, in call order. */
 export class Mutex {

@@ -1,11 +1,11 @@
-// The startup-stagger controller (BEHAVIOUR §5, slvd --startup): after the first sync, start every
+// The startup-stagger controller (docs/behaviour.md §5, slvd --startup): after the first sync, start every
 // enabled sliver in name order, `staggerSeconds` apart (0, s, 2s, …), so a rebooting node does not
 // start everything at once. The plan is fixed at the first reconcile (the cache is synced by then)
 // and walked with requeueAfter. A sliver that account creation already started in this run is
 // skipped, and so is one without an account yet (creating it will start it).
 import { fullRSpec } from '../../resources/rspec.js';
-import type { Sliver } from '../../resources/types.js';
-import type { ReconcileContext, Reconciler } from '../types.js';
+import type { Sliver } from '../../schemas/types.js';
+import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import type { SerializedNode } from './serialized-node.js';
 import { timestamp, writeStatus } from './status.js';
 

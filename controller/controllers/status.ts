@@ -3,9 +3,9 @@
 // on a resourceVersion conflict instead of overwriting the others' fields.
 import { jsonEqual } from '../../resources/equal.js';
 import { ConflictError, NotFoundError } from '../../resources/errors.js';
-import type { Store } from '../../resources/store.js';
-import type { AnyObject, Condition, ConditionStatus, KindMap, ObjectMeta } from '../../resources/types.js';
-import type { Clock } from '../types.js';
+import type { Store } from '../../adapters/store/contract.js';
+import type { AnyObject, Condition, ConditionStatus, KindMap, ObjectMeta } from '../../schemas/types.js';
+import type { Clock } from '../runtime/types.js';
 
 type StatusKind = 'Sliver' | 'Delegate' | 'Loan';
 type StatusOf<K extends StatusKind> = NonNullable<KindMap[K]['status']>;

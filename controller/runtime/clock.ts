@@ -1,6 +1,6 @@
 // Clocks for the runtime: the system clock for the daemon, a FakeClock that tests advance by hand
 // so that backoff, requeueAfter, resync and expiry can be checked without waiting.
-import type { Clock } from '../types.js';
+import type { Clock } from './types.js';
 
 export const systemClock: Clock = {
   now: () => Date.now(),

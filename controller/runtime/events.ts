@@ -5,9 +5,9 @@
 // throws into a reconcile; a failed write is logged and dropped.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store } from '../../resources/store.js';
-import { API_VERSION, type AnyObject, type EventSpec, type Kind, type SlvEvent } from '../../resources/types.js';
-import type { Clock, EventRecorder } from '../types.js';
+import type { Store } from '../../adapters/store/contract.js';
+import { API_VERSION, type AnyObject, type EventSpec, type Kind, type SlvEvent } from '../../schemas/types.js';
+import type { Clock, EventRecorder } from './types.js';
 
 export interface StoreEventRecorderOptions {
   store: Store;

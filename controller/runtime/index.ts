@@ -1,6 +1,6 @@
 // The controller runtime: informer → work queue → reconcile.
 //
-// Usage (a controller is a Reconciler from controller/types.ts):
+// Usage (a controller is a Reconciler from controller/runtime/types.ts):
 //
 //   const manager = new Manager({ store, log, clock /* FakeClock in tests */, workers: 2 });
 //   manager.add({
@@ -30,4 +30,4 @@ export { Informer, type InformerListener, type InformerOptions } from './informe
 export { DEFAULT_RESYNC_PERIOD_MS, DEFAULT_WORKERS, Manager, type ManagerOptions } from './manager.js';
 export { createRuntimeMetrics, type RuntimeMetrics } from './metrics.js';
 export { DEFAULT_BACKOFF, WorkQueue, backoffDelay, type BackoffOptions, type WorkQueueOptions } from './queue.js';
-export type { Cache, Clock, EventRecorder, ReconcileContext, ReconcileResult, Reconciler } from '../types.js';
+export type { Cache, Clock, EventRecorder, ReconcileContext, ReconcileResult, Reconciler } from './types.js';

@@ -4,9 +4,9 @@
 // and watches again.
 import type { Logger } from 'pino';
 import { GoneError } from '../../resources/errors.js';
-import type { Store, Watch, WatchEvent } from '../../resources/store.js';
-import { KINDS, type AnyObject, type Kind, type KindMap } from '../../resources/types.js';
-import type { Cache, Clock } from '../types.js';
+import type { Store, Watch, WatchEvent } from '../../adapters/store/contract.js';
+import { KINDS, type AnyObject, type Kind, type KindMap } from '../../schemas/types.js';
+import type { Cache, Clock } from './types.js';
 import { backoffDelay, type BackoffOptions } from './queue.js';
 
 export type InformerListener = (event: WatchEvent) => void;

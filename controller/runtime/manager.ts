@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TerminalError } from '../../resources/errors.js';
-import type { Store, WatchEvent } from '../../resources/store.js';
-import type { AnyObject, Kind } from '../../resources/types.js';
-import type { Cache, Clock, ReconcileContext, ReconcileResult, Reconciler } from '../types.js';
+import type { Store, WatchEvent } from '../../adapters/store/contract.js';
+import type { AnyObject, Kind } from '../../schemas/types.js';
+import type { Cache, Clock, ReconcileContext, ReconcileResult, Reconciler } from './types.js';
 import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';

@@ -1,7 +1,7 @@
 // A rate-limited work queue with client-go's guarantees: a key waits in the queue at most once
 // (dedup), a key being processed is never handed to a second worker, a key added while it is being
 // processed is queued again when it is done, and failures back off exponentially per key up to a cap.
-import type { Clock } from '../types.js';
+import type { Clock } from './types.js';
 import type { RuntimeMetrics } from './metrics.js';
 
 export interface BackoffOptions {

@@ -1,0 +1,199 @@
+// A client of the REST API over its Unix socket (slvctl, tests and benchmarks use it). Failures are
+// the typed errors of resources/errors.ts: a Status body becomes an SlvError with its reason, and
+// a missing socket or a daemon that is down becomes an UnavailableError saying which.
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { SlvError, StatusReasons, UnavailableError, type StatusBody, type StatusReason } from '../../../resources/errors.js';
+import type { WatchEventType } from '../../store/contract.js';
+import type { AnyObject, Kind, KindMap } from '../../../schemas/types.js';
+import { CONTENT_TYPES } from '../rest/http.js';
+import { resourcePath } from '../routes.js';
+
+export interface ApiResponse<T = unknown> {
+  code: number;
+  body: T;
+}
+
+export interface ObjectList<T extends AnyObject> {
+  items: T[];
+  metadata: { resourceVersion: string };
+}
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ApiWatchEvent {
+  type: WatchEventType;
+  object: AnyObject;
+}
+
+export interface ClientWatch {
+  stop(): void;
+  /** Settles when the stream ends: resolves if stopped or ended by the server, rejects on an ERROR event or a broken stream. */
+  done: Promise<void>;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+}
+
+function connectionError(socketPath: string, error: NodeJS.ErrnoException): Error {
+  switch (error.code) {
+    case 'ENOENT':
+      return new UnavailableError(`cannot connect to slvd: the API socket ${socketPath} does not exist (is slvd running? choose the socket with --server or SLV_SERVER)`);
+    case 'ECONNREFUSED':
+      return new UnavailableError(`cannot connect to slvd: nothing is listening on ${socketPath} (slvd is not running)`);
+    case 'EACCES':
+      return new UnavailableError(`cannot connect to slvd: permission denied on ${socketPath}`);
+    default:
+      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`);
+  }
+}
+
+function isStatus(value: unknown): value is StatusBody {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Status';
+}
+
+/** A whole answer: its code, and its body parsed when it is JSON. */
+async function readAnswer(res: IncomingMessage): Promise<ApiResponse> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  const code = res.statusCode ?? 0;
+  if (!(res.headers['content-type'] ?? '').startsWith(CONTENT_TYPES.json)) return { code, body: raw };
+  try {
+    return { code, body: JSON.parse(raw) as unknown };
+  } catch {
+    throw new SlvError('InternalError', `slvd sent a malformed JSON answer (HTTP ${code})`);
+  }
+}
+
+/** The error a failed answer stands for: its Status, or the reason its HTTP code means. */
+function answerError({ code, body }: ApiResponse): SlvError {
+  if (isStatus(body)) return new SlvError(body.reason, body.message, body.details?.causes ?? []);
+  const reason = (Object.keys(StatusReasons) as StatusReason[]).find((r) => StatusReasons[r] === code) ?? 'InternalError';
+  return new SlvError(reason, `slvd answered HTTP ${code}: ${String(body).trim().slice(0, 200)}`);
+}
+
+function queryString(query: Record<string, string | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export class ApiClient {
+  private readonly agent = new Agent({ keepAlive: true });
+
+  constructor(readonly socketPath: string) {}
+
+  private send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
+    const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          agent: this.agent,
+          method,
+          path: `${path}${queryString(options.query)}`,
+          headers: payload === undefined ? {} : { 'Content-Type': options.contentType ?? CONTENT_TYPES.json, 'Content-Length': Buffer.byteLength(payload) },
+        },
+        resolve,
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => reject(error.code ? connectionError(this.socketPath, error) : error));
+      req.end(payload);
+    });
+  }
+
+  /** One request; a non-2xx answer throws the SlvError its Status body describes. */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const answer = await readAnswer(await this.send(method, path, options));
+    if (answer.code < 200 || answer.code > 299) throw answerError(answer);
+    return answer as ApiResponse<T>;
+  }
+
+  async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {
+    return (await this.request<KindMap[K]>('GET', resourcePath(kind, name))).body;
+  }
+
+  async tryGet<K extends Kind>(kind: K, name: string): Promise<KindMap[K] | undefined> {
+    try {
+      return await this.get(kind, name);
+    } catch (error) {
+      if (error instanceof SlvError && error.reason === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async list<K extends Kind>(kind: K, selectors: Selectors = {}): Promise<ObjectList<KindMap[K]>> {
+    return (await this.request<ObjectList<KindMap[K]>>('GET', resourcePath(kind), { query: { ...selectors } })).body;
+  }
+
+  /** Server-side apply; the answer's code says whether it created (201) or not (200). */
+  apply<T extends AnyObject>(object: T, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<ApiResponse<T>> {
+    return this.request<T>('PATCH', resourcePath(object.kind, object.metadata.name), {
+      body: object,
+      contentType: CONTENT_TYPES.applyJson,
+      query: { fieldManager: options.fieldManager, force: options.force ? 'true' : undefined, dryRun: options.dryRun ? 'All' : undefined },
+    });
+  }
+
+  async update<T extends AnyObject>(object: T): Promise<T> {
+    return (await this.request<T>('PUT', resourcePath(object.kind, object.metadata.name), { body: object })).body;
+  }
+
+  async mergePatch<K extends Kind>(kind: K, name: string, patch: unknown): Promise<KindMap[K]> {
+    return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: patch, contentType: CONTENT_TYPES.mergePatch })).body;
+  }
+
+  async create<T extends AnyObject>(object: T): Promise<T> {
+    return (await this.request<T>('POST', resourcePath(object.kind), { body: object })).body;
+  }
+
+  /** 200 with a Status: gone; 202 with the object: finalizers hold it. */
+  delete(kind: Kind, name: string): Promise<ApiResponse<AnyObject | StatusBody>> {
+    return this.request('DELETE', resourcePath(kind, name));
+  }
+
+  /** Stream watch events of `kind` after `resourceVersion` (absent: from now). */
+  watch(kind: Kind, options: Selectors & { resourceVersion?: string }, onEvent: (event: ApiWatchEvent) => void): ClientWatch {
+    let res: IncomingMessage | undefined;
+    let stopped = false;
+    const done = this.send('GET', resourcePath(kind), { query: { watch: '1', ...options } }).then(async (response) => {
+      res = response;
+      if (response.statusCode !== 200) throw answerError(await readAnswer(response));
+      if (stopped) response.destroy();
+      let buffered = '';
+      try {
+        for await (const chunk of response) {
+          buffered += (chunk as Buffer).toString('utf8');
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            if (!line.trim()) continue;
+            const event = JSON.parse(line) as ApiWatchEvent | { type: 'ERROR'; object: StatusBody };
+            if (event.type === 'ERROR') throw answerError({ code: event.object.code, body: event.object });
+            onEvent(event);
+          }
+        }
+      } catch (error) {
+        if (!stopped) throw error;
+      }
+    });
+    return {
+      stop: () => {
+        stopped = true;
+        res?.destroy();
+      },
+      done,
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

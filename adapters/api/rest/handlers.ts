@@ -1,0 +1,302 @@
+// The REST verbs on the resource kinds: get, list, watch, create, update, patch (JSON patch, merge
+// patch, server-side apply), delete and the status subresource, each authorized by resources/authz.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastJsonPatch from 'fast-json-patch';
+import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
+import { authorize, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
+import type { Store, WatchEvent } from '../../store/contract.js';
+import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
+import { kindOf } from '../../../resources/validation.js';
+import { CONTENT_TYPES, mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
+import { dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
+
+/** How often a patch or apply re-reads and retries when a concurrent write won the race. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: ResourceRoute;
+  query: URLSearchParams;
+  caller: Caller;
+}
+
+export class ResourceApi {
+  /** Open watch streams, ended when the server closes. */
+  readonly watches = new Set<ServerResponse>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  async handle(context: RequestContext): Promise<void> {
+    const { req, route, query } = context;
+    const method = req.method ?? 'GET';
+    if (route.name === undefined) {
+      if (method === 'GET') return flagOf(query, 'watch') ? this.watch(context) : this.list(context);
+      if (method === 'POST') return this.create(context);
+    } else if (route.subresource === 'status') {
+      if (method === 'GET') return this.get(context);
+      if (method === 'PUT') return this.replace(context, 'updateStatus');
+      if (method === 'PATCH') return this.patch(context, 'updateStatus');
+    } else {
+      if (method === 'GET') return this.get(context);
+      if (method === 'PUT') return this.replace(context, 'update');
+      if (method === 'PATCH') return this.patch(context, 'update');
+      if (method === 'DELETE') return this.remove(context);
+    }
+    throw new SlvError('MethodNotAllowed', `${method} is not supported on ${req.url ?? ''}`);
+  }
+
+  // ---- authorization ------------------------------------------------------------------------
+
+  private async sliverLookup(objects: Array<AnyObject | undefined>): Promise<(name: string) => Sliver | undefined> {
+    const names = new Set(objects.flatMap((o) => (o ? sliversConsulted(o) : [])));
+    const found = new Map<string, Sliver>();
+    for (const name of names) {
+      const sliver = await this.store.tryGet('Sliver', name);
+      if (sliver) found.set(name, sliver);
+    }
+    return (name) => found.get(name);
+  }
+
+  private async authorize(caller: Caller, verb: AccessVerb, kind: Kind, current?: AnyObject, desired?: AnyObject): Promise<void> {
+    if (caller.uid === ROOT_UID) return;
+    authorize({ caller, verb, kind, ...(current ? { current } : {}), ...(desired ? { desired } : {}) }, await this.sliverLookup([current, desired]));
+  }
+
+  /** Field manager of a plain write: `?fieldManager=`, else the caller's account. */
+  private manager(context: RequestContext): string {
+    return context.query.get('fieldManager') || (context.caller.account ?? `uid-${context.caller.uid}`);
+  }
+
+  // ---- bodies -------------------------------------------------------------------------------
+
+  private async body(context: RequestContext, allowed: readonly string[]): Promise<unknown> {
+    const type = mediaType(context.req);
+    if (!allowed.includes(type)) {
+      throw new SlvError('UnsupportedMediaType', `unsupported Content-Type ${JSON.stringify(type)} for ${context.req.method ?? ''}: expected ${allowed.join(', ')}`);
+    }
+    const value = parseBody(await readBody(context.req, this.maxBodyBytes), type);
+    if (value === undefined) throw new BadRequestError('request body is empty');
+    return value;
+  }
+
+  /** A body that must be an object of the route's kind, named as the path says (if it names one). */
+  private async objectBody(context: RequestContext, allowed: readonly string[]): Promise<AnyObject> {
+    const object = await this.body(context, allowed);
+    return checkIdentity(context.route, object);
+  }
+
+  // ---- verbs --------------------------------------------------------------------------------
+
+  private async get({ res, route, caller }: RequestContext): Promise<void> {
+    const object = await this.store.get(route.kind, route.name!);
+    await this.authorize(caller, 'read', route.kind, object);
+    sendJson(res, 200, object);
+  }
+
+  private async list({ res, route, query, caller }: RequestContext): Promise<void> {
+    const filter = filterOf(query);
+    const { items, revision } = await this.store.list(route.kind);
+    const readable = await this.readFilter(caller);
+    sendJson(res, 200, {
+      apiVersion: API_VERSION,
+      kind: `${route.kind}List`,
+      metadata: { resourceVersion: String(revision) },
+      items: items.filter((o) => matchesFilter(filter, o) && readable(o)),
+    });
+  }
+
+  /** For lists: which objects the caller may see (all for root; otherwise by the stored slivers). */
+  private async readFilter(caller: Caller): Promise<(object: AnyObject) => boolean> {
+    if (caller.uid === ROOT_UID) return () => true;
+    const slivers = new Map((await this.store.list('Sliver')).items.map((s) => [s.metadata.name, s]));
+    return (object) => mayRead(caller, object, (name) => slivers.get(name));
+  }
+
+  /** Newline-delimited JSON events `{type, object}` from `?resourceVersion=` (or from now) until the client leaves. */
+  private async watch({ res, route, query, caller }: RequestContext): Promise<void> {
+    const filter = filterOf(query);
+    const since = revisionOf(query);
+    let queue = Promise.resolve();
+    const send = (line: unknown) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+    };
+    const deliver = async (event: WatchEvent) => {
+      if (!matchesFilter(filter, event.object)) return;
+      if (caller.uid !== ROOT_UID && !mayRead(caller, event.object, await this.sliverLookup([event.object]))) return;
+      send({ type: event.type, object: event.object });
+    };
+    // Subscribing throws (410 Gone, ...) before anything is sent, so the error is a normal response.
+    const watch = this.store.watch(
+      { kind: route.kind, ...(since === undefined ? {} : { sinceRevision: since }) },
+      {
+        onEvent: (event) => {
+          queue = queue.then(() => deliver(event)).catch((error: unknown) => send({ type: 'ERROR', object: statusOf(error) }));
+        },
+        onError: (error) => {
+          queue = queue.then(() => {
+            send({ type: 'ERROR', object: statusOf(error) });
+            res.end();
+          });
+        },
+      },
+    );
+    res.on('close', () => {
+      watch.stop();
+      this.watches.delete(res);
+    });
+    this.watches.add(res);
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES.json, 'Cache-Control': 'no-cache' });
+    res.flushHeaders();
+  }
+
+  private async create(context: RequestContext): Promise<void> {
+    const { res, route, query, caller } = context;
+    const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
+    // Status is the controllers' to write: a client cannot create an object with a status of its choosing.
+    const { status: _ignored, ...withoutStatus } = input;
+    const desired = recordUpdate(undefined, withoutStatus as AnyObject, this.manager(context), new Date().toISOString());
+    await this.authorize(caller, 'create', route.kind, undefined, desired);
+    sendJson(res, 201, await this.store.create(desired, { dryRun: dryRunOf(query) }));
+  }
+
+  private async replace(context: RequestContext, verb: 'update' | 'updateStatus'): Promise<void> {
+    const { res, route, query, caller } = context;
+    const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
+    const current = await this.store.get(route.kind, route.name!);
+    const dryRun = dryRunOf(query);
+    if (verb === 'updateStatus') {
+      await this.authorize(caller, verb, route.kind, current, input);
+      sendJson(res, 200, await this.store.updateStatus(input, { dryRun }));
+      return;
+    }
+    const desired = recordUpdate(current, input, this.manager(context), new Date().toISOString());
+    await this.authorize(caller, verb, route.kind, current, desired);
+    sendJson(res, 200, await this.store.update(desired, { dryRun }));
+  }
+
+  private async patch(context: RequestContext, verb: 'update' | 'updateStatus'): Promise<void> {
+    const type = mediaType(context.req);
+    if (type === CONTENT_TYPES.applyYaml || type === CONTENT_TYPES.applyJson) {
+      if (verb === 'updateStatus') throw new BadRequestError('apply is not supported on the status subresource: use a merge patch');
+      return this.apply(context);
+    }
+    const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
+    if (type === CONTENT_TYPES.jsonPatch && !Array.isArray(patch)) throw new BadRequestError('a JSON patch must be an array of operations');
+    const { res, route, query, caller } = context;
+    const dryRun = dryRunOf(query);
+    const object = await retryOnRace(
+      () => this.store.get(route.kind, route.name!),
+      async (current) => {
+        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? jsonPatch(current!, patch as fastJsonPatch.Operation[]) : mergePatch(current, patch));
+        // A resourceVersion the patch sets is a precondition; otherwise the read one guards the write.
+        patched.metadata.resourceVersion ??= current!.metadata.resourceVersion;
+        if (verb === 'updateStatus') {
+          await this.authorize(caller, verb, route.kind, current, patched);
+          return this.store.updateStatus(patched, { dryRun });
+        }
+        const desired = recordUpdate(current, patched, this.manager(context), new Date().toISOString());
+        await this.authorize(caller, verb, route.kind, current, desired);
+        return this.store.update(desired, { dryRun });
+      },
+    );
+    sendJson(res, 200, object);
+  }
+
+  private async apply(context: RequestContext): Promise<void> {
+    const { res, route, query, caller } = context;
+    const manager = query.get('fieldManager');
+    if (!manager) throw new BadRequestError('apply needs ?fieldManager=NAME: the manager that owns the applied fields');
+    const force = flagOf(query, 'force');
+    const dryRun = dryRunOf(query);
+    const configuration = await this.objectBody(context, [CONTENT_TYPES.applyYaml, CONTENT_TYPES.applyJson]);
+    const wanted = configuration.metadata.resourceVersion;
+    let created = false;
+    const object = await retryOnRace(
+      () => this.store.tryGet(route.kind, route.name!),
+      async (current) => {
+        if (wanted !== undefined && wanted !== current?.metadata.resourceVersion) {
+          const actual = current?.metadata.resourceVersion;
+          throw new ConflictError(route.kind, route.name!, `resourceVersion ${wanted} is stale, current is ${actual ?? 'none (the object does not exist)'}`, actual);
+        }
+        const desired = applyConfiguration(current, configuration, manager, { force, now: new Date().toISOString() });
+        await this.authorize(caller, current ? 'update' : 'create', route.kind, current, desired);
+        created = !current;
+        return current ? this.store.update(desired, { dryRun }) : this.store.create(desired, { dryRun });
+      },
+    );
+    sendJson(res, created ? 201 : 200, object);
+  }
+
+  private async remove(context: RequestContext): Promise<void> {
+    const { req, res, route, query, caller } = context;
+    const options = parseBody(await readBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
+    const wanted = options?.preconditions?.resourceVersion;
+    if (wanted !== undefined && typeof wanted !== 'string') throw new BadRequestError('preconditions.resourceVersion must be a string');
+    const current = await this.store.get(route.kind, route.name!);
+    await this.authorize(caller, 'delete', route.kind, current);
+    const remaining = await this.store.delete(route.kind, route.name!, { dryRun: dryRunOf(query), ...(wanted === undefined ? {} : { resourceVersion: wanted }) });
+    if (remaining) {
+      // Finalizers hold it: it is now being deleted (202, like Kubernetes' "accepted").
+      sendJson(res, 202, remaining);
+      return;
+    }
+    sendJson(res, 200, {
+      apiVersion: 'v1',
+      kind: 'Status',
+      status: 'Success',
+      message: `${route.kind.toLowerCase()} "${route.name!}" deleted`,
+      details: { kind: route.kind, name: route.name },
+    });
+  }
+
+  /** End every open watch (the server is closing). */
+  endWatches(): void {
+    for (const res of this.watches) res.end();
+    this.watches.clear();
+  }
+
+}
+
+
+/** The body must be an object of the route's kind, and name the route's object if there is one. */
+function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
+  const kind = kindOf(value);
+  if (kind !== route.kind) throw new BadRequestError(`the body is a ${kind}, but the path is for ${route.kind} objects`);
+  const object = value as AnyObject;
+  const name = (object.metadata as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
+  if (route.name !== undefined && name !== route.name) throw new BadRequestError(`the body names ${kind.toLowerCase()} "${name}", but the path names "${route.name}"`);
+  return object;
+}
+
+function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): unknown {
+  try {
+    return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
+  }
+}
+
+/**
+ * A read-modify-write: `write` gets what `read` returned. When it fails with a conflict and the
+ * object has changed since the read, a concurrent write won the race: read again and retry. A
+ * conflict on an unchanged object (a stale precondition, a field-ownership conflict) is the answer.
+ */
+async function retryOnRace(read: () => Promise<AnyObject | undefined>, write: (current: AnyObject | undefined) => Promise<AnyObject | undefined>): Promise<AnyObject | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await read();
+    try {
+      return await write(current);
+    } catch (error) {
+      if (attempt >= MAX_WRITE_ATTEMPTS || !(error instanceof ConflictError || error instanceof AlreadyExistsError)) throw error;
+      const now = await read();
+      if (now?.metadata.resourceVersion === current?.metadata.resourceVersion) throw error;
+    }
+  }
+}

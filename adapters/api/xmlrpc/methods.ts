@@ -1,0 +1,305 @@
+// The Node Manager API methods (docs/behaviour.md §6) over the store: every method reads specs or writes
+// desired state (run state, instantiation, Loans); the controllers act on the node. The checks run
+// in the order clients rely on: method, argument count, caller identity, sliver, permission, loans.
+import { ROOT_UID } from '../../../resources/authz.js';
+import { ConflictError, InvalidError } from '../../../resources/errors.js';
+import { compareLoans, computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
+import type { Store } from '../../store/contract.js';
+import { API_VERSION, type Loan, type LoanSpec, type RSpec, type RunSpec, type Sliver } from '../../../schemas/types.js';
+import type { NodeAdapter } from '../../node/contract.js';
+import { XmlRpcFault } from './codec.js';
+
+export interface ApiContext {
+  store: Store;
+  node: NodeAdapter;
+  /** Unix seconds; slivers with `expires < now` count as gone. */
+  nowSeconds(): number;
+}
+
+/** Who is calling: the uid the kernel reported (undefined if it could not tell) and its account. */
+export interface Caller {
+  uid?: number;
+  name?: string;
+}
+
+interface Invocation {
+  context: ApiContext;
+  caller: Caller;
+  params: unknown[];
+}
+
+/**
+ * Who may call a method: `public` anyone who reaches the socket, `caller` any identified caller,
+ * `sliver` the sliver named by the first argument, root, or a delegation naming the caller.
+ */
+type MethodDefinition = {
+  /** Parameter names, for Help; their count is the required argument count. */
+  params: readonly string[];
+  doc: string;
+} & (
+  | { access: 'public' | 'caller'; run(invocation: Invocation): Promise<unknown> }
+  | { access: 'sliver'; run(invocation: Invocation, sliver: Sliver): Promise<unknown> }
+);
+
+export const FAULT_UNKNOWN_METHOD = 100;
+export const FAULT_ARGUMENT_COUNT = 101;
+export const FAULT_INVALID_ARGUMENT = 102;
+export const FAULT_CALL_FAILED = 104;
+export const FAULT_PERMISSION = 108;
+
+const NOT_A_SLIVER = 'Invalid argument: the first argument must be a sliver name.';
+const BAD_LOANS = 'Invalid argument: the second argument must be a well-formed loan specification';
+
+/** Conflicting writers (the controllers write status, not spec, so this is rare): re-read and retry. */
+const CONFLICT_RETRIES = 5;
+
+async function changeRun(store: Store, name: string, change: (run: RunSpec) => RunSpec): Promise<1> {
+  for (let attempt = 1; ; attempt++) {
+    const sliver = await store.get('Sliver', name);
+    try {
+      await store.update({ ...sliver, spec: { ...sliver.spec, run: change({ ...sliver.spec.run }) } });
+      return 1;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt === CONFLICT_RETRIES) throw error;
+    }
+  }
+}
+
+function isLive(sliver: Sliver, nowSeconds: number): boolean {
+  return sliver.metadata.deletionTimestamp === undefined && (sliver.spec.expires === undefined || sliver.spec.expires >= nowSeconds);
+}
+
+/** The last computation per context, valid while the store revision and the second are the same. */
+const effectiveCache = new WeakMap<ApiContext, { key: string; result: Promise<Map<string, RSpec>> }>();
+
+/**
+ * Effective rspecs of every live sliver from the current specs, so a SetLoans shows at once.
+ * Reads between two writes (in the same second, as expiry is by the second) share one computation.
+ */
+function effectiveRSpecs(context: ApiContext): Promise<Map<string, RSpec>> {
+  const now = context.nowSeconds();
+  const key = `${context.store.revision()}@${now}`;
+  const cached = effectiveCache.get(context);
+  if (cached?.key === key) return cached.result;
+  const result = computeEffectiveNow(context, now);
+  effectiveCache.set(context, { key, result });
+  result.catch(() => effectiveCache.delete(context));
+  return result;
+}
+
+async function computeEffectiveNow(context: ApiContext, now: number): Promise<Map<string, RSpec>> {
+  const [slivers, loans] = await Promise.all([context.store.list('Sliver'), context.store.list('Loan')]);
+  const rspecs = new Map(slivers.items.filter((s) => isLive(s, now)).map((s) => [s.metadata.name, s.spec.rspec]));
+  return computeEffectiveRSpecs(
+    rspecs,
+    loans.items.map((loan) => ({ id: loan.metadata.name, ...loan.spec })),
+  ).effective;
+}
+
+async function loansOf(store: Store, lender: string): Promise<Loan[]> {
+  const loans = (await store.list('Loan')).items.filter((loan) => loan.spec.from === lender);
+  return loans.sort((a, b) => compareLoans({ id: a.metadata.name, ...a.spec }, { id: b.metadata.name, ...b.spec }));
+}
+
+/**
+ * Replace the lender's Loans by position: the i-th existing Loan is updated in place, new positions
+ * get `<lender>.<i>`, extras are deleted. Every write is dry-run first, so a loan the store would
+ * refuse (a target that cannot be an account name) faults before anything is written.
+ */
+async function replaceLoans(store: Store, lender: string, loans: Array<[string, LoanSpec['resource'], number]>): Promise<void> {
+  const existing = await loansOf(store, lender);
+  const writes = loans.map(([to, resource, amount], order) => {
+    const spec: LoanSpec = { from: lender, to, resource, amount, order };
+    const current = existing[order];
+    return current
+      ? (dryRun: boolean) => store.update({ ...current, spec }, { dryRun })
+      : (dryRun: boolean) => store.create<Loan>({ apiVersion: API_VERSION, kind: 'Loan', metadata: { name: `${lender}.${order}` }, spec }, { dryRun });
+  });
+  try {
+    for (const write of writes) await write(true);
+  } catch (error) {
+    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
+    throw error;
+  }
+  for (const write of writes) await write(false);
+  for (const extra of existing.slice(loans.length)) await store.delete('Loan', extra.metadata.name, { resourceVersion: extra.metadata.resourceVersion });
+}
+
+/** A sliver's record as the original API reported it: PLC fields plus `_rspec` and `_loans`. */
+async function sliverRecord(context: ApiContext, sliver: Sliver): Promise<Record<string, unknown>> {
+  const name = sliver.metadata.name;
+  const [effective, loans] = await Promise.all([effectiveRSpecs(context), loansOf(context.store, name)]);
+  return {
+    name,
+    type: sliver.spec.type,
+    instantiation: sliver.spec.instantiation,
+    keys: sliver.spec.keys.join('\n'),
+    initscript: sliver.spec.initscript,
+    delegations: sliver.spec.delegations,
+    timestamp: sliver.spec.timestamp,
+    ...(sliver.spec.expires === undefined ? {} : { expires: sliver.spec.expires }),
+    rspec: fullRSpec(sliver.spec.rspec),
+    _rspec: effective.get(name) ?? fullRSpec(sliver.spec.rspec),
+    _loans: loans.map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
+  };
+}
+
+/** Serializes SetLoans per lender: two concurrent calls must not interleave their writes. */
+const loanLocks = new Map<string, Promise<unknown>>();
+async function withLoanLock<T>(lender: string, body: () => Promise<T>): Promise<T> {
+  const previous = loanLocks.get(lender) ?? Promise.resolve();
+  const current = previous.then(body, body);
+  const settled = current.catch(() => undefined);
+  loanLocks.set(lender, settled);
+  try {
+    return await current;
+  } finally {
+    if (loanLocks.get(lender) === settled) loanLocks.delete(lender);
+  }
+}
+
+const METHODS: Record<string, MethodDefinition> = {
+  Help: {
+    params: [],
+    doc: 'return this text: one line of documentation per method',
+    access: 'public',
+    run: async () => helpText(),
+  },
+  Create: {
+    params: ['sliver_name'],
+    doc: 'create the account of a sliver with delegated instantiation',
+    access: 'sliver',
+    run: ({ context }, sliver) => (sliver.spec.instantiation === 'delegated' ? changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, instantiated: true })) : Promise.resolve(1)),
+  },
+  Destroy: {
+    params: ['sliver_name'],
+    doc: 'destroy the account of a sliver with delegated instantiation',
+    access: 'sliver',
+    run: ({ context }, sliver) => (sliver.spec.instantiation === 'delegated' ? changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, instantiated: false })) : Promise.resolve(1)),
+  },
+  Start: {
+    params: ['sliver_name'],
+    doc: 'run the start scripts of the sliver',
+    access: 'sliver',
+    // Bumping `start` makes Start act even when the desired state already was Running (a sliver a
+    // reboot left stopped): the account controller starts once per bump.
+    run: ({ context }, sliver) => changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, state: 'Running', start: (run.start ?? 0) + 1 })),
+  },
+  Stop: {
+    params: ['sliver_name'],
+    doc: 'kill all processes of the sliver',
+    access: 'sliver',
+    run: ({ context }, sliver) => changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, state: 'Stopped' })),
+  },
+  ReCreate: {
+    params: ['sliver_name'],
+    doc: 'stop the sliver, recreate its account and start it again',
+    access: 'sliver',
+    run: ({ context }, sliver) => changeRun(context.store, sliver.metadata.name, (run) => ({ ...run, recreate: (run.recreate ?? 0) + 1 })),
+  },
+  GetEffectiveRSpec: {
+    params: ['sliver_name'],
+    doc: 'return the resource spec of the sliver including loans',
+    access: 'sliver',
+    run: async ({ context }, sliver) => (await effectiveRSpecs(context)).get(sliver.metadata.name) ?? fullRSpec(sliver.spec.rspec),
+  },
+  GetRSpec: {
+    params: ['sliver_name'],
+    doc: 'return the resource spec of the sliver from PLC, excluding loans',
+    access: 'sliver',
+    run: async (_invocation, sliver) => fullRSpec(sliver.spec.rspec),
+  },
+  GetLoans: {
+    params: ['sliver_name'],
+    doc: 'return the loans made by the sliver, in order, as [target, resource, amount]',
+    access: 'sliver',
+    run: async ({ context }, sliver) => (await loansOf(context.store, sliver.metadata.name)).map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
+  },
+  SetLoans: {
+    params: ['sliver_name', 'loans'],
+    doc: 'replace the loans made by the sliver with a list of [target, resource, amount]',
+    access: 'sliver',
+    run: async ({ context, params }, sliver) => {
+      const loans = parseLoanList(params[1]);
+      if (!loans) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
+      await withLoanLock(sliver.metadata.name, () => replaceLoans(context.store, sliver.metadata.name, loans));
+      return 1;
+    },
+  },
+  GetXIDs: {
+    params: [],
+    doc: 'return a struct mapping every sliver name to its xid (uid)',
+    access: 'caller',
+    run: async ({ context }) => Object.fromEntries((await context.node.listAccounts()).filter((a) => a.class === 'sliver').map((a) => [a.name, a.uid])),
+  },
+  GetSSHKeys: {
+    params: [],
+    doc: 'return a struct mapping every sliver name to its ssh keys, one per line',
+    access: 'caller',
+    run: async ({ context }) => {
+      const now = context.nowSeconds();
+      const slivers = (await context.store.list('Sliver')).items.filter((s) => isLive(s, now));
+      return Object.fromEntries(slivers.map((s) => [s.metadata.name, s.spec.keys.join('\n')]));
+    },
+  },
+  GetRecord: {
+    params: [],
+    doc: "return the caller's own record",
+    access: 'caller',
+    run: async ({ context, caller }) => {
+      const name = caller.name;
+      if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller.uid} has no account on this node`);
+      const sliver = await context.store.tryGet('Sliver', name);
+      if (sliver && isLive(sliver, context.nowSeconds())) return sliverRecord(context, sliver);
+      const delegate = await context.store.tryGet('Delegate', name);
+      if (delegate) {
+        return { name, type: 'delegate', instantiation: delegate.spec.instantiation ?? 'plc-instantiated', keys: delegate.spec.keys.join('\n'), timestamp: delegate.spec.timestamp };
+      }
+      throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: no record for account "${name}"`);
+    },
+  },
+};
+
+const METHOD_NAMES = Object.keys(METHODS).sort();
+
+function helpText(): string {
+  return METHOD_NAMES.map((name) => {
+    const method = METHODS[name]!;
+    return `${name}(${method.params.join(', ')}): ${method.doc}\n`;
+  }).join('');
+}
+
+function permitted(caller: Caller, sliver: Sliver, method: string): boolean {
+  if (caller.uid === ROOT_UID) return true;
+  if (caller.name === undefined) return false;
+  if (caller.name === sliver.metadata.name) return true;
+  return sliver.spec.delegations.some((d) => d.account === caller.name && (d.methods === undefined || d.methods.includes(method)));
+}
+
+/**
+ * Run one API call. `identify` is asked for the caller only once the method and argument count are
+ * known to be right. Every failure is an XmlRpcFault with the code and string clients expect.
+ */
+export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller>, method: string, params: unknown[]): Promise<unknown> {
+  const definition = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
+  if (!definition) throw new XmlRpcFault(FAULT_UNKNOWN_METHOD, `Invalid API method ${method}.  Valid choices are ${METHOD_NAMES.join(', ')}`);
+  if (params.length !== definition.params.length) {
+    throw new XmlRpcFault(FAULT_ARGUMENT_COUNT, `Invalid argument count: got ${params.length}, expecting ${definition.params.length}.`);
+  }
+  try {
+    const caller = definition.access === 'public' ? {} : await identify();
+    const invocation = { context, caller, params };
+    if (definition.access !== 'sliver') {
+      if (definition.access === 'caller' && caller.uid === undefined) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+      return await definition.run(invocation);
+    }
+    const name = params[0];
+    const sliver = typeof name === 'string' ? await context.store.tryGet('Sliver', name) : undefined;
+    if (!sliver || !isLive(sliver, context.nowSeconds())) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, NOT_A_SLIVER);
+    if (!permitted(caller, sliver, method)) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+    return await definition.run(invocation, sliver);
+  } catch (error) {
+    if (error instanceof XmlRpcFault) throw error;
+    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,214 @@
+// Unix accounts under a filesystem root: read from <root>/etc/passwd, changed only with the shadow
+// utilities (`useradd`/`usermod`/`userdel --prefix ROOT`, which edit <root>/etc/* and never the
+// host's), the class told by the login shell, the sliver type kept in the GECOS field. Shared by
+// the linux and vserver adapters (vserver creates slivers with `vuseradd`, delegates like linux).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, InvalidError, NotFoundError } from '../../../resources/errors.js';
+import { ACCOUNT_NAME_PATTERN } from '../../../schemas/types.js';
+import { runCommand } from '../../support/exec.js';
+import type { AccountClass, AccountInfo } from '../contract.js';
+import { PinnedDir } from './safe-write.js';
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  gecos: string;
+  /** As written in passwd: relative to the root the accounts live under. */
+  home: string;
+  shell: string;
+}
+
+/** The managed login shells by class (paths inside the root). */
+export type ManagedShells = Record<AccountClass, string>;
+
+export interface LocalAccountsOptions {
+  /** Filesystem root holding etc/passwd and the homes ('/' on a real node). */
+  root: string;
+  shells: ManagedShells;
+  /** uids handed to new accounts (useradd's UID_MIN/UID_MAX); default: <root>/etc/login.defs. */
+  uidRange?: { min: number; max: number };
+}
+
+const GECOS_TYPE_PREFIX = 'slv ';
+const TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const accountNamePattern = new RegExp(ACCOUNT_NAME_PATTERN);
+const USERDEL_NO_SUCH_USER = 6;
+
+/** useradd/usermod/userdel lock <root>/etc/passwd and fail rather than wait: one at a time per root. */
+const passwdLocks = new Map<string, Promise<unknown>>();
+function serialized<T>(root: string, body: () => Promise<T>): Promise<T> {
+  const run = (passwdLocks.get(root) ?? Promise.resolve()).then(body, body);
+  passwdLocks.set(root, run.catch(() => undefined));
+  return run;
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  const entries: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length !== 7) continue; // blank lines, NIS "+" entries
+    const [name, , uid, gid, gecos, home, shell] = fields as [string, string, string, string, string, string, string];
+    if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) continue;
+    entries.push({ name, uid: Number(uid), gid: Number(gid), gecos, home, shell });
+  }
+  return entries;
+}
+
+export function assertAccountName(name: string): void {
+  if (!accountNamePattern.test(name)) {
+    throw new InvalidError(`invalid account name "${name}": must be a lowercase letter first, then letters, digits or _, at most 32 characters`, [{ field: 'name', message: `does not match ${ACCOUNT_NAME_PATTERN}` }]);
+  }
+}
+
+export class LocalAccounts {
+  readonly root: string;
+  private readonly shells: ManagedShells;
+  private readonly uidRange: { min: number; max: number } | undefined;
+
+  constructor(options: LocalAccountsOptions) {
+    this.root = options.root;
+    this.shells = options.shells;
+    this.uidRange = options.uidRange;
+  }
+
+  /** A path inside the root. */
+  path(inside: string): string {
+    return join(this.root, inside);
+  }
+
+  entries(): PasswdEntry[] {
+    return parsePasswd(readFileSync(this.path('/etc/passwd'), 'utf8'));
+  }
+
+  classOf(entry: PasswdEntry): AccountClass | undefined {
+    return (Object.keys(this.shells) as AccountClass[]).find((accountClass) => this.shells[accountClass] === entry.shell);
+  }
+
+  info(entry: PasswdEntry): AccountInfo | undefined {
+    const accountClass = this.classOf(entry);
+    if (!accountClass) return undefined;
+    const type = entry.gecos.startsWith(GECOS_TYPE_PREFIX) ? entry.gecos.slice(GECOS_TYPE_PREFIX.length) : undefined;
+    return { name: entry.name, uid: entry.uid, class: accountClass, ...(type ? { type } : {}) };
+  }
+
+  list(): AccountInfo[] {
+    return this.entries().flatMap((entry) => this.info(entry) ?? []);
+  }
+
+  find(name: string): PasswdEntry | undefined {
+    return this.entries().find((entry) => entry.name === name);
+  }
+
+  get(name: string): AccountInfo | undefined {
+    const entry = this.find(name);
+    return entry && this.info(entry);
+  }
+
+  nameByUid(uid: number): string | undefined {
+    return this.entries().find((entry) => entry.uid === uid)?.name;
+  }
+
+  /** The passwd entry of a managed account; NotFound otherwise. */
+  require(name: string): PasswdEntry & { class: AccountClass } {
+    assertAccountName(name);
+    const entry = this.find(name);
+    const accountClass = entry && this.classOf(entry);
+    if (!entry || !accountClass) throw new NotFoundError('account', name);
+    return { ...entry, class: accountClass };
+  }
+
+  /**
+   * What createAccount must do: the existing account to return as is, or undefined to create it.
+   * An account of another class, or one slv does not manage, is a conflict.
+   */
+  existing(name: string, accountClass: AccountClass, type?: string): AccountInfo | undefined {
+    assertAccountName(name);
+    if (type !== undefined && !TYPE_PATTERN.test(type)) {
+      throw new InvalidError(`invalid sliver type "${type}": letters, digits, ".", "_" or "-", at most 64 characters`, [{ field: 'type', message: 'invalid' }]);
+    }
+    const entry = this.find(name);
+    if (!entry) return undefined;
+    const info = this.info(entry);
+    if (!info) throw new ConflictError('account', name, `it exists and is not managed by slv (login shell ${entry.shell || 'none'})`);
+    if (info.class !== accountClass) throw new ConflictError('account', name, `it exists with class ${info.class}, not ${accountClass}`);
+    return info;
+  }
+
+  /** `useradd` with the class's shell, a home and a user group. */
+  async add(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
+    const args = [
+      ...this.prefixArgs(),
+      '--badname', // the name already matched ACCOUNT_NAME_PATTERN, which allows capitals
+      '--create-home',
+      '--user-group',
+      '--shell',
+      this.shells[accountClass],
+      ...(type === undefined ? [] : ['--comment', `${GECOS_TYPE_PREFIX}${type}`]),
+      ...(this.uidRange ? ['--key', `UID_MIN=${this.uidRange.min}`, '--key', `UID_MAX=${this.uidRange.max}`] : []),
+      name,
+    ];
+    await serialized(this.root, () => runCommand('/usr/sbin/useradd', args));
+    return this.requireInfo(name);
+  }
+
+  /**
+   * `userdel --remove` (and its home); then `groupdel` of its user group, which userdel leaves when
+   * the root's login.defs lacks USERGROUPS_ENAB (a bare prefix root). An absent account is fine.
+   */
+  async remove(name: string): Promise<void> {
+    const gid = this.find(name)?.gid;
+    await serialized(this.root, async () => {
+      await runCommand('/usr/sbin/userdel', [...this.prefixArgs(), '--remove', name], { okExitCodes: [USERDEL_NO_SUCH_USER] });
+      if (gid !== undefined && this.hasEmptyUserGroup(name, gid)) await runCommand('/usr/sbin/groupdel', [...this.prefixArgs(), name]);
+    });
+  }
+
+  private hasEmptyUserGroup(name: string, gid: number): boolean {
+    return readFileSync(this.path('/etc/group'), 'utf8').split('\n').includes(`${name}:x:${gid}:`);
+  }
+
+  /** Remote login off: the account expires (sshd refuses expired accounts, keys or not). */
+  async setLoginEnabled(name: string, enabled: boolean): Promise<void> {
+    if (this.loginEnabled(name) === enabled) return;
+    await serialized(this.root, () => runCommand('/usr/sbin/usermod', [...this.prefixArgs(), '--expiredate', enabled ? '' : '1', name]));
+  }
+
+  /** False when the shadow entry carries an expiry date in the past. */
+  loginEnabled(name: string): boolean {
+    const line = readFileSync(this.path('/etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const expire = line?.split(':')[7] ?? '';
+    return expire === '' || Number(expire) * 86_400_000 > Date.now();
+  }
+
+  /** `~/.ssh/authorized_keys`: one key per line, owned by the account, mode 0600, .ssh mode 0700. */
+  writeKeys(name: string, keys: string[]): void {
+    const entry = this.require(name);
+    const bad = keys.findIndex((key) => /[\r\n\0]/.test(key));
+    if (bad >= 0) throw new InvalidError(`invalid ssh key ${bad + 1} for "${name}": a key is one line`, [{ field: `keys[${bad}]`, message: 'contains a line break' }]);
+    const owner = { uid: entry.uid, gid: entry.gid };
+    const home = PinnedDir.open(this.path(entry.home));
+    try {
+      const ssh = PinnedDir.open(`${home.path}/.ssh`, { ...owner, mode: 0o700, parent: home });
+      try {
+        ssh.writeFile('authorized_keys', keys.map((key) => `${key.trim()}\n`).join(''), { ...owner, mode: 0o600 });
+      } finally {
+        ssh.close();
+      }
+    } finally {
+      home.close();
+    }
+  }
+
+  private requireInfo(name: string): AccountInfo {
+    const entry = this.find(name);
+    const info = entry && this.info(entry);
+    if (!info) throw new NotFoundError('account', name);
+    return info;
+  }
+
+  private prefixArgs(): string[] {
+    return this.root === '/' ? [] : ['--prefix', this.root];
+  }
+}

@@ -1,0 +1,50 @@
+// What the linux and vserver adapters share: accounts read from <root>/etc/passwd, ssh keys in the
+// account's home, the delegate login shell, and the bandwidth limiter keyed by uid.
+import { fileURLToPath } from 'node:url';
+import type { AccountInfo, BandwidthLimiter } from '../contract.js';
+import { LocalAccounts, type ManagedShells } from './accounts.js';
+
+const DEFAULT_DELEGATE_SHELL_SOURCE = fileURLToPath(new URL('../../../native/forward_api_calls', import.meta.url));
+
+export interface PasswdNodeOptions {
+  /** Filesystem root of the accounts (default '/'). */
+  root?: string;
+  bandwidth?: BandwidthLimiter;
+  /** The delegate login shell to install (default native/forward_api_calls of this checkout). */
+  delegateShellSource?: string;
+  /** uids for accounts slv creates with useradd (default: useradd's, from <root>/etc/login.defs). */
+  uidRange?: { min: number; max: number };
+}
+
+export abstract class PasswdNode {
+  readonly root: string;
+  readonly accounts: LocalAccounts;
+  protected readonly bandwidth: BandwidthLimiter | undefined;
+  protected readonly delegateShellSource: string;
+
+  constructor(options: PasswdNodeOptions, shells: ManagedShells) {
+    this.root = options.root ?? '/';
+    this.accounts = new LocalAccounts({ root: this.root, shells, uidRange: options.uidRange });
+    this.bandwidth = options.bandwidth;
+    this.delegateShellSource = options.delegateShellSource ?? DEFAULT_DELEGATE_SHELL_SOURCE;
+  }
+
+  async listAccounts(): Promise<AccountInfo[]> {
+    return this.accounts.list();
+  }
+
+  async getAccount(name: string): Promise<AccountInfo | undefined> {
+    return this.accounts.get(name);
+  }
+
+  async accountNameByUid(uid: number): Promise<string | undefined> {
+    return this.accounts.nameByUid(uid);
+  }
+
+  async setKeys(name: string, keys: string[]): Promise<void> {
+    this.accounts.writeKeys(name, keys);
+  }
+
+  /** Nothing to release: the node's state is the OS itself (the bandwidth limiter is its owner's). */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,264 @@
+// The simulated node: a NodeAdapter that keeps accounts (uid, class, type, keys, init script,
+// limits, running state, login) in a state file under the data dir instead of touching the OS.
+// It is the embedded default for the demo and the node for tests that are about controllers, so it
+// also counts calls, can inject failures and can hold calls in flight.
+import { ConflictError, NotFoundError } from '../../../resources/errors.js';
+import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
+import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import { StateFile } from './state-file.js';
+
+/** The first uid handed out; lower uids belong to the system. */
+export const SIM_FIRST_UID = 1000;
+const STATE_FORMAT = 'slv-sim-node/v1';
+
+/** Everything the sim knows about one account (persisted). */
+export interface SimAccount extends AccountInfo {
+  type?: string;
+  keys: string[];
+  initscript: string;
+  running: boolean;
+  loginEnabled: boolean;
+  /** The effective rspec last applied. */
+  limits?: RSpec;
+}
+
+export const SIM_METHODS = [
+  'listAccounts',
+  'getAccount',
+  'accountNameByUid',
+  'createAccount',
+  'destroyAccount',
+  'setKeys',
+  'setInitscript',
+  'start',
+  'stop',
+  'isRunning',
+  'applyLimits',
+] as const;
+export type SimMethod = (typeof SIM_METHODS)[number];
+
+export interface SimCall {
+  method: SimMethod;
+  /** The account the call is about (absent for listAccounts / accountNameByUid). */
+  name?: string;
+}
+
+/** Decides whether a call fails: return the error to throw, or undefined to let it run. */
+export type FailurePredicate = (call: SimCall) => Error | undefined;
+
+export interface SimAdapterOptions {
+  dataDir: string;
+  /** Accounts outside the managed classes, by name (uid lookups see them; listAccounts does not). */
+  systemAccounts?: Record<string, number>;
+  /** How many of the latest calls `history` keeps (a daemon runs for months). */
+  historyLimit?: number;
+}
+
+export const DEFAULT_SIM_HISTORY_LIMIT = 100_000;
+
+export class SimAdapter implements NodeAdapter {
+  readonly kind = 'sim';
+  /** The latest calls in the order they started (successful or not), at most historyLimit (about). */
+  readonly history: SimCall[] = [];
+  private readonly historyLimit: number;
+  private readonly state: StateFile<SimAccount>;
+  private readonly systemAccounts: Map<number, string>;
+  private readonly counts = new Map<SimMethod, number>();
+  private readonly inFlightCounts = new Map<SimMethod, number>();
+  private readonly maxInFlightCounts = new Map<SimMethod, number>();
+  private readonly failures: FailurePredicate[] = [];
+  private readonly held = new Map<SimMethod, Array<() => void>>();
+  private readonly holding = new Set<SimMethod>();
+  /** The highest uid handed out so far (uids are not reused while a higher one exists). */
+  private highestUid = SIM_FIRST_UID - 1;
+
+  constructor(options: SimAdapterOptions) {
+    this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT });
+    this.historyLimit = options.historyLimit ?? DEFAULT_SIM_HISTORY_LIMIT;
+    for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
+    this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
+  }
+
+  // ---- test controls ------------------------------------------------------------------------
+
+  /** How many times `method` was called since this adapter was opened. */
+  callCount(method: SimMethod): number {
+    return this.counts.get(method) ?? 0;
+  }
+
+  /** The most calls of `method` that were ever in flight at once. */
+  maxInFlight(method: SimMethod): number {
+    return this.maxInFlightCounts.get(method) ?? 0;
+  }
+
+  inFlight(method: SimMethod): number {
+    return this.inFlightCounts.get(method) ?? 0;
+  }
+
+  /** The next call of `method` (for account `name`, if given) throws `error`, once. */
+  failNext(method: SimMethod, error: Error, name?: string): void {
+    const predicate: FailurePredicate = (call) => {
+      if (call.method !== method || (name !== undefined && call.name !== name)) return undefined;
+      this.failures.splice(this.failures.indexOf(predicate), 1);
+      return error;
+    };
+    this.failures.push(predicate);
+  }
+
+  /** Every call for which `predicate` returns an error throws it, until the returned function is called. */
+  failWhen(predicate: FailurePredicate): () => void {
+    this.failures.push(predicate);
+    return () => {
+      const index = this.failures.indexOf(predicate);
+      if (index >= 0) this.failures.splice(index, 1);
+    };
+  }
+
+  /** Calls of `method` wait (in flight) until `release(method)`. */
+  hold(method: SimMethod): void {
+    this.holding.add(method);
+  }
+
+  release(method: SimMethod): void {
+    this.holding.delete(method);
+    const waiting = this.held.get(method) ?? [];
+    this.held.delete(method);
+    for (const resume of waiting) resume();
+  }
+
+  /** A copy of the full record of an account, or undefined. */
+  inspect(name: string): SimAccount | undefined {
+    const account = this.state.records.get(name);
+    return account && structuredClone(account);
+  }
+
+  // ---- NodeAdapter ----------------------------------------------------------------------------
+
+  async listAccounts(): Promise<AccountInfo[]> {
+    return this.call({ method: 'listAccounts' }, () => [...this.state.records.values()].map(accountInfo));
+  }
+
+  async getAccount(name: string): Promise<AccountInfo | undefined> {
+    return this.call({ method: 'getAccount', name }, () => {
+      const account = this.state.records.get(name);
+      return account && accountInfo(account);
+    });
+  }
+
+  async accountNameByUid(uid: number): Promise<string | undefined> {
+    return this.call({ method: 'accountNameByUid' }, () => {
+      const system = this.systemAccounts.get(uid);
+      if (system !== undefined) return system;
+      for (const account of this.state.records.values()) if (account.uid === uid) return account.name;
+      return undefined;
+    });
+  }
+
+  async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
+    return this.call({ method: 'createAccount', name }, () => {
+      const existing = this.state.records.get(name);
+      if (existing) {
+        if (existing.class !== accountClass) throw new ConflictError('account', name, `it exists with class ${existing.class}, not ${accountClass}`);
+        return accountInfo(existing);
+      }
+      if ([...this.systemAccounts.values()].includes(name)) throw new ConflictError('account', name, 'it is a system account');
+      const account: SimAccount = {
+        name,
+        uid: ++this.highestUid,
+        class: accountClass,
+        ...(type === undefined ? {} : { type }),
+        keys: [],
+        initscript: '',
+        running: false,
+        loginEnabled: true,
+      };
+      this.state.put(name, account);
+      return accountInfo(account);
+    });
+  }
+
+  async destroyAccount(name: string): Promise<void> {
+    return this.call({ method: 'destroyAccount', name }, () => {
+      if (this.state.records.has(name)) this.state.put(name, undefined);
+    });
+  }
+
+  async setKeys(name: string, keys: string[]): Promise<void> {
+    return this.call({ method: 'setKeys', name }, () => this.change(name, { keys: [...keys] }));
+  }
+
+  async setInitscript(name: string, script: string): Promise<void> {
+    return this.call({ method: 'setInitscript', name }, () => this.change(name, { initscript: script }));
+  }
+
+  async start(name: string): Promise<void> {
+    return this.call({ method: 'start', name }, () => this.change(name, { running: true }));
+  }
+
+  async stop(name: string): Promise<void> {
+    return this.call({ method: 'stop', name }, () => this.change(name, { running: false }));
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    return this.call({ method: 'isRunning', name }, () => this.existing(name).running);
+  }
+
+  async applyLimits(name: string, rspec: RSpec): Promise<LimitReport> {
+    return this.call({ method: 'applyLimits', name }, () => {
+      this.change(name, { limits: { ...rspec }, loginEnabled: rspec.enabled !== 0 });
+      return { applied: [...RSPEC_KEYS], unsupported: [] };
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const method of [...this.holding]) this.release(method);
+    this.state.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async call<T>(call: SimCall, body: () => T): Promise<T> {
+    const { method } = call;
+    this.history.push(call);
+    // Trimmed in halves, so the cost per call stays constant.
+    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    this.counts.set(method, this.callCount(method) + 1);
+    const inFlight = this.inFlight(method) + 1;
+    this.inFlightCounts.set(method, inFlight);
+    this.maxInFlightCounts.set(method, Math.max(inFlight, this.maxInFlight(method)));
+    try {
+      if (this.holding.has(method)) {
+        await new Promise<void>((resume) => {
+          const waiting = this.held.get(method);
+          if (waiting) waiting.push(resume);
+          else this.held.set(method, [resume]);
+        });
+      }
+      for (const predicate of [...this.failures]) {
+        const error = predicate(call);
+        if (error) throw error;
+      }
+      return body();
+    } finally {
+      this.inFlightCounts.set(method, this.inFlight(method) - 1);
+    }
+  }
+
+  private existing(name: string): SimAccount {
+    const account = this.state.records.get(name);
+    if (!account) throw new NotFoundError('account', name);
+    return account;
+  }
+
+  private change(name: string, fields: Partial<SimAccount>): void {
+    this.state.put(name, { ...this.existing(name), ...fields });
+  }
+}
+
+function accountInfo(account: SimAccount): AccountInfo {
+  return { name: account.name, uid: account.uid, class: account.class, ...(account.type === undefined ? {} : { type: account.type }) };
+}
+
+export function createSimAdapter(options: SimAdapterOptions): SimAdapter {
+  return new SimAdapter(options);
+}

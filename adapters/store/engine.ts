@@ -1,0 +1,72 @@
+// What every store backend shares: reads parse the stored JSON, lists filter by label selector,
+// writes become WriteOperations planned by resources/store-rules.ts. A backend supplies raw rows,
+// persistence (`submit`) and watch history.
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../../resources/errors.js';
+import { matchesSelector, parseSelector } from '../../resources/selectors.js';
+import type { DeleteOptions, ListOptions, ListResult, Store, Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
+import { timestampNow, type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
+import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
+
+export abstract class StoreBase implements Store {
+  /** The serialized object, or undefined. */
+  protected abstract readData(kind: Kind, name: string): string | undefined;
+  /** Every serialized object of a kind, ordered by name. */
+  protected abstract listData(kind: Kind): Iterable<string>;
+  /** Persist one write (or, for dryRun, only plan it); settles once the change is durable. */
+  protected abstract submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined>;
+  protected abstract assertOpen(): void;
+  abstract watch(options: WatchOptions, handlers: WatchHandlers): Watch;
+  abstract revision(): number;
+  abstract compactedRevision(): number;
+  abstract compact(keep: number): Promise<void>;
+  abstract close(): Promise<void>;
+
+  protected read(kind: Kind, name: string): AnyObject | undefined {
+    const data = this.readData(kind, name);
+    return data === undefined ? undefined : (JSON.parse(data) as AnyObject);
+  }
+
+  protected planContext(revision: number): PlanContext {
+    return { revision, now: timestampNow(), newUid: randomUUID, read: (kind, name) => this.read(kind, name) };
+  }
+
+  async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {
+    const object = await this.tryGet(kind, name);
+    if (!object) throw new NotFoundError(kind, name);
+    return object;
+  }
+
+  async tryGet<K extends Kind>(kind: K, name: string): Promise<KindMap[K] | undefined> {
+    this.assertOpen();
+    return this.read(kind, name) as KindMap[K] | undefined;
+  }
+
+  async list<K extends Kind>(kind: K, options: ListOptions = {}): Promise<ListResult<KindMap[K]>> {
+    this.assertOpen();
+    const requirements = options.labelSelector ? parseSelector(options.labelSelector) : [];
+    const items: KindMap[K][] = [];
+    for (const data of this.listData(kind)) {
+      const object = JSON.parse(data) as KindMap[K];
+      if (matchesSelector(requirements, object.metadata.labels)) items.push(object);
+    }
+    return { items, revision: this.revision() };
+  }
+
+  create<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    return this.submit({ type: 'create', object }, options) as Promise<T>;
+  }
+
+  update<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    return this.submit({ type: 'update', object }, options) as Promise<T>;
+  }
+
+  updateStatus<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    return this.submit({ type: 'updateStatus', object }, options) as Promise<T>;
+  }
+
+  delete<K extends Kind>(kind: K, name: string, options: DeleteOptions = {}): Promise<KindMap[K] | undefined> {
+    const precondition = options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion };
+    return this.submit({ type: 'delete', kind, name, ...precondition }, options) as Promise<KindMap[K] | undefined>;
+  }
+}

@@ -1,0 +1,229 @@
+// slvd's configuration: embedded defaults, then the YAML config file (--config, validated by
+// schemas/config.ts), then command-line flags. Paths in the file are relative to the file; paths
+// in flags are relative to the working directory.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../../resources/errors.js';
+import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
+import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+/** The example GetSlivers answer `npm start` reads when no PLC is configured. */
+export const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../examples/getslivers.json', import.meta.url));
+
+export const DEFAULTS = {
+  dataDir: './data',
+  adapter: 'sim' as NodeAdapterKind,
+  periodSeconds: 600,
+  staggerSeconds: 3,
+  /** The original Node Manager's endpoints, so old clients and delegates find slv unchanged. */
+  xmlrpcSocket: '/tmp/sliver_mgr.api',
+  xmlrpcPort: 812,
+  logLevel: 'info' as LogLevel,
+  workers: 16,
+  resyncSeconds: 600,
+  plcTimeoutSeconds: 30,
+  plcAuth: { AuthMethod: 'anonymous' } as Record<string, unknown>,
+};
+
+export type PlcSourceConfig = { kind: 'url'; url: string; auth: Record<string, unknown>; timeoutMs: number } | { kind: 'file'; path: string };
+
+export interface SlvdConfig {
+  /** Absolute. */
+  dataDir: string;
+  adapter: NodeAdapterKind;
+  root?: string;
+  plc: PlcSourceConfig;
+  periodSeconds: number;
+  startup: boolean;
+  staggerSeconds: number;
+  apiSocket: string;
+  xmlrpcSocket: string;
+  /** 0 = no TCP listener. */
+  xmlrpcPort: number;
+  /** The port came from a flag or the file (an unusable default port is skipped with a warning instead). */
+  xmlrpcPortExplicit: boolean;
+  logLevel: LogLevel;
+  workers: number;
+  resyncSeconds: number;
+  /** The file the configuration came from, re-read on SIGHUP. */
+  configFile?: string;
+  cgroupParent?: string;
+  uidRange?: UidRange;
+  /** Absolute; an existing file. */
+  delegateShell?: string;
+  /** firstUid filled in from uidRange when the file leaves it out. */
+  bwlimit?: BwlimitConfig;
+}
+
+/** Settings each adapter ignores: setting one is a mistake worth refusing. */
+const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit'>> = {
+  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit'],
+  linux: [],
+  vserver: ['cgroupParent'],
+};
+
+export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
+
+const validateFile = new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema);
+
+function number(flag: string, integer: boolean) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || (integer && !Number.isInteger(parsed))) {
+      throw new InvalidArgumentError(`${flag} expects a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+function uidRange(value: string): UidRange {
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`--uid-range expects MIN-MAX (e.g. 20000-29999), got "${value}"`);
+  return { min: Number(match[1]), max: Number(match[2]) };
+}
+
+function program(): Command {
+  return new Command('slvd')
+    .description('slv node daemon: keeps this node\'s slivers in the state PLC and users ask for')
+    .option('--config <file>', 'YAML configuration file (flags override it; re-read on SIGHUP)')
+    .option('--data-dir <dir>', `where the store, locks and state live (default ${DEFAULTS.dataDir})`)
+    .addOption(new Option('--adapter <kind>', `node adapter (default ${DEFAULTS.adapter})`).choices([...NODE_ADAPTER_KINDS]))
+    .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
+    .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
+    .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
+    .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
+    .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
+    .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
+    .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
+    .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
+    .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
+    .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
+    .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket, mode 0666 (default /tmp/sliver_mgr.api, as the original)')
+    .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
+    .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+}
+
+/** Flags as given (absent ones stay absent, so the file and defaults can fill them). */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const command = program();
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { help: command.helpInformation() };
+    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
+    throw error;
+  }
+  const o = command.opts<Record<string, unknown>>();
+  const cwd = process.cwd();
+  const flags: SlvdConfigFile = {};
+  const abs = (value: unknown) => resolve(cwd, value as string);
+  if (o.dataDir !== undefined) flags.dataDir = abs(o.dataDir);
+  if (o.adapter !== undefined) flags.adapter = o.adapter as NodeAdapterKind;
+  if (o.root !== undefined) flags.root = abs(o.root);
+  if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
+  if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
+  if (o.delegateShell !== undefined) flags.delegateShell = abs(o.delegateShell);
+  if (o.plc !== undefined) flags.plc = o.plc as string;
+  if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
+  if (o.period !== undefined) flags.period = o.period as number;
+  if (o.startup !== undefined) flags.startup = true;
+  if (o.stagger !== undefined) flags.stagger = o.stagger as number;
+  if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
+  if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
+  if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
+  if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
+  if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
+  if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
+  return { flags, ...(o.config !== undefined ? { configFile: abs(o.config) } : {}) };
+}
+
+/** Read and validate a config file; its relative paths become absolute (relative to the file). */
+export function loadConfigFile(file: string): SlvdConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (!validateFile(parsed)) {
+    const problems = (validateFile.errors ?? []).map((e) => {
+      const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      if (e.keyword === 'additionalProperties') return `unknown setting "${field ? `${field}.` : ''}${String(e.params.additionalProperty)}"`;
+      return `${field || '(top level)'} ${e.message ?? 'is invalid'}${e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`;
+    });
+    throw new UsageError(`config file ${file} is invalid: ${problems.join('; ')}`);
+  }
+  const base = dirname(file);
+  const config: SlvdConfigFile = { ...parsed };
+  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket', 'delegateShell'] as const) {
+    const value = config[key];
+    if (value !== undefined) config[key] = resolve(base, value);
+  }
+  return config;
+}
+
+/** A configured program must be there at start: installing nothing would leave delegates without a shell. */
+function assertProgramFile(setting: string, file: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (error) {
+    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (!isFile) throw new UsageError(`${setting} ${file} is not a regular file`);
+}
+
+/** Defaults, then the file, then the flags. */
+export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
+  if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
+  if (file.plc !== undefined && file.plcFile !== undefined) throw new UsageError('the config file sets both plc and plcFile; choose one');
+  const merged: SlvdConfigFile = { ...file, ...flags };
+  // A PLC chosen on the command line replaces the file's choice of either kind.
+  if (flags.plc !== undefined) delete merged.plcFile;
+  if (flags.plcFile !== undefined) delete merged.plc;
+  const dataDir = resolve(merged.dataDir ?? DEFAULTS.dataDir);
+  const plc: PlcSourceConfig =
+    merged.plc !== undefined
+      ? { kind: 'url', url: merged.plc, auth: merged.plcAuth ?? DEFAULTS.plcAuth, timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000 }
+      : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
+  const adapter = merged.adapter ?? DEFAULTS.adapter;
+  const unused = NOT_USED_BY[adapter].filter((key) => merged[key] !== undefined);
+  if (unused.length > 0) throw new UsageError(`${unused.join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to the ${adapter} adapter`);
+  const { uidRange, bwlimit } = merged;
+  if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
+  if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
+  return {
+    dataDir,
+    adapter,
+    ...(merged.root !== undefined ? { root: merged.root } : {}),
+    ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),
+    ...(uidRange ? { uidRange } : {}),
+    ...(merged.delegateShell !== undefined ? { delegateShell: merged.delegateShell } : {}),
+    ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
+    plc,
+    periodSeconds: merged.period ?? DEFAULTS.periodSeconds,
+    startup: merged.startup ?? false,
+    staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
+    apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
+    xmlrpcSocket: merged.xmlrpcSocket ?? DEFAULTS.xmlrpcSocket,
+    xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,
+    xmlrpcPortExplicit: merged.xmlrpcPort !== undefined,
+    logLevel: merged.logLevel ?? DEFAULTS.logLevel,
+    workers: merged.workers ?? DEFAULTS.workers,
+    resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
+    ...(configFile !== undefined ? { configFile } : {}),
+  };
+}

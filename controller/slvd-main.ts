@@ -1,4 +1,0 @@
-// Entry point: `npm start`, `bin/slvd.js`, `tsx controller/slvd-main.ts [flags]`.
-import { runSlvd } from './slvd.js';
-
-process.exit(await runSlvd(process.argv.slice(2)));

@@ -1,0 +1,249 @@
+// The resource kinds of slv (apiVersion nm.planet-lab.org/v1). Pure data: no I/O here.
+// schemas/ holds one JSON Schema per kind, typed against these interfaces so the two cannot drift.
+
+export const API_GROUP = 'nm.planet-lab.org';
+export const API_VERSION = `${API_GROUP}/v1` as const;
+
+export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Who owns an object's spec. PLC-owned objects are rewritten and purged by the PLC source. */
+export const MANAGED_BY_LABEL = `${API_GROUP}/managed-by`;
+export const MANAGED_BY_PLC = 'plc';
+/**
+ * Held by every Sliver and Delegate until its account is gone (the account controller removes it).
+ * The PLC source creates objects with it, which saves each new sliver a metadata write.
+ */
+export const ACCOUNT_FINALIZER = `${API_GROUP}/account`;
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  /** JSON pointers (RFC 6901) of the leaf fields this manager set. */
+  fields: string[];
+  time?: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  uid?: string;
+  /** Opaque to clients: the store revision at which the object last changed. */
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  managedFields?: ManagedFieldsEntry[];
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  /** Changes only when `status` flips. */
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+// ---- rspec (docs/behaviour.md §2) -------------------------------------------------------------------
+
+export const RSPEC_KEYS = [
+  'enabled',
+  'cpu_min',
+  'cpu_share',
+  'net_min',
+  'net_max',
+  'net2_min',
+  'net2_max',
+  'net_share',
+  'disk_max',
+] as const;
+export type RSpecKey = (typeof RSPEC_KEYS)[number];
+/** A complete rspec: every key present. */
+export type RSpec = Record<RSpecKey, number>;
+/** An rspec as written in a spec: missing keys take their defaults. */
+export type PartialRSpec = Partial<RSpec>;
+
+export const LOANABLE_RESOURCES = [
+  'cpu_min',
+  'cpu_share',
+  'net2_max',
+  'net2_min',
+  'net_max',
+  'net_min',
+  'net_share',
+] as const;
+export type LoanableResource = (typeof LOANABLE_RESOURCES)[number];
+
+// ---- Sliver ---------------------------------------------------------------------------------
+
+export const INSTANTIATIONS = ['plc-instantiated', 'delegated', 'nm-controller'] as const;
+export type Instantiation = (typeof INSTANTIATIONS)[number];
+
+export interface Delegation {
+  /** The account allowed to act on this sliver. */
+  account: string;
+  /** API methods it may call; absent = all. */
+  methods?: string[];
+}
+
+/** User-owned desired run state: PLC updates never overwrite it. */
+export interface RunSpec {
+  /** Desired state; absent = Running (a sliver runs once its account exists). */
+  state?: 'Running' | 'Stopped';
+  /** For `delegated` slivers: the account was requested by API Create (true) or Destroy (false). */
+  instantiated?: boolean;
+  /** Bumped by ReCreate; the account controller recreates when it exceeds status.recreated. */
+  recreate?: number;
+  /**
+   * Bumped by Start; the account controller starts the sliver (when it should run) once it exceeds
+   * status.startsHandled, even if `state` already says Running (e.g. after a node reboot).
+   */
+  start?: number;
+}
+
+export interface SliverSpec {
+  /** Account class, e.g. `sliver.VServer`. */
+  type: string;
+  instantiation: Instantiation;
+  /** ssh public keys, one per entry. */
+  keys: string[];
+  initscript: string;
+  rspec: PartialRSpec;
+  /** Unix seconds; the sliver is deleted once `expires < now`. */
+  expires?: number;
+  delegations: Delegation[];
+  /** PLC record timestamp (unix seconds); 0 for objects PLC never sent. */
+  timestamp: number;
+  /** Raw PLC attributes (tags) by name. */
+  attributes: Record<string, string>;
+  /** PLC record fields slv does not interpret, kept as sent. */
+  extra?: Record<string, unknown>;
+  run?: RunSpec;
+}
+
+export interface SliverStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** rspec including loans (docs/behaviour.md §3). */
+  effectiveRSpec?: RSpec;
+  /** The rspec last applied to the node, so limits are applied only on change. */
+  appliedRSpec?: RSpec;
+  /** The account's uid (the VServer context id). */
+  xid?: number;
+  running?: boolean;
+  lastStartTime?: string;
+  /** The last `spec.run.recreate` handled. */
+  recreated?: number;
+  /** The last `spec.run.start` handled. */
+  startsHandled?: number;
+  /** Set once the startup stagger has started this sliver. */
+  staggerStarted?: boolean;
+  /**
+   * The desired run state (spec.run.state) the account controller last enforced: a change of the
+   * spec is acted on once, and a sliver found stopped after a restart is not restarted behind the
+   * operator's back (docs/behaviour.md §5).
+   */
+  runState?: 'Running' | 'Stopped';
+}
+
+export interface ResourceObject<K extends Kind, Spec, Status> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}
+
+export type Sliver = ResourceObject<'Sliver', SliverSpec, SliverStatus>;
+
+// ---- Delegate -------------------------------------------------------------------------------
+
+export interface DelegateSpec {
+  keys: string[];
+  timestamp: number;
+  instantiation?: Instantiation;
+  attributes?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}
+export interface DelegateStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  uid?: number;
+}
+export type Delegate = ResourceObject<'Delegate', DelegateSpec, DelegateStatus>;
+
+// ---- Loan -----------------------------------------------------------------------------------
+
+export interface LoanSpec {
+  /** The lending sliver. */
+  from: string;
+  /** The receiving sliver. */
+  to: string;
+  resource: LoanableResource;
+  amount: number;
+  /** Position in the lender's loan list: loans are granted in this order. */
+  order: number;
+}
+export const LOAN_REASONS = ['Granted', 'UnknownTarget', 'UnknownLender', 'InsufficientResidual'] as const;
+export type LoanReason = (typeof LOAN_REASONS)[number];
+export interface LoanStatus {
+  observedGeneration?: number;
+  granted?: boolean;
+  reason?: LoanReason;
+  message?: string;
+}
+export type Loan = ResourceObject<'Loan', LoanSpec, LoanStatus>;
+
+// ---- Event ----------------------------------------------------------------------------------
+
+export interface EventSpec {
+  involvedObject: { kind: Kind; name: string; uid?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** Repeats of the same (object, reason, message) are aggregated into one Event. */
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  /** The controller or component that reported it. */
+  source: string;
+}
+export type SlvEvent = ResourceObject<'Event', EventSpec, Record<string, never>>;
+
+// ---- kind map -------------------------------------------------------------------------------
+
+export interface KindMap {
+  Sliver: Sliver;
+  Delegate: Delegate;
+  Loan: Loan;
+  Event: SlvEvent;
+}
+export type AnyObject = KindMap[Kind];
+
+/** Plural resource names, as used in API paths. */
+export const PLURALS: Record<Kind, string> = {
+  Sliver: 'slivers',
+  Delegate: 'delegates',
+  Loan: 'loans',
+  Event: 'events',
+};
+export const SHORT_NAMES: Record<Kind, string[]> = {
+  Sliver: ['sl', 'sliver', 'slivers'],
+  Delegate: ['dg', 'delegate', 'delegates'],
+  Loan: ['ln', 'loan', 'loans'],
+  Event: ['ev', 'event', 'events'],
+};
+
+/** Account names: a lowercase letter first, then letters, digits or `_`, at most 32. */
+export const ACCOUNT_NAME_PATTERN = '^[a-z][a-zA-Z0-9_]{0,31}$';
+/** Loan and Event names: DNS-subdomain-like, because they are derived from other names. */
+export const OBJECT_NAME_PATTERN = '^[a-z0-9]([a-zA-Z0-9_.-]{0,251}[a-zA-Z0-9_])?$';
+
+export function isKind(value: string): value is Kind {
+  return (KINDS as readonly string[]).includes(value);
+}

@@ -1,0 +1,381 @@
+// The account controller through the real runtime, the SQLite store and the sim node.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
+import { ACCOUNT_FINALIZER, ORPHAN_SWEEP_KEY } from '../../../../controller/controllers/index.js';
+import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../../../../adapters/node/sim/index.js';
+import { API_VERSION, type Delegate } from '../../../../schemas/types.js';
+import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from '../../../support/controllers-harness.js';
+
+after(removeTempDirs);
+
+/** The account lifecycle calls made since `mark` (an index into the sim's call history). */
+function lifecycleCalls(node: SimAdapter, mark: number): string[] {
+  return node.history
+    .slice(mark)
+    .map((call) => call.method)
+    .filter((method) => ['destroyAccount', 'createAccount', 'start', 'stop'].includes(method));
+}
+
+test('a PLC sliver gets an account with keys and init script, is started and becomes Ready', TEST_TIMEOUT, async (t) => {
+  const clock = new FakeClock();
+  const daemon = await startDaemon({ clock });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha', { keys: ['ssh-rsa AAA alpha'], initscript: '#!/bin/sh\n', rspec: { cpu_share: 64 } });
+  await daemon.settle();
+
+  const account = node.inspect('alpha');
+  assert.equal(account?.class, 'sliver');
+  assert.equal(account?.type, 'sliver.VServer');
+  assert.deepEqual(account?.keys, ['ssh-rsa AAA alpha']);
+  assert.equal(account?.initscript, '#!/bin/sh\n');
+  assert.equal(account?.running, true);
+  assert.equal(account?.limits?.cpu_share, 64);
+  const sliver = await store.get('Sliver', 'alpha');
+  assert.deepEqual(sliver.metadata.finalizers, [ACCOUNT_FINALIZER]);
+  assert.equal(sliver.status?.xid, account?.uid);
+  assert.equal(sliver.status?.running, true);
+  assert.equal(sliver.status?.observedGeneration, sliver.metadata.generation);
+  assert.deepEqual(sliver.status?.appliedRSpec, sliver.status?.effectiveRSpec);
+  for (const type of ['AccountReady', 'ResourcesApplied', 'Ready']) assert.equal(condition(sliver, type)?.status, 'True', type);
+
+  // Later changes that leave keys and init script alone reinstall neither; a key change does.
+  clock.advance(60_000);
+  const calls = { keys: node.callCount('setKeys'), init: node.callCount('setInitscript'), limits: node.callCount('applyLimits') };
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, attributes: { note: 'x' } }));
+  await daemon.settle();
+  assert.deepEqual({ keys: node.callCount('setKeys'), init: node.callCount('setInitscript'), limits: node.callCount('applyLimits') }, calls);
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, keys: ['ssh-rsa BBB new'] }));
+  await daemon.settle();
+  assert.equal(node.callCount('setKeys'), calls.keys + 1);
+  assert.equal(node.callCount('setInitscript'), calls.init);
+  assert.deepEqual(node.inspect('alpha')?.keys, ['ssh-rsa BBB new']);
+  assert.equal(node.callCount('createAccount'), 1);
+  assert.equal(node.callCount('start'), 1);
+  const later = await store.get('Sliver', 'alpha');
+  assert.equal(later.status?.observedGeneration, later.metadata.generation);
+  assert.equal(
+    later.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime,
+    sliver.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime,
+    'no flip, so no new transition time',
+  );
+});
+
+test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha');
+  await createSliver(store, 'beta');
+  await createSliver(store, 'gamma');
+  await setLoans(store, 'alpha', [['beta', 'cpu_share', 4]]);
+  await setLoans(store, 'gamma', [['alpha', 'cpu_share', 4], ['beta', 'cpu_share', 4]]);
+  await daemon.settle();
+  assert.ok(node.inspect('alpha'));
+
+  await store.delete('Sliver', 'alpha');
+  await daemon.settle();
+  assert.equal(node.inspect('alpha'), undefined, 'account destroyed');
+  assert.equal(await store.tryGet('Sliver', 'alpha'), undefined, 'finalizer removed, object gone');
+  assert.deepEqual(await loansOf(store, 'alpha'), [], 'loans from it vanish');
+  assert.deepEqual((await loansOf(store, 'gamma')).map((l) => l.spec.to), ['beta'], 'loans to it vanish');
+  assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec?.cpu_share, 32 + 4);
+  assert.ok(node.inspect('beta'), 'others untouched');
+});
+
+test('a sliver deleted while the daemon is down loses its account at the next start', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  const first = await startDaemon({ dir });
+  await createSliver(first.store, 'alpha');
+  await first.settle();
+  await first.stop();
+
+  // PLC (or slvctl) deletes it while no daemon runs: the finalizer keeps the object.
+  const store = openSqliteStore(join(dir, 'store.db'));
+  const deleting = await store.delete('Sliver', 'alpha');
+  await store.close();
+  assert.ok(deleting?.metadata.deletionTimestamp, 'held by the finalizer');
+
+  const second = await startDaemon({ dir });
+  try {
+    await second.settle();
+    assert.equal(second.node.inspect('alpha'), undefined);
+    assert.equal(await second.store.tryGet('Sliver', 'alpha'), undefined);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('a crash between "account created" and "status written" converges after restart without a second create', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  // The daemon runs in a child process that holds the call after createAccount and is then killed.
+  const harness = new URL('../../../support/controllers-harness.ts', import.meta.url).pathname;
+  const script = `
+    import { createSliver, startDaemon } from ${JSON.stringify(harness)};
+    const daemon = await startDaemon({ dir: ${JSON.stringify(dir)} });
+    daemon.node.hold('setKeys');
+    await createSliver(daemon.store, 'alpha', { keys: ['k'] });
+    const timer = setInterval(() => {
+      if (daemon.node.inFlight('setKeys') > 0) { clearInterval(timer); process.stdout.write('created\\n'); }
+    }, 5);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (data: Buffer) => data.toString().includes('created') && resolve());
+    child.on('exit', () => reject(new Error('the daemon child exited before creating the account')));
+  });
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+
+  const before = createSimAdapter({ dataDir: dir });
+  const created = before.inspect('alpha');
+  await before.close();
+  assert.equal(created?.uid, SIM_FIRST_UID, 'the account was created before the crash');
+
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.settle();
+    assert.equal(daemon.node.callCount('createAccount'), 0, 'no second create');
+    const sliver = await daemon.store.get('Sliver', 'alpha');
+    assert.equal(sliver.status?.xid, SIM_FIRST_UID);
+    assert.equal(condition(sliver, 'Ready')?.status, 'True');
+    assert.deepEqual(daemon.node.inspect('alpha')?.keys, ['k']);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('a type change destroys the account, creates it again and starts it', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha');
+  await daemon.settle();
+  const first = node.inspect('alpha');
+  const mark = node.history.length;
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, type: 'sliver.LXC' }));
+  await daemon.settle();
+  assert.deepEqual(lifecycleCalls(node, mark), ['destroyAccount', 'createAccount', 'start']);
+  assert.equal(node.inspect('alpha')?.type, 'sliver.LXC');
+  assert.notEqual(node.inspect('alpha')?.uid, first?.uid);
+  assert.equal((await store.get('Sliver', 'alpha')).status?.xid, node.inspect('alpha')?.uid);
+});
+
+test('orphan sweep: a managed account no object names is destroyed; named ones stay', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  const node = createSimAdapter({ dataDir: dir });
+  await node.createAccount('orphan', 'sliver');
+  await node.createAccount('stale', 'delegate');
+  await node.createAccount('kept', 'delegate');
+  await node.close();
+
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'kept' }, spec: { keys: ['ssh-ed25519 K'], timestamp: 1 } });
+    await daemon.settle();
+    assert.deepEqual((await daemon.node.listAccounts()).map((a) => a.name), ['kept']);
+    assert.equal(daemon.node.callCount('createAccount'), 0, 'the delegate account was reused');
+    assert.deepEqual(daemon.node.inspect('kept')?.keys, ['ssh-ed25519 K']);
+    const delegate = await daemon.store.get('Delegate', 'kept');
+    assert.equal(delegate.status?.uid, daemon.node.inspect('kept')?.uid);
+    assert.equal(condition(delegate, 'Ready')?.status, 'True');
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('orphan sweep on an empty store runs when slvd queues it', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  const node = createSimAdapter({ dataDir: dir });
+  await node.createAccount('leftover', 'sliver');
+  await node.close();
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.settle();
+    assert.ok(daemon.node.inspect('leftover'), 'no object, no change: nothing queued the sweep yet');
+    daemon.manager.enqueue('account', ORPHAN_SWEEP_KEY);
+    await daemon.settle();
+    assert.equal(daemon.node.inspect('leftover'), undefined);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver\'s name', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'ctl', { instantiation: 'nm-controller', keys: ['ssh-rsa CTL'] });
+  await createSliver(store, 'shared');
+  await store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } });
+  await daemon.settle();
+  assert.equal(node.inspect('ctl')?.class, 'delegate');
+  assert.deepEqual(node.inspect('ctl')?.keys, ['ssh-rsa CTL']);
+  assert.equal(node.inspect('ctl')?.running, false, 'a delegate-class account is not started');
+  const ctl = await store.get('Sliver', 'ctl');
+  assert.equal(condition(ctl, 'Ready')?.status, 'True');
+  assert.equal(ctl.status?.xid, node.inspect('ctl')?.uid);
+
+  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver owns the name');
+  const delegate = await store.get('Delegate', 'shared');
+  assert.equal(condition(delegate, 'AccountReady')?.reason, 'NameTaken');
+  // Deleting the Delegate leaves the Sliver's account alone.
+  await store.delete('Delegate', 'shared');
+  await daemon.settle();
+  assert.equal(await store.tryGet('Delegate', 'shared'), undefined);
+  assert.equal(node.inspect('shared')?.class, 'sliver');
+  assert.equal(node.callCount('destroyAccount'), 0);
+});
+
+test('a delegated sliver gets its account only once instantiated, and loses it on Destroy', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'deleg', { instantiation: 'delegated' });
+  await daemon.settle();
+  assert.equal(node.inspect('deleg'), undefined);
+  const waiting = await store.get('Sliver', 'deleg');
+  assert.equal(condition(waiting, 'AccountReady')?.reason, 'NotInstantiated');
+  assert.equal(condition(waiting, 'Ready')?.status, 'False');
+
+  await editSliver(store, 'deleg', (spec) => ({ ...spec, run: { instantiated: true } }));
+  await daemon.settle();
+  assert.equal(node.inspect('deleg')?.running, true);
+  assert.equal(condition(await store.get('Sliver', 'deleg'), 'Ready')?.status, 'True');
+
+  await editSliver(store, 'deleg', (spec) => ({ ...spec, run: { instantiated: false } }));
+  await daemon.settle();
+  assert.equal(node.inspect('deleg'), undefined);
+  const destroyed = await store.get('Sliver', 'deleg');
+  assert.equal(destroyed.status?.xid, undefined);
+  assert.equal(condition(destroyed, 'AccountReady')?.reason, 'NotInstantiated');
+});
+
+test('run state: Stop, Start and ReCreate are declarative', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha');
+  await daemon.settle();
+
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, run: { state: 'Stopped' } }));
+  await daemon.settle();
+  assert.equal(node.inspect('alpha')?.running, false);
+  let sliver = await store.get('Sliver', 'alpha');
+  assert.equal(sliver.status?.running, false);
+  assert.equal(condition(sliver, 'Ready')?.reason, 'Stopped');
+
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, run: { state: 'Running' } }));
+  await daemon.settle();
+  assert.equal(node.inspect('alpha')?.running, true);
+  assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.status, 'True');
+
+  const uid = node.inspect('alpha')?.uid;
+  const mark = node.history.length;
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, run: { state: 'Running', recreate: 1 } }));
+  await daemon.settle();
+  assert.deepEqual(lifecycleCalls(node, mark), ['stop', 'destroyAccount', 'createAccount', 'start']);
+  sliver = await store.get('Sliver', 'alpha');
+  assert.equal(sliver.status?.recreated, 1);
+  assert.notEqual(sliver.status?.xid, uid);
+  assert.equal(condition(sliver, 'Ready')?.status, 'True');
+  await daemon.settle();
+  assert.equal(node.callCount('createAccount'), 2, 'one ReCreate, one recreation');
+});
+
+test('a disabled sliver is stopped with login disabled', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha');
+  await daemon.settle();
+  assert.equal(node.inspect('alpha')?.running, true);
+  await editSliver(store, 'alpha', (spec) => ({ ...spec, rspec: { enabled: 0 } }));
+  await daemon.settle();
+  const account = node.inspect('alpha');
+  assert.equal(account?.running, false);
+  assert.equal(account?.loginEnabled, false);
+  assert.equal(account?.limits?.enabled, 0);
+  assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.reason, 'Disabled');
+});
+
+test('after a restart existing slivers are reconfigured, not restarted', TEST_TIMEOUT, async () => {
+  const dir = tempDir();
+  const first = await startDaemon({ dir });
+  await createSliver(first.store, 'alpha', { keys: ['k'] });
+  await first.settle();
+  await first.node.stop('alpha'); // the node rebooted: the sliver is down
+  await first.stop();
+
+  const second = await startDaemon({ dir });
+  try {
+    await second.settle();
+    assert.equal(second.node.callCount('start'), 0, 'not restarted without --startup');
+    assert.equal(second.node.callCount('createAccount'), 0);
+    assert.equal(second.node.callCount('setKeys'), 1, 'reconfigured');
+    assert.equal(second.node.callCount('applyLimits'), 1, 'reconfigured');
+    const sliver = await second.store.get('Sliver', 'alpha');
+    assert.equal(sliver.status?.running, false);
+    assert.equal(condition(sliver, 'Ready')?.reason, 'NotRunning');
+
+    // Start (spec.run.start bumped) starts it although spec.run.state already says Running.
+    await editSliver(second.store, 'alpha', (spec) => ({ ...spec, run: { ...spec.run, start: 1 } }));
+    await second.settle();
+    assert.equal(second.node.callCount('start'), 1);
+    const started = await second.store.get('Sliver', 'alpha');
+    assert.equal(started.status?.startsHandled, 1);
+    assert.equal(condition(started, 'Ready')?.status, 'True');
+    await editSliver(second.store, 'alpha', (spec) => ({ ...spec, keys: ['k2'] }));
+    await second.settle();
+    assert.equal(second.node.callCount('start'), 1, 'a handled Start is not repeated');
+  } finally {
+    await second.stop();
+  }
+});
+
+test('creates are serialized node-wide, and so are destroys', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon({ workers: 4 });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  node.hold('createAccount');
+  for (const name of ['a1', 'a2', 'a3', 'a4']) await createSliver(store, name);
+  while (node.inFlight('createAccount') === 0) await new Promise((resolve) => setImmediate(resolve));
+  node.release('createAccount');
+  await daemon.settle();
+  assert.equal(node.callCount('createAccount'), 4);
+  assert.equal(node.maxInFlight('createAccount'), 1);
+
+  node.hold('destroyAccount');
+  for (const name of ['a1', 'a2', 'a3', 'a4']) await store.delete('Sliver', name);
+  while (node.inFlight('destroyAccount') === 0) await new Promise((resolve) => setImmediate(resolve));
+  node.release('destroyAccount');
+  await daemon.settle();
+  assert.deepEqual(await node.listAccounts(), []);
+  assert.equal(node.maxInFlight('destroyAccount'), 1);
+});
+
+test('a node failure is reported in status and retried with backoff', TEST_TIMEOUT, async (t) => {
+  const clock = new FakeClock();
+  const daemon = await startDaemon({ clock });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  const stopFailing = node.failWhen((call) => (call.method === 'createAccount' ? new Error('useradd: cannot lock /etc/passwd') : undefined));
+  await createSliver(store, 'alpha');
+  await daemon.settle();
+  const failed = await store.get('Sliver', 'alpha');
+  assert.equal(condition(failed, 'Ready')?.reason, 'NodeError');
+  assert.match(failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /cannot lock \/etc\/passwd/);
+  const attempts = node.callCount('createAccount');
+  clock.advance(10);
+  await daemon.settle();
+  assert.ok(node.callCount('createAccount') > attempts, 'retried after the backoff delay');
+  stopFailing();
+  clock.advance(1000);
+  await daemon.settle();
+  assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.status, 'True');
+  assert.equal(node.inspect('alpha')?.running, true);
+});

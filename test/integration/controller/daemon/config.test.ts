@@ -1,0 +1,128 @@
+// slvd's configuration: defaults < config file < flags, path resolution, validation messages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULTS, EXAMPLE_PLC_FILE, loadConfigFile, parseCommandLine, resolveConfig } from '../../../../controller/daemon/config.js';
+import { UsageError } from '../../../../resources/errors.js';
+import { tempDir } from '../../../support/runtime-helpers.js';
+
+function flags(argv: string[]) {
+  const parsed = parseCommandLine(argv);
+  assert.ok(!('help' in parsed));
+  return parsed;
+}
+
+test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, the original's XML-RPC endpoints", () => {
+  const config = resolveConfig(flags([]).flags);
+  assert.equal(config.dataDir, resolve('./data'));
+  assert.equal(config.adapter, 'sim');
+  assert.deepEqual(config.plc, { kind: 'file', path: EXAMPLE_PLC_FILE });
+  assert.equal(config.apiSocket, resolve('./data/api.sock'));
+  assert.equal(config.xmlrpcSocket, '/tmp/sliver_mgr.api');
+  assert.equal(config.xmlrpcPort, 812);
+  assert.equal(config.xmlrpcPortExplicit, false);
+  assert.equal(resolveConfig(flags(['--xmlrpc-port', '812']).flags).xmlrpcPortExplicit, true);
+  assert.equal(config.periodSeconds, DEFAULTS.periodSeconds);
+  assert.equal(config.startup, false);
+});
+
+test('the file overrides defaults with paths relative to itself; flags override the file', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'dataDir: state\nplc: http://plc.example.org/PLCAPI/\nplcAuth: {AuthMethod: session, session: abc}\nperiod: 30\nstartup: true\nlogLevel: debug\n');
+  const parsed = flags(['--config', file, '--period', '5', '--plc-file', 'answer.json', '-s']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file), parsed.configFile);
+  assert.equal(config.dataDir, join(dir, 'state'));
+  assert.equal(config.apiSocket, join(dir, 'state', 'api.sock'));
+  assert.equal(config.periodSeconds, 5);
+  assert.equal(config.startup, true);
+  assert.equal(config.logLevel, 'debug');
+  assert.deepEqual(config.plc, { kind: 'file', path: resolve('answer.json') }, 'a PLC flag replaces the file\'s PLC of either kind');
+  assert.equal(config.configFile, file);
+
+  const fromFile = resolveConfig({}, loadConfigFile(file));
+  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', auth: { AuthMethod: 'session', session: 'abc' }, timeoutMs: 30_000 });
+});
+
+test('invalid settings are refused naming them', (t) => {
+  const dir = tempDir(t);
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message));
+  usage(() => loadConfigFile(write('a.yaml', 'xmlrpcPort: 70000\n')), /xmlrpcPort must be <= 65535/);
+  usage(() => loadConfigFile(write('b.yaml', 'plc: ftp://plc\n')), /plc must match pattern/);
+  usage(() => loadConfigFile(write('c.yaml', 'dataDir: [1\n')), /is not valid YAML/);
+  usage(() => loadConfigFile(write('d.yaml', '- a\n- b\n')), /must be object/);
+  usage(() => loadConfigFile(join(dir, 'absent.yaml')), /cannot read config file/);
+  usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets both plc and plcFile/);
+  usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver/);
+  usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
+  usage(() => parseCommandLine(['--period', '0']), /--period must be more than 0/);
+  usage(() => parseCommandLine(['extra']), /too many arguments/);
+  assert.match((parseCommandLine(['--help']) as { help: string }).help, /--plc-file <file>/);
+});
+
+test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, flags overriding; firstUid follows uidRange', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(
+    file,
+    'adapter: linux\ncgroupParent: /sys/fs/cgroup/cpu/slv\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, exemptDestinations: [10.0.0.0/8]}\n',
+  );
+  const fromFile = resolveConfig({}, loadConfigFile(file));
+  assert.equal(fromFile.cgroupParent, '/sys/fs/cgroup/cpu/slv');
+  assert.deepEqual(fromFile.uidRange, { min: 20000, max: 29999 });
+  assert.deepEqual(fromFile.bwlimit, { device: 'eth0', nodeCap: 100_000_000, exemptDestinations: ['10.0.0.0/8'], firstUid: 20000 });
+
+  const parsed = flags(['--uid-range', '30000-30099', '--cgroup-parent', '/sys/fs/cgroup/cpu/other']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file));
+  assert.deepEqual(config.uidRange, { min: 30000, max: 30099 });
+  assert.equal(config.cgroupParent, '/sys/fs/cgroup/cpu/other');
+  assert.equal(config.bwlimit?.firstUid, 30000);
+
+  writeFileSync(file, 'adapter: linux\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, firstUid: 1000}\n');
+  assert.equal(resolveConfig({}, loadConfigFile(file)).bwlimit?.firstUid, 1000, 'an explicit firstUid is kept');
+  assert.equal(resolveConfig({}).bwlimit, undefined, 'no bwlimit section, no limiter');
+});
+
+test('invalid linux adapter settings are refused naming them', (t) => {
+  const dir = tempDir(t);
+  let n = 0;
+  const load = (text: string) => {
+    const file = join(dir, `${n++}.yaml`);
+    writeFileSync(file, text);
+    return resolveConfig({}, loadConfigFile(file));
+  };
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0}\n'), /bwlimit must have required property 'nodeCap'/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 4}\n'), /bwlimit\.nodeCap must be >= 8/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, cap: 5}\n'), /unknown setting "bwlimit\.cap"/);
+  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, exemptDestinations: 10.0.0.0/8}\n'), /bwlimit\.exemptDestinations must be array/);
+  usage(() => load('adapter: linux\nuidRange: {min: 0, max: 10}\n'), /uidRange\.min must be >= 1/);
+  usage(() => load('adapter: linux\nuidRange: {min: 30000, max: 20000}\n'), /uidRange 30000-20000 is empty/);
+  usage(() => load('adapter: linux\ncgroupParent: slv\n'), /cgroupParent must match pattern "\^\/"/);
+  usage(() => load('bwlimit: {device: eth0, nodeCap: 1000000}\nuidRange: {min: 20000, max: 29999}\n'), /uidRange, bwlimit do not apply to the sim adapter/);
+  usage(() => load('adapter: vserver\ncgroupParent: /sys/fs/cgroup/cpu/slv\n'), /cgroupParent does not apply to the vserver adapter/);
+  usage(() => parseCommandLine(['--uid-range', '20000']), /--uid-range expects MIN-MAX/);
+});
+
+test('delegateShell: relative to the file, overridden by --delegate-shell; a missing file, a directory or the sim adapter is refused', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'fac'), '');
+  writeFileSync(join(dir, 'other'), '');
+  const file = join(dir, 'slvd.yaml');
+  const load = (text: string, argv: string[] = []) => {
+    writeFileSync(file, text);
+    return resolveConfig(flags(argv).flags, loadConfigFile(file));
+  };
+  assert.equal(load('adapter: linux\ndelegateShell: fac\n').delegateShell, join(dir, 'fac'));
+  assert.equal(load('adapter: vserver\ndelegateShell: fac\n', ['--delegate-shell', join(dir, 'other')]).delegateShell, join(dir, 'other'));
+  assert.equal(load('adapter: linux\n').delegateShell, undefined, 'absent: the adapter installs its default');
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  usage(() => load('adapter: linux\ndelegateShell: missing\n'), new RegExp(`delegateShell ${join(dir, 'missing')}: no such file`));
+  usage(() => load(`adapter: linux\ndelegateShell: ${dir}\n`), /is not a regular file/);
+  usage(() => load('delegateShell: fac\n'), /delegateShell does not apply to the sim adapter/);
+});

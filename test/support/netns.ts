@@ -1,0 +1,57 @@
+// Two network namespaces joined by a veth pair, for the bwlimit tests and bench: the sender side
+// carries the limiter's HTB tree on its veth end; the receiver has a plain address and an exempt one.
+import { randomBytes } from 'node:crypto';
+import { runCommand } from '../../adapters/support/exec.js';
+
+export const isRoot = process.getuid?.() === 0;
+export const NOT_ROOT = 'needs root: network namespaces, tc and nftables';
+
+export interface NetnsPair {
+  sender: string;
+  receiver: string;
+  /** The sender's veth end (egress towards the receiver): the limited device. */
+  device: string;
+  receiverAddress: string;
+  /** A second receiver address, inside `exemptCidr`. */
+  exemptAddress: string;
+  exemptCidr: string;
+  /** Deletes both namespaces (and with them the veth pair, its qdiscs and nft tables). */
+  remove(): Promise<void>;
+}
+
+async function ip(...args: string[]): Promise<void> {
+  await runCommand('ip', args, { timeoutMs: 10_000 });
+}
+
+/** Unique names per call, so concurrent test files and reruns never collide. */
+export async function createNetnsPair(tag: string): Promise<NetnsPair> {
+  const id = `${tag}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const sender = `slv-s-${id}`;
+  const receiver = `slv-r-${id}`;
+  const device = 'slv0';
+  const created: string[] = [];
+  const remove = async () => {
+    await Promise.all(created.map((ns) => runCommand('ip', ['netns', 'delete', ns], { timeoutMs: 10_000 }).catch(() => undefined)));
+  };
+  try {
+    for (const ns of [sender, receiver]) {
+      await ip('netns', 'add', ns);
+      created.push(ns);
+    }
+    await ip('-n', sender, 'link', 'add', device, 'type', 'veth', 'peer', 'name', 'slv1', 'netns', receiver);
+    await ip('-n', sender, 'addr', 'add', '10.201.0.1/24', 'dev', device);
+    await ip('-n', receiver, 'addr', 'add', '10.201.0.2/24', 'dev', 'slv1');
+    await ip('-n', receiver, 'addr', 'add', '10.202.0.2/32', 'dev', 'slv1');
+    for (const [ns, link] of [[sender, device], [sender, 'lo'], [receiver, 'slv1'], [receiver, 'lo']] as const) await ip('-n', ns, 'link', 'set', link, 'up');
+    await ip('-n', sender, 'route', 'add', '10.202.0.0/24', 'dev', device);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { sender, receiver, device, receiverAddress: '10.201.0.2', exemptAddress: '10.202.0.2', exemptCidr: '10.202.0.0/24', remove };
+}
+
+/** `tc -d class show` on the pair's device (iproute2 6.1 prints HTB classes as text even with -j). */
+export async function showClasses(pair: NetnsPair): Promise<string> {
+  return (await runCommand('tc', ['-n', pair.sender, '-d', 'class', 'show', 'dev', pair.device], { timeoutMs: 10_000 })).stdout;
+}

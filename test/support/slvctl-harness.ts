@@ -1,0 +1,68 @@
+// Runs slvctl as a real process (bin/slvctl.js) against a test API server.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SLVCTL = fileURLToPath(new URL('../../bin/slvctl.js', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  socket: string;
+  input?: string;
+  env?: Record<string, string>;
+  /** Run as this uid (and gid), with /usr/bin/node so the binary is reachable for any user. */
+  uid?: number;
+}
+
+export interface Running {
+  done: Promise<Run>;
+  /** Resolves once stdout matches `pattern` (checked as output arrives, no polling). */
+  until(pattern: RegExp): Promise<void>;
+  kill(): void;
+}
+
+/** Starts slvctl; `done` resolves when it exits (it is killed if it outlives `timeoutMs`). */
+export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
+  const child = spawn(options.uid === undefined ? process.execPath : '/usr/bin/node', [SLVCTL, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env },
+    cwd: '/',
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(stdout)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const until = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      if (pattern.test(stdout)) return resolve();
+      waiters.push({ pattern, resolve });
+      void done.then((run) => reject(new Error(`slvctl exited (${run.code}) before printing ${pattern}: ${run.stdout}${run.stderr}`)));
+    });
+  return { done, until, kill: () => child.kill('SIGTERM') };
+}
+
+export function slvctl(args: string[], options: RunOptions): Promise<Run> {
+  return startSlvctl(args, options).done;
+}

@@ -1,0 +1,106 @@
+// The informer on a real SQLite store: list then watch, and recovery when the watch fails or the
+// history it needs was compacted (410 Gone): it relists, reports what changed meanwhile, watches on.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../../../controller/runtime/clock.js';
+import { Informer } from '../../../../controller/runtime/informer.js';
+import { GoneError, UnavailableError } from '../../../../resources/errors.js';
+import type { Store, WatchEvent, WatchHandlers } from '../../../../adapters/store/contract.js';
+import { silentLog as silent, tempStore, until } from '../../../support/runtime-helpers.js';
+import { sliver } from '../../../../adapters/store/conformance.js';
+
+/** The real store with its `watch` replaced (every other method goes to the real store). */
+function withWatch(store: Store, watch: Store['watch']): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'watch') return watch;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** The real store, with a handle on the informer's watch so a test can end it abnormally. */
+function breakableStore(store: Store): { store: Store; breakWatch: () => void } {
+  let current: { stop(): void; handlers: WatchHandlers } | undefined;
+  const wrapped = withWatch(store, (options, handlers) => {
+    const watch = store.watch(options, handlers);
+    current = { stop: () => watch.stop(), handlers };
+    return watch;
+  });
+  return {
+    store: wrapped,
+    breakWatch() {
+      assert.ok(current, 'a watch is running');
+      current.stop();
+      current.handlers.onError?.(new UnavailableError('connection to the store lost'));
+    },
+  };
+}
+
+test('the informer relists after a failed watch and reports what changed while it was down', { timeout: 10_000 }, async (t) => {
+  const real = tempStore(t);
+  const { store, breakWatch } = breakableStore(real);
+  await store.create(sliver('keep'));
+  await store.create(sliver('gone'));
+  const clock = new FakeClock();
+  const informer = new Informer({ store, clock, log: silent, kinds: ['Sliver'] });
+  const events: string[] = [];
+  informer.onEvent((e: WatchEvent) => events.push(`${e.type} ${e.object.metadata.name}`));
+  await informer.start();
+  assert.deepEqual(events.sort(), ['ADDED gone', 'ADDED keep']);
+  events.length = 0;
+
+  breakWatch();
+  assert.equal(informer.isWatching(), false);
+  await store.delete('Sliver', 'gone');
+  await store.create(sliver('new'));
+  const keep = await store.get('Sliver', 'keep');
+  await store.update({ ...keep, spec: { ...keep.spec, timestamp: 9 } });
+  assert.deepEqual(events, [], 'nothing is seen while the watch is down');
+
+  assert.equal(clock.pendingTimers(), 1, 'a reconnect is scheduled, not given up');
+  clock.advance(100);
+  await until(() => informer.isWatching(), 'the informer watches again');
+  assert.deepEqual(events.sort(), ['ADDED new', 'DELETED gone', 'MODIFIED keep']);
+  assert.equal(informer.get('Sliver', 'keep')?.spec.timestamp, 9);
+  assert.equal(informer.relists, 1);
+
+  events.length = 0;
+  await store.create(sliver('after'));
+  await until(() => events.length === 1, 'the new watch delivers');
+  assert.deepEqual(events, ['ADDED after']);
+  informer.stop();
+});
+
+test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff while relisting fails', { timeout: 10_000 }, async (t) => {
+  const real = tempStore(t, { historyLimit: 2 });
+  let current: WatchHandlers | undefined;
+  let watches = 0;
+  // The second watch asks for history that was compacted meanwhile: the real store answers 410.
+  const store = withWatch(real, (options, handlers) => {
+    watches += 1;
+    current = handlers;
+    return real.watch(watches === 2 ? { ...options, sinceRevision: real.compactedRevision() - 1 } : options, handlers);
+  });
+  await real.create(sliver('s1'));
+  const clock = new FakeClock();
+  const informer = new Informer({ store, clock, log: silent, kinds: ['Sliver'] });
+  await informer.start();
+  for (const name of ['s2', 's3', 's4']) await real.create(sliver(name));
+  await until(() => informer.list('Sliver').length === 4, 'the watch delivers');
+  await real.compact(1);
+
+  current?.onError?.(new GoneError('too old resource version'));
+  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [0], 'Gone relists at once');
+  await real.create(sliver('s5'));
+  clock.advance(0);
+  await until(() => clock.pendingTimers() === 1, 'the failed relist schedules another');
+  assert.equal(watches, 2);
+  assert.equal(informer.isWatching(), false);
+  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [200], 'the second failure in a row backs off');
+  clock.advance(200);
+  await until(() => informer.isWatching(), 'the informer watches again');
+  assert.deepEqual(informer.list('Sliver').map((s) => s.metadata.name).sort(), ['s1', 's2', 's3', 's4', 's5']);
+  informer.stop();
+});
