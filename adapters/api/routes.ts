@@ -1,9 +1,20 @@
-// The REST API's paths and query parameters (docs/api.md "Paths").
+// The REST API's protocol, shared by the server and the client library: paths, query parameters
+// and media types (docs/api.md "Paths").
 import { BadRequestError, NotFoundError } from '../../resources/errors.js';
 import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
 import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../schemas/types.js';
 
 export const API_PREFIX = `/apis/${API_VERSION}`;
+
+/** The media types the API reads and writes. */
+export const CONTENT_TYPES = {
+  json: 'application/json',
+  yaml: 'application/yaml',
+  jsonPatch: 'application/json-patch+json',
+  mergePatch: 'application/merge-patch+json',
+  applyYaml: 'application/apply-patch+yaml',
+  applyJson: 'application/apply-patch+json',
+} as const;
 
 export interface ResourceRoute {
   kind: Kind;

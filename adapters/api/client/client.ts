@@ -5,8 +5,7 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { SlvError, StatusReasons, UnavailableError, type StatusBody, type StatusReason } from '../../../resources/errors.js';
 import type { WatchEventType } from '../../store/contract.js';
 import type { AnyObject, Kind, KindMap } from '../../../schemas/types.js';
-import { CONTENT_TYPES } from '../rest/http.js';
-import { resourcePath } from '../routes.js';
+import { CONTENT_TYPES, resourcePath } from '../routes.js';
 
 export interface ApiResponse<T = unknown> {
   code: number;

@@ -8,8 +8,8 @@ import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvEr
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
-import { CONTENT_TYPES, mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
-import { dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
+import { mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
+import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ApiClient, type ApiWatchEvent } from '../../../../../adapters/api/client/client.js';
-import { CONTENT_TYPES } from '../../../../../adapters/api/rest/http.js';
+import { CONTENT_TYPES } from '../../../../../adapters/api/routes.js';
 import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
 import { recordUpdate } from '../../../../../resources/apply.js';
