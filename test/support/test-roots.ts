@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultCgroupParent } from '../../adapters/node/linux/cgroup.js';
+import { defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../../adapters/node/contract.js';
 
 export const isRoot = process.getuid?.() === 0;

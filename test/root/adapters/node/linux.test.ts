@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../../../../adapters/node/linux/cgroup.js';
+import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../../../../adapters/node/posix/cgroup.js';
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { createLinuxAdapter } from '../../../../adapters/node/linux/index.js';
 import { ConflictError, InvalidError, NotFoundError } from '../../../../resources/errors.js';
