@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
-import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
+import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
@@ -58,13 +58,15 @@ export interface SlvdConfig {
   delegateShell?: string;
   /** firstUid filled in from uidRange when the file leaves it out. */
   bwlimit?: BwlimitConfig;
+  lxc?: LxcConfig;
 }
 
 /** Settings each adapter ignores: setting one is a mistake worth refusing. */
-const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit'>> = {
-  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit'],
-  linux: [],
-  vserver: ['cgroupParent'],
+const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit' | 'lxc'>> = {
+  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc'],
+  linux: ['lxc'],
+  vserver: ['cgroupParent', 'lxc'],
+  lxc: [],
 };
 
 export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
@@ -97,6 +99,9 @@ function program(): Command {
     .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
     .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
     .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
+    .option('--lxc-path <dir>', 'lxc: where containers live (default /var/lib/slv/lxc)')
+    .option('--lxc-images <dir>', 'lxc: where images live, one directory per vref (default /var/lib/slv/images)')
+    .option('--lxc-id-base <n>', 'lxc: a container\'s first id is this + xid × 65536 (default 0)', number('--lxc-id-base', true))
     .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
     .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
@@ -130,6 +135,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
   if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
   if (o.delegateShell !== undefined) flags.delegateShell = abs(o.delegateShell);
+  const lxc: LxcConfig = {
+    ...(o.lxcPath !== undefined ? { lxcPath: abs(o.lxcPath) } : {}),
+    ...(o.lxcImages !== undefined ? { imageDir: abs(o.lxcImages) } : {}),
+    ...(o.lxcIdBase !== undefined ? { idBase: o.lxcIdBase as number } : {}),
+  };
+  if (Object.keys(lxc).length > 0) flags.lxc = lxc;
   if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.period !== undefined) flags.period = o.period as number;
@@ -172,6 +183,7 @@ export function loadConfigFile(file: string): SlvdConfigFile {
     const value = config[key];
     if (value !== undefined) config[key] = resolve(base, value);
   }
+  if (config.lxc?.sliverShell !== undefined) config.lxc = { ...config.lxc, sliverShell: resolve(base, config.lxc.sliverShell) };
   return config;
 }
 
@@ -190,7 +202,7 @@ function assertProgramFile(setting: string, file: string): void {
 export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
   if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
   if (file.plc !== undefined && file.plcFile !== undefined) throw new UsageError('the config file sets both plc and plcFile; choose one');
-  const merged: SlvdConfigFile = { ...file, ...flags };
+  const merged: SlvdConfigFile = { ...file, ...flags, ...(file.lxc || flags.lxc ? { lxc: { ...file.lxc, ...flags.lxc } } : {}) };
   // A PLC chosen on the command line replaces the file's choice of either kind.
   if (flags.plc !== undefined) delete merged.plcFile;
   if (flags.plcFile !== undefined) delete merged.plc;
@@ -212,6 +224,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),
     ...(uidRange ? { uidRange } : {}),
     ...(merged.delegateShell !== undefined ? { delegateShell: merged.delegateShell } : {}),
+    ...(merged.lxc ? { lxc: merged.lxc } : {}),
     ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
     plc,
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,

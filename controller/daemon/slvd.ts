@@ -28,7 +28,7 @@ export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
 
 interface Closable {
   close(): Promise<void>;
@@ -79,13 +79,14 @@ export class Slvd {
     this.writeStatus();
     this.store = openSqliteStore(join(config.dataDir, STORE_FILE));
     if (config.bwlimit) this.bandwidth = await createBandwidthLimiter(config.bwlimit);
-    const { root, cgroupParent, uidRange, delegateShell } = config;
+    const { root, cgroupParent, uidRange, delegateShell, lxc } = config;
     this.node = await createNodeAdapter(config.adapter, {
       dataDir: config.dataDir,
       ...(root ? { root } : {}),
       ...(cgroupParent ? { cgroupParent } : {}),
       ...(uidRange ? { uidRange } : {}),
       ...(delegateShell ? { delegateShellSource: delegateShell } : {}),
+      ...(lxc ? { lxc } : {}),
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
     });
     this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });

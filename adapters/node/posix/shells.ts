@@ -29,10 +29,10 @@ function systemDir(root: string, dir: string): string {
   return resolved;
 }
 
-/** Copy a program into the root (mode 0755), when its source exists. Returns whether it did. */
-export function installProgram(root: string, inside: string, source: string): boolean {
+/** Copy a program into the root (mode 0755 unless given), when its source exists. Returns whether it did. */
+export function installProgram(root: string, inside: string, source: string, mode = 0o755): boolean {
   if (!existsSync(source)) return false;
-  installFile(root, inside, readFileSync(source), 0o755);
+  installFile(root, inside, readFileSync(source), mode);
   return true;
 }
 

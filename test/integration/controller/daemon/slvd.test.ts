@@ -137,7 +137,7 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
   const cases: Array<[string[], RegExp]> = [
     [['--period', 'soon'], /--period expects a non-negative number, got "soon"/],
     [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose either --plc URL or --plc-file FILE/],
-    [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
+    [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
   ];
   for (const [args, message] of cases) {
     const run = spawnSlvd(t, ['--data-dir', join(dataDir, 'unused'), ...args]);
