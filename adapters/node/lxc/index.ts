@@ -163,7 +163,7 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     const version = this.cgroupVersion;
     const limits = version === undefined ? [] : [...cpuFiles(version, rspec), ...this.memoryFiles(version)];
     this.writeConfig(name, entry, limits);
-    if (await this.running(name)) for (const [key, value] of limits) await this.lxc('lxc-cgroup', [key, value], name);
+    if (await this.running(name)) for (const [key, value] of limits) await this.lxc('lxc-cgroup', ['--', key, value], name); // '--': a value may be -1
     const cpu = version === undefined ? unsupportedReport(cpuKeys, `CPU limits not enforced: cgroup parent ${this.cgroupParent} is not on a cgroup filesystem`) : appliedReport(cpuKeys);
     const net = await applyBandwidth(this.bandwidth, entry.uid, rspec, this.range(entry));
     return mergeReports([appliedReport(['enabled']), cpu, unsupportedReport(['disk_max'], DISK_UNSUPPORTED), net]);
