@@ -98,17 +98,15 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   }
 
   async destroyAccount(name: string): Promise<void> {
-    const entry = this.accounts.find(name);
-    if (!entry) return;
-    const account = this.accounts.require(name); // never destroy an account slv does not manage
-    await this.bandwidth?.remove(entry.uid);
+    const account = await this.beginDestroy(name);
+    if (!account) return;
     if (account.class === 'sliver') {
       if (await this.running(name)) await this.lxc('lxc-stop', ['-k'], name);
       await unmountRootfs(rootfsPaths(this.containerDir(name)));
       rmSync(this.containerDir(name), { recursive: true, force: true });
-      setSubidGrant('/', this.range(entry), false);
+      setSubidGrant('/', this.range(account), false);
     }
-    await killAll(entry.uid, () => []); // a login session or the delegate shell
+    await killAll(account.uid, () => []); // a login session or the delegate shell
     await this.accounts.remove(name);
   }
 

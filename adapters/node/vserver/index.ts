@@ -66,14 +66,12 @@ export class VServerAdapter extends PasswdNode implements NodeAdapter {
   }
 
   async destroyAccount(name: string): Promise<void> {
-    const entry = this.accounts.find(name);
-    if (!entry) return;
-    const account = this.accounts.require(name); // never destroy an account slv does not manage
-    await this.bandwidth?.remove(entry.uid);
+    const account = await this.beginDestroy(name);
+    if (!account) return;
     if (account.class === 'sliver') {
       await this.run('vuserdel', [name]); // stops the vserver first
     } else {
-      await killAll(entry.uid, () => []);
+      await killAll(account.uid, () => []);
       await this.accounts.remove(name);
     }
   }
