@@ -14,7 +14,7 @@ import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
-import { exitCodeFor } from '../../resources/errors.js';
+import { exitCodeFor, InvariantError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { Condition } from '../../schemas/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
@@ -161,7 +161,7 @@ export class Slvd {
   }
 
   private createPlcSync(plc: PlcSourceConfig): PlcSync {
-    if (!this.store) throw new Error('the store is not open');
+    if (!this.store) throw new InvariantError('the PLC sync needs the store, which is not open yet');
     return new PlcSync({
       store: this.store,
       source: plcSourceFor(plc),

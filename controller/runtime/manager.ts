@@ -3,7 +3,7 @@
 // not retried); one bad object never stops a controller. Metrics, logs and events per controller.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { TerminalError } from '../../resources/errors.js';
+import { IllegalStateError, InvariantError, TerminalError, type LifecycleState } from '../../resources/errors.js';
 import type { Store, WatchEvent } from '../../adapters/store/contract.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 import type { Cache, Clock, ReconcileContext, ReconcileResult, Reconciler } from './types.js';
@@ -37,7 +37,6 @@ interface Controller {
   workers: Promise<void>[];
 }
 
-type Phase = 'new' | 'running' | 'stopping' | 'stopped';
 
 export class Manager {
   readonly metrics: RuntimeMetrics;
@@ -52,7 +51,7 @@ export class Manager {
   private readonly controllers = new Map<string, Controller>();
   private readonly idleWaiters: Array<() => void> = [];
   private resyncTimer: unknown;
-  private phase: Phase = 'new';
+  private phase: LifecycleState = 'new';
 
   constructor(options: ManagerOptions) {
     this.store = options.store;
@@ -85,8 +84,8 @@ export class Manager {
 
   /** Register a reconciler; all must be added before start(). */
   add(reconciler: Reconciler): void {
-    if (this.phase !== 'new') throw new Error(`cannot add controller "${reconciler.name}" after the manager started`);
-    if (this.controllers.has(reconciler.name)) throw new Error(`controller "${reconciler.name}" is already registered`);
+    if (this.phase !== 'new') throw new IllegalStateError('the manager', this.phase, `add controller "${reconciler.name}"`);
+    if (this.controllers.has(reconciler.name)) throw new InvariantError(`controller "${reconciler.name}" is already registered`);
     const queue = new WorkQueue({
       name: reconciler.name,
       clock: this.clock,
@@ -106,7 +105,7 @@ export class Manager {
 
   /** List and watch, queue every existing object, start the workers. */
   async start(): Promise<void> {
-    if (this.phase !== 'new') throw new Error('the manager was already started');
+    if (this.phase !== 'new') throw new IllegalStateError('the manager', this.phase, 'start');
     this.phase = 'running';
     await this.informer.start();
     for (const controller of this.controllers.values()) {
@@ -119,7 +118,7 @@ export class Manager {
   /** Queue a key for one controller (for triggers that are not store changes). */
   enqueue(controllerName: string, key: string): void {
     const controller = this.controllers.get(controllerName);
-    if (!controller) throw new Error(`no controller named "${controllerName}"`);
+    if (!controller) throw new InvariantError(`no controller named "${controllerName}"`);
     controller.queue.add(key);
   }
 
@@ -141,19 +140,19 @@ export class Manager {
 
   /** Stop taking changes, let the workers finish what is queued, write pending events. */
   async stop(): Promise<void> {
-    if (this.phase === 'stopped' || this.phase === 'stopping') return;
-    this.phase = 'stopping';
+    if (this.phase === 'closed' || this.phase === 'closing') return;
+    this.phase = 'closing';
     if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
     this.informer.stop();
     for (const controller of this.controllers.values()) controller.queue.shutdown();
     await Promise.all([...this.controllers.values()].flatMap((c) => c.workers));
     await this.events.flush();
-    this.phase = 'stopped';
+    this.phase = 'closed';
     this.checkIdle();
   }
 
   private idle(): boolean {
-    if (this.phase === 'stopped') return true;
+    if (this.phase === 'closed') return true;
     if (this.phase !== 'running' || !this.informer.hasSeen(this.store.revision())) return false;
     for (const controller of this.controllers.values()) if (!controller.queue.isIdle()) return false;
     return this.events.pending() === 0;

@@ -279,7 +279,7 @@ function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): 
     return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
+    throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
   }
 }
 

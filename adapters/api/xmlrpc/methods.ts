@@ -118,7 +118,7 @@ async function replaceLoans(store: Store, lender: string, loans: Array<[string, 
   try {
     for (const write of writes) await write(true);
   } catch (error) {
-    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
+    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS, { cause: error });
     throw error;
   }
   for (const write of writes) await write(false);
@@ -300,6 +300,6 @@ export async function callApiMethod(context: ApiContext, identify: () => Promise
     return await definition.run(invocation, sliver);
   } catch (error) {
     if (error instanceof XmlRpcFault) throw error;
-    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`, { cause: error });
   }
 }
