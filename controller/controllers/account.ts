@@ -6,12 +6,13 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
 import type { WatchEvent } from '../../adapters/store/contract.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, type LoanIndex } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
-import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
+import { setConditions, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
 export { ACCOUNT_FINALIZER };
 
@@ -123,7 +124,7 @@ export function createAccountController({ node, loans }: AccountControllerOption
     const { name } = sliver.metadata;
     const { spec } = sliver;
     const status = sliver.status ?? {};
-    const now = timestamp(context.clock);
+    const now = kubernetesTimestamp(context.clock.now());
     const generation = sliver.metadata.generation;
     let account: AccountInfo | undefined = await ops.get();
 
@@ -337,7 +338,7 @@ async function writeAccountConditions(
   context: ReconcileContext,
   { uid, observe = true, remove = [] }: { uid?: number; observe?: boolean; remove?: string[] } = {},
 ): Promise<void> {
-  const now = timestamp(context.clock);
+  const now = kubernetesTimestamp(context.clock.now());
   const generation = object.metadata.generation;
   const common = <S extends SliverStatus | DelegateStatus>(status: S): S => ({
     ...status,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../../adapters/store/contract.js';
+import { Sequencer } from '../../adapters/support/sequencer.js';
 import { API_VERSION, type AnyObject, type EventSpec, type Kind, type SlvEvent } from '../../schemas/types.js';
 import type { Clock, EventRecorder } from './types.js';
 
@@ -39,9 +40,7 @@ export class StoreEventRecorder {
   private readonly maxPerObject: number;
   /** Event names per involved object with their lastTimestamp, loaded once from the store. */
   private index: Map<string, Map<string, string>> | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private pendingWrites = 0;
-  private readonly settledListeners: Array<() => void> = [];
+  private readonly writes = new Sequencer();
 
   constructor(options: StoreEventRecorderOptions) {
     this.store = options.store;
@@ -79,28 +78,21 @@ export class StoreEventRecorder {
 
   /** Writes queued and not yet finished. */
   pending(): number {
-    return this.pendingWrites;
+    return this.writes.pending();
   }
 
   /** Called whenever the write queue drains. */
   onSettled(listener: () => void): void {
-    this.settledListeners.push(listener);
+    this.writes.onIdle(listener);
   }
 
   /** Resolves when every event recorded so far is written (or failed). */
   flush(): Promise<void> {
-    return this.chain;
+    return this.writes.settled();
   }
 
   private enqueue(task: () => Promise<void>): void {
-    this.pendingWrites += 1;
-    this.chain = this.chain
-      .then(task)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'could not write event'))
-      .finally(() => {
-        this.pendingWrites -= 1;
-        if (this.pendingWrites === 0) for (const listener of this.settledListeners) listener();
-      });
+    this.writes.run(task).catch((error: unknown) => this.log.warn({ err: error }, 'could not write event'));
   }
 
   private async loadIndex(): Promise<Map<string, Map<string, string>>> {
