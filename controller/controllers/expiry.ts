@@ -5,22 +5,18 @@ import { NotFoundError } from '../../resources/errors.js';
 import { retryOnConflict } from '../../adapters/support/retry.js';
 import type { Sliver } from '../../schemas/types.js';
 import type { ReconcileResult, Reconciler } from '../runtime/types.js';
-import { deleteLoansOf, type LoanIndex } from './loans.js';
+import { deleteLoansOf, LOAN_INDEXES } from './loans.js';
 
 /** The longest single wait: timers cannot wait longer than 2^31−1 ms, and a day is plenty. */
 export const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000;
 /** A conflict means the cache was behind the store (a status write, say): re-read and judge again. */
 const CONFLICT_RETRIES = 3;
 
-export interface ExpiryControllerOptions {
-  /** To find an expired sliver's loans. */
-  loans: LoanIndex;
-}
-
-export function createExpiryController({ loans }: ExpiryControllerOptions): Reconciler {
+export function createExpiryController(): Reconciler {
   return {
     name: 'expiry',
     watches: ['Sliver'],
+    indexes: LOAN_INDEXES,
     // Only slivers that can expire: most have no `expires`, and their many status writes need no look.
     keysFor: (event) => (event.type !== 'DELETED' && (event.object as Sliver).spec.expires != null ? [event.object.metadata.name] : []),
     async reconcile(name, context) {
@@ -45,7 +41,7 @@ export function createExpiryController({ loans }: ExpiryControllerOptions): Reco
         { attempts: CONFLICT_RETRIES + 1 },
       );
       if (verdict !== 'expired') return verdict;
-      await deleteLoansOf(name, loans, context);
+      await deleteLoansOf(name, context);
     },
   };
 }

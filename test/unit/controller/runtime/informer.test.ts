@@ -70,7 +70,7 @@ test('the informer relists after a failed watch and reports what changed while i
   await store.create(sliver('after'));
   await until(() => events.length === 1, 'the new watch delivers');
   assert.deepEqual(events, ['ADDED after']);
-  informer.stop();
+  await informer.close();
 });
 
 test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff while relisting fails', { timeout: 10_000 }, async (t) => {
@@ -102,5 +102,5 @@ test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff
   clock.advance(200);
   await until(() => informer.isWatching(), 'the informer watches again');
   assert.deepEqual(informer.list('Sliver').map((s) => s.metadata.name).sort(), ['s1', 's2', 's3', 's4', 's5']);
-  informer.stop();
+  await informer.close();
 });

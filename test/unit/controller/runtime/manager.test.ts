@@ -15,7 +15,7 @@ function setup(t: TestContext, options: Partial<ManagerOptions> = {}): { store: 
   const store = tempStore(t);
   const clock = new FakeClock();
   const manager = new Manager({ store, clock, log: silent, workers: 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 100, maxDelayMs: 1000 }, ...options });
-  t.after(() => manager.stop());
+  t.after(() => manager.close());
   return { store, clock, manager };
 }
 
@@ -222,6 +222,6 @@ test('stop drains what is queued and resolves', { timeout: 10_000 }, async (t) =
   const done: string[] = [];
   manager.add(reconciler('drain', async (key) => void done.push(key)));
   await manager.start();
-  await manager.stop();
+  await manager.close();
   assert.deepEqual(done.sort(), ['s1', 's2', 's3']);
 });
