@@ -78,11 +78,6 @@ export class Disposables {
     this.parts.push({ name, close });
   }
 
-  /** Names in closing order (the last registered first). */
-  closingOrder(): string[] {
-    return this.parts.map((part) => part.name).reverse();
-  }
-
   async closeAll(): Promise<void> {
     let failed: unknown;
     for (const { name, close } of this.parts.splice(0).reverse()) {
