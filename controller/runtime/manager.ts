@@ -167,7 +167,8 @@ export class Manager implements LongLived {
 
   /**
    * Resolves once the cache has seen every store write, no key is queued or being reconciled, and
-   * every event is written. Retries and requeues scheduled for later do not count as work.
+   * every event is written. Retries and requeues scheduled for later do not count as work. A
+   * closing manager counts as idle: a runnable waiting here must not hold up its own close.
    */
   waitForIdle(): Promise<void> {
     return new Promise((resolve) => {
@@ -182,6 +183,7 @@ export class Manager implements LongLived {
    */
   close(): Promise<void> {
     return this.lifecycle.close(async () => {
+      this.checkIdle();
       for (const { runnable } of [...this.runnables].reverse()) {
         await runnable.close().catch((error: unknown) => this.log.error({ err: error, runnable: runnable.name }, 'closing a runnable failed'));
       }
@@ -205,7 +207,7 @@ export class Manager implements LongLived {
   }
 
   private idle(): boolean {
-    if (this.lifecycle.is('closed')) return true;
+    if (this.lifecycle.is('closing', 'closed')) return true;
     if (!this.lifecycle.is('running') || !this.informer.hasSeen(this.store.revision())) return false;
     for (const controller of this.controllers.values()) if (!controller.queue.isIdle()) return false;
     return this.events.pending() === 0;

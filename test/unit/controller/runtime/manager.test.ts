@@ -268,3 +268,30 @@ test('resync events say so; a handle queues keys; runnables start after the cach
   assert.deepEqual(order.slice(2), ['close late', 'close first']);
   assert.throws(() => manager.add(reconciler('too-late', () => undefined)), IllegalStateError);
 });
+
+test('a runnable waiting for idle while the manager closes does not hold up the close', { timeout: 10_000 }, async (t) => {
+  const { store, manager } = setup(t);
+  await store.create(sliver('one'));
+  const gate = deferred();
+  manager.add(reconciler('slow', () => gate.promise));
+  let waited: Promise<void> | undefined;
+  let closeStarted!: () => void;
+  const closing = new Promise<void>((resolve) => (closeStarted = resolve));
+  const added = manager.addRunnable({
+    name: 'waits-for-idle',
+    state: 'new',
+    start: async () => undefined,
+    close: async () => {
+      closeStarted();
+      await waited; // like the PLC poller's readiness report, in flight when SIGTERM comes
+    },
+  });
+  await manager.start();
+  await added;
+  waited = manager.waitForIdle();
+  const closed = manager.close();
+  await closing;
+  gate.resolve();
+  await closed;
+  assert.equal(manager.state, 'closed');
+});
