@@ -90,7 +90,7 @@ async function plan(context: Context, manifests: Manifest[], options: { fieldMan
       planned.push({ manifest, creates, current: creates ? undefined : await readableObject(context, kind, metadata.name), result: body });
     } catch (error) {
       if (!(error instanceof SlvError)) throw error;
-      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes);
+      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes, { cause: error });
     }
   }
   return planned;

@@ -43,12 +43,7 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
   }
 }
 
-/** Second-precision RFC 3339, as Kubernetes writes timestamps. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export function timestampNow(): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 function identify(object: unknown): { kind: Kind; name: string } {
   const kind = kindOf(object);

@@ -99,7 +99,7 @@ export function filterOf(query: URLSearchParams): ObjectFilter {
     try {
       return parseSelector(query.get(name) ?? '');
     } catch (error) {
-      throw new BadRequestError(`invalid ${name}: ${(error as Error).message}`);
+      throw new BadRequestError(`invalid ${name}: ${(error as Error).message}`, { cause: error });
     }
   };
   return { labels: parse('labelSelector'), fields: parse('fieldSelector') };

@@ -22,12 +22,12 @@ export function fileSource(path: string): GetSliversSource {
       try {
         text = await readFile(path, 'utf8');
       } catch (error) {
-        throw new UnavailableError(`cannot read GetSlivers file ${path}: ${(error as Error).message}`);
+        throw new UnavailableError(`cannot read GetSlivers file ${path}: ${(error as Error).message}`, { cause: error });
       }
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {
-        throw new InvalidError(`GetSlivers file ${path} is not valid JSON: ${(error as Error).message}`);
+        throw new InvalidError(`GetSlivers file ${path} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
       }
     },
   };
@@ -47,8 +47,8 @@ function parsePlcUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--plc: "${url}" is not a URL (expected http://HOST[:PORT]/PATH or https://…)`);
+  } catch (error) {
+    throw new UsageError(`--plc: "${url}" is not a URL (expected http://HOST[:PORT]/PATH or https://…)`, { cause: error });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--plc: "${url}" must use http or https`);
   return parsed;

@@ -4,11 +4,12 @@
 // is malformed changes nothing and is reported (log, metrics, lastResult); it never throws.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
+import { InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
+import { retryOnConflict } from '../support/retry.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
-import { timestampNow } from '../../resources/store-rules.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../schemas/types.js';
 import type { GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
@@ -190,10 +191,10 @@ export class PlcSync {
   }
 
   /** Write one record; true when it created the object. */
-  private async upsert(record: PlcRecord): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      const existing = await this.store.tryGet(record.kind, record.name);
-      try {
+  private upsert(record: PlcRecord): Promise<boolean> {
+    return retryOnConflict(
+      async () => {
+        const existing = await this.store.tryGet(record.kind, record.name);
         if (!existing) {
           await this.store.create(this.newObject(record));
           this.metrics.writes.inc({ operation: 'create' });
@@ -202,10 +203,9 @@ export class PlcSync {
         await this.store.update(this.replaceSpec(existing, record));
         this.metrics.writes.inc({ operation: 'update' });
         return false;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      }
-    }
+      },
+      { attempts: CONFLICT_RETRIES },
+    );
   }
 
   /** PLC is recorded as the field manager of what it writes, so an apply by a user cannot silently take it over. */
@@ -215,7 +215,7 @@ export class PlcSync {
       record.kind === 'Sliver'
         ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
         : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
-    return recordUpdate(undefined, object, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(undefined, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 
   /** PLC's fields from the record; user-owned run state and all metadata kept (resourceVersion guards the write). */
@@ -224,6 +224,6 @@ export class PlcSync {
     const run = existing.kind === 'Sliver' ? existing.spec.run : undefined;
     // tryGet(record.kind) found it, so existing and record are of the same kind.
     const replaced = { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
-    return recordUpdate(existing, replaced, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(existing, replaced, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 }

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../resources/errors.js';
 import { matchesSelector, parseSelector } from '../../resources/selectors.js';
 import type { DeleteOptions, ListOptions, ListResult, Store, Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
-import { timestampNow, type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
+import { type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
 
 export abstract class StoreBase implements Store {
@@ -28,7 +29,7 @@ export abstract class StoreBase implements Store {
   }
 
   protected planContext(revision: number): PlanContext {
-    return { revision, now: timestampNow(), newUid: randomUUID, read: (kind, name) => this.read(kind, name) };
+    return { revision, now: kubernetesTimestamp(Date.now()), newUid: randomUUID, read: (kind, name) => this.read(kind, name) };
   }
 
   async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {

@@ -37,12 +37,12 @@ function describeOpenFailure(file: string, error: unknown): StorageError {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new StorageError(`store file ${file} is not a usable slv database (corrupt or not SQLite): ${message}; nothing was changed`);
+    return new StorageError(`store file ${file} is not a usable slv database (corrupt or not SQLite): ${message}; nothing was changed`, { cause: error });
   }
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
-    return new StorageError(`cannot open store file ${file}: ${message} (check that the data dir exists and is writable by this user)`);
+    return new StorageError(`cannot open store file ${file}: ${message} (check that the data dir exists and is writable by this user)`, { cause: error });
   }
-  return new StorageError(`cannot open store file ${file}: ${message}`);
+  return new StorageError(`cannot open store file ${file}: ${message}`, { cause: error });
 }
 
 function checkDataDir(file: string): void {
@@ -207,7 +207,7 @@ export class SqliteStore extends StoreBase {
         if (revision !== this.currentRevision) this.statements.setMeta.run('revision', String(revision));
       })();
     } catch (error) {
-      const failure = new StorageError(`store commit failed: ${(error as Error).message}`);
+      const failure = new StorageError(`store commit failed: ${(error as Error).message}`, { cause: error });
       for (const pending of batch) pending.reject(failure);
       return;
     }

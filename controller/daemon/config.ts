@@ -122,7 +122,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { help: command.helpInformation() };
-    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
+    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
     throw error;
   }
   const o = command.opts<Record<string, unknown>>();
@@ -161,13 +161,13 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = parseYaml(text) ?? {};
   } catch (error) {
-    throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+    throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
   if (!validateFile(parsed)) {
     const problems = (validateFile.errors ?? []).map((e) => {
@@ -193,7 +193,7 @@ function assertProgramFile(setting: string, file: string): void {
   try {
     isFile = statSync(file).isFile();
   } catch (error) {
-    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
   }
   if (!isFile) throw new UsageError(`${setting} ${file} is not a regular file`);
 }

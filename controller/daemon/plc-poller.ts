@@ -1,21 +1,41 @@
 // Polls the PLC source every period (the daemon's main heartbeat, as in the original node
-// manager). A failed sync is already reported by PlcSync; the poller just tries again next period.
+// manager): a periodic source that runs the sync at start and one period after each sync. A failed
+// sync is already reported by PlcSync; the poller just tries again next period.
+import type { Logger } from 'pino';
 import type { PlcSync, PlcSyncResult } from '../../adapters/plc/index.js';
-import type { Clock } from '../runtime/types.js';
+import type { LifecycleState } from '../../adapters/support/lifecycle.js';
+import { Periodic } from '../runtime/periodic.js';
+import type { Clock, Runnable } from '../runtime/types.js';
 
-export class PlcPoller {
-  private timer: unknown;
-  private running: Promise<PlcSyncResult> | undefined;
-  private stopped = false;
-  private again = false;
+export interface PlcPollerOptions {
+  sync: PlcSync;
+  clock: Clock;
+  periodMs: number;
+  log: Logger;
+  /** Called after every sync, whatever its outcome (status file, readiness report). */
+  onSynced?: (result: PlcSyncResult) => Promise<void> | void;
+}
 
-  constructor(
-    private sync: PlcSync,
-    private readonly clock: Clock,
-    private periodMs: number,
-    /** Called after every sync, whatever its outcome (status file, readiness report). */
-    private readonly onSynced: (result: PlcSyncResult) => Promise<void> | void = () => undefined,
-  ) {}
+export class PlcPoller implements Runnable {
+  readonly name = 'plc-poller';
+  private sync: PlcSync;
+  private readonly periodic: Periodic;
+
+  constructor(options: PlcPollerOptions) {
+    this.sync = options.sync;
+    const onSynced = options.onSynced ?? (() => undefined);
+    this.periodic = new Periodic({
+      name: this.name,
+      clock: options.clock,
+      periodMs: options.periodMs,
+      run: async () => onSynced(await this.sync.syncOnce()),
+      onError: (error) => options.log.error({ err: error }, 'PLC poll failed'),
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.periodic.state;
+  }
 
   /** Poll another source from the next sync on (SIGHUP). */
   setSync(sync: PlcSync): void {
@@ -23,50 +43,22 @@ export class PlcPoller {
   }
 
   /** Sync now, then every period. Resolves after the first sync. */
-  async start(): Promise<PlcSyncResult> {
-    return this.tick();
+  start(): Promise<void> {
+    return this.periodic.start();
   }
 
   /** Change the period (SIGHUP); the next sync is scheduled with the new one. */
   setPeriod(periodMs: number): void {
-    this.periodMs = periodMs;
-    if (this.timer !== undefined && !this.running) {
-      this.clock.clearTimeout(this.timer);
-      this.schedule();
-    }
+    this.periodic.setPeriod(periodMs);
   }
 
-  /** Sync now; if a sync is in flight, another one follows it (the source may have changed). */
-  async tick(): Promise<PlcSyncResult> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.running = this.sync.syncOnce();
-    try {
-      const result = await this.running;
-      await this.onSynced(result);
-      return result;
-    } finally {
-      this.running = undefined;
-      this.schedule();
-    }
+  /** Sync soon; if a sync is in flight, another one follows it (the source may have changed). */
+  trigger(): void {
+    this.periodic.trigger();
   }
 
   /** No more syncs; waits for one in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    const delay = this.again ? 0 : this.periodMs;
-    this.again = false;
-    this.timer = this.clock.setTimeout(() => void this.tick(), delay);
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 }

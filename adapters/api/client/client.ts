@@ -48,7 +48,7 @@ function connectionError(socketPath: string, error: NodeJS.ErrnoException): Erro
     case 'EACCES':
       return new UnavailableError(`cannot connect to slvd: permission denied on ${socketPath}`);
     default:
-      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`);
+      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`, { cause: error });
   }
 }
 

@@ -8,6 +8,7 @@ import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvEr
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
+import { retryOnConflict } from '../../support/retry.js';
 import { mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
 import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
@@ -279,7 +280,7 @@ function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): 
     return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
+    throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
   }
 }
 
@@ -289,14 +290,15 @@ function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): 
  * conflict on an unchanged object (a stale precondition, a field-ownership conflict) is the answer.
  */
 async function retryOnRace(read: () => Promise<AnyObject | undefined>, write: (current: AnyObject | undefined) => Promise<AnyObject | undefined>): Promise<AnyObject | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await read();
-    try {
-      return await write(current);
-    } catch (error) {
-      if (attempt >= MAX_WRITE_ATTEMPTS || !(error instanceof ConflictError || error instanceof AlreadyExistsError)) throw error;
-      const now = await read();
-      if (now?.metadata.resourceVersion === current?.metadata.resourceVersion) throw error;
-    }
-  }
+  let current: AnyObject | undefined;
+  return retryOnConflict(
+    async () => {
+      current = await read();
+      return write(current);
+    },
+    {
+      attempts: MAX_WRITE_ATTEMPTS,
+      retryable: async (error) => (error instanceof ConflictError || error instanceof AlreadyExistsError) && (await read())?.metadata.resourceVersion !== current?.metadata.resourceVersion,
+    },
+  );
 }

@@ -44,13 +44,13 @@ export function parseBody(body: Buffer, type: string): unknown {
     try {
       return parseYaml(text);
     } catch (error) {
-      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`);
+      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`, { cause: error });
     }
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 

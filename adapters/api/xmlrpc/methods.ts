@@ -2,7 +2,9 @@
 // desired state (run state, instantiation, Loans); the controllers act on the node. The checks run
 // in the order clients rely on: method, argument count, caller identity, sliver, permission, loans.
 import { ROOT_UID } from '../../../resources/authz.js';
-import { ConflictError, InvalidError } from '../../../resources/errors.js';
+import { InvalidError } from '../../../resources/errors.js';
+import { retryOnConflict } from '../../support/retry.js';
+import { KeyedSequencer } from '../../support/sequencer.js';
 import { compareLoans, computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
 import type { Store } from '../../store/contract.js';
 import { API_VERSION, type Loan, type LoanSpec, type RSpec, type RunSpec, type Sliver } from '../../../schemas/types.js';
@@ -54,15 +56,14 @@ const BAD_LOANS = 'Invalid argument: the second argument must be a well-formed l
 const CONFLICT_RETRIES = 5;
 
 async function changeRun(store: Store, name: string, change: (run: RunSpec) => RunSpec): Promise<1> {
-  for (let attempt = 1; ; attempt++) {
-    const sliver = await store.get('Sliver', name);
-    try {
+  await retryOnConflict(
+    async () => {
+      const sliver = await store.get('Sliver', name);
       await store.update({ ...sliver, spec: { ...sliver.spec, run: change({ ...sliver.spec.run }) } });
-      return 1;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt === CONFLICT_RETRIES) throw error;
-    }
-  }
+    },
+    { attempts: CONFLICT_RETRIES },
+  );
+  return 1;
 }
 
 function isLive(sliver: Sliver, nowSeconds: number): boolean {
@@ -118,7 +119,7 @@ async function replaceLoans(store: Store, lender: string, loans: Array<[string, 
   try {
     for (const write of writes) await write(true);
   } catch (error) {
-    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
+    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS, { cause: error });
     throw error;
   }
   for (const write of writes) await write(false);
@@ -145,18 +146,7 @@ async function sliverRecord(context: ApiContext, sliver: Sliver): Promise<Record
 }
 
 /** Serializes SetLoans per lender: two concurrent calls must not interleave their writes. */
-const loanLocks = new Map<string, Promise<unknown>>();
-async function withLoanLock<T>(lender: string, body: () => Promise<T>): Promise<T> {
-  const previous = loanLocks.get(lender) ?? Promise.resolve();
-  const current = previous.then(body, body);
-  const settled = current.catch(() => undefined);
-  loanLocks.set(lender, settled);
-  try {
-    return await current;
-  } finally {
-    if (loanLocks.get(lender) === settled) loanLocks.delete(lender);
-  }
-}
+const loanReplacements = new KeyedSequencer();
 
 const METHODS: Record<string, MethodDefinition> = {
   Help: {
@@ -222,7 +212,7 @@ const METHODS: Record<string, MethodDefinition> = {
     run: async ({ context, params }, sliver) => {
       const loans = parseLoanList(params[1]);
       if (!loans) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
-      await withLoanLock(sliver.metadata.name, () => replaceLoans(context.store, sliver.metadata.name, loans));
+      await loanReplacements.run(sliver.metadata.name, () => replaceLoans(context.store, sliver.metadata.name, loans));
       return 1;
     },
   },
@@ -300,6 +290,6 @@ export async function callApiMethod(context: ApiContext, identify: () => Promise
     return await definition.run(invocation, sliver);
   } catch (error) {
     if (error instanceof XmlRpcFault) throw error;
-    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`, { cause: error });
   }
 }

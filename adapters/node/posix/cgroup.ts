@@ -3,6 +3,7 @@
 // filesystem the parent lives on.
 import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { NodeError } from '../../../resources/errors.js';
 import { CPU_GUARANTEE_THRESHOLD } from '../../../resources/rspec.js';
 import type { RSpec } from '../../../schemas/types.js';
 
@@ -67,7 +68,7 @@ export class CpuCgroups {
 
   constructor(parent: string) {
     const version = cgroupVersionAt(parent);
-    if (version === undefined) throw new Error(`cgroup parent ${parent} is not on a cgroup filesystem`);
+    if (version === undefined) throw new NodeError(`cgroup parent ${parent} is not on a cgroup filesystem`);
     this.parent = parent;
     this.version = version;
   }

@@ -23,7 +23,7 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog });
   const clock = new FakeClock();
   const outcomes: string[] = [];
-  const poller = new PlcPoller(sync, clock, 60_000, (result) => void outcomes.push(result.outcome));
+  const poller = new PlcPoller({ sync, clock, periodMs: 60_000, log: silentLog, onSynced: (result) => void outcomes.push(result.outcome) });
 
   await poller.start();
   assert.equal(fetches, 1);
@@ -36,7 +36,7 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [10_000], 'the new period applies to the next sync');
   clock.advance(10_000);
   await until(() => release !== undefined, 'the third sync is in flight');
-  void poller.tick();
+  poller.trigger();
   release?.();
   await until(() => outcomes.length === 3, 'the third sync finished');
   assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [0], 'the requested sync follows at once');
@@ -45,6 +45,6 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   assert.equal(fetches, 4);
   assert.equal((await store.get('Sliver', 'pl_a')).spec.timestamp, 4);
 
-  await poller.stop();
+  await poller.close();
   assert.equal(clock.pendingTimers(), 0);
 });
