@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
-import { BadRequestError, UnavailableError, UsageError } from '../../../resources/errors.js';
+import { BadRequestError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
 import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
@@ -132,7 +132,7 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     try {
       await this.lxc('lxc-start', ['-d'], name);
     } catch (error) {
-      throw new Error(`container ${name} did not start: ${this.logTail(name) || (error as Error).message}`, { cause: error });
+      throw new NodeError(`container ${name} did not start: ${this.logTail(name) || (error as Error).message}`, { cause: error });
     }
     if (existsSync(join(rootfsPaths(this.containerDir(name)).merged, 'etc/rc.vinit'))) {
       const run = 'mkdir -p /var/log; /etc/rc.vinit start </dev/null >/var/log/rc.vinit.log 2>&1 &';
