@@ -2,7 +2,7 @@
 // update or delete does to the current object, or which typed error refuses it. A backend reads the
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
 import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
@@ -43,9 +43,34 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
   }
 }
 
-/** Second-precision RFC 3339, as Kubernetes writes timestamps. */
+/** What a transaction decided: one result per operation, and the changes to record under one revision. */
+export interface TransactionPlan {
+  results: Array<AnyObject | undefined>;
+  changes: Array<{ type: WatchEventType; object: AnyObject }>;
+}
+
+/**
+ * Decide a transaction: every operation is planned against the current store; the changes apply
+ * together or, when any operation is refused, not at all (its typed error is thrown). An object may
+ * be written only once per transaction, as in an etcd txn, so no operation depends on another.
+ */
+export function planTransaction(operations: readonly WriteOperation[], context: PlanContext): TransactionPlan {
+  const written = new Set<string>();
+  const plan: TransactionPlan = { results: [], changes: [] };
+  for (const operation of operations) {
+    const { kind, name } = operation.type === 'delete' ? operation : identify(operation.object);
+    if (written.has(`${kind}/${name}`)) throw new BadRequestError(`a transaction may write ${kind.toLowerCase()} "${name}" only once`);
+    written.add(`${kind}/${name}`);
+    const { result, change } = planWrite(operation, context);
+    plan.results.push(result);
+    if (change) plan.changes.push(change);
+  }
+  return plan;
+}
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** Second-precision RFC 3339, as Kubernetes writes timestamps. */
 export function timestampNow(): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
