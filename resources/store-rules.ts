@@ -3,6 +3,7 @@
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
 import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { loanNameProblem } from './loans.js';
 import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
@@ -105,7 +106,7 @@ function planCreate(input: AnyObject, context: PlanContext): WritePlan {
     spec: input.spec,
     ...(input.status === undefined ? {} : { status: input.status }),
   } as AnyObject;
-  validateObject(kind, candidate);
+  admit(kind, candidate);
   if (context.read(kind, name)) throw new AlreadyExistsError(kind, name);
   return { result: candidate, change: { type: 'ADDED', object: candidate } };
 }
@@ -124,7 +125,7 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
     }
   }
   const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
-  validateObject(kind, candidate);
+  admit(kind, candidate);
   if (deleting && !(metadata.finalizers ?? []).length) {
     return { result: undefined, change: { type: 'DELETED', object: { ...candidate, metadata: { ...metadata, resourceVersion: String(context.revision) } } as AnyObject } };
   }
@@ -133,6 +134,18 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
   candidate.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
   candidate.metadata.resourceVersion = String(context.revision);
   return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
+}
+
+/**
+ * The checks a create or an update must pass: the kind's schema, then the rules between fields a
+ * schema cannot state. Status writes are not held to the latter, so an object stored before a rule
+ * existed can still get its status (and be deleted).
+ */
+function admit(kind: Kind, candidate: AnyObject): void {
+  validateObject(kind, candidate);
+  if (candidate.kind !== 'Loan') return;
+  const problem = loanNameProblem(candidate.metadata.name, candidate.spec.from);
+  if (problem) throw new InvalidError(`Loan "${candidate.metadata.name}" is invalid: metadata.name: ${problem}`, [{ field: 'metadata.name', message: problem }]);
 }
 
 function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {

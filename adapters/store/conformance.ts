@@ -268,6 +268,21 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.deepEqual(await store.get('Sliver', 'alpha'), ok);
       }));
 
+    test('a Loan must be named in its lender\'s namespace: <spec.from>.<suffix>', () =>
+      withStore(async ({ store }) => {
+        const revision = store.revision();
+        await assert.rejects(store.create(loan('princeton_codeen.0', 'mit_ron', 'mit_ron', 1)), (error: Error & { reason?: string; causes?: Array<{ field?: string }> }) => {
+          assert.equal(error.reason, 'Invalid');
+          assert.match(error.message, /metadata\.name: a loan from "mit_ron" must be named "mit_ron\.<suffix>"/);
+          assert.deepEqual(error.causes?.map((c) => c.field), ['metadata.name']);
+          return true;
+        });
+        await rejectsWith(store.create(loan('mit_ron', 'mit_ron', 'mit_ron', 1)), 'Invalid', 422);
+        assert.equal(store.revision(), revision);
+        const own = await store.create(loan('mit_ron.squat', 'mit_ron', 'mit_ron', 1));
+        await rejectsWith(store.update({ ...own, spec: { ...own.spec, from: 'princeton_codeen' } }), 'Invalid', 422);
+      }));
+
     test('dry-run writes validate and answer but store nothing', () =>
       withStore(async ({ store }) => {
         const revision = store.revision();

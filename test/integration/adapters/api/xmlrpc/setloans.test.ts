@@ -3,6 +3,9 @@
 // the stored list is at every revision exactly one of the lists some client asked for.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { API_VERSION } from '../../../../../schemas/types.js';
 import { listsNotRequested, recordLenderLists, type LoanTriple } from '../../../../support/loan-lists.js';
 import { pythonCalls, sliver, startWorld, type Outcome, type ShimWorld } from '../../../../support/xmlrpc-harness.js';
 
@@ -53,6 +56,17 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
     assert.ok(seen.length > 0, 'the lists were recorded');
     assert.deepEqual(listsNotRequested(seen, LISTS), [], 'every stored list was one of the requested ones');
   }
+
+  test('a Loan squatting the lender\'s name, stored before names were reserved, is taken back by SetLoans', async () => {
+    const db = new Database(join(world.dir, 'store.db'));
+    const squat = { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: 'alice.0', resourceVersion: '1' }, spec: { from: 'bob', to: 'bob', resource: 'cpu_share', amount: 1, order: 0 } };
+    db.prepare('INSERT INTO objects (kind, name, revision, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET data = excluded.data').run('Loan', 'alice.0', 1, JSON.stringify(squat));
+    db.close();
+    const [outcome] = await pythonCalls(world, world.unixEndpoint, [{ method: 'SetLoans', params: ['alice', LISTS[2]!] }]);
+    assert.deepEqual(outcome, { result: 1 });
+    const loans = (await world.store.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.to]);
+    assert.deepEqual(loans, [['alice.0', 'alice', 'bob'], ['alice.1', 'alice', 'carol']]);
+  });
 
   test('one sequential client: 400 calls, no fault, no list that nobody asked for', () => check(1, 400));
   test('eight concurrent clients: no fault, no list that nobody asked for', () => check(8, 60));
