@@ -31,8 +31,8 @@ export class SlvError extends Error {
   readonly reason: StatusReason;
   readonly code: number;
   readonly causes: StatusCause[];
-  constructor(reason: StatusReason, message: string, causes: StatusCause[] = []) {
-    super(message);
+  constructor(reason: StatusReason, message: string, causes: StatusCause[] = [], options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.reason = reason;
     this.code = StatusReasons[reason];
@@ -109,8 +109,8 @@ export class UnavailableError extends SlvError {
 }
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
 export class StorageError extends SlvError {
-  constructor(message: string) {
-    super('InternalError', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('InternalError', message, [], options);
   }
 }
 /** Configuration or command-line usage errors (exit code 2 in the CLIs). */
