@@ -11,10 +11,15 @@
 // - The last full update's timestamp only moves forward, so an answer replayed from the past cannot
 //   readmit records that a newer one purged.
 // - A record that is new and already expired (`expires < now`) is not created.
+// - A record with a value out of its range (an rspec key, `expires`) is skipped with the reason;
+//   every other record applies, and a stored object of that name is kept as it is.
 import { InvalidError } from './errors.js';
-import { rspecFromAttributes } from './rspec.js';
+import { rangeProblem, rspecFromAttributes } from './rspec.js';
 import {
   ACCOUNT_NAME_PATTERN,
+  EXPIRES_RANGE,
+  RSPEC_KEYS,
+  RSPEC_RANGES,
   INSTANTIATIONS,
   MANAGED_BY_LABEL,
   MANAGED_BY_PLC,
@@ -32,10 +37,18 @@ const ACCOUNT_NAME = new RegExp(ACCOUNT_NAME_PATTERN);
 
 export type PlcRecord = { kind: 'Sliver'; name: string; spec: SliverSpec } | { kind: 'Delegate'; name: string; spec: DelegateSpec };
 
+/** A record left out of an answer, and why. */
+export interface SkippedRecord {
+  name: string;
+  reason: string;
+}
+
 /** One node struct of the answer: a full update with its timestamp. */
 export interface PlcUpdate {
   timestamp: number;
   records: PlcRecord[];
+  /** Records whose values are out of range: not applied, and their stored objects kept. */
+  skipped?: SkippedRecord[];
 }
 
 type Struct = Record<string, unknown>;
@@ -124,6 +137,19 @@ export function convertSliverRecord(record: unknown, nodeTimestamp: number, path
   return { kind: 'Sliver', name, spec };
 }
 
+/** Why a converted record cannot be applied (each value out of range, naming the key and the range), or undefined. */
+export function recordProblem(record: PlcRecord): string | undefined {
+  if (record.kind !== 'Sliver') return undefined;
+  const { rspec, expires } = record.spec;
+  const problems = RSPEC_KEYS.flatMap((key) => {
+    const value = rspec[key];
+    return value === undefined ? [] : [rangeProblem(key, value, RSPEC_RANGES[key])];
+  });
+  if (expires !== undefined) problems.push(rangeProblem('expires', expires, EXPIRES_RANGE));
+  const found = problems.filter((problem): problem is string => problem !== undefined);
+  return found.length ? found.join('; ') : undefined;
+}
+
 /** A whole GetSlivers() answer: a list of node structs, or one node struct. */
 export function parseGetSlivers(answer: unknown): PlcUpdate[] {
   const nodes = Array.isArray(answer) ? answer : [answer];
@@ -133,7 +159,14 @@ export function parseGetSlivers(answer: unknown): PlcUpdate[] {
     const timestamp = integerAt(node.timestamp, `${path}.timestamp`);
     if (timestamp < 0) fail(`${path}.timestamp`, 'must not be negative');
     if (!Array.isArray(node.slivers)) fail(`${path}.slivers`, 'must be a list of sliver records');
-    return { timestamp, records: node.slivers.map((record: unknown, i) => convertSliverRecord(record, timestamp, `${path}.slivers[${i}]`)) };
+    const update: Required<PlcUpdate> = { timestamp, records: [], skipped: [] };
+    node.slivers.forEach((raw: unknown, i) => {
+      const record = convertSliverRecord(raw, timestamp, `${path}.slivers[${i}]`);
+      const reason = recordProblem(record);
+      if (reason) update.skipped.push({ name: record.name, reason });
+      else update.records.push(record);
+    });
+    return update;
   });
 }
 
@@ -157,6 +190,8 @@ export interface PlcPlan {
   deletes: Array<{ kind: 'Sliver' | 'Delegate'; name: string }>;
   /** Names PLC sent that belong to a user-owned object: left alone. */
   conflicts: string[];
+  /** Records not applied because a value is out of range; a stored object of the name is kept. */
+  skipped: SkippedRecord[];
   /** The last full update's timestamp after this answer. */
   minTimestamp: number;
 }
@@ -172,6 +207,9 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
   const current = new Map<string, { timestamp: number; record?: PlcRecord }>();
   for (const s of stored) if (s.plcOwned) current.set(s.name, { timestamp: s.timestamp });
   const conflicts = new Set<string>();
+  const skipped = updates.flatMap((update) => update.skipped ?? []);
+  // PLC still lists them, in a form that cannot be applied: what the store holds stays.
+  const kept = new Set(skipped.map((record) => record.name));
   let min = minTimestamp;
 
   for (const update of updates) {
@@ -187,7 +225,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
       }
     }
     min = Math.max(min, update.timestamp);
-    for (const [name, entry] of current) if (entry.timestamp < min) current.delete(name);
+    for (const [name, entry] of current) if (entry.timestamp < min && !kept.has(name)) current.delete(name);
   }
 
   const upserts = [...current.values()].flatMap((entry) => (entry.record ? [entry.record] : []));
@@ -197,7 +235,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
     const next = current.get(s.name);
     if (!next || (next.record && next.record.kind !== s.kind)) deletes.push({ kind: s.kind, name: s.name });
   }
-  return { upserts, deletes, conflicts: [...conflicts], minTimestamp: min };
+  return { upserts, deletes, conflicts: [...conflicts], skipped, minTimestamp: min };
 }
 
 function isExpired(record: PlcRecord, nowSeconds: number): boolean {

@@ -7,6 +7,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface SlvdConfigFile {
   dataDir?: string;
+  /** Start a new, empty store although the data dir holds other state (meant for one start). */
+  initStore?: boolean;
   adapter?: 'sim' | 'linux' | 'vserver' | 'lxc';
   /** Filesystem root for the linux/vserver adapters (tests use a prefix). */
   root?: string;
@@ -83,6 +85,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
   required: [],
   properties: {
     dataDir: path,
+    initStore: { type: 'boolean', nullable: true },
     adapter: { type: 'string', enum: ['sim', 'linux', 'vserver', 'lxc'], nullable: true },
     root: path,
     plc: { type: 'string', pattern: '^https?://', nullable: true },

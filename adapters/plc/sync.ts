@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { retryOnConflict } from '../support/retry.js';
-import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
+import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedRecord, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
@@ -25,6 +25,8 @@ export interface PlcSyncResult {
   deleted: number;
   /** Names PLC sent that a user owns (left alone). */
   conflicts: string[];
+  /** Records not applied because a value is out of range; their stored objects are kept. */
+  skipped: SkippedRecord[];
   error?: string;
 }
 
@@ -122,6 +124,10 @@ export class PlcSync {
         this.log.warn({ names: result.conflicts }, 'PLC sent names that belong to user-owned objects; left them alone');
         await this.reportConflicts(result.conflicts);
       }
+      if (result.skipped.length > 0) {
+        this.log.warn({ records: result.skipped }, 'PLC sent records with values out of range; skipped them and kept what the store holds');
+        await this.reportSkipped(result.skipped);
+      }
     } else {
       this.log.warn({ outcome: result.outcome, error: result.error }, `GetSlivers from ${this.source.description} not applied; keeping the stored state`);
     }
@@ -129,15 +135,22 @@ export class PlcSync {
   }
 
   private async reportConflicts(names: string[]): Promise<void> {
+    for (const name of names) await this.warn(name, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
+  }
+
+  private async reportSkipped(records: SkippedRecord[]): Promise<void> {
+    for (const { name, reason } of records) await this.warn(name, 'PlcRecordSkipped', `PLC's record for "${name}" was not applied (${reason}); the stored object is kept as it was`);
+  }
+
+  /** A Warning Event on the stored Sliver or Delegate of that name, if there is one. */
+  private async warn(name: string, reason: string, message: string): Promise<void> {
     if (!this.events) return;
-    for (const name of names) {
-      const object = (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
-      if (object) this.events.warning(object, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
-    }
+    const object = (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
+    if (object) this.events.warning(object, reason, message);
   }
 
   private async attempt(): Promise<PlcSyncResult> {
-    const empty = { created: 0, updated: 0, deleted: 0, conflicts: [] as string[] };
+    const empty = { created: 0, updated: 0, deleted: 0, conflicts: [] as string[], skipped: [] as SkippedRecord[] };
     let plan: PlcPlan;
     try {
       const answer = await this.source.fetch();
@@ -150,7 +163,7 @@ export class PlcSync {
     try {
       const counts = await this.apply(plan);
       if (plan.minTimestamp !== this.state.read().lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
-      return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts };
+      return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts, skipped: plan.skipped };
     } catch (error) {
       // A store failure part-way: what was written is consistent per object, and the next sync
       // (same answer) completes it because records are applied by timestamp.

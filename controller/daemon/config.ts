@@ -35,6 +35,8 @@ export type PlcSourceConfig = { kind: 'url'; url: string; auth: Record<string, u
 export interface SlvdConfig {
   /** Absolute. */
   dataDir: string;
+  /** A new, empty store may be started although the data dir holds other state. */
+  initStore: boolean;
   adapter: NodeAdapterKind;
   root?: string;
   plc: PlcSourceConfig;
@@ -94,6 +96,7 @@ function program(): Command {
     .description('slv node daemon: keeps this node\'s slivers in the state PLC and users ask for')
     .option('--config <file>', 'YAML configuration file (flags override it; re-read on SIGHUP)')
     .option('--data-dir <dir>', `where the store, locks and state live (default ${DEFAULTS.dataDir})`)
+    .option('--init-store', 'start a new, empty store although the data dir holds other state (store.db missing or empty); only an empty data dir gets one without it')
     .addOption(new Option('--adapter <kind>', `node adapter (default ${DEFAULTS.adapter})`).choices([...NODE_ADAPTER_KINDS]))
     .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
     .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
@@ -130,6 +133,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const flags: SlvdConfigFile = {};
   const abs = (value: unknown) => resolve(cwd, value as string);
   if (o.dataDir !== undefined) flags.dataDir = abs(o.dataDir);
+  if (o.initStore !== undefined) flags.initStore = true;
   if (o.adapter !== undefined) flags.adapter = o.adapter as NodeAdapterKind;
   if (o.root !== undefined) flags.root = abs(o.root);
   if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
@@ -219,6 +223,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
   return {
     dataDir,
+    initStore: merged.initStore ?? false,
     adapter,
     ...(merged.root !== undefined ? { root: merged.root } : {}),
     ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),

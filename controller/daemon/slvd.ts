@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { startApiServer } from '../../adapters/api/rest/server.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
-import { StatusFile, type DaemonPhase } from './status-file.js';
+import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
 import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
@@ -22,15 +22,22 @@ import type { Condition } from '../../schemas/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
 import { setupControllers } from '../controllers/index.js';
 import { createLogger } from './log.js';
+import { checkStoreFile, dataDirEntries } from './store-file.js';
 import { PlcPoller } from './plc-poller.js';
 import { Manager, Periodic, systemClock } from '../runtime/index.js';
 import type { SlvdConfigFile } from '../../schemas/config.js';
 
 export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
+/**
+ * What a data dir holds once slvd has run in it (besides store.db): any of these without a usable
+ * store.db means the store was lost, not that the node is new. The lock, sockets and files of other
+ * programs (a config file kept there) are not state.
+ */
+const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PLC_STATE_FILE, STATUS_FILE, 'sim-node.json', 'sim-node.journal', 'initscripts']);
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
 
 function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -100,6 +107,7 @@ export class Slvd {
 
   private async startParts(): Promise<void> {
     const { config } = this;
+    const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     const lock = acquireDataDirLock(config.dataDir);
     this.lock = lock;
@@ -109,7 +117,9 @@ export class Slvd {
       lock.close();
     });
     this.writeStatus();
-    const store = openSqliteStore(join(config.dataDir, STORE_FILE));
+    const storeFile = join(config.dataDir, STORE_FILE);
+    checkStoreFile(storeFile, stateAtStart, config.initStore);
+    const store = openSqliteStore(storeFile);
     this.store = store;
     this.parts.add('store', () => store.close());
     if (config.bwlimit) {

@@ -3,8 +3,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastJsonPatch from 'fast-json-patch';
 import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
-import { authorize, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { authorize, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
+import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
+import { replaceLoans } from '../loan-replacement.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
@@ -38,6 +40,8 @@ export class ResourceApi {
     if (route.name === undefined) {
       if (method === 'GET') return flagOf(query, 'watch') ? this.watch(context) : this.list(context);
       if (method === 'POST') return this.create(context);
+    } else if (route.subresource === 'loans') {
+      if (method === 'GET' || method === 'PUT') return this.loans(context, method);
     } else if (route.subresource === 'status') {
       if (method === 'GET') return this.get(context);
       if (method === 'PUT') return this.replace(context, 'updateStatus');
@@ -253,6 +257,26 @@ export class ResourceApi {
       message: `${route.kind.toLowerCase()} "${route.name!}" deleted`,
       details: { kind: route.kind, name: route.name },
     });
+  }
+
+  /**
+   * `slivers/NAME/loans`: GET the sliver's loan list, PUT a new one (replaced in one transaction,
+   * as XML-RPC SetLoans does). Reading needs what reading the Loans needs; replacing, SetLoans.
+   */
+  private async loans(context: RequestContext, method: 'GET' | 'PUT'): Promise<void> {
+    const { res, route, query, caller } = context;
+    const lender = route.name!;
+    const sliver = await this.store.get('Sliver', lender);
+    if (method === 'GET') authorizeSliverOperation(caller, 'readLoans', lender, sliver, `read the loans of sliver "${lender}"`);
+    else authorizeSliverOperation(caller, 'writeLoans', lender, sliver, `replace the loans of sliver "${lender}"`);
+    if (method === 'GET') {
+      const listed = await this.store.list('Loan');
+      sendJson(res, 200, sliverLoansOf(lender, loansOfLender(listed.items, lender), listed.revision));
+      return;
+    }
+    const wanted = parseSliverLoans(await this.body(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]), lender);
+    const replaced = await replaceLoans(this.store, wanted, { fieldManager: this.manager(context), dryRun: dryRunOf(query) });
+    sendJson(res, 200, sliverLoansOf(lender, replaced.loans, replaced.revision, replaced.removed));
   }
 
   /** End every open watch (the server is closing). */

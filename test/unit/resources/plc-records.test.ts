@@ -106,7 +106,7 @@ test('plan: after a full update at T, PLC-owned objects older than T are purged;
 
 test('plan: the last full update timestamp never goes back; a replayed old answer changes nothing', () => {
   const plan = planPlcSync([owned('a', 300)], [{ timestamp: 200, records: [sliverRecord('a', 200), sliverRecord('b', 200)] }], 300, 0);
-  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], minTimestamp: 300 });
+  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], skipped: [], minTimestamp: 300 });
 });
 
 test('plan: a record that changes kind replaces the old object; a new already-expired record is not created', () => {
@@ -119,5 +119,33 @@ test('plan: a record that changes kind replaces the old object; a new already-ex
 test('plan: an object being deleted is neither deleted again nor rewritten until it is gone', () => {
   const stored: StoredRecord[] = [{ ...owned('leaving', 100), terminating: true }];
   const plan = planPlcSync(stored, [{ timestamp: 200, records: [sliverRecord('leaving', 200)] }], 100, 0);
-  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], minTimestamp: 200 });
+  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], skipped: [], minTimestamp: 200 });
+});
+
+test('a record with a value out of range is skipped with the reason; the others apply and its stored object is kept', () => {
+  const attributes = (pairs: Record<string, string>) => Object.entries(pairs).map(([name, value]) => ({ name, value }));
+  const answer = [{
+    timestamp: 200,
+    slivers: [
+      { name: 'pl_good', attributes: attributes({ cpu_share: '64' }) },
+      { name: 'pl_negative', attributes: attributes({ cpu_share: ' - 5', net_min: '-1' }) },
+      { name: 'pl_flag', attributes: attributes({ enabled: '7' }) },
+      { name: 'pl_huge', attributes: attributes({ cpu_min: String(2 ** 53 - 1) }), expires: 2 ** 53 - 1 },
+    ],
+  }];
+  const [update] = parseGetSlivers(answer);
+  assert.deepEqual(update?.records.map((r) => r.name), ['pl_good']);
+  assert.deepEqual(update?.skipped, [
+    { name: 'pl_negative', reason: 'cpu_share -5 is out of range: must be from 0 to 8192; net_min -1 is out of range: must be from 0 to 1000000000000' },
+    { name: 'pl_flag', reason: 'enabled 7 is out of range: must be from 0 to 1' },
+    { name: 'pl_huge', reason: 'cpu_min 9007199254740991 is out of range: must be from 0 to 8192000; expires 9007199254740991 is out of range: must be from 0 to 253402300799' },
+  ]);
+  const stored: StoredRecord[] = [
+    { kind: 'Sliver', name: 'pl_negative', timestamp: 100, plcOwned: true },
+    { kind: 'Sliver', name: 'pl_dropped', timestamp: 100, plcOwned: true },
+  ];
+  const plan = planPlcSync(stored, parseGetSlivers(answer), 0, 150);
+  assert.deepEqual(plan.upserts.map((r) => r.name), ['pl_good']);
+  assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'pl_dropped' }], 'the skipped record\'s stored sliver is kept; an unlisted one is purged');
+  assert.deepEqual(plan.skipped.map((s) => s.name), ['pl_negative', 'pl_flag', 'pl_huge']);
 });

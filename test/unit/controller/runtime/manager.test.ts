@@ -202,7 +202,7 @@ test('keysFor maps changes of other kinds to keys; a throwing keysFor is contain
     name: 'loans',
     watches: ['Sliver', 'Loan'],
     keysFor: (event) => {
-      if (event.object.kind === 'Loan' && event.object.metadata.name === 'bad') throw new Error('cannot map');
+      if (event.object.kind === 'Loan' && event.object.metadata.name === 'lender.bad') throw new Error('cannot map');
       return event.object.kind === 'Loan' ? [event.object.spec.from] : [event.object.metadata.name];
     },
     reconcile: async (key) => void seen.push(key),
@@ -210,8 +210,8 @@ test('keysFor maps changes of other kinds to keys; a throwing keysFor is contain
   await manager.start();
   await manager.waitForIdle();
   const loan = (name: string) => ({ apiVersion: 'nm.planet-lab.org/v1' as const, kind: 'Loan' as const, metadata: { name }, spec: { from: 'lender', to: 'x', resource: 'cpu_share' as const, amount: 1, order: 0 } });
-  await store.create(loan('bad'));
-  await store.create(loan('good'));
+  await store.create(loan('lender.bad'));
+  await store.create(loan('lender.good'));
   await manager.waitForIdle();
   assert.deepEqual(seen, ['lender', 'lender']);
 });
