@@ -3,6 +3,7 @@
 // subresource) becomes one store transaction. Pure.
 import { recordUpdate } from './apply.js';
 import { InvalidError } from './errors.js';
+import { lenderOfLoanName, loanName } from './loan-names.js';
 import { compareLoans, parseLoanList } from './rspec.js';
 import type { WriteOperation } from './store-rules.js';
 import { API_VERSION, type Loan, type LoanSpec, type LoanableResource } from '../schemas/types.js';
@@ -14,23 +15,6 @@ export type LoanEntry = [target: string, resource: LoanableResource, amount: num
 export interface LoanReplacement {
   lender: string;
   loans: readonly LoanEntry[];
-}
-
-/** The name of a lender's loan at a position of its list. */
-export function loanName(lender: string, position: number): string {
-  return `${lender}.${position}`;
-}
-
-/** The lender a Loan name is reserved to: what comes before the first "." (account names have none). */
-export function lenderOfLoanName(name: string): string | undefined {
-  const dot = name.indexOf('.');
-  return dot > 0 && dot < name.length - 1 ? name.slice(0, dot) : undefined;
-}
-
-/** Why a Loan from `lender` cannot be named `name`, or undefined when it can. */
-export function loanNameProblem(name: string, lender: string): string | undefined {
-  if (lenderOfLoanName(name) === lender) return undefined;
-  return `a loan from "${lender}" must be named "${lender}.<suffix>", e.g. "${loanName(lender, 0)}" (loan names are reserved to their lender, spec.from)`;
 }
 
 /** The lender's Loans in the order they are granted. */

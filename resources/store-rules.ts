@@ -3,7 +3,7 @@
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
 import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
-import { loanNameProblem } from './loans.js';
+import { loanNameProblem } from './loan-names.js';
 import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 

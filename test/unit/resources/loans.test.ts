@@ -1,7 +1,8 @@
 // A lender's loan list as one transaction, and whose a Loan name is: pure rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lenderOfLoanName, loanNameProblem, parseSliverLoans, planLoanReplacement } from '../../../resources/loans.js';
+import { lenderOfLoanName, loanNameProblem } from '../../../resources/loan-names.js';
+import { parseSliverLoans, planLoanReplacement } from '../../../resources/loans.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
 
 const OPTIONS = { fieldManager: 'SetLoans', now: '2024-01-01T00:00:00Z' };
