@@ -87,8 +87,9 @@ export class InvalidError extends SlvError {
   }
 }
 export class BadRequestError extends SlvError {
-  constructor(message: string) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('BadRequest', message);
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 /** A watch asked for a revision older than the kept history: relist. */
@@ -105,6 +106,20 @@ export class ForbiddenError extends SlvError {
 export class UnavailableError extends SlvError {
   constructor(message: string) {
     super('ServiceUnavailable', message);
+  }
+}
+/**
+ * A Unix socket path slvd cannot serve on: another server listens there, something that is not a
+ * socket is in the way, or the directory lets other users replace the socket (an impostor could).
+ */
+export class SocketPathError extends SlvError {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`);
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */

@@ -8,7 +8,8 @@ import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvEr
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
-import { CONTENT_TYPES, mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
+import { readBoundedBody } from '../../support/body.js';
+import { CONTENT_TYPES, mediaType, parseBody, sendJson, statusOf } from './http.js';
 import { dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
@@ -79,7 +80,7 @@ export class ResourceApi {
     if (!allowed.includes(type)) {
       throw new SlvError('UnsupportedMediaType', `unsupported Content-Type ${JSON.stringify(type)} for ${context.req.method ?? ''}: expected ${allowed.join(', ')}`);
     }
-    const value = parseBody(await readBody(context.req, this.maxBodyBytes), type);
+    const value = parseBody(await readBoundedBody(context.req, this.maxBodyBytes), type);
     if (value === undefined) throw new BadRequestError('request body is empty');
     return value;
   }
@@ -234,7 +235,7 @@ export class ResourceApi {
 
   private async remove(context: RequestContext): Promise<void> {
     const { req, res, route, query, caller } = context;
-    const options = parseBody(await readBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
+    const options = parseBody(await readBoundedBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
     const wanted = options?.preconditions?.resourceVersion;
     if (wanted !== undefined && typeof wanted !== 'string') throw new BadRequestError('preconditions.resourceVersion must be a string');
     const current = await this.store.get(route.kind, route.name!);

@@ -1,4 +1,4 @@
-// HTTP plumbing of the REST API: bounded body reading, parsed bodies, JSON and Status responses.
+// HTTP plumbing of the REST API: parsed bodies, JSON and Status responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { describeYamlError } from '../../../resources/documents.js';
@@ -18,30 +18,6 @@ export const CONTENT_TYPES = {
 
 export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? CONTENT_TYPES.json).split(';')[0]!.trim().toLowerCase();
-}
-
-function tooLarge(limit: number): SlvError {
-  return new SlvError('RequestEntityTooLarge', `request body is larger than the limit of ${limit} bytes`);
-}
-
-/** The whole body, refusing (413) before reading when Content-Length says it is too large. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(limit));
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** A body as JSON, or as YAML for the YAML media types. An empty body is undefined. */

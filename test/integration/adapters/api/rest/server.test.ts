@@ -13,7 +13,7 @@ import { CONTENT_TYPES } from '../../../../../adapters/api/rest/http.js';
 import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
 import { recordUpdate } from '../../../../../resources/apply.js';
-import { SlvError, UsageError } from '../../../../../resources/errors.js';
+import { SlvError, SocketPathError } from '../../../../../resources/errors.js';
 import type { Loan, Sliver } from '../../../../../schemas/types.js';
 import { sliverManifest, startTestApi, type TestApi } from '../../../../support/api-harness.js';
 
@@ -219,13 +219,13 @@ test('a watch from a compacted revision is 410 Gone; closing the server ends ope
 test('the socket: a stale file is replaced, a live server is not, a non-socket is refused', { timeout: 10_000 }, async () => {
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: api.socketPath, metrics: new Registry(), ready: () => true, node: api.node }),
-    (error: unknown) => error instanceof UsageError && /another server is already listening/.test(error.message),
+    (error: unknown) => error instanceof SocketPathError && /another server \(the socket belongs to root\) is listening on it/.test(error.message),
   );
   const plainFile = join(api.dir, 'not-a-socket');
   writeFileSync(plainFile, 'x');
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }),
-    /exists and is not a socket/,
+    /exists, owned by root, and is not a socket/,
   );
   // A server that died without cleaning up leaves its socket file behind.
   const stalePath = join(api.dir, 'stale.sock');
