@@ -14,7 +14,7 @@ import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
-import { exitCodeFor } from '../../resources/errors.js';
+import { ExitCodes, exitCodeFor } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { Condition } from '../../schemas/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
@@ -26,6 +26,9 @@ import type { SlvdConfigFile } from '../../schemas/config.js';
 
 export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
+
+/** After a bug (an unhandled failure) the orderly stop gets this long before the process exits anyway. */
+const STOP_AFTER_BUG_MS = 10_000;
 
 /** Settings a SIGHUP cannot change in a running daemon. */
 const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
@@ -306,9 +309,24 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
     if (signal === 'SIGHUP') return daemon.reload();
     stopAndExit(signal);
   };
+  // Every request and periodic task handles its own failures, so one that reaches the process is a
+  // bug and the daemon's state is unknown: log it, stop as on SIGTERM (bounded), exit 1 for the
+  // supervisor to restart. The store is transactional, so a restart loses nothing acknowledged.
+  const onBug = (error: unknown, origin: string) => {
+    log.fatal({ err: error, origin }, 'slvd: a failure no request or task handled (a bug); stopping');
+    setTimeout(() => process.exit(ExitCodes.failure), STOP_AFTER_BUG_MS).unref();
+    daemon.stop(origin).then(
+      () => finish(ExitCodes.failure),
+      () => finish(ExitCodes.failure),
+    );
+  };
+  const onRejection = (reason: unknown) => onBug(reason, 'unhandledRejection');
+  const onException = (error: Error) => onBug(error, 'uncaughtException');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   try {
     await daemon.start();
   } catch (error) {
@@ -321,5 +339,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   process.off('SIGHUP', onSignal);
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
   return code;
 }

@@ -123,8 +123,13 @@ export class ResourceApi {
     const filter = filterOf(query);
     const since = revisionOf(query);
     let queue = Promise.resolve();
+    // Never throws: a line that cannot be written ends the stream, and the client re-watches.
     const send = (line: unknown) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      try {
+        if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      } catch {
+        res.destroy();
+      }
     };
     const deliver = async (event: WatchEvent) => {
       if (!matchesFilter(filter, event.object)) return;
@@ -139,10 +144,11 @@ export class ResourceApi {
           queue = queue.then(() => deliver(event)).catch((error: unknown) => send({ type: 'ERROR', object: statusOf(error) }));
         },
         onError: (error) => {
-          queue = queue.then(() => {
-            send({ type: 'ERROR', object: statusOf(error) });
-            res.end();
-          });
+          queue = queue
+            .then(() => {
+              send({ type: 'ERROR', object: statusOf(error) });
+              res.end();
+            });
         },
       },
     );

@@ -146,6 +146,37 @@ test('a request declaring an oversized body is refused before it is read', { tim
   assert.match(answer, /"reason":"RequestEntityTooLarge"/);
 });
 
+/** One raw HTTP/1.1 request on a fresh connection; the whole answer as text. */
+function rawRequest(socketPath: string, requestLine: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(socketPath);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    socket.write(`${requestLine}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+test('request targets that once killed the server: unresolvable paths and malformed percent-encoding', { timeout: 10_000 }, async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    for (const target of ['//', '//x:notaport/', '//x:notaport/healthz?a=%']) {
+      assert.match(await rawRequest(api.socketPath, `GET ${target} HTTP/1.1`), /^HTTP\/1\.1 404 [^]*"reason":"NotFound"/, target);
+    }
+    const malformed = await rawRequest(api.socketPath, `GET ${resourcePath('Sliver')}/%E0%A4%A HTTP/1.1`);
+    assert.match(malformed, /^HTTP\/1\.1 400 /);
+    assert.match(malformed, /malformed percent-encoding in the path segment \\"%E0%A4%A\\"/);
+    assert.match(await rawRequest(api.socketPath, 'GET * HTTP/1.1'), /^HTTP\/1\.1 400 [^]*the request path must start with/);
+    assert.equal((await api.client.request('GET', '/healthz')).code, 200);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.deepEqual(unhandled, []);
+});
+
 test('server-side apply: create, unchanged re-apply, conflict with PLC-owned fields, force', { timeout: 10_000 }, async () => {
   const { client, store } = api;
   const applied = await client.apply(sliverManifest('applied', { keys: ['k1'] }), { fieldManager: 'slvctl' });
