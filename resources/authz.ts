@@ -176,6 +176,26 @@ export function authorize(request: AccessRequest, slivers: SliverLookup): void {
   }
 }
 
+/**
+ * The check before any merge or apply work on `object` (the stored one, or the configuration of a
+ * create): refuses a caller who could not be allowed any write to it whatever the result, so
+ * nobody else's input is merged. Root; for a Sliver its own account or an account one of its
+ * delegations names; for a Loan the same on its lender. authorize() decides on the result after.
+ */
+export function authorizeAttempt(caller: Caller, verb: 'update' | 'updateStatus' | 'create', object: AnyObject, slivers: SliverLookup): void {
+  if (caller.uid === ROOT_UID) return;
+  const what = `${verb === 'updateStatus' ? 'write the status of' : verb} ${object.kind.toLowerCase()} "${object.metadata.name}"`;
+  if (verb === 'updateStatus') refuse(caller, what, 'only root may');
+  // A configuration is not validated yet: its spec may be missing.
+  const lender: unknown = object.kind === 'Loan' ? (object.spec as { from?: unknown } | undefined)?.from : undefined;
+  const sliverName = object.kind === 'Sliver' ? object.metadata.name : lender;
+  if (typeof sliverName !== 'string') refuse(caller, what, object.kind === 'Loan' ? 'a loan names its lender in spec.from' : 'only root may');
+  const sliver = slivers(sliverName) ?? (object.kind === 'Sliver' ? object : undefined);
+  const delegations: Sliver['spec']['delegations'] = Array.isArray(sliver?.spec?.delegations) ? sliver.spec.delegations : [];
+  const named = caller.account !== undefined && (caller.account === sliverName || delegations.some((d) => d?.account === caller.account));
+  if (!named) refuse(caller, what, `only root, the account "${sliverName}" or an account a delegation on sliver "${sliverName}" names may`);
+}
+
 /** The names of slivers whose delegations decide access to `object` (for the server to load). */
 export function sliversConsulted(object: AnyObject): string[] {
   switch (object.kind) {

@@ -1,9 +1,8 @@
 // The REST verbs on the resource kinds: get, list, watch, create, update, patch (JSON patch, merge
 // patch, server-side apply), delete and the status subresource, each authorized by resources/authz.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import fastJsonPatch from 'fast-json-patch';
-import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
-import { authorize, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate } from '../../../resources/apply.js';
+import { authorize, authorizeAttempt, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
@@ -66,6 +65,12 @@ export class ResourceApi {
   private async authorize(caller: Caller, verb: AccessVerb, kind: Kind, current?: AnyObject, desired?: AnyObject): Promise<void> {
     if (caller.uid === ROOT_UID) return;
     authorize({ caller, verb, kind, ...(current ? { current } : {}), ...(desired ? { desired } : {}) }, await this.sliverLookup([current, desired]));
+  }
+
+  /** Before merging the caller's input into `object`: is the caller someone who may write to it at all? */
+  private async authorizeAttempt(caller: Caller, verb: 'update' | 'updateStatus' | 'create', object: AnyObject): Promise<void> {
+    if (caller.uid === ROOT_UID) return;
+    authorizeAttempt(caller, verb, object, await this.sliverLookup([object]));
   }
 
   /** Field manager of a plain write: `?fieldManager=`, else the caller's account. */
@@ -175,6 +180,7 @@ export class ResourceApi {
     const { res, route, query, caller } = context;
     const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
     const current = await this.store.get(route.kind, route.name!);
+    await this.authorizeAttempt(caller, verb, current);
     const dryRun = dryRunOf(query);
     if (verb === 'updateStatus') {
       await this.authorize(caller, verb, route.kind, current, input);
@@ -193,13 +199,13 @@ export class ResourceApi {
       return this.apply(context);
     }
     const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
-    if (type === CONTENT_TYPES.jsonPatch && !Array.isArray(patch)) throw new BadRequestError('a JSON patch must be an array of operations');
     const { res, route, query, caller } = context;
     const dryRun = dryRunOf(query);
     const object = await retryOnRace(
       () => this.store.get(route.kind, route.name!),
       async (current) => {
-        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? jsonPatch(current!, patch as fastJsonPatch.Operation[]) : mergePatch(current, patch));
+        await this.authorizeAttempt(caller, verb, current!);
+        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? applyJsonPatch(current, patch) : mergePatch(current, patch));
         // A resourceVersion the patch sets is a precondition; otherwise the read one guards the write.
         patched.metadata.resourceVersion ??= current!.metadata.resourceVersion;
         if (verb === 'updateStatus') {
@@ -230,6 +236,7 @@ export class ResourceApi {
           const actual = current?.metadata.resourceVersion;
           throw new ConflictError(route.kind, route.name!, `resourceVersion ${wanted} is stale, current is ${actual ?? 'none (the object does not exist)'}`, actual);
         }
+        await this.authorizeAttempt(caller, current ? 'update' : 'create', current ?? configuration);
         const desired = applyConfiguration(current, configuration, manager, { force, now: new Date().toISOString() });
         await this.authorize(caller, current ? 'update' : 'create', route.kind, current, desired);
         created = !current;
@@ -279,15 +286,6 @@ function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
   if (route.name !== undefined && name !== route.name) throw new BadRequestError(`the body names ${kind.toLowerCase()} "${name}", but the path names "${route.name}"`);
   return object;
-}
-
-function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): unknown {
-  try {
-    return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
-  }
 }
 
 /**
