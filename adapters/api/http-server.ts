@@ -17,6 +17,12 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { total: 1024, perUid: 32 };
 
+/** The default limits, the total kept to half the open-file limit so the store, PLC and the node adapter always get descriptors. */
+export function connectionLimitsFor(openFileLimit: number): ConnectionLimits {
+  const total = Math.max(1, Math.min(DEFAULT_CONNECTION_LIMITS.total, Math.floor(openFileLimit / 2)));
+  return { total, perUid: Math.min(DEFAULT_CONNECTION_LIMITS.perUid, total) };
+}
+
 /**
  * Until a complete request has arrived a connection counts as idle: it is answered 408 and closed
  * after this long. Shorter than REQUEST_TIMEOUT_MS, so a client that connects and sends nothing

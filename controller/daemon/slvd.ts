@@ -13,7 +13,9 @@ import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract.js';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
-import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
+import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
+import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
+import { native } from '../../adapters/support/native.js';
 import { ExitCodes, exitCodeFor } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { Condition } from '../../schemas/types.js';
@@ -58,6 +60,8 @@ export class Slvd {
   private plcSync: PlcSync | undefined;
   private poller: PlcPoller | undefined;
   private readonly servers: Closable[] = [];
+  /** Which XML-RPC socket paths are served, and why not (status.json says so too). */
+  private xmlrpcSockets: SocketReport[] = [];
   private firstSyncDone = false;
   private lastReadiness = '';
   private stopping: Promise<void> | undefined;
@@ -105,14 +109,27 @@ export class Slvd {
     await this.manager.start();
 
     this.plcSync = this.createPlcSync(config.plc);
-    this.servers.push(await startApiServer({ store: this.store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node: this.node }));
-    this.servers.push(
-      await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) }),
-    );
+    // One budget for every API listener, within the descriptors the process may open.
+    const openFiles = native.raiseOpenFileLimit();
+    const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
+    this.log.info({ openFiles, connections: connections.limits }, 'open file limit raised to the hard limit; API connection limits set');
+    const { store, node } = this;
+    this.servers.push(await startApiServer({ store, node, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, connections, log: this.log.child({ component: 'api' }) }));
+    const shim = await startXmlRpcShim({
+      store,
+      node,
+      socketPath: config.xmlrpcSocket,
+      extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],
+      port: this.xmlrpcPortToServe(),
+      connections,
+      log: this.log.child({ component: 'xmlrpc' }),
+    });
+    this.servers.push(shim);
+    this.xmlrpcSockets = shim.sockets;
     this.manager.enqueue('account', ORPHAN_SWEEP_KEY);
     this.phase = 'running';
     this.log.info(
-      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
+      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSockets: shim.sockets, xmlrpcPort: config.xmlrpcPort },
       'slvd started',
     );
     this.poller = new PlcPoller(this.plcSync, systemClock, config.periodSeconds * 1000, (result) => this.afterSync(result));
@@ -226,6 +243,7 @@ export class Slvd {
         adapter: this.config.adapter,
         apiSocket: this.config.apiSocket,
         xmlrpcSocket: this.config.xmlrpcSocket,
+        xmlrpcSockets: this.xmlrpcSockets,
         xmlrpcPort: this.config.xmlrpcPort,
         plc: {
           source: this.plcSync?.description ?? '',
