@@ -21,6 +21,11 @@ export const DEFAULT_XMLRPC_SOCKET = '/run/slv/sliver_mgr.api';
 export const LEGACY_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
 export const DEFAULT_XMLRPC_PORT = 812;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * Connections the kernel queues before accept (capped by net.core.somaxconn). Node's 511 fills under
+ * a burst of connections, and a peer whose SYN is dropped retries only after a second.
+ */
+const LISTEN_BACKLOG = 4096;
 /** Faults about the request itself (not the method), as Python's SimpleXMLRPCServer numbers them. */
 export const FAULT_BAD_REQUEST = 1;
 /** What a client is told when its answer could not be encoded; the cause goes to the log. */
@@ -143,7 +148,7 @@ function handler(shared: Shared) {
 function listenTcp(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
