@@ -5,7 +5,7 @@ import { YAMLError, parse as parseYamlText } from 'yaml';
 import { BadRequestError } from './errors.js';
 
 /** Keys refused anywhere in a document: as a property name each reaches a prototype, not data. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A JSON pointer token, escaped (RFC 6901). */
 function pointerToken(key: string): string {
@@ -25,7 +25,7 @@ export function checkKey(key: string, pointer: string): void {
  * A parsed document as null-prototype objects and arrays (shared and cyclic parts, as YAML aliases
  * make, stay shared), refusing FORBIDDEN_KEYS; other values are kept as they are.
  */
-export function safeTree(value: unknown, pointer = '', seen = new Map<object, unknown>()): unknown {
+function safeTree(value: unknown, pointer = '', seen = new Map<object, unknown>()): unknown {
   if (value === null || typeof value !== 'object') return value;
   const done = seen.get(value);
   if (done !== undefined) return done;

@@ -1,6 +1,6 @@
 // The HTTP server under every API listener (REST, XML-RPC on the Unix socket and on TCP): timeouts,
-// answers to clients that half-close, and a budget of connections shared by all listeners: a total, so descriptors never run out, and a share per uid, so one local user
-// cannot take them all. The peer's uid is asked of the kernel once, at accept (identity/caller.ts);
+// answers to clients that half-close, and a budget of connections shared by all listeners: a
+// total, so descriptors never run out, and a share per uid, so one local user cannot take them all. The peer's uid is asked of the kernel once, at accept (identity/caller.ts);
 // a connection over either limit is closed at once, before anything is read from it. Root is never
 // refused: the operator and slvctl must get in whatever the others do.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
@@ -15,7 +15,7 @@ export interface ConnectionLimits {
   perUid: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { total: 1024, perUid: 32 };
+const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { total: 1024, perUid: 32 };
 
 /** The default limits, the total kept to half the open-file limit so the store, PLC and the node adapter always get descriptors. */
 export function connectionLimitsFor(openFileLimit: number): ConnectionLimits {
@@ -32,7 +32,7 @@ export const IDLE_TIMEOUT_MS = 10_000;
 /** A client gets this long to send its whole request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** How often Node checks connections against the two timeouts above. */
-export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /** The http server options that put IDLE_TIMEOUT_MS and REQUEST_TIMEOUT_MS in force. */
 const TIMEOUTS = { headersTimeout: IDLE_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS } as const;
@@ -40,8 +40,6 @@ const TIMEOUTS = { headersTimeout: IDLE_TIMEOUT_MS, requestTimeout: REQUEST_TIME
 export class ConnectionBudget {
   private open = 0;
   private readonly perUid = new Map<number | undefined, number>();
-  /** Connections closed at accept for being over a limit, since start. */
-  refused = 0;
 
   constructor(readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS) {
     for (const [name, value] of Object.entries(limits)) {
@@ -50,14 +48,13 @@ export class ConnectionBudget {
   }
 
   /** Count the connection until it closes, or close it now if its uid or everyone is over the limit. */
-  admit(socket: Socket): boolean {
+  admit(socket: Socket): void {
     const uid = connectionUid(socket);
-    if (uid === ROOT_UID) return true;
+    if (uid === ROOT_UID) return;
     const mine = this.perUid.get(uid) ?? 0;
     if (this.open >= this.limits.total || mine >= this.limits.perUid) {
-      this.refused++;
       socket.destroy();
-      return false;
+      return;
     }
     this.open++;
     this.perUid.set(uid, mine + 1);
@@ -67,14 +64,7 @@ export class ConnectionBudget {
       if (left === 0) this.perUid.delete(uid);
       else this.perUid.set(uid, left);
     });
-    return true;
   }
-
-  /** Connections counted now (root's aside). */
-  get openConnections(): number {
-    return this.open;
-  }
-
 }
 
 /** An HTTP server for an API listener, its connections admitted through `budget`. */
@@ -83,6 +73,6 @@ export function createApiHttpServer(budget: ConnectionBudget, handler: RequestLi
   // A client may half-close once its request is sent (forward_api_calls does): Node's default is to
   // end the connection then, dropping an answer not yet written. This keeps it open for the answer.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  server.on('connection', (socket: Socket) => void budget.admit(socket));
+  server.on('connection', (socket: Socket) => budget.admit(socket));
   return server;
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SlvError } from '../../resources/errors.js';
 
-export const DRAIN_FACTOR = 64;
+const DRAIN_FACTOR = 64;
 
 /** The body was larger than the limit; `drained` says whether it was read to the end (the connection may be reused). */
 export class BodyTooLargeError extends SlvError {

@@ -95,7 +95,7 @@ function refuseNonXmlText(text: string): void {
 }
 
 /** `text` with every character XML 1.0 does not allow replaced by U+FFFD. */
-export function xmlSafeText(text: string): string {
+function xmlSafeText(text: string): string {
   return text.replace(NOT_XML_CHARS, '\uFFFD');
 }
 
