@@ -108,6 +108,20 @@ export class UnavailableError extends SlvError {
     super('ServiceUnavailable', message, [], options);
   }
 }
+/**
+ * A Unix socket path slvd cannot serve on: another server listens there, something that is not a
+ * socket is in the way, or the directory lets other users replace the socket (an impostor could).
+ */
+export class SocketPathError extends SlvError {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
 export class StorageError extends SlvError {
   constructor(message: string, options?: ErrorOptions) {

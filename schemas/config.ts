@@ -24,6 +24,8 @@ export interface SlvdConfigFile {
   stagger?: number;
   apiSocket?: string;
   xmlrpcSocket?: string;
+  /** The original's /tmp/sliver_mgr.api, served too for old clients when slvd can own it; "none" = off. */
+  xmlrpcLegacySocket?: string;
   xmlrpcPort?: number;
   logLevel?: LogLevel;
   /** Reconcile workers per controller. */
@@ -97,6 +99,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     stagger: seconds,
     apiSocket: path,
     xmlrpcSocket: path,
+    xmlrpcLegacySocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },

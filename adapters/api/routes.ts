@@ -27,10 +27,18 @@ export interface ResourceRoute {
 
 const KIND_BY_PLURAL = new Map(KINDS.map((kind) => [PLURALS[kind], kind]));
 
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    throw new BadRequestError(`malformed percent-encoding in the path segment ${JSON.stringify(segment.slice(0, 100))}`, { cause: error });
+  }
+}
+
 /** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`), or undefined for any other path. */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
-  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
+  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodePathSegment);
   const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
   if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
   const subresource = parts[2];

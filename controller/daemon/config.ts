@@ -11,6 +11,10 @@ import { UsageError } from '../../resources/errors.js';
 import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
+
+/** The value of --xmlrpc-legacy-socket (or xmlrpcLegacySocket) that turns the legacy socket off. */
+const NO_SOCKET = 'none';
 
 /** The example GetSlivers answer `npm start` reads when no PLC is configured. */
 export const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../examples/getslivers.json', import.meta.url));
@@ -20,8 +24,7 @@ export const DEFAULTS = {
   adapter: 'sim' as NodeAdapterKind,
   periodSeconds: 600,
   staggerSeconds: 3,
-  /** The original Node Manager's endpoints, so old clients and delegates find slv unchanged. */
-  xmlrpcSocket: '/tmp/sliver_mgr.api',
+  /** The original Node Manager's port, so old clients find slv unchanged. */
   xmlrpcPort: 812,
   logLevel: 'info' as LogLevel,
   workers: 16,
@@ -45,6 +48,8 @@ export interface SlvdConfig {
   staggerSeconds: number;
   apiSocket: string;
   xmlrpcSocket: string;
+  /** The original's socket, also served for old clients (absent: not served). */
+  xmlrpcLegacySocket?: string;
   /** 0 = no TCP listener. */
   xmlrpcPort: number;
   /** The port came from a flag or the file (an unusable default port is skipped with a warning instead). */
@@ -111,7 +116,8 @@ function program(): Command {
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
-    .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket, mode 0666 (default /tmp/sliver_mgr.api, as the original)')
+    .option('--xmlrpc-socket <path>', `XML-RPC shim Unix socket, mode 0666 (default ${DEFAULT_XMLRPC_SOCKET} as root, else <data-dir>/sliver_mgr.api)`)
+    .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
     .exitOverride()
@@ -152,6 +158,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
+  if (o.xmlrpcLegacySocket !== undefined) flags.xmlrpcLegacySocket = o.xmlrpcLegacySocket === NO_SOCKET ? NO_SOCKET : abs(o.xmlrpcLegacySocket);
   if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
@@ -183,9 +190,9 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   }
   const base = dirname(file);
   const config: SlvdConfigFile = { ...parsed };
-  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket', 'delegateShell'] as const) {
+  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'delegateShell'] as const) {
     const value = config[key];
-    if (value !== undefined) config[key] = resolve(base, value);
+    if (value !== undefined && value !== NO_SOCKET) config[key] = resolve(base, value);
   }
   if (config.lxc?.sliverShell !== undefined) config.lxc = { ...config.lxc, sliverShell: resolve(base, config.lxc.sliverShell) };
   return config;
@@ -221,6 +228,8 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   const { uidRange, bwlimit } = merged;
   if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
+  const isRoot = process.getuid?.() === 0;
+  const legacySocket = merged.xmlrpcLegacySocket ?? (isRoot ? LEGACY_XMLRPC_SOCKET : undefined);
   return {
     dataDir,
     initStore: merged.initStore ?? false,
@@ -236,7 +245,9 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
-    xmlrpcSocket: merged.xmlrpcSocket ?? DEFAULTS.xmlrpcSocket,
+    // Root serves from a directory only root may write; anyone else from the data dir.
+    xmlrpcSocket: merged.xmlrpcSocket ?? (isRoot ? DEFAULT_XMLRPC_SOCKET : resolve(dataDir, 'sliver_mgr.api')),
+    ...(legacySocket !== undefined && legacySocket !== NO_SOCKET ? { xmlrpcLegacySocket: legacySocket } : {}),
     xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,
     xmlrpcPortExplicit: merged.xmlrpcPort !== undefined,
     logLevel: merged.logLevel ?? DEFAULTS.logLevel,

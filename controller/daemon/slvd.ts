@@ -14,8 +14,10 @@ import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
-import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
-import { exitCodeFor, InvariantError } from '../../resources/errors.js';
+import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
+import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
+import { native } from '../../adapters/support/native.js';
+import { ExitCodes, exitCodeFor, InvariantError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
@@ -35,6 +37,9 @@ export const PLC_STATE_FILE = 'plc-state.json';
  * programs (a config file kept there) are not state.
  */
 const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PLC_STATE_FILE, STATUS_FILE, 'sim-node.json', 'sim-node.journal', 'initscripts']);
+
+/** After a bug (an unhandled failure) the orderly stop gets this long before the process exits anyway. */
+const STOP_AFTER_BUG_MS = 10_000;
 
 /** Settings a SIGHUP cannot change in a running daemon. */
 const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
@@ -60,6 +65,8 @@ export class Slvd {
   private manager: Manager | undefined;
   private plcSync: PlcSync | undefined;
   private poller: PlcPoller | undefined;
+  /** Which XML-RPC socket paths are served, and why not (status.json says so too). */
+  private xmlrpcSockets: SocketReport[] = [];
   private firstSyncDone = false;
   private lastReadiness = '';
 
@@ -160,10 +167,23 @@ export class Slvd {
     await manager.start();
 
     this.plcSync = this.createPlcSync(config.plc);
-    const api = await startApiServer({ store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node });
+    // One budget for every API listener, within the descriptors the process may open.
+    const openFiles = native.raiseOpenFileLimit();
+    const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
+    this.log.info({ openFiles, connections: connections.limits }, 'open file limit raised to the hard limit; API connection limits set');
+    const api = await startApiServer({ store, node, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, connections, log: this.log.child({ component: 'api' }) });
     this.parts.add('API server', () => api.close());
-    const xmlrpc = await startXmlRpcShim({ store, node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) });
+    const xmlrpc = await startXmlRpcShim({
+      store,
+      node,
+      socketPath: config.xmlrpcSocket,
+      extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],
+      port: this.xmlrpcPortToServe(),
+      connections,
+      log: this.log.child({ component: 'xmlrpc' }),
+    });
     this.parts.add('XML-RPC server', () => xmlrpc.close());
+    this.xmlrpcSockets = xmlrpc.sockets;
     controllers.sweepOrphans();
     // Started by the manager once slvd runs (start()); closed with the manager.
     this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, periodMs: config.periodSeconds * 1000, log: this.log, onSynced: (result) => this.afterSync(result) });
@@ -283,6 +303,7 @@ export class Slvd {
         adapter: this.config.adapter,
         apiSocket: this.config.apiSocket,
         xmlrpcSocket: this.config.xmlrpcSocket,
+        xmlrpcSockets: this.xmlrpcSockets,
         xmlrpcPort: this.config.xmlrpcPort,
         plc: {
           source: this.plcSync?.description ?? '',
@@ -335,9 +356,24 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
     if (signal === 'SIGHUP') return daemon.reload();
     stopAndExit(signal);
   };
+  // Every request and periodic task handles its own failures, so one that reaches the process is a
+  // bug and the daemon's state is unknown: log it, stop as on SIGTERM (bounded), exit 1 for the
+  // supervisor to restart. The store is transactional, so a restart loses nothing acknowledged.
+  const onBug = (error: unknown, origin: string) => {
+    log.fatal({ err: error, origin }, 'slvd: a failure no request or task handled (a bug); stopping');
+    setTimeout(() => process.exit(ExitCodes.failure), STOP_AFTER_BUG_MS).unref();
+    daemon.close(origin).then(
+      () => finish(ExitCodes.failure),
+      () => finish(ExitCodes.failure),
+    );
+  };
+  const onRejection = (reason: unknown) => onBug(reason, 'unhandledRejection');
+  const onException = (error: Error) => onBug(error, 'uncaughtException');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   try {
     await daemon.start();
   } catch (error) {
@@ -350,5 +386,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   process.off('SIGHUP', onSignal);
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
   return code;
 }

@@ -2,6 +2,7 @@
 // tests (the API's /readyz says the same over the socket). Replaced atomically on every change.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SocketReport } from '../../adapters/api/xmlrpc/server.js';
 
 export const STATUS_FILE = 'status.json';
 
@@ -15,6 +16,8 @@ export interface DaemonStatus {
   adapter: string;
   apiSocket: string;
   xmlrpcSocket: string;
+  /** Every XML-RPC socket path, served or not and why (a path another user squats is reported here). */
+  xmlrpcSockets: SocketReport[];
   xmlrpcPort: number;
   plc: {
     source: string;

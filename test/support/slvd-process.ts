@@ -16,12 +16,15 @@ export interface Daemon {
   exited: Promise<number | null>;
 }
 
-/** `args` must include `--data-dir`; the daemon is SIGKILLed after the test if still running. */
-export function spawnSlvd(t: TestContext, args: string[]): Daemon {
-  // Each daemon keeps its XML-RPC socket in its own data dir, off the shared /tmp/sliver_mgr.api default.
+/**
+ * `args` must include `--data-dir`; `nodeArgs` go to node before the entry point (e.g. `--import`
+ * of a test's own module). The daemon is SIGKILLed after the test if still running.
+ */
+export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = []): Daemon {
+  // Each daemon keeps its XML-RPC socket in its own data dir, off the host-wide defaults.
   const dataDir = args[args.indexOf('--data-dir') + 1]!;
-  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api')];
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,17 +1,17 @@
 // The REST verbs on the resource kinds: get, list, watch, create, update, patch (JSON patch, merge
 // patch, server-side apply), delete and the status subresource, each authorized by resources/authz.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import fastJsonPatch from 'fast-json-patch';
-import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
-import { authorize, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate } from '../../../resources/apply.js';
+import { authorize, authorizeAttempt, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
 import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
 import { replaceLoans } from '../loan-replacement.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
+import { readBoundedBody } from '../../support/body.js';
 import { retryOnConflict } from '../../support/retry.js';
-import { mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
+import { mediaType, parseBody, sendJson, statusOf } from './http.js';
 import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
@@ -72,6 +72,12 @@ export class ResourceApi {
     authorize({ caller, verb, kind, ...(current ? { current } : {}), ...(desired ? { desired } : {}) }, await this.sliverLookup([current, desired]));
   }
 
+  /** Before merging the caller's input into `object`: is the caller someone who may write to it at all? */
+  private async authorizeAttempt(caller: Caller, verb: 'update' | 'updateStatus' | 'create', object: AnyObject): Promise<void> {
+    if (caller.uid === ROOT_UID) return;
+    authorizeAttempt(caller, verb, object, await this.sliverLookup([object]));
+  }
+
   /** Field manager of a plain write: `?fieldManager=`, else the caller's account. */
   private manager(context: RequestContext): string {
     return context.query.get('fieldManager') || (context.caller.account ?? `uid-${context.caller.uid}`);
@@ -84,7 +90,7 @@ export class ResourceApi {
     if (!allowed.includes(type)) {
       throw new SlvError('UnsupportedMediaType', `unsupported Content-Type ${JSON.stringify(type)} for ${context.req.method ?? ''}: expected ${allowed.join(', ')}`);
     }
-    const value = parseBody(await readBody(context.req, this.maxBodyBytes), type);
+    const value = parseBody(await readBoundedBody(context.req, this.maxBodyBytes), type);
     if (value === undefined) throw new BadRequestError('request body is empty');
     return value;
   }
@@ -127,8 +133,13 @@ export class ResourceApi {
     const filter = filterOf(query);
     const since = revisionOf(query);
     let queue = Promise.resolve();
+    // Never throws: a line that cannot be written ends the stream, and the client re-watches.
     const send = (line: unknown) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      try {
+        if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      } catch {
+        res.destroy();
+      }
     };
     const deliver = async (event: WatchEvent) => {
       if (!matchesFilter(filter, event.object)) return;
@@ -143,10 +154,11 @@ export class ResourceApi {
           queue = queue.then(() => deliver(event)).catch((error: unknown) => send({ type: 'ERROR', object: statusOf(error) }));
         },
         onError: (error) => {
-          queue = queue.then(() => {
-            send({ type: 'ERROR', object: statusOf(error) });
-            res.end();
-          });
+          queue = queue
+            .then(() => {
+              send({ type: 'ERROR', object: statusOf(error) });
+              res.end();
+            });
         },
       },
     );
@@ -173,6 +185,7 @@ export class ResourceApi {
     const { res, route, query, caller } = context;
     const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
     const current = await this.store.get(route.kind, route.name!);
+    await this.authorizeAttempt(caller, verb, current);
     const dryRun = dryRunOf(query);
     if (verb === 'updateStatus') {
       await this.authorize(caller, verb, route.kind, current, input);
@@ -191,13 +204,13 @@ export class ResourceApi {
       return this.apply(context);
     }
     const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
-    if (type === CONTENT_TYPES.jsonPatch && !Array.isArray(patch)) throw new BadRequestError('a JSON patch must be an array of operations');
     const { res, route, query, caller } = context;
     const dryRun = dryRunOf(query);
     const object = await retryOnRace(
       () => this.store.get(route.kind, route.name!),
       async (current) => {
-        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? jsonPatch(current!, patch as fastJsonPatch.Operation[]) : mergePatch(current, patch));
+        await this.authorizeAttempt(caller, verb, current!);
+        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? applyJsonPatch(current, patch) : mergePatch(current, patch));
         // A resourceVersion the patch sets is a precondition; otherwise the read one guards the write.
         patched.metadata.resourceVersion ??= current!.metadata.resourceVersion;
         if (verb === 'updateStatus') {
@@ -228,6 +241,7 @@ export class ResourceApi {
           const actual = current?.metadata.resourceVersion;
           throw new ConflictError(route.kind, route.name!, `resourceVersion ${wanted} is stale, current is ${actual ?? 'none (the object does not exist)'}`, actual);
         }
+        await this.authorizeAttempt(caller, current ? 'update' : 'create', current ?? configuration);
         const desired = applyConfiguration(current, configuration, manager, { force, now: new Date().toISOString() });
         await this.authorize(caller, current ? 'update' : 'create', route.kind, current, desired);
         created = !current;
@@ -239,7 +253,7 @@ export class ResourceApi {
 
   private async remove(context: RequestContext): Promise<void> {
     const { req, res, route, query, caller } = context;
-    const options = parseBody(await readBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
+    const options = parseBody(await readBoundedBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
     const wanted = options?.preconditions?.resourceVersion;
     if (wanted !== undefined && typeof wanted !== 'string') throw new BadRequestError('preconditions.resourceVersion must be a string');
     const current = await this.store.get(route.kind, route.name!);
@@ -297,15 +311,6 @@ function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
   if (route.name !== undefined && name !== route.name) throw new BadRequestError(`the body names ${kind.toLowerCase()} "${name}", but the path names "${route.name}"`);
   return object;
-}
-
-function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): unknown {
-  try {
-    return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
-  }
 }
 
 /**

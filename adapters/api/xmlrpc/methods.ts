@@ -1,11 +1,11 @@
 // The Node Manager API methods (docs/behaviour.md §6) over the store: every method reads specs or writes
 // desired state (run state, instantiation, Loans); the controllers act on the node. The checks run
 // in the order clients rely on: method, argument count, caller identity, sliver, permission, loans.
-import { ROOT_UID } from '../../../resources/authz.js';
+import { mayCallOnSliver, type Caller } from '../../../resources/authz.js';
 import { InvalidError } from '../../../resources/errors.js';
-import { retryOnConflict } from '../../support/retry.js';
 import { loansOfLender } from '../../../resources/loans.js';
 import { computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
+import { retryOnConflict } from '../../support/retry.js';
 import type { Store } from '../../store/contract.js';
 import type { Loan, RSpec, RunSpec, Sliver } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
@@ -19,15 +19,10 @@ export interface ApiContext {
   nowSeconds(): number;
 }
 
-/** Who is calling: the uid the kernel reported (undefined if it could not tell) and its account. */
-export interface Caller {
-  uid?: number;
-  name?: string;
-}
-
 interface Invocation {
   context: ApiContext;
-  caller: Caller;
+  /** Undefined: the kernel could not name the caller (public methods do not ask). */
+  caller: Caller | undefined;
   params: unknown[];
 }
 
@@ -219,8 +214,8 @@ const METHODS: Record<string, MethodDefinition> = {
     doc: "return the caller's own record",
     access: 'caller',
     run: async ({ context, caller }) => {
-      const name = caller.name;
-      if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller.uid} has no account on this node`);
+      const name = caller?.account;
+      if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller?.uid} has no account on this node`);
       const sliver = await context.store.tryGet('Sliver', name);
       if (sliver && isLive(sliver, context.nowSeconds())) return sliverRecord(context, sliver);
       const delegate = await context.store.tryGet('Delegate', name);
@@ -241,34 +236,27 @@ function helpText(): string {
   }).join('');
 }
 
-function permitted(caller: Caller, sliver: Sliver, method: string): boolean {
-  if (caller.uid === ROOT_UID) return true;
-  if (caller.name === undefined) return false;
-  if (caller.name === sliver.metadata.name) return true;
-  return sliver.spec.delegations.some((d) => d.account === caller.name && (d.methods === undefined || d.methods.includes(method)));
-}
-
 /**
  * Run one API call. `identify` is asked for the caller only once the method and argument count are
  * known to be right. Every failure is an XmlRpcFault with the code and string clients expect.
  */
-export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller>, method: string, params: unknown[]): Promise<unknown> {
+export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller | undefined>, method: string, params: unknown[]): Promise<unknown> {
   const definition = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!definition) throw new XmlRpcFault(FAULT_UNKNOWN_METHOD, `Invalid API method ${method}.  Valid choices are ${METHOD_NAMES.join(', ')}`);
   if (params.length !== definition.params.length) {
     throw new XmlRpcFault(FAULT_ARGUMENT_COUNT, `Invalid argument count: got ${params.length}, expecting ${definition.params.length}.`);
   }
   try {
-    const caller = definition.access === 'public' ? {} : await identify();
+    const caller = definition.access === 'public' ? undefined : await identify();
     const invocation = { context, caller, params };
     if (definition.access !== 'sliver') {
-      if (definition.access === 'caller' && caller.uid === undefined) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+      if (definition.access === 'caller' && caller === undefined) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
       return await definition.run(invocation);
     }
     const name = params[0];
     const sliver = typeof name === 'string' ? await context.store.tryGet('Sliver', name) : undefined;
     if (!sliver || !isLive(sliver, context.nowSeconds())) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, NOT_A_SLIVER);
-    if (!permitted(caller, sliver, method)) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+    if (!caller || !mayCallOnSliver(caller, sliver.metadata.name, sliver, [method])) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
     return await definition.run(invocation, sliver);
   } catch (error) {
     if (error instanceof XmlRpcFault) throw error;

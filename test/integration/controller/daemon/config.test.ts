@@ -13,13 +13,21 @@ function flags(argv: string[]) {
   return parsed;
 }
 
-test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, the original's XML-RPC endpoints", () => {
+test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, XML-RPC in a root-owned directory and the original's endpoints", () => {
   const config = resolveConfig(flags([]).flags);
   assert.equal(config.dataDir, resolve('./data'));
   assert.equal(config.adapter, 'sim');
   assert.deepEqual(config.plc, { kind: 'file', path: EXAMPLE_PLC_FILE });
   assert.equal(config.apiSocket, resolve('./data/api.sock'));
-  assert.equal(config.xmlrpcSocket, '/tmp/sliver_mgr.api');
+  if (process.getuid?.() === 0) {
+    assert.equal(config.xmlrpcSocket, '/run/slv/sliver_mgr.api');
+    assert.equal(config.xmlrpcLegacySocket, '/tmp/sliver_mgr.api');
+  } else {
+    assert.equal(config.xmlrpcSocket, resolve('./data/sliver_mgr.api'));
+    assert.equal(config.xmlrpcLegacySocket, undefined);
+  }
+  assert.equal(resolveConfig(flags(['--xmlrpc-legacy-socket', 'none']).flags).xmlrpcLegacySocket, undefined);
+  assert.equal(resolveConfig(flags(['--xmlrpc-legacy-socket', 'old.api']).flags).xmlrpcLegacySocket, resolve('old.api'));
   assert.equal(config.xmlrpcPort, 812);
   assert.equal(config.xmlrpcPortExplicit, false);
   assert.equal(resolveConfig(flags(['--xmlrpc-port', '812']).flags).xmlrpcPortExplicit, true);

@@ -172,3 +172,34 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
   }
   assert.equal(existsSync(join(dataDir, 'unused')), false);
 });
+
+test('a failure no request handled stops slvd in order and exits 1, saying why', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  // Stands in for a bug: a rejected promise nobody handles, outside any request.
+  const bug = join(dataDir, 'bug.mjs');
+  writeFileSync(bug, "process.on('SIGUSR2', () => void Promise.reject(new Error('injected bug')));\n");
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE], ['--import', bug]);
+  await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
+  daemon.child.kill('SIGUSR2');
+  assert.equal(await daemon.exited, ExitCodes.failure);
+  assert.match(daemon.output(), /"level":60,[^\n]*injected bug[^\n]*"origin":"unhandledRejection"/);
+  assert.equal(readStatus(dataDir)?.phase, 'stopped');
+  assert.equal(existsSync(join(dataDir, 'slvd.pid')), false, 'the lock is released');
+});
+
+test('a squatted XML-RPC socket path is reported in status.json, not fatal: slvd serves on its other sockets', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const squatted = join(dataDir, 'legacy.api');
+  const squatter = createNetServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(squatted, () => resolve()));
+  t.after(() => squatter.close());
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--xmlrpc-legacy-socket', squatted]);
+  const status = await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
+  assert.deepEqual(status.xmlrpcSockets, [
+    { path: join(dataDir, 'sliver_mgr.api'), serving: true },
+    { path: squatted, serving: false, problem: `cannot serve on the Unix socket ${squatted}: another server (the socket belongs to ${process.getuid?.() === 0 ? 'root' : `uid ${process.getuid?.()}`}) is listening on it` },
+  ]);
+  assert.match(daemon.output(), /"level":50,[^\n]*"msg":"XML-RPC socket not served"/);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+});
