@@ -10,7 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
 import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
-import { LOG_LEVELS, type LogLevel } from './log.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { SLV_VERSION } from '../../resources/version.js';
 
 /** The example GetSlivers answer `npm start` reads when no PLC is configured. */
 export const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../examples/getslivers.json', import.meta.url));
@@ -24,6 +25,7 @@ export const DEFAULTS = {
   xmlrpcSocket: '/tmp/sliver_mgr.api',
   xmlrpcPort: 812,
   logLevel: 'info' as LogLevel,
+  logFormat: 'auto' as LogFormat,
   workers: 16,
   resyncSeconds: 600,
   plcTimeoutSeconds: 30,
@@ -48,6 +50,7 @@ export interface SlvdConfig {
   /** The port came from a flag or the file (an unusable default port is skipped with a warning instead). */
   xmlrpcPortExplicit: boolean;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
   /** The file the configuration came from, re-read on SIGHUP. */
@@ -67,7 +70,8 @@ const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRa
   vserver: ['cgroupParent'],
 };
 
-export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
+/** `print`: --help or --version was asked for: print it and exit 0. */
+export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; configFile?: string };
 
 const validateFile = new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema);
 
@@ -106,6 +110,8 @@ function program(): Command {
     .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket, mode 0666 (default /tmp/sliver_mgr.api, as the original)')
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
+    .addOption(new Option('--log-format <format>', 'auto: readable lines on a terminal, JSON lines otherwise (default auto)').choices([...LOG_FORMATS]))
+    .version(SLV_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
 }
@@ -116,7 +122,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { help: command.helpInformation() };
+    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { print: command.helpInformation() };
+    if (error instanceof CommanderError && error.code === 'commander.version') return { print: `slvd ${SLV_VERSION}\n` };
     if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
     throw error;
   }
@@ -139,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
   if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
+  if (o.logFormat !== undefined) flags.logFormat = o.logFormat as LogFormat;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
   if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
   return { flags, ...(o.config !== undefined ? { configFile: abs(o.config) } : {}) };
@@ -222,6 +230,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,
     xmlrpcPortExplicit: merged.xmlrpcPort !== undefined,
     logLevel: merged.logLevel ?? DEFAULTS.logLevel,
+    logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
     ...(configFile !== undefined ? { configFile } : {}),
