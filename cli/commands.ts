@@ -16,41 +16,8 @@ import { describeObject } from './describe.js';
 import { unifiedDiff } from './diff.js';
 import { qualifiedName } from './kinds.js';
 import { loadManifests, parseDocuments, type Manifest } from './manifests.js';
-import { forDisplay, formatObjects, tableOf, type OutputFormat } from './output.js';
+import { forDisplay } from './output.js';
 import { parseFor, waitUntil } from './wait.js';
-
-// ---- get ----------------------------------------------------------------------------------------
-
-export interface GetOptions {
-  output: OutputFormat;
-  watch: boolean;
-  selector?: string;
-}
-
-function print(context: Context, kind: Kind, objects: AnyObject[], format: OutputFormat, single: boolean, header = true): void {
-  if (format.type === 'table' || format.type === 'wide') {
-    if (objects.length || !header) context.out.write(tableOf(kind, objects, format.type === 'wide', context.colour, header));
-    else process.stderr.write(`No ${kind.toLowerCase()}s found.\n`);
-  } else context.out.write(formatObjects(format, objects.map(forDisplay), single));
-}
-
-export async function get(context: Context, kind: Kind, name: string | undefined, options: GetOptions): Promise<void> {
-  const { client } = context;
-  if (name && !options.watch) {
-    print(context, kind, [await client.get(kind, name)], options.output, true);
-    return;
-  }
-  const selectors = { ...(options.selector ? { labelSelector: options.selector } : {}), ...(name ? { fieldSelector: `metadata.name=${name}` } : {}) };
-  const list = await client.list(kind, selectors);
-  if (name && !list.items.length) throw new SlvError('NotFound', `${kind.toLowerCase()} "${name}" not found`);
-  print(context, kind, list.items, options.output, Boolean(name));
-  if (!options.watch) return;
-  // Every change after the list, until interrupted; an error ends the watch and the command.
-  await client.watch(kind, { ...selectors, resourceVersion: list.metadata.resourceVersion }, (event) => {
-    if (options.output.type === 'yaml') context.out.write('---\n');
-    print(context, kind, [event.object], options.output, true, false);
-  }).done;
-}
 
 // ---- apply and diff -----------------------------------------------------------------------------
 
@@ -171,28 +138,62 @@ export async function wait(context: Context, kind: Kind, name: string, options: 
 
 // ---- edit ---------------------------------------------------------------------------------------
 
+/** What the editor may be given back to fix: the object or the text is wrong, not the situation. */
+function fixable(error: unknown): error is SlvError {
+  return error instanceof SlvError && (error.reason === 'Invalid' || error.reason === 'BadRequest');
+}
+
+/** The edited text as one object of the same kind and name. */
+function editedObject(file: string, text: string, kind: Kind, name: string): AnyObject {
+  const edited = parseDocuments(file, text);
+  if (edited.length !== 1) throw new InvalidError(`the edited file must hold exactly one object, found ${edited.length}`);
+  const object = edited[0]!.object;
+  if (object.kind !== kind || object.metadata.name !== name) throw new InvalidError(`kind and metadata.name cannot be changed by edit (${qualifiedName(kind, name)})`);
+  return object;
+}
+
+/**
+ * Opens the object in the editor and updates it when saved. As in kubectl, an invalid edit reopens
+ * the editor with the error on top; saving it again unchanged gives up and keeps the file.
+ */
 export async function edit(context: Context, kind: Kind, name: string, editor: string): Promise<void> {
   const original = forDisplay(await context.client.get(kind, name));
   const dir = mkdtempSync(join(tmpdir(), 'slvctl-edit-'));
   const file = join(dir, `${kind.toLowerCase()}-${name}.yaml`);
-  const header = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
-  writeFileSync(file, header + toYaml(original));
+  const intro = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
+  let body = toYaml(original);
+  let problem: string | undefined;
+  let keepFile = false;
   try {
-    // $EDITOR may carry arguments (`code --wait`), so it runs through the shell with the file as $1.
-    const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'slvctl-edit', file], { stdio: 'inherit' });
-    if (run.status !== 0) throw new UsageError(`the editor "${editor}" failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); no changes made`);
-    const edited = parseDocuments(file, readFileSync(file, 'utf8'));
-    if (edited.length !== 1) throw new InvalidError(`the edited file must hold exactly one object, found ${edited.length}; no changes made`);
-    const object = edited[0]!.object;
-    if (jsonEqual(object, original)) {
-      context.out.write('Edit cancelled, no changes made.\n');
-      return;
+    for (;;) {
+      const problemText = problem === undefined ? '' : `#\n# The edit was not saved: ${problem.replace(/\n/g, '\n# ')}\n# Fix it and save again, or save unchanged to give up.\n#\n`;
+      writeFileSync(file, intro + problemText + body);
+      // $EDITOR may carry arguments (`code --wait`), so it runs through the shell with the file as $1.
+      const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'slvctl-edit', file], { stdio: 'inherit' });
+      if (run.status !== 0) throw new UsageError(`the editor "${editor}" failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); no changes made`);
+      // Our comment lines on top are dropped; the rest is what the user wrote.
+      const text = readFileSync(file, 'utf8').replace(/^(#.*\n)*/, '');
+      if (problem !== undefined && text === body) {
+        keepFile = true;
+        throw new InvalidError(`${problem}; edit cancelled, your changes are kept in ${file}`);
+      }
+      body = text;
+      try {
+        const object = editedObject(file, text, kind, name);
+        if (jsonEqual(object, original)) {
+          context.out.write('Edit cancelled, no changes made.\n');
+          return;
+        }
+        await context.client.update(object);
+        context.out.write(`${qualifiedName(kind, name)} edited\n`);
+        return;
+      } catch (error) {
+        if (!fixable(error)) throw error;
+        problem = error.message;
+      }
     }
-    if (object.kind !== kind || object.metadata.name !== name) throw new InvalidError(`kind and metadata.name cannot be changed by edit (${qualifiedName(kind, name)}); no changes made`);
-    await context.client.update(object);
-    context.out.write(`${qualifiedName(kind, name)} edited\n`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepFile) rmSync(dir, { recursive: true, force: true });
   }
 }
 

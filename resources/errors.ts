@@ -116,10 +116,9 @@ export class SocketPathError extends SlvError {
   constructor(
     readonly path: string,
     problem: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
-    super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`);
-    if (options?.cause !== undefined) this.cause = options.cause;
+    super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`, [], options);
   }
 }
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */

@@ -4,6 +4,9 @@ import type { JSONSchemaType } from 'ajv';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: readable lines on a terminal, JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface SlvdConfigFile {
   dataDir?: string;
@@ -28,6 +31,7 @@ export interface SlvdConfigFile {
   xmlrpcLegacySocket?: string;
   xmlrpcPort?: number;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   /** Reconcile workers per controller. */
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
@@ -102,6 +106,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     xmlrpcLegacySocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
+    logFormat: { type: 'string', enum: [...LOG_FORMATS], nullable: true },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },

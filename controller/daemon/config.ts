@@ -10,8 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
 import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
-import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { SLV_VERSION } from '../../resources/version.js';
 
 /** The value of --xmlrpc-legacy-socket (or xmlrpcLegacySocket) that turns the legacy socket off. */
 const NO_SOCKET = 'none';
@@ -27,6 +28,7 @@ export const DEFAULTS = {
   /** The original Node Manager's port, so old clients find slv unchanged. */
   xmlrpcPort: 812,
   logLevel: 'info' as LogLevel,
+  logFormat: 'auto' as LogFormat,
   workers: 16,
   resyncSeconds: 600,
   plcTimeoutSeconds: 30,
@@ -55,6 +57,7 @@ export interface SlvdConfig {
   /** The port came from a flag or the file (an unusable default port is skipped with a warning instead). */
   xmlrpcPortExplicit: boolean;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
   /** The file the configuration came from, re-read on SIGHUP. */
@@ -76,7 +79,8 @@ const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRa
   lxc: [],
 };
 
-export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
+/** `print`: --help or --version was asked for: print it and exit 0. */
+export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; configFile?: string };
 
 const validateFile = new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema);
 
@@ -120,6 +124,8 @@ function program(): Command {
     .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
+    .addOption(new Option('--log-format <format>', 'auto: readable lines on a terminal, JSON lines otherwise (default auto)').choices([...LOG_FORMATS]))
+    .version(SLV_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
 }
@@ -130,7 +136,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { help: command.helpInformation() };
+    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { print: command.helpInformation() };
+    if (error instanceof CommanderError && error.code === 'commander.version') return { print: `slvd ${SLV_VERSION}\n` };
     if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
     throw error;
   }
@@ -161,6 +168,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.xmlrpcLegacySocket !== undefined) flags.xmlrpcLegacySocket = o.xmlrpcLegacySocket === NO_SOCKET ? NO_SOCKET : abs(o.xmlrpcLegacySocket);
   if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
+  if (o.logFormat !== undefined) flags.logFormat = o.logFormat as LogFormat;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
   if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
   return { flags, ...(o.config !== undefined ? { configFile: abs(o.config) } : {}) };
@@ -251,6 +259,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,
     xmlrpcPortExplicit: merged.xmlrpcPort !== undefined,
     logLevel: merged.logLevel ?? DEFAULTS.logLevel,
+    logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
     ...(configFile !== undefined ? { configFile } : {}),

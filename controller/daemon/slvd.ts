@@ -41,8 +41,22 @@ const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PL
 /** After a bug (an unhandled failure) the orderly stop gets this long before the process exits anyway. */
 const STOP_AFTER_BUG_MS = 10_000;
 
+/** Settings SIGHUP applies at once. */
+const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat'] as const;
+type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
+
+function settingText(key: Setting, config: SlvdConfig): string {
+  const value = config[key];
+  if (key === 'plc') return config.plc.kind === 'url' ? config.plc.url : config.plc.path;
+  return value === undefined ? '(unset)' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** `period 600 -> 60, logLevel info -> debug`: each changed setting from one config to another. */
+function changesText(keys: readonly Setting[], from: SlvdConfig, to: SlvdConfig): string {
+  return keys.map((key) => `${key} ${settingText(key, from)} -> ${settingText(key, to)}`).join(', ');
+}
 
 function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -213,10 +227,14 @@ export class Slvd {
     });
   }
 
-  /** SIGHUP: re-read the config file and apply what a running daemon can change. */
+  /**
+   * SIGHUP: re-read the config file, apply what a running daemon can change, and say exactly what
+   * changed and what waits for a restart. The comparison is always with what is in effect, so a
+   * file restored to the running values needs no restart.
+   */
   reload(): void {
     if (!this.config.configFile) {
-      this.log.info('SIGHUP: no --config file to re-read');
+      this.log.info('SIGHUP: nothing to re-read: slvd was started without --config (flags and defaults only)');
       return;
     }
     let next: SlvdConfig;
@@ -226,18 +244,24 @@ export class Slvd {
       this.log.error({ err: error }, 'SIGHUP: config not reloaded; keeping the running configuration');
       return;
     }
-    const previous = this.config;
-    this.config = next;
-    const needRestart = RESTART_ONLY.filter((key) => JSON.stringify(previous[key]) !== JSON.stringify(next[key]));
-    if (needRestart.length > 0) this.log.warn({ settings: needRestart }, 'SIGHUP: these settings take effect after a restart');
+    const running = this.config;
+    const differs = (key: Setting) => JSON.stringify(running[key]) !== JSON.stringify(next[key]);
+    const applied = LIVE_SETTINGS.filter(differs);
+    const pending = RESTART_ONLY.filter(differs);
+    // What a restart would change stays as it runs.
+    const kept = Object.fromEntries(RESTART_ONLY.map((key) => [key, running[key]]));
+    this.config = { ...next, ...kept, xmlrpcPortExplicit: running.xmlrpcPortExplicit };
     this.log.level = next.logLevel;
     this.poller?.setPeriod(next.periodSeconds * 1000);
-    if (JSON.stringify(previous.plc) !== JSON.stringify(next.plc) && this.poller) {
+    if (applied.includes('plc') && this.poller) {
       this.plcSync = this.createPlcSync(next.plc);
       this.poller.setSync(this.plcSync);
       this.poller.trigger();
     }
-    this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcSync?.description }, 'SIGHUP: configuration reloaded');
+    const file = next.configFile;
+    if (!applied.length && !pending.length) this.log.info({ file }, 'SIGHUP: configuration reloaded, nothing changed');
+    if (applied.length) this.log.info({ file, applied }, `SIGHUP: configuration reloaded: ${changesText(applied, running, next)}`);
+    if (pending.length) this.log.warn({ file, settings: pending }, `SIGHUP: these changes take effect after a restart: ${changesText(pending, running, next)}`);
   }
 
   private createPlcSync(plc: PlcSourceConfig): PlcSync {
@@ -331,8 +355,8 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   let flags: SlvdConfigFile;
   try {
     const parsed = parseCommandLine(argv);
-    if ('help' in parsed) {
-      process.stdout.write(parsed.help);
+    if ('print' in parsed) {
+      process.stdout.write(parsed.print);
       return 0;
     }
     flags = parsed.flags;
@@ -342,7 +366,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
     return exitCodeFor(error);
   }
 
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
   const daemon = new Slvd(config, flags, log);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));

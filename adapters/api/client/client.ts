@@ -149,6 +149,11 @@ export class ApiClient {
     return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: patch, contentType: CONTENT_TYPES.mergePatch })).body;
   }
 
+  /** An RFC 6902 JSON patch: a list of operations. */
+  async jsonPatch<K extends Kind>(kind: K, name: string, operations: unknown[]): Promise<KindMap[K]> {
+    return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: operations, contentType: CONTENT_TYPES.jsonPatch })).body;
+  }
+
   async create<T extends AnyObject>(object: T): Promise<T> {
     return (await this.request<T>('POST', resourcePath(object.kind), { body: object })).body;
   }

@@ -46,7 +46,7 @@ test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeou
   assert.match(described.stdout, /^\s+cpu_share\s+64\s+64$/m, 'PLC rspec and effective rspec side by side');
   assert.match(described.stdout, /^\s+Ready\s+True\s/m);
   const table = await run(['get', 'sl', 'princeton_codeen']);
-  assert.match(table.stdout, /^princeton_codeen\s+True\s+true\s+\d+\s+plc-instantiated\s/m, table.stdout);
+  assert.match(table.stdout, /^princeton_codeen\s+True\s+Running\s+\d+\s+plc-instantiated\s/m, table.stdout);
 
   const stop = join(dataDir, 'stop.yaml');
   writeFileSync(stop, 'apiVersion: nm.planet-lab.org/v1\nkind: Sliver\nmetadata: {name: princeton_codeen}\nspec:\n  run: {state: Stopped}\n');

@@ -9,7 +9,7 @@ import { tempDir } from '../../../support/runtime-helpers.js';
 
 function flags(argv: string[]) {
   const parsed = parseCommandLine(argv);
-  assert.ok(!('help' in parsed));
+  assert.ok(!('print' in parsed));
   return parsed;
 }
 
@@ -70,7 +70,7 @@ test('invalid settings are refused naming them', (t) => {
   usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
   usage(() => parseCommandLine(['--period', '0']), /--period must be more than 0/);
   usage(() => parseCommandLine(['extra']), /too many arguments/);
-  assert.match((parseCommandLine(['--help']) as { help: string }).help, /--plc-file <file>/);
+  assert.match((parseCommandLine(['--help']) as { print: string }).print, /--plc-file <file>/);
 });
 
 test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, flags overriding; firstUid follows uidRange', (t) => {

@@ -151,7 +151,30 @@ test('SIGHUP re-reads the config file: a new PLC file is synced at once', { time
   writeFileSync(config, 'plcFile: two.json\nperiod: 3600\n');
   daemon.child.kill('SIGHUP');
   await waitForStatus(dataDir, daemon, (s) => s.slivers.ready === 2, 'the second file is synced after SIGHUP');
-  assert.match(daemon.output(), /SIGHUP: configuration reloaded/);
+  assert.match(daemon.output(), /SIGHUP: configuration reloaded: plc \S+one\.json -> \S+two\.json/);
+
+  // Exactly what changed, and what waits for a restart; a file put back needs none.
+  writeFileSync(config, 'plcFile: two.json\nperiod: 60\nstagger: 7\nworkers: 4\n');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: these changes take effect after a restart: staggerSeconds 3 -> 7, workers 16 -> 4/);
+  assert.match(daemon.output(), /SIGHUP: configuration reloaded: periodSeconds 3600 -> 60"/);
+  writeFileSync(config, 'plcFile: two.json\nperiod: 60\n');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: configuration reloaded, nothing changed/);
+  assert.equal(daemon.output().match(/take effect after a restart/g)?.length, 1, 'restored settings need no restart');
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+});
+
+test('slvd --version prints the version; without --config SIGHUP says there is nothing to re-read', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const version = spawnSlvd(t, ['--data-dir', dataDir, '--version']);
+  assert.equal(await version.exited, 0);
+  assert.match(version.output(), /^slvd \d+\.\d+\.\d+\n$/);
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--period', '3600']);
+  await waitForStatus(dataDir, daemon, allReady, 'the example is synced');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: nothing to re-read: slvd was started without --config/);
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
 });
@@ -163,6 +186,7 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
   const cases: Array<[string[], RegExp]> = [
     [['--period', 'soon'], /--period expects a non-negative number, got "soon"/],
     [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose either --plc URL or --plc-file FILE/],
+    [['--log-format', 'xml'], /option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json/],
     [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
   ];
   for (const [args, message] of cases) {
