@@ -31,8 +31,8 @@ export class SlvError extends Error {
   readonly reason: StatusReason;
   readonly code: number;
   readonly causes: StatusCause[];
-  constructor(reason: StatusReason, message: string, causes: StatusCause[] = []) {
-    super(message);
+  constructor(reason: StatusReason, message: string, causes: StatusCause[] = [], options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.reason = reason;
     this.code = StatusReasons[reason];
@@ -103,8 +103,14 @@ export class ForbiddenError extends SlvError {
   }
 }
 export class UnavailableError extends SlvError {
-  constructor(message: string) {
-    super('ServiceUnavailable', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('ServiceUnavailable', message, [], options);
+  }
+}
+/** A peer refused our credentials (PLC's fault 103): retrying with the same ones cannot help. */
+export class UnauthorizedError extends SlvError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unauthorized', message, [], options);
   }
 }
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
