@@ -11,7 +11,7 @@ import { StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
 import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract.js';
-import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
+import { NodeAuthSource, PlcClient, PlcStateFile, PlcSync, SessionFile, fileSource, readNodeCredentials, structAuthSource, type GetSliversSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
 import { exitCodeFor } from '../../resources/errors.js';
@@ -26,6 +26,8 @@ import type { SlvdConfigFile } from '../../schemas/config.js';
 
 export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
+/** The PLC session key (mode 0600), as today's node manager keeps /etc/planetlab/session. */
+export const PLC_SESSION_FILE = 'plc-session';
 
 /** Settings a SIGHUP cannot change in a running daemon. */
 const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
@@ -38,8 +40,11 @@ function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-function plcSourceFor(config: PlcSourceConfig) {
-  return config.kind === 'url' ? xmlRpcSource({ url: config.url, auth: config.auth, timeoutMs: config.timeoutMs }) : fileSource(config.path);
+function plcSourceFor(config: PlcSourceConfig, dataDir: string): GetSliversSource {
+  if (config.kind === 'file') return fileSource(config.path);
+  const client = new PlcClient({ url: config.url, allowHttp: config.allowHttp, timeoutMs: config.timeoutMs, ...(config.cacert !== undefined ? { cacert: config.cacert } : {}) });
+  if (config.auth.kind === 'struct') return structAuthSource(client, config.auth.struct);
+  return new NodeAuthSource(client, readNodeCredentials(config.auth), new SessionFile(join(dataDir, PLC_SESSION_FILE)));
 }
 
 export class Slvd {
@@ -74,6 +79,8 @@ export class Slvd {
 
   async start(): Promise<void> {
     const { config } = this;
+    // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error.
+    const plcSource = plcSourceFor(config.plc, config.dataDir);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     this.lock = acquireDataDirLock(config.dataDir);
     this.writeStatus();
@@ -101,7 +108,7 @@ export class Slvd {
     });
     await this.manager.start();
 
-    this.plcSync = this.createPlcSync(config.plc);
+    this.plcSync = this.createPlcSync(plcSource);
     this.servers.push(await startApiServer({ store: this.store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node: this.node }));
     this.servers.push(
       await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) }),
@@ -112,7 +119,7 @@ export class Slvd {
       { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
       'slvd started',
     );
-    this.poller = new PlcPoller(this.plcSync, systemClock, config.periodSeconds * 1000, (result) => this.afterSync(result));
+    this.poller = new PlcPoller(this.plcSync, systemClock, this.pollTiming(config), (result) => this.afterSync(result));
     void this.poller.start();
   }
 
@@ -151,20 +158,29 @@ export class Slvd {
     const needRestart = RESTART_ONLY.filter((key) => JSON.stringify(previous[key]) !== JSON.stringify(next[key]));
     if (needRestart.length > 0) this.log.warn({ settings: needRestart }, 'SIGHUP: these settings take effect after a restart');
     this.log.level = next.logLevel;
-    this.poller?.setPeriod(next.periodSeconds * 1000);
+    this.poller?.setTiming(this.pollTiming(next));
     if (JSON.stringify(previous.plc) !== JSON.stringify(next.plc) && this.poller) {
-      this.plcSync = this.createPlcSync(next.plc);
+      try {
+        this.plcSync = this.createPlcSync(plcSourceFor(next.plc, next.dataDir));
+      } catch (error) {
+        this.log.error({ err: error }, 'SIGHUP: the new PLC source cannot be used; polling the previous one');
+        return;
+      }
       this.poller.setSync(this.plcSync);
       void this.poller.tick();
     }
     this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcSync?.description }, 'SIGHUP: configuration reloaded');
   }
 
-  private createPlcSync(plc: PlcSourceConfig): PlcSync {
+  private pollTiming(config: SlvdConfig) {
+    return { periodMs: config.periodSeconds * 1000, jitterMs: config.jitterSeconds * 1000 };
+  }
+
+  private createPlcSync(source: GetSliversSource): PlcSync {
     if (!this.store) throw new Error('the store is not open');
     return new PlcSync({
       store: this.store,
-      source: plcSourceFor(plc),
+      source,
       state: new PlcStateFile(join(this.config.dataDir, PLC_STATE_FILE)),
       log: this.log.child({ component: 'plc' }),
       registry: this.registry,
@@ -214,6 +230,8 @@ export class Slvd {
     const { sliverCounts, delegateCounts } = this.counts();
     const last = this.plcSync?.lastResult;
     const applied = this.plcSync?.lastApplied;
+    const reached = this.plcSync?.lastReached;
+    const authenticated = this.plcSync?.authenticated;
     try {
       this.status.write({
         pid: process.pid,
@@ -227,9 +245,21 @@ export class Slvd {
         plc: {
           source: this.plcSync?.description ?? '',
           ...(last
-            ? { lastSync: { outcome: last.outcome, at: new Date(last.at).toISOString(), created: last.created, updated: last.updated, deleted: last.deleted, ...(last.error ? { error: last.error } : {}) } }
+            ? {
+                lastSync: {
+                  outcome: last.outcome,
+                  at: new Date(last.at).toISOString(),
+                  created: last.created,
+                  updated: last.updated,
+                  deleted: last.deleted,
+                  skipped: last.skipped.map((entry) => entry.reason),
+                  ...(last.error ? { error: last.error } : {}),
+                },
+              }
             : {}),
           ...(applied ? { lastApplied: new Date(applied.at).toISOString() } : {}),
+          ...(reached !== undefined ? { lastReached: new Date(reached).toISOString() } : {}),
+          ...(authenticated !== undefined ? { authenticated } : {}),
         },
         slivers: sliverCounts,
         delegates: delegateCounts,

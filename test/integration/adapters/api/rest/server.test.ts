@@ -44,7 +44,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events']);
+  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs']);
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
