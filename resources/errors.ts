@@ -141,8 +141,8 @@ export class CommandError extends Error {
 }
 /** A reconcile failure that retrying cannot fix (the work queue does not back off and retry it). */
 export class TerminalError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'TerminalError';
   }
 }
