@@ -3,12 +3,14 @@
 //   rspec           — effective rspecs with loans, Loan decisions
 //   expiry          — deletes expired slivers and their loans
 //   startup-stagger — with --startup, starts the slivers one by one after the first sync
+//   node-config     — with a bandwidth limiter, PLC's node bandwidth cap (NodeConfig/plc)
 // They share one SerializedNode, so operations on one account are ordered across controllers, and
 // one LoanIndex (kept by the rspec controller), so no controller scans every Loan.
-import type { NodeAdapter } from '../../adapters/node/contract.js';
+import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract.js';
 import type { Reconciler } from '../runtime/types.js';
 import { createAccountController } from './account.js';
 import { createExpiryController } from './expiry.js';
+import { createNodeConfigController } from './node-config.js';
 import { LoanIndex } from './loans.js';
 import { createRSpecController } from './rspec.js';
 import { SerializedNode } from './serialized-node.js';
@@ -22,6 +24,8 @@ export interface ControllersOptions {
   /** slvd --startup: start the existing slivers, staggered, after the first sync. */
   startup: boolean;
   staggerSeconds: number;
+  /** The node's bandwidth limiter, when limits are enforced: PLC's node cap goes to it. */
+  bandwidth?: BandwidthLimiter;
 }
 
 export function createControllers(options: ControllersOptions): Reconciler[] {
@@ -29,5 +33,6 @@ export function createControllers(options: ControllersOptions): Reconciler[] {
   const loans = new LoanIndex();
   const controllers = [createAccountController({ node, loans }), createRSpecController({ loans }), createExpiryController({ loans })];
   if (options.startup) controllers.push(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
+  if (options.bandwidth) controllers.push(createNodeConfigController({ bandwidth: options.bandwidth }));
   return controllers;
 }

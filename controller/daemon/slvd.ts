@@ -96,7 +96,8 @@ export class Slvd {
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
     });
     this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
-    for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds })) this.manager.add(controller);
+    const bandwidth = this.bandwidth ? { bandwidth: this.bandwidth } : {};
+    for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds, ...bandwidth })) this.manager.add(controller);
     // Keeps status.json's Ready counts current between PLC syncs (one key: changes coalesce).
     this.manager.add({
       name: 'daemon-status',
