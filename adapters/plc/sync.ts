@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConflictError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedEntry, type StoredRecord } from '../../resources/plc-records.js';
-import { isDeepStrictEqual } from 'node:util';
 import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
+import { jsonEqual } from '../../resources/equal.js';
 import { timestampNow } from '../../resources/store-rules.js';
 import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, NODE_CONFIG_NAME, type Kind, type NodeConfig, type NodeConfigSpec, type Delegate, type Sliver } from '../../schemas/types.js';
 import type { GetSliversSource } from './source.js';
@@ -184,7 +184,8 @@ export class PlcSync {
     try {
       const counts = await this.apply(plan);
       // A replayed older answer does not take the node's configuration back either.
-      if (nodeConfig && nodeConfig.timestamp >= lastFullUpdate && (await this.writeNodeConfig(nodeConfig))) counts.updated += 1;
+      const nodeConfigWrite = nodeConfig && nodeConfig.timestamp >= lastFullUpdate ? await this.writeNodeConfig(nodeConfig) : undefined;
+      if (nodeConfigWrite) counts[nodeConfigWrite] += 1;
       if (plan.minTimestamp !== lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
       return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts, skipped };
     } catch (error) {
@@ -227,13 +228,13 @@ export class PlcSync {
   }
 
   /**
-   * NodeConfig/plc from today's answer; true when written. Its content is compared without the
-   * timestamp (which PLC sets to the time of each call), so an unchanged node writes nothing.
+   * NodeConfig/plc from today's answer; what was written, if anything. Its content is compared
+   * without the timestamp (which PLC sets to the time of each call), so an unchanged node writes nothing.
    */
-  private async writeNodeConfig(spec: NodeConfigSpec): Promise<boolean> {
+  private async writeNodeConfig(spec: NodeConfigSpec): Promise<'created' | 'updated' | undefined> {
     for (let attempt = 1; ; attempt++) {
       const existing = await this.store.tryGet('NodeConfig', NODE_CONFIG_NAME);
-      if (existing && isDeepStrictEqual({ ...existing.spec, timestamp: 0 }, { ...spec, timestamp: 0 })) return false;
+      if (existing && jsonEqual({ ...existing.spec, timestamp: 0 }, { ...spec, timestamp: 0 })) return undefined;
       const object: NodeConfig = existing
         ? { ...existing, metadata: { ...existing.metadata, labels: plcLabels(existing.metadata.labels) }, spec }
         : { apiVersion: API_VERSION, kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME, labels: plcLabels(undefined) }, spec };
@@ -242,7 +243,7 @@ export class PlcSync {
         if (existing) await this.store.update(recorded);
         else await this.store.create(recorded);
         this.metrics.writes.inc({ operation: existing ? 'update' : 'create' });
-        return true;
+        return existing ? 'updated' : 'created';
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
       }

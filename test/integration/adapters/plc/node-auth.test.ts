@@ -115,7 +115,7 @@ test('PlcSync over node authentication: today\'s answer applied with its NodeCon
   const sync = new PlcSync({ store, source: new NodeAuthSource(client, { nodeId: NODE_ID, key: NODE_KEY }, new SessionFile(join(dir, 'session'))), state: new PlcStateFile(join(dir, 'state.json')), log: silentLog, now: () => 1_764_000_000_000 });
   const applied = await sync.syncOnce();
   assert.equal(applied.outcome, 'applied');
-  assert.deepEqual([applied.created, applied.updated], [3, 1], 'three records and the NodeConfig');
+  assert.deepEqual([applied.created, applied.updated], [4, 0], 'three records and the NodeConfig');
   assert.equal(sync.authenticated, true);
   assert.ok(sync.lastReached !== undefined);
   const config = await store.get('NodeConfig', NODE_CONFIG_NAME);
