@@ -71,6 +71,12 @@ function parsePlcUrl(url: string, allowHttp: boolean): URL {
   return parsed;
 }
 
+/** Whether an error carries an answer of PLC's (a fault): PLC was reached even though the call failed. */
+export function isPlcFault(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { faultCode?: unknown } | undefined) : undefined;
+  return typeof cause?.faultCode === 'number';
+}
+
 /** One XML-RPC endpoint: calls with a timeout, faults and transport errors mapped to our errors. */
 export class PlcClient {
   readonly url: URL;

@@ -12,7 +12,7 @@ import { recordUpdate } from '../../resources/apply.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { timestampNow } from '../../resources/store-rules.js';
 import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, NODE_CONFIG_NAME, type Kind, type NodeConfig, type NodeConfigSpec, type Delegate, type Sliver } from '../../schemas/types.js';
-import type { GetSliversSource } from './source.js';
+import { isPlcFault, type GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
 export type PlcSyncOutcome = 'applied' | 'unreachable' | 'unauthorized' | 'malformed' | 'failed';
@@ -21,6 +21,8 @@ export interface PlcSyncResult {
   outcome: PlcSyncOutcome;
   /** When the sync finished (ms since the epoch). */
   at: number;
+  /** PLC (or the file) answered, a fault included. */
+  reached: boolean;
   created: number;
   updated: number;
   deleted: number;
@@ -124,7 +126,7 @@ export class PlcSync {
     const result = await this.attempt();
     this.lastResult = result;
     this.metrics.syncs.inc({ outcome: result.outcome });
-    if (result.outcome !== 'unreachable') this.lastReached = result.at;
+    if (result.reached) this.lastReached = result.at;
     if (this.source.authenticates && result.outcome !== 'unreachable') this.authenticated = result.outcome !== 'unauthorized';
     if (result.skipped.length > 0) await this.reportSkipped(result.skipped);
     if (result.outcome === 'applied') {
@@ -179,7 +181,8 @@ export class PlcSync {
     } catch (error) {
       const outcome: PlcSyncOutcome =
         error instanceof UnauthorizedError ? 'unauthorized' : error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
-      return { outcome, at: this.now(), ...empty, error: (error as Error).message };
+      const reached = outcome !== 'unreachable' || isPlcFault(error);
+      return { outcome, at: this.now(), reached, ...empty, error: (error as Error).message };
     }
     try {
       const counts = await this.apply(plan);
@@ -187,11 +190,11 @@ export class PlcSync {
       const nodeConfigWrite = nodeConfig && nodeConfig.timestamp >= lastFullUpdate ? await this.writeNodeConfig(nodeConfig) : undefined;
       if (nodeConfigWrite) counts[nodeConfigWrite] += 1;
       if (plan.minTimestamp !== lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
-      return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts, skipped };
+      return { outcome: 'applied', at: this.now(), reached: true, ...counts, conflicts: plan.conflicts, skipped };
     } catch (error) {
       // A store failure part-way: what was written is consistent per object, and the next sync
       // (same answer) completes it because records are applied by timestamp.
-      return { outcome: 'failed', at: this.now(), ...empty, error: (error as Error).message };
+      return { outcome: 'failed', at: this.now(), reached: true, ...empty, error: (error as Error).message };
     }
   }
 

@@ -37,7 +37,7 @@ function setup(t: TestContext, source: GetSliversSource): { store: Store; sync: 
 test('the sample file is ingested as PLC-owned objects; the same answer again writes nothing', { timeout: 10_000 }, async (t) => {
   const { store, sync, state } = setup(t, fileSource(SAMPLE));
   const first = await sync.syncOnce();
-  assert.deepEqual({ ...first, at: 0 }, { outcome: 'applied', at: 0, created: 4, updated: 0, deleted: 0, conflicts: [], skipped: [] });
+  assert.deepEqual({ ...first, at: 0 }, { outcome: 'applied', at: 0, reached: true, created: 4, updated: 0, deleted: 0, conflicts: [], skipped: [] });
   const slivers = (await store.list('Sliver')).items.map((s) => s.metadata.name).sort();
   assert.deepEqual(slivers, ['princeton_eisentest', 'princeton_sirius', 'utah_elab_delegated']);
   const snoop = await store.get('Delegate', 'del_snoop');
@@ -203,6 +203,7 @@ test('GetSlivers over XML-RPC from a local stand-in for PLC, with the auth struc
 
   const refused = await new PlcSync({ store, source: structAuthSource(client, { AuthMethod: 'password' }), state: new PlcStateFile(join(tempDir(t), 's.json')), log: silentLog }).syncOnce();
   assert.equal(refused.outcome, 'unauthorized');
+  assert.equal(refused.reached, true, 'a fault is an answer');
   assert.match(refused.error ?? '', /fault 103: Failed to authenticate call/);
   assert.throws(() => new PlcClient({ url: plc.url }), /plain http; PLC is reached over https \(add --plc-allow-http/);
 });
@@ -217,6 +218,8 @@ test('an unreachable PLC changes nothing and is reported', { timeout: 10_000 }, 
   const result = await sync.syncOnce();
   assert.equal(result.outcome, 'unreachable');
   assert.match(result.error ?? '', /cannot reach PLC at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  assert.equal(result.reached, false);
+  assert.equal(sync.lastReached, undefined);
   assert.equal(store.revision(), 0);
 });
 
