@@ -1,6 +1,7 @@
 // slvd as a real process on a temp data dir: readiness in status.json, one instance per data dir,
 // SIGTERM exits 0, a restart resumes from the store while PLC is unreachable, stale locks, PLC
-// over XML-RPC from a local stand-in, the config file with SIGHUP, and usage errors.
+// over XML-RPC from a local stand-in, today's PLC over HTTPS with node authentication (the
+// faithful stand-in), the config file with SIGHUP, and usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
