@@ -9,7 +9,8 @@ import { SLV_VERSION } from '../resources/version.js';
 import { jsonEqual } from '../resources/equal.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
 import { parseLoanList } from '../resources/rspec.js';
-import { API_VERSION, type AnyObject, type Kind, type Loan, type LoanSpec } from '../schemas/types.js';
+import type { LoanEntry } from '../resources/loans.js';
+import type { AnyObject, Kind } from '../schemas/types.js';
 import type { Context } from './context.js';
 import { describeObject } from './describe.js';
 import { unifiedDiff } from './diff.js';
@@ -90,7 +91,7 @@ async function plan(context: Context, manifests: Manifest[], options: { fieldMan
       planned.push({ manifest, creates, current: creates ? undefined : await readableObject(context, kind, metadata.name), result: body });
     } catch (error) {
       if (!(error instanceof SlvError)) throw error;
-      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes);
+      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes, { cause: error });
     }
   }
   return planned;
@@ -198,7 +199,7 @@ export async function edit(context: Context, kind: Kind, name: string, editor: s
 // ---- loans set ----------------------------------------------------------------------------------
 
 /** `TARGET:RESOURCE:AMOUNT` arguments, validated as SetLoans validates its list. */
-export function parseLoanArguments(args: string[]): Array<[string, LoanSpec['resource'], number]> {
+export function parseLoanArguments(args: string[]): LoanEntry[] {
   const entries = args.map((arg) => {
     const parts = arg.split(':');
     if (parts.length !== 3 || !/^\d+$/.test(parts[2]!)) throw new UsageError(`invalid loan "${arg}": expected TARGET:RESOURCE:AMOUNT with a whole AMOUNT, e.g. bob:cpu_share:10`);
@@ -212,23 +213,11 @@ export function parseLoanArguments(args: string[]): Array<[string, LoanSpec['res
   return loans;
 }
 
-/** Replace the sliver's loans (as XML-RPC SetLoans does): position i is Loan `<sliver>.<i>`; all writes are dry-run first. */
-export async function setLoans(context: Context, sliver: string, loans: Array<[string, LoanSpec['resource'], number]>): Promise<void> {
-  const { client } = context;
-  const existing = new Map((await client.list('Loan', { fieldSelector: `spec.from=${sliver}` })).items.map((l) => [l.metadata.name, l]));
-  const wanted: Loan[] = loans.map(([to, resource, amount], order) => ({
-    apiVersion: API_VERSION,
-    kind: 'Loan',
-    metadata: { name: `${sliver}.${order}` },
-    spec: { from: sliver, to, resource, amount, order },
-  }));
-  for (const loan of wanted) await client.apply(loan, { fieldManager: 'slvctl-loans', force: true, dryRun: true });
-  for (const loan of wanted) {
-    await client.apply(loan, { fieldManager: 'slvctl-loans', force: true });
-    existing.delete(loan.metadata.name);
-  }
-  for (const extra of existing.keys()) await client.delete('Loan', extra);
-  context.out.write(`sliver "${sliver}": ${wanted.length} loan(s) set${existing.size ? `, ${existing.size} removed` : ''}\n`);
+/** Replace the sliver's loans, as XML-RPC SetLoans does: one transaction on the server (position i is Loan `<sliver>.<i>`). */
+export async function setLoans(context: Context, sliver: string, loans: LoanEntry[]): Promise<void> {
+  const replaced = await context.client.replaceLoans(sliver, loans);
+  const removed = replaced.status?.removed?.length ?? 0;
+  context.out.write(`sliver "${sliver}": ${replaced.spec.loans.length} loan(s) set${removed ? `, ${removed} removed` : ''}\n`);
 }
 
 // ---- version ------------------------------------------------------------------------------------

@@ -105,10 +105,15 @@ function refuse(caller: Caller, what: string, rule: string): never {
   throw new ForbiddenError(`${describeCaller(caller)} may not ${what}: ${rule}`);
 }
 
-function requireSliver(request: AccessRequest, operation: SliverOperation, name: string, what: string, slivers: SliverLookup): void {
-  if (maySliver(request.caller, operation, name, slivers(name))) return;
+/** Throws ForbiddenError (naming the caller, `what` and the rule) unless the caller may perform `operation` on sliver `name`. */
+export function authorizeSliverOperation(caller: Caller, operation: SliverOperation, name: string, sliver: Sliver | undefined, what: string): void {
+  if (maySliver(caller, operation, name, sliver)) return;
   const methods = OPERATION_METHODS[operation].join(' or ');
-  refuse(request.caller, what, `only root, the account "${name}" or a delegation on sliver "${name}" allowing ${methods} may`);
+  refuse(caller, what, `only root, the account "${name}" or a delegation on sliver "${name}" allowing ${methods} may`);
+}
+
+function requireSliver(request: AccessRequest, operation: SliverOperation, name: string, what: string, slivers: SliverLookup): void {
+  authorizeSliverOperation(request.caller, operation, name, slivers(name), what);
 }
 
 function authorizeSliver(request: AccessRequest, slivers: SliverLookup): void {

@@ -18,12 +18,17 @@
 // - The last full update's timestamp only moves forward, so an answer replayed from the past cannot
 //   readmit records that a newer one purged.
 // - A record that is new and already expired (`expires < now`) is not created.
+// - A record with a value out of its range (an rspec key, `expires`) is skipped with the reason;
+//   every other record applies, and a stored object of that name is kept as it is.
 import { InvalidError } from './errors.js';
-import { rspecFromAttributes } from './rspec.js';
+import { rangeProblem, rspecFromAttributes } from './rspec.js';
 import { cpuCoresFromTag, rspecFromTags } from './plc-tags.js';
 import { validateObject } from './validation.js';
 import {
   API_VERSION,
+  EXPIRES_RANGE,
+  RSPEC_KEYS,
+  RSPEC_RANGES,
   INSTANTIATIONS,
   MANAGED_BY_LABEL,
   MANAGED_BY_PLC,
@@ -210,8 +215,20 @@ function convertRecord(record: unknown, context: RecordContext, path: string): P
     ...(today ? vrefOf(record, attributes) : {}),
     ...(today && attributes.cpu_cores !== undefined ? { cpuCores: cpuCoresFromTag(attributes.cpu_cores) } : {}),
   };
+  checkRanges(spec, path);
   validateObject('Sliver', { apiVersion: API_VERSION, kind: 'Sliver', metadata: { name }, spec });
   return { kind: 'Sliver', name, spec };
+}
+
+/** Each rspec value and `expires` within its range; throws naming every one that is not. */
+function checkRanges(spec: SliverSpec, path: string): void {
+  const problems = RSPEC_KEYS.map((key) => {
+    const value = spec.rspec[key];
+    return value === undefined ? undefined : rangeProblem(key, value, RSPEC_RANGES[key]);
+  });
+  if (spec.expires !== undefined) problems.push(rangeProblem('expires', spec.expires, EXPIRES_RANGE));
+  const found = problems.filter((problem): problem is string => problem !== undefined);
+  if (found.length > 0) fail(path, found.join('; '));
 }
 
 /**
@@ -414,6 +431,8 @@ export interface PlcPlan {
   deletes: Array<{ kind: 'Sliver' | 'Delegate'; name: string }>;
   /** Names PLC sent that belong to a user-owned object: left alone. */
   conflicts: string[];
+  /** Records skipped as bad, from every node struct; a stored object of a skipped name is kept. */
+  skipped: SkippedEntry[];
   /** The last full update's timestamp after this answer. */
   minTimestamp: number;
 }
@@ -444,6 +463,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
         current.set(record.name, { timestamp: record.spec.timestamp, record });
       }
     }
+    // PLC still lists them, in a form that cannot be applied: what the store holds stays.
     const kept = new Set(update.skipped.flatMap((entry) => (entry.name === undefined ? [] : [entry.name])));
     min = Math.max(min, update.timestamp);
     for (const [name, entry] of current) if (entry.timestamp < min && !kept.has(name)) current.delete(name);
@@ -456,7 +476,7 @@ export function planPlcSync(stored: readonly StoredRecord[], updates: readonly P
     const next = current.get(s.name);
     if (!next || (next.record && next.record.kind !== s.kind)) deletes.push({ kind: s.kind, name: s.name });
   }
-  return { upserts, deletes, conflicts: [...conflicts], minTimestamp: min };
+  return { upserts, deletes, conflicts: [...conflicts], skipped: updates.flatMap((update) => update.skipped), minTimestamp: min };
 }
 
 function isExpired(record: PlcRecord, nowSeconds: number): boolean {

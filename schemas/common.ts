@@ -1,7 +1,7 @@
 // Schema pieces shared by every kind. Each schema is typed with ajv's JSONSchemaType against the
 // TypeScript interface it describes, so `tsc` fails when the two disagree.
 import type { JSONSchemaType } from 'ajv';
-import { ACCOUNT_NAME_PATTERN, API_VERSION, OBJECT_NAME_PATTERN, SLIVER_NAME_PATTERN, RSPEC_KEYS, type Condition, type ManagedFieldsEntry, type ObjectMeta, type PartialRSpec, type RSpec } from './types.js';
+import { ACCOUNT_NAME_PATTERN, API_VERSION, OBJECT_NAME_PATTERN, SLIVER_NAME_PATTERN, RSPEC_KEYS, RSPEC_RANGES, type Condition, type ManagedFieldsEntry, type ObjectMeta, type PartialRSpec, type RSpec } from './types.js';
 
 const stringMap: JSONSchemaType<Record<string, string>> = {
   type: 'object',
@@ -53,13 +53,15 @@ export const NAME_RULES: Record<string, string> = {
 
 const int64 = { type: 'integer', minimum: -(2 ** 53) + 1, maximum: 2 ** 53 - 1 } as const;
 
+/** A sliver's own rspec: each key within its range. */
 export const partialRSpecSchema: JSONSchemaType<PartialRSpec> = {
   type: 'object',
   additionalProperties: false,
   required: [],
-  properties: Object.fromEntries(RSPEC_KEYS.map((key) => [key, { ...int64, nullable: true }])) as JSONSchemaType<PartialRSpec>['properties'],
+  properties: Object.fromEntries(RSPEC_KEYS.map((key) => [key, { type: 'integer', ...RSPEC_RANGES[key], nullable: true }])) as JSONSchemaType<PartialRSpec>['properties'],
 };
 
+/** An effective or applied rspec (status): loans may take it past the ranges. */
 export const rspecSchema: JSONSchemaType<RSpec> = {
   type: 'object',
   additionalProperties: false,

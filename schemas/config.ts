@@ -7,7 +7,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface SlvdConfigFile {
   dataDir?: string;
-  adapter?: 'sim' | 'linux' | 'vserver';
+  /** Start a new, empty store although the data dir holds other state (meant for one start). */
+  initStore?: boolean;
+  adapter?: 'sim' | 'linux' | 'vserver' | 'lxc';
   /** Filesystem root for the linux/vserver adapters (tests use a prefix). */
   root?: string;
   /** PLC's XML-RPC URL; exclusive with plcFile. */
@@ -46,8 +48,23 @@ export interface SlvdConfigFile {
   uidRange?: UidRange;
   /** linux, vserver: the forward_api_calls binary installed as delegates' login shell (default: this checkout's native/ build). */
   delegateShell?: string;
-  /** linux, vserver: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
+  /** linux, vserver, lxc: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
   bwlimit?: BwlimitConfig;
+  /** lxc: where containers and images live, the id base, per-container memory (docs/adapters.md). */
+  lxc?: LxcConfig;
+}
+
+export interface LxcConfig {
+  /** Containers, one directory each (default /var/lib/slv/lxc). */
+  lxcPath?: string;
+  /** Images, one directory each, named by vref (default /var/lib/slv/images). */
+  imageDir?: string;
+  /** A container's first id is idBase + xid × 65536 (default 0). */
+  idBase?: number;
+  /** Bytes of memory each container may use (default: no limit). */
+  memoryLimit?: number;
+  /** The lxc-vsh login helper installed setuid as slivers' shell (default native/lxc-vsh). */
+  sliverShell?: string;
 }
 
 export interface UidRange {
@@ -80,7 +97,8 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
   required: [],
   properties: {
     dataDir: path,
-    adapter: { type: 'string', enum: ['sim', 'linux', 'vserver'], nullable: true },
+    initStore: { type: 'boolean', nullable: true },
+    adapter: { type: 'string', enum: ['sim', 'linux', 'vserver', 'lxc'], nullable: true },
     root: path,
     plc: { type: 'string', pattern: '^https?://', nullable: true },
     plcFile: path,
@@ -116,6 +134,19 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
         exemptCap: { ...bitsPerSecond, nullable: true },
         firstUid: { ...uid, nullable: true },
         nftTable: { ...name, nullable: true },
+      },
+      nullable: true,
+    },
+    lxc: {
+      type: 'object',
+      additionalProperties: false,
+      required: [],
+      properties: {
+        lxcPath: { type: 'string', pattern: '^/', nullable: true },
+        imageDir: { type: 'string', pattern: '^/', nullable: true },
+        idBase: { type: 'integer', minimum: 0, nullable: true },
+        memoryLimit: { type: 'integer', minimum: 4_194_304, nullable: true },
+        sliverShell: path,
       },
       nullable: true,
     },

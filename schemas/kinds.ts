@@ -2,6 +2,7 @@
 // `npm run schemas` writes them out as schemas/*.schema.json for other tools.
 import type { JSONSchemaType } from 'ajv';
 import {
+  EXPIRES_RANGE,
   INSTANTIATIONS,
   LOANABLE_RESOURCES,
   LOAN_REASONS,
@@ -51,7 +52,7 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         keys: keyList,
         initscript: { type: 'string', maxLength: 1048576 },
         rspec: partialRSpecSchema,
-        expires: { type: 'integer', nullable: true },
+        expires: { type: 'integer', ...EXPIRES_RANGE, nullable: true },
         delegations: { type: 'array', items: delegation },
         timestamp: { type: 'integer', minimum: 0 },
         attributes: stringMap,

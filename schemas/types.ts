@@ -63,6 +63,37 @@ export const RSPEC_KEYS = [
   'disk_max',
 ] as const;
 export type RSpecKey = (typeof RSPEC_KEYS)[number];
+
+export interface IntegerRange {
+  minimum: number;
+  maximum: number;
+}
+
+/**
+ * The values a sliver's rspec may hold (docs/api.md "Ranges"), from the original's meaning of each
+ * key and the kernel limits they end in; refused at admission and in PLC records, so none reaches
+ * the kernel. Effective values (with loans) may exceed them; adapters clamp to what the kernel takes.
+ */
+export const RSPEC_RANGES: Readonly<Record<RSpecKey, IntegerRange>> = {
+  /** A flag: 0 disabled, 1 enabled. */
+  enabled: { minimum: 0, maximum: 1 },
+  /** 1/1000 of a CPU: at most every CPU a Linux kernel can have (NR_CPUS 8192). */
+  cpu_min: { minimum: 0, maximum: 8_192_000 },
+  /** A weight: 8192 × 32 = 262,144, the largest cgroup v1 cpu.shares; larger shares cannot differ. */
+  cpu_share: { minimum: 0, maximum: 8192 },
+  /** bit/s: 1 Tbit/s, above any interface, keeps HTB's 64-bit byte rates and sums of loans exact. */
+  net_min: { minimum: 0, maximum: 1_000_000_000_000 },
+  net_max: { minimum: 0, maximum: 1_000_000_000_000 },
+  net2_min: { minimum: 0, maximum: 1_000_000_000_000 },
+  net2_max: { minimum: 0, maximum: 1_000_000_000_000 },
+  /** A share: each unit is one 1514-byte HTB quantum, and the quantum is 32 bits; 0 would send nothing. */
+  net_share: { minimum: 1, maximum: 2_836_834 },
+  /** KiB: 2^50 KiB is 1 EiB, ext4's largest filesystem; 0 is refused, the quota tools read it as "no limit". */
+  disk_max: { minimum: 1, maximum: 2 ** 50 },
+};
+
+/** Unix seconds: up to 9999-12-31T23:59:59Z, the last time an RFC 3339 timestamp can write. */
+export const EXPIRES_RANGE: Readonly<IntegerRange> = { minimum: 0, maximum: 253_402_300_799 };
 /** A complete rspec: every key present. */
 export type RSpec = Record<RSpecKey, number>;
 /** An rspec as written in a spec: missing keys take their defaults. */

@@ -38,7 +38,7 @@ function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${what} ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -115,7 +115,7 @@ export class SessionFile {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StorageError(`cannot read the PLC session file ${this.path}: ${(error as Error).message}`);
+      throw new StorageError(`cannot read the PLC session file ${this.path}: ${(error as Error).message}`, { cause: error });
     }
     return text.trim() || undefined;
   }

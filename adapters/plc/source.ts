@@ -39,7 +39,7 @@ export function fileSource(path: string): GetSliversSource {
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {
-        throw new InvalidError(`GetSlivers file ${path} is not valid JSON: ${(error as Error).message}`);
+        throw new InvalidError(`GetSlivers file ${path} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
       }
     },
   };
@@ -63,8 +63,8 @@ function parsePlcUrl(url: string, allowHttp: boolean): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--plc: "${url}" is not a URL (expected https://HOST[:PORT]/PATH)`);
+  } catch (error) {
+    throw new UsageError(`--plc: "${url}" is not a URL (expected https://HOST[:PORT]/PATH)`, { cause: error });
   }
   if (parsed.protocol === 'http:' && !allowHttp) throw new UsageError(`--plc: "${url}" is plain http; PLC is reached over https (add --plc-allow-http to accept http)`);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--plc: "${url}" must use https`);
@@ -91,7 +91,7 @@ export class PlcClient {
       try {
         this.ca = readFileSync(endpoint.cacert);
       } catch (error) {
-        throw new UsageError(`cannot read --plc-cacert ${endpoint.cacert}: ${(error as Error).message}`);
+        throw new UsageError(`cannot read --plc-cacert ${endpoint.cacert}: ${(error as Error).message}`, { cause: error });
       }
     }
   }

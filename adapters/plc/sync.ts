@@ -5,12 +5,13 @@
 // throws. A bad record is skipped with a Warning Event and the rest applies.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConflictError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
+import { InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
+import { retryOnConflict } from '../support/retry.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedEntry, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { jsonEqual } from '../../resources/equal.js';
-import { timestampNow } from '../../resources/store-rules.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, NODE_CONFIG_NAME, type Kind, type NodeConfig, type NodeConfigSpec, type Delegate, type Sliver } from '../../schemas/types.js';
 import { isPlcFault, type GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
@@ -151,7 +152,7 @@ export class PlcSync {
     this.log.warn({ skipped: skipped.map((entry) => entry.reason) }, `GetSlivers from ${this.source.description}: ${skipped.length} part(s) of the answer skipped as bad; the rest applied`);
     if (!this.events) return;
     for (const entry of skipped) {
-      const stored = entry.name === undefined ? undefined : ((await this.store.tryGet('Sliver', entry.name)) ?? (await this.store.tryGet('Delegate', entry.name)));
+      const stored = entry.name === undefined ? undefined : await this.storedNamed(entry.name);
       const about: Involved = stored ?? (entry.name === undefined ? { kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME } } : { kind: 'Sliver', metadata: { name: entry.name } });
       const kept = stored ? '; the stored object is kept as it was' : '';
       this.events.warning(about, 'PlcRecordSkipped', `PLC's ${entry.name === undefined ? entry.path : `record "${entry.name}"`} was skipped: ${entry.reason}${kept}`);
@@ -159,11 +160,18 @@ export class PlcSync {
   }
 
   private async reportConflicts(names: string[]): Promise<void> {
+    for (const name of names) await this.warn(name, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
+  }
+
+  /** A Warning Event on the stored Sliver or Delegate of that name, if there is one. */
+  private async warn(name: string, reason: string, message: string): Promise<void> {
     if (!this.events) return;
-    for (const name of names) {
-      const object = (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
-      if (object) this.events.warning(object, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
-    }
+    const object = await this.storedNamed(name);
+    if (object) this.events.warning(object, reason, message);
+  }
+
+  private async storedNamed(name: string): Promise<Sliver | Delegate | undefined> {
+    return (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
   }
 
   private async attempt(): Promise<PlcSyncResult> {
@@ -177,7 +185,7 @@ export class PlcSync {
       lastFullUpdate = this.state.read().lastFullUpdate;
       plan = planPlcSync(await this.storedRecords(), answer.updates, lastFullUpdate, Math.floor(this.now() / 1000));
       nodeConfig = answer.nodeConfig;
-      skipped = [...answer.updates.flatMap((update) => update.skipped), ...answer.skippedNodeEntries];
+      skipped = [...plan.skipped, ...answer.skippedNodeEntries];
     } catch (error) {
       const outcome: PlcSyncOutcome =
         error instanceof UnauthorizedError ? 'unauthorized' : error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
@@ -234,30 +242,29 @@ export class PlcSync {
    * NodeConfig/plc from today's answer; what was written, if anything. Its content is compared
    * without the timestamp (which PLC sets to the time of each call), so an unchanged node writes nothing.
    */
-  private async writeNodeConfig(spec: NodeConfigSpec): Promise<'created' | 'updated' | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      const existing = await this.store.tryGet('NodeConfig', NODE_CONFIG_NAME);
-      if (existing && jsonEqual({ ...existing.spec, timestamp: 0 }, { ...spec, timestamp: 0 })) return undefined;
-      const object: NodeConfig = existing
-        ? { ...existing, metadata: { ...existing.metadata, labels: plcLabels(existing.metadata.labels) }, spec }
-        : { apiVersion: API_VERSION, kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME, labels: plcLabels(undefined) }, spec };
-      try {
-        const recorded = recordUpdate(existing, object, MANAGED_BY_PLC, timestampNow());
+  private writeNodeConfig(spec: NodeConfigSpec): Promise<'created' | 'updated' | undefined> {
+    return retryOnConflict(
+      async () => {
+        const existing = await this.store.tryGet('NodeConfig', NODE_CONFIG_NAME);
+        if (existing && jsonEqual({ ...existing.spec, timestamp: 0 }, { ...spec, timestamp: 0 })) return undefined;
+        const object: NodeConfig = existing
+          ? { ...existing, metadata: { ...existing.metadata, labels: plcLabels(existing.metadata.labels) }, spec }
+          : { apiVersion: API_VERSION, kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME, labels: plcLabels(undefined) }, spec };
+        const recorded = recordUpdate(existing, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
         if (existing) await this.store.update(recorded);
         else await this.store.create(recorded);
         this.metrics.writes.inc({ operation: existing ? 'update' : 'create' });
         return existing ? 'updated' : 'created';
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      }
-    }
+      },
+      { attempts: CONFLICT_RETRIES },
+    );
   }
 
   /** Write one record; true when it created the object. */
-  private async upsert(record: PlcRecord): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      const existing = await this.store.tryGet(record.kind, record.name);
-      try {
+  private upsert(record: PlcRecord): Promise<boolean> {
+    return retryOnConflict(
+      async () => {
+        const existing = await this.store.tryGet(record.kind, record.name);
         if (!existing) {
           await this.store.create(this.newObject(record));
           this.metrics.writes.inc({ operation: 'create' });
@@ -266,10 +273,9 @@ export class PlcSync {
         await this.store.update(this.replaceSpec(existing, record));
         this.metrics.writes.inc({ operation: 'update' });
         return false;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      }
-    }
+      },
+      { attempts: CONFLICT_RETRIES },
+    );
   }
 
   /** PLC is recorded as the field manager of what it writes, so an apply by a user cannot silently take it over. */
@@ -279,7 +285,7 @@ export class PlcSync {
       record.kind === 'Sliver'
         ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
         : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
-    return recordUpdate(undefined, object, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(undefined, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 
   /** PLC's fields from the record; user-owned run state and all metadata kept (resourceVersion guards the write). */
@@ -288,6 +294,6 @@ export class PlcSync {
     const run = existing.kind === 'Sliver' ? existing.spec.run : undefined;
     // tryGet(record.kind) found it, so existing and record are of the same kind.
     const replaced = { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
-    return recordUpdate(existing, replaced, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(existing, replaced, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 }

@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
-import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
+import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
@@ -42,6 +42,8 @@ export type PlcSourceConfig =
 export interface SlvdConfig {
   /** Absolute. */
   dataDir: string;
+  /** A new, empty store may be started although the data dir holds other state. */
+  initStore: boolean;
   adapter: NodeAdapterKind;
   root?: string;
   plc: PlcSourceConfig;
@@ -66,13 +68,15 @@ export interface SlvdConfig {
   delegateShell?: string;
   /** firstUid filled in from uidRange when the file leaves it out. */
   bwlimit?: BwlimitConfig;
+  lxc?: LxcConfig;
 }
 
 /** Settings each adapter ignores: setting one is a mistake worth refusing. */
-const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit'>> = {
-  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit'],
-  linux: [],
-  vserver: ['cgroupParent'],
+const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRange' | 'delegateShell' | 'bwlimit' | 'lxc'>> = {
+  sim: ['cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc'],
+  linux: ['lxc'],
+  vserver: ['cgroupParent', 'lxc'],
+  lxc: [],
 };
 
 export type ParsedCommandLine = { help: string } | { flags: SlvdConfigFile; configFile?: string };
@@ -100,11 +104,15 @@ function program(): Command {
     .description('slv node daemon: keeps this node\'s slivers in the state PLC and users ask for')
     .option('--config <file>', 'YAML configuration file (flags override it; re-read on SIGHUP)')
     .option('--data-dir <dir>', `where the store, locks and state live (default ${DEFAULTS.dataDir})`)
+    .option('--init-store', 'start a new, empty store although the data dir holds other state (store.db missing or empty); only an empty data dir gets one without it')
     .addOption(new Option('--adapter <kind>', `node adapter (default ${DEFAULTS.adapter})`).choices([...NODE_ADAPTER_KINDS]))
     .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
     .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
     .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
     .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
+    .option('--lxc-path <dir>', 'lxc: where containers live (default /var/lib/slv/lxc)')
+    .option('--lxc-images <dir>', 'lxc: where images live, one directory per vref (default /var/lib/slv/images)')
+    .option('--lxc-id-base <n>', 'lxc: a container\'s first id is this + xid × 65536 (default 0)', number('--lxc-id-base', true))
     .option('--plc <url>', 'PLC XML-RPC URL (https) to poll with GetSlivers')
     .option('--plc-cacert <file>', 'PEM CA (or PLC certificate) that PLC\'s https certificate must chain to (default: system CAs)')
     .option('--plc-allow-http', 'accept a plain http:// --plc URL')
@@ -131,7 +139,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') return { help: command.helpInformation() };
-    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
+    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
     throw error;
   }
   const o = command.opts<Record<string, unknown>>();
@@ -139,11 +147,18 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const flags: SlvdConfigFile = {};
   const abs = (value: unknown) => resolve(cwd, value as string);
   if (o.dataDir !== undefined) flags.dataDir = abs(o.dataDir);
+  if (o.initStore !== undefined) flags.initStore = true;
   if (o.adapter !== undefined) flags.adapter = o.adapter as NodeAdapterKind;
   if (o.root !== undefined) flags.root = abs(o.root);
   if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
   if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
   if (o.delegateShell !== undefined) flags.delegateShell = abs(o.delegateShell);
+  const lxc: LxcConfig = {
+    ...(o.lxcPath !== undefined ? { lxcPath: abs(o.lxcPath) } : {}),
+    ...(o.lxcImages !== undefined ? { imageDir: abs(o.lxcImages) } : {}),
+    ...(o.lxcIdBase !== undefined ? { idBase: o.lxcIdBase as number } : {}),
+  };
+  if (Object.keys(lxc).length > 0) flags.lxc = lxc;
   if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.plcCacert !== undefined) flags.plcCacert = abs(o.plcCacert);
@@ -171,13 +186,13 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = parseYaml(text) ?? {};
   } catch (error) {
-    throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+    throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
   if (!validateFile(parsed)) {
     const problems = (validateFile.errors ?? []).map((e) => {
@@ -193,6 +208,7 @@ export function loadConfigFile(file: string): SlvdConfigFile {
     const value = config[key];
     if (value !== undefined) config[key] = resolve(base, value);
   }
+  if (config.lxc?.sliverShell !== undefined) config.lxc = { ...config.lxc, sliverShell: resolve(base, config.lxc.sliverShell) };
   return config;
 }
 
@@ -202,7 +218,7 @@ function assertProgramFile(setting: string, file: string): void {
   try {
     isFile = statSync(file).isFile();
   } catch (error) {
-    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
   }
   if (!isFile) throw new UsageError(`${setting} ${file} is not a regular file`);
 }
@@ -226,7 +242,7 @@ function plcAuthConfig(merged: SlvdConfigFile): PlcAuthConfig {
 export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
   if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
   if (file.plc !== undefined && file.plcFile !== undefined) throw new UsageError('the config file sets both plc and plcFile; choose one');
-  const merged: SlvdConfigFile = { ...file, ...flags };
+  const merged: SlvdConfigFile = { ...file, ...flags, ...(file.lxc || flags.lxc ? { lxc: { ...file.lxc, ...flags.lxc } } : {}) };
   // A PLC chosen on the command line replaces the file's choice of either kind.
   if (flags.plc !== undefined) delete merged.plcFile;
   if (flags.plcFile !== undefined) delete merged.plc;
@@ -250,11 +266,13 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
   return {
     dataDir,
+    initStore: merged.initStore ?? false,
     adapter,
     ...(merged.root !== undefined ? { root: merged.root } : {}),
     ...(merged.cgroupParent !== undefined ? { cgroupParent: merged.cgroupParent } : {}),
     ...(uidRange ? { uidRange } : {}),
     ...(merged.delegateShell !== undefined ? { delegateShell: merged.delegateShell } : {}),
+    ...(merged.lxc ? { lxc: merged.lxc } : {}),
     ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
     plc,
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,

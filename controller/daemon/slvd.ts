@@ -1,40 +1,45 @@
 // slvd, the node daemon: composes the store, the node adapter, the controllers, the PLC poller and
-// the two API servers, and owns their lifecycle. SIGTERM/SIGINT drain and exit 0, SIGHUP re-reads
-// the config file. Readiness goes to <data-dir>/status.json and the API's /readyz.
+// the two API servers, and owns their lifecycle: each part is registered as it starts and closed in
+// reverse order. SIGTERM/SIGINT drain and exit 0, SIGHUP re-reads the config file. Readiness goes
+// to <data-dir>/status.json (kept current by a runnable that follows the cache) and the API's /readyz.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { startApiServer } from '../../adapters/api/rest/server.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
-import { StatusFile, type DaemonPhase } from './status-file.js';
+import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
 import { createNodeAdapter } from '../../adapters/node/index.js';
-import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract.js';
+import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { NodeAuthSource, PlcClient, PlcStateFile, PlcSync, SessionFile, fileSource, readNodeCredentials, structAuthSource, type GetSliversSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
-import { exitCodeFor } from '../../resources/errors.js';
+import { exitCodeFor, InvariantError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
+import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
-import { createControllers, ORPHAN_SWEEP_KEY } from '../controllers/index.js';
+import { setupControllers } from '../controllers/index.js';
 import { createLogger } from './log.js';
-import { PlcPoller } from './plc-poller.js';
-import { Manager, systemClock } from '../runtime/index.js';
+import { checkStoreFile, dataDirEntries } from './store-file.js';
+import { PlcPoller, type PollTiming } from './plc-poller.js';
+import { Manager, Periodic, systemClock } from '../runtime/index.js';
 import type { SlvdConfigFile } from '../../schemas/config.js';
 
 export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
 /** The PLC session key (mode 0600), as today's node manager keeps /etc/planetlab/session. */
 export const PLC_SESSION_FILE = 'plc-session';
+/**
+ * What a data dir holds once slvd has run in it (besides store.db): any of these without a usable
+ * store.db means the store was lost, not that the node is new. The lock, sockets and files of other
+ * programs (a config file kept there) are not state.
+ */
+const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PLC_STATE_FILE, PLC_SESSION_FILE, STATUS_FILE, 'sim-node.json', 'sim-node.journal', 'initscripts']);
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
-
-interface Closable {
-  close(): Promise<void>;
-}
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
 
 function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -48,21 +53,20 @@ function plcSourceFor(config: PlcSourceConfig, dataDir: string): GetSliversSourc
 }
 
 export class Slvd {
-  private phase: DaemonPhase = 'starting';
+  private readonly lifecycle = new Lifecycle('slvd');
   private readonly startedAt = new Date().toISOString();
   private readonly registry = new Registry();
   private readonly status: StatusFile;
+  /** Every part that is up, closed in reverse order by close(). */
+  private readonly parts: Disposables;
   private lock: DataDirLock | undefined;
   private store: Store | undefined;
   private bandwidth: BandwidthLimiter | undefined;
-  private node: NodeAdapter | undefined;
   private manager: Manager | undefined;
   private plcSync: PlcSync | undefined;
   private poller: PlcPoller | undefined;
-  private readonly servers: Closable[] = [];
   private firstSyncDone = false;
   private lastReadiness = '';
-  private stopping: Promise<void> | undefined;
 
   constructor(
     private config: SlvdConfig,
@@ -70,6 +74,22 @@ export class Slvd {
     private readonly log: Logger,
   ) {
     this.status = new StatusFile(config.dataDir);
+    this.parts = new Disposables(log);
+  }
+
+  /** The phase status.json reports. */
+  private get phase(): DaemonPhase {
+    switch (this.lifecycle.state) {
+      case 'new':
+      case 'starting':
+        return 'starting';
+      case 'running':
+        return 'running';
+      case 'closing':
+        return 'stopping';
+      case 'closed':
+        return 'stopped';
+    }
   }
 
   /** Ready: the cache watches the store and the first PLC sync was attempted (applied or not). */
@@ -77,51 +97,88 @@ export class Slvd {
     return this.phase === 'running' && this.firstSyncDone && (this.manager?.isReady() ?? false);
   }
 
+  /** Start every part, then poll PLC. A failed start leaves what did start for close(). */
   async start(): Promise<void> {
+    await this.lifecycle.start(() => this.startParts());
+    const { config } = this;
+    this.log.info(
+      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync?.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
+      'slvd started',
+    );
+    // After 'running', so the first sync's readiness report is not skipped as "still starting".
+    const { manager, poller } = this;
+    if (manager && poller) void manager.addRunnable(poller).catch(() => undefined); // a failed start is logged by the manager
+  }
+
+  private async startParts(): Promise<void> {
     const { config } = this;
     // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error.
     const plcSource = plcSourceFor(config.plc, config.dataDir);
+    const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
-    this.lock = acquireDataDirLock(config.dataDir);
+    const lock = acquireDataDirLock(config.dataDir);
+    this.lock = lock;
+    // Registered first, so closed last: the final status.json, then the data dir is given up.
+    this.parts.add('data dir lock', () => {
+      this.writeStatus('stopped');
+      lock.close();
+    });
     this.writeStatus();
-    this.store = openSqliteStore(join(config.dataDir, STORE_FILE));
-    if (config.bwlimit) this.bandwidth = await createBandwidthLimiter(config.bwlimit);
-    const { root, cgroupParent, uidRange, delegateShell } = config;
-    this.node = await createNodeAdapter(config.adapter, {
+    const storeFile = join(config.dataDir, STORE_FILE);
+    checkStoreFile(storeFile, stateAtStart, config.initStore);
+    const store = openSqliteStore(storeFile);
+    this.store = store;
+    this.parts.add('store', () => store.close());
+    if (config.bwlimit) {
+      const bandwidth = await createBandwidthLimiter(config.bwlimit);
+      this.bandwidth = bandwidth;
+      // Closed after the node: its last limit changes go through the limiter.
+      this.parts.add('bandwidth limiter', () => bandwidth.close());
+    }
+    const { root, cgroupParent, uidRange, delegateShell, lxc } = config;
+    const node = await createNodeAdapter(config.adapter, {
       dataDir: config.dataDir,
       ...(root ? { root } : {}),
       ...(cgroupParent ? { cgroupParent } : {}),
       ...(uidRange ? { uidRange } : {}),
       ...(delegateShell ? { delegateShellSource: delegateShell } : {}),
+      ...(lxc ? { lxc } : {}),
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
     });
-    this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
-    const bandwidth = this.bandwidth ? { bandwidth: this.bandwidth } : {};
-    for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds, ...bandwidth })) this.manager.add(controller);
-    // Keeps status.json's Ready counts current between PLC syncs (one key: changes coalesce).
-    this.manager.add({
-      name: 'daemon-status',
-      watches: ['Sliver', 'Delegate'],
-      keysFor: () => ['status.json'],
-      reconcile: async () => {
+    this.parts.add('node adapter', () => node.close());
+    const manager = new Manager({ store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
+    this.manager = manager;
+    const controllers = setupControllers(manager, {
+      node,
+      startup: config.startup,
+      staggerSeconds: config.staggerSeconds,
+      ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
+    });
+    // Keeps status.json's Ready counts current between PLC syncs; a burst of changes is one write.
+    const statusWriter = new Periodic({
+      name: 'status-file',
+      clock: systemClock,
+      periodMs: 0,
+      runAtStart: false,
+      run: () => {
         if (this.firstSyncDone && this.phase === 'running') this.writeStatus();
       },
+      onError: (error) => this.log.warn({ err: error }, 'could not write the status file'),
     });
-    await this.manager.start();
+    void manager.addRunnable(statusWriter).catch(() => undefined); // a failed start is logged by the manager
+    manager.onChange(['Sliver', 'Delegate'], () => statusWriter.trigger());
+    // Registered before it starts: a half-started manager still closes its informer and queues.
+    this.parts.add('controllers', () => manager.close());
+    await manager.start();
 
     this.plcSync = this.createPlcSync(plcSource);
-    this.servers.push(await startApiServer({ store: this.store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node: this.node }));
-    this.servers.push(
-      await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) }),
-    );
-    this.manager.enqueue('account', ORPHAN_SWEEP_KEY);
-    this.phase = 'running';
-    this.log.info(
-      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
-      'slvd started',
-    );
-    this.poller = new PlcPoller(this.plcSync, systemClock, this.pollTiming(config), (result) => this.afterSync(result));
-    void this.poller.start();
+    const api = await startApiServer({ store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node });
+    this.parts.add('API server', () => api.close());
+    const xmlrpc = await startXmlRpcShim({ store, node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) });
+    this.parts.add('XML-RPC server', () => xmlrpc.close());
+    controllers.sweepOrphans();
+    // Started by the manager once slvd runs (start()); closed with the manager.
+    this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, ...this.pollTiming(config), log: this.log, onSynced: (result) => this.afterSync(result) });
   }
 
   /**
@@ -135,10 +192,17 @@ export class Slvd {
     return 0;
   }
 
-  /** Drain and release everything; safe to call twice. */
-  stop(reason: string): Promise<void> {
-    this.stopping ??= this.shutdown(reason);
-    return this.stopping;
+  /** Close every part that started, in reverse order; safe to call twice and after a failed start. */
+  close(reason: string): Promise<void> {
+    return this.lifecycle.close(async () => {
+      this.log.info({ reason }, 'slvd stopping: draining queues');
+      if (this.lock) this.writeStatus();
+      try {
+        await this.parts.closeAll();
+      } finally {
+        this.log.info('slvd stopped');
+      }
+    });
   }
 
   /** SIGHUP: re-read the config file and apply what a running daemon can change. */
@@ -168,17 +232,17 @@ export class Slvd {
         return;
       }
       this.poller.setSync(this.plcSync);
-      void this.poller.tick();
+      this.poller.trigger();
     }
     this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcSync?.description }, 'SIGHUP: configuration reloaded');
   }
 
-  private pollTiming(config: SlvdConfig) {
+  private pollTiming(config: SlvdConfig): PollTiming {
     return { periodMs: config.periodSeconds * 1000, jitterMs: config.jitterSeconds * 1000 };
   }
 
   private createPlcSync(source: GetSliversSource): PlcSync {
-    if (!this.store) throw new Error('the store is not open');
+    if (!this.store) throw new InvariantError('the PLC sync needs the store, which is not open yet');
     return new PlcSync({
       store: this.store,
       source,
@@ -227,7 +291,7 @@ export class Slvd {
     else this.log.warn({ notReady }, summary);
   }
 
-  private writeStatus(): void {
+  private writeStatus(phase: DaemonPhase = this.phase): void {
     const { sliverCounts, delegateCounts } = this.counts();
     const last = this.plcSync?.lastResult;
     const applied = this.plcSync?.lastApplied;
@@ -236,7 +300,7 @@ export class Slvd {
     try {
       this.status.write({
         pid: process.pid,
-        phase: this.phase,
+        phase,
         ready: this.ready,
         startedAt: this.startedAt,
         adapter: this.config.adapter,
@@ -269,37 +333,6 @@ export class Slvd {
       this.log.warn({ err: error, file: this.status.path }, 'could not write the status file');
     }
   }
-
-  private async shutdown(reason: string): Promise<void> {
-    this.log.info({ reason }, 'slvd stopping: draining queues');
-    this.phase = 'stopping';
-    if (this.lock) this.writeStatus();
-    const steps: Array<[string, () => Promise<void> | void]> = [
-      ['plc poller', () => this.poller?.stop()],
-      ['API servers', async () => void (await Promise.all(this.servers.map((s) => s.close())))],
-      ['controllers', () => this.manager?.stop()],
-      ['node adapter', () => this.node?.close()],
-      // After the node: its last limit changes go through the limiter.
-      ['bandwidth limiter', () => this.bandwidth?.close()],
-      ['store', () => this.store?.close()],
-    ];
-    let failed: unknown;
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        failed ??= error;
-        this.log.error({ err: error }, `stopping the ${what} failed`);
-      }
-    }
-    this.phase = 'stopped';
-    if (this.lock) {
-      this.writeStatus();
-      this.lock.release();
-    }
-    this.log.info('slvd stopped');
-    if (failed) throw failed;
-  }
 }
 
 function printError(error: unknown): void {
@@ -328,7 +361,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const stopAndExit = (reason: string) => {
-    daemon.stop(reason).then(
+    daemon.close(reason).then(
       () => finish(0),
       (error: unknown) => finish(exitCodeFor(error)),
     );
@@ -345,7 +378,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   } catch (error) {
     log.error({ err: error }, 'slvd could not start');
     printError(error);
-    await daemon.stop('startup failed').catch(() => undefined);
+    await daemon.close('startup failed').catch(() => undefined);
     finish(exitCodeFor(error));
   }
   const code = await finished;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultCgroupParent } from '../../adapters/node/linux/cgroup.js';
+import { defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../../adapters/node/contract.js';
 
 export const isRoot = process.getuid?.() === 0;
@@ -26,7 +26,7 @@ const roots: TestRoot[] = [];
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
 // Blocks of 4,000 uids per label. 62,000-62,099 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
 // (host accounts, not a test root): keep new blocks clear of it.
-const UID_BLOCKS: Record<string, number> = { linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
+const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
 const UIDS_PER_ROOT = 100;
 const ROOTS_PER_BLOCK = 40;
 let rootsMade = 0;

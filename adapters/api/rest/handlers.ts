@@ -3,13 +3,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastJsonPatch from 'fast-json-patch';
 import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
-import { authorize, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { authorize, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
+import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
+import { replaceLoans } from '../loan-replacement.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
-import { CONTENT_TYPES, mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
-import { dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
+import { retryOnConflict } from '../../support/retry.js';
+import { mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
+import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
@@ -37,6 +40,8 @@ export class ResourceApi {
     if (route.name === undefined) {
       if (method === 'GET') return flagOf(query, 'watch') ? this.watch(context) : this.list(context);
       if (method === 'POST') return this.create(context);
+    } else if (route.subresource === 'loans') {
+      if (method === 'GET' || method === 'PUT') return this.loans(context, method);
     } else if (route.subresource === 'status') {
       if (method === 'GET') return this.get(context);
       if (method === 'PUT') return this.replace(context, 'updateStatus');
@@ -254,6 +259,26 @@ export class ResourceApi {
     });
   }
 
+  /**
+   * `slivers/NAME/loans`: GET the sliver's loan list, PUT a new one (replaced in one transaction,
+   * as XML-RPC SetLoans does). Reading needs what reading the Loans needs; replacing, SetLoans.
+   */
+  private async loans(context: RequestContext, method: 'GET' | 'PUT'): Promise<void> {
+    const { res, route, query, caller } = context;
+    const lender = route.name!;
+    const sliver = await this.store.get('Sliver', lender);
+    if (method === 'GET') authorizeSliverOperation(caller, 'readLoans', lender, sliver, `read the loans of sliver "${lender}"`);
+    else authorizeSliverOperation(caller, 'writeLoans', lender, sliver, `replace the loans of sliver "${lender}"`);
+    if (method === 'GET') {
+      const listed = await this.store.list('Loan');
+      sendJson(res, 200, sliverLoansOf(lender, loansOfLender(listed.items, lender), listed.revision));
+      return;
+    }
+    const wanted = parseSliverLoans(await this.body(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]), lender);
+    const replaced = await replaceLoans(this.store, wanted, { fieldManager: this.manager(context), dryRun: dryRunOf(query) });
+    sendJson(res, 200, sliverLoansOf(lender, replaced.loans, replaced.revision, replaced.removed));
+  }
+
   /** End every open watch (the server is closing). */
   endWatches(): void {
     for (const res of this.watches) res.end();
@@ -279,7 +304,7 @@ function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): 
     return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
+    throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
   }
 }
 
@@ -289,14 +314,15 @@ function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): 
  * conflict on an unchanged object (a stale precondition, a field-ownership conflict) is the answer.
  */
 async function retryOnRace(read: () => Promise<AnyObject | undefined>, write: (current: AnyObject | undefined) => Promise<AnyObject | undefined>): Promise<AnyObject | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await read();
-    try {
-      return await write(current);
-    } catch (error) {
-      if (attempt >= MAX_WRITE_ATTEMPTS || !(error instanceof ConflictError || error instanceof AlreadyExistsError)) throw error;
-      const now = await read();
-      if (now?.metadata.resourceVersion === current?.metadata.resourceVersion) throw error;
-    }
-  }
+  let current: AnyObject | undefined;
+  return retryOnConflict(
+    async () => {
+      current = await read();
+      return write(current);
+    },
+    {
+      attempts: MAX_WRITE_ATTEMPTS,
+      retryable: async (error) => (error instanceof ConflictError || error instanceof AlreadyExistsError) && (await read())?.metadata.resourceVersion !== current?.metadata.resourceVersion,
+    },
+  );
 }

@@ -3,18 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { describeYamlError } from '../../../resources/documents.js';
 import { BadRequestError, ConflictError, SlvError, type StatusBody } from '../../../resources/errors.js';
+import { CONTENT_TYPES } from '../routes.js';
 
 /** Requests larger than this are refused with 413 (an initscript may be 1 MiB; JSON escaping adds to it). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-export const CONTENT_TYPES = {
-  json: 'application/json',
-  yaml: 'application/yaml',
-  jsonPatch: 'application/json-patch+json',
-  mergePatch: 'application/merge-patch+json',
-  applyYaml: 'application/apply-patch+yaml',
-  applyJson: 'application/apply-patch+json',
-} as const;
 
 export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? CONTENT_TYPES.json).split(';')[0]!.trim().toLowerCase();
@@ -52,13 +44,13 @@ export function parseBody(body: Buffer, type: string): unknown {
     try {
       return parseYaml(text);
     } catch (error) {
-      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`);
+      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`, { cause: error });
     }
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 

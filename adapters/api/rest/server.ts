@@ -45,7 +45,7 @@ function socketAnswers(path: string): Promise<boolean> {
     });
     probe.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ECONNREFUSED') resolve(false);
-      else reject(new UsageError(`cannot check the API socket ${path}: ${error.message}`));
+      else reject(new UsageError(`cannot check the API socket ${path}: ${error.message}`, { cause: error }));
     });
   });
 }

@@ -7,6 +7,7 @@
 // - structs decode to null-prototype objects, so member names like __proto__ are plain keys;
 // - integers beyond 32 bits encode as <i8> (the package writes <int> for every integer).
 import { createRequire } from 'node:module';
+import { BadRequestError } from '../../../resources/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,8 +65,9 @@ export class XmlRpcFault extends Error {
   constructor(
     readonly faultCode: number,
     readonly faultString: string,
+    options?: ErrorOptions,
   ) {
-    super(faultString);
+    super(faultString, options);
     this.name = 'XmlRpcFault';
   }
 }
@@ -79,7 +81,7 @@ const INTEGER = /^[+-]?[0-9]+$/;
 
 function decodeInteger(data: string, tag: string): number | bigint {
   const text = data.trim();
-  if (!INTEGER.test(text)) throw new Error(`<${tag}> must hold an integer, got ${JSON.stringify(text.slice(0, 40))}`);
+  if (!INTEGER.test(text)) throw new BadRequestError(`<${tag}> must hold an integer, got ${JSON.stringify(text.slice(0, 40))}`);
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : BigInt(text);
 }
@@ -112,7 +114,7 @@ function correctedDeserializer(): PackageDeserializer {
   };
   deserializer.endDouble = (data) => {
     const value = Number(data.trim());
-    if (data.trim() === '' || !Number.isFinite(value)) throw new Error(`<double> must hold a number, got ${JSON.stringify(data.trim().slice(0, 40))}`);
+    if (data.trim() === '' || !Number.isFinite(value)) throw new BadRequestError(`<double> must hold a number, got ${JSON.stringify(data.trim().slice(0, 40))}`);
     deserializer.push(new XmlRpcDouble(value));
     deserializer.value = false;
   };
@@ -123,11 +125,11 @@ function correctedDeserializer(): PackageDeserializer {
   deserializer.endStruct = () => {
     const mark = deserializer.marks.pop() ?? 0;
     const items = deserializer.stack.slice(mark);
-    if (items.length % 2 !== 0) throw new Error('a struct member lacks its name or its value');
+    if (items.length % 2 !== 0) throw new BadRequestError('a struct member lacks its name or its value');
     const struct: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < items.length; i += 2) {
       const name = items[i];
-      if (typeof name !== 'string') throw new Error('a struct member name must be a string');
+      if (typeof name !== 'string') throw new BadRequestError('a struct member name must be a string');
       struct[name] = items[i + 1];
     }
     deserializer.stack.splice(mark, items.length, struct);
@@ -159,7 +161,7 @@ export function decodeMethodCall(body: Buffer): MethodCall {
   } catch (error) {
     outcome ??= { error: error as Error };
   }
-  if (!outcome) throw new Error('Invalid XML-RPC message');
+  if (!outcome) throw new BadRequestError('Invalid XML-RPC message');
   if ('error' in outcome) throw outcome.error;
   return outcome.call;
 }

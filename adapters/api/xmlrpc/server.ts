@@ -108,7 +108,7 @@ function send(response: ServerResponse, xml: string): Promise<void> {
 }
 
 function sendFault(response: ServerResponse, error: unknown, log?: Logger): Promise<void> {
-  const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+  const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`, { cause: error });
   if (fault.faultCode === FAULT_CALL_FAILED) log?.warn({ err: error }, 'XML-RPC call failed');
   return send(response, encodeFault(fault));
 }
@@ -130,7 +130,7 @@ async function readCall(request: IncomingMessage, maxRequestBytes: number): Prom
   try {
     return decodeMethodCall(body);
   } catch (error) {
-    throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`);
+    throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -140,7 +140,7 @@ async function resultXml(call: MethodCall, socket: Socket, shared: Shared, ident
   try {
     return encodeResponse(result);
   } catch (error) {
-    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: the result cannot be encoded as XML-RPC (${(error as Error).message})`);
+    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: the result cannot be encoded as XML-RPC (${(error as Error).message})`, { cause: error });
   }
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConflictError, InvalidError, NotFoundError } from '../../../resources/errors.js';
 import { SLIVER_NAME_PATTERN } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
+import { KeyedSequencer } from '../../support/sequencer.js';
 import type { AccountClass, AccountInfo } from '../contract.js';
 import { PinnedDir } from './safe-write.js';
 
@@ -39,12 +40,7 @@ export const MAX_ACCOUNT_NAME = 32;
 const USERDEL_NO_SUCH_USER = 6;
 
 /** useradd/usermod/userdel lock <root>/etc/passwd and fail rather than wait: one at a time per root. */
-const passwdLocks = new Map<string, Promise<unknown>>();
-function serialized<T>(root: string, body: () => Promise<T>): Promise<T> {
-  const run = (passwdLocks.get(root) ?? Promise.resolve()).then(body, body);
-  passwdLocks.set(root, run.catch(() => undefined));
-  return run;
-}
+const passwdEdits = new KeyedSequencer();
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const entries: PasswdEntry[] = [];
@@ -154,7 +150,7 @@ export class LocalAccounts {
       ...(this.uidRange ? ['--key', `UID_MIN=${this.uidRange.min}`, '--key', `UID_MAX=${this.uidRange.max}`] : []),
       name,
     ];
-    await serialized(this.root, () => runCommand('/usr/sbin/useradd', args));
+    await passwdEdits.run(this.root, () => runCommand('/usr/sbin/useradd', args));
     return this.requireInfo(name);
   }
 
@@ -164,7 +160,7 @@ export class LocalAccounts {
    */
   async remove(name: string): Promise<void> {
     const gid = this.find(name)?.gid;
-    await serialized(this.root, async () => {
+    await passwdEdits.run(this.root, async () => {
       await runCommand('/usr/sbin/userdel', [...this.prefixArgs(), '--remove', name], { okExitCodes: [USERDEL_NO_SUCH_USER] });
       if (gid !== undefined && this.hasEmptyUserGroup(name, gid)) await runCommand('/usr/sbin/groupdel', [...this.prefixArgs(), name]);
     });
@@ -177,7 +173,7 @@ export class LocalAccounts {
   /** Remote login off: the account expires (sshd refuses expired accounts, keys or not). */
   async setLoginEnabled(name: string, enabled: boolean): Promise<void> {
     if (this.loginEnabled(name) === enabled) return;
-    await serialized(this.root, () => runCommand('/usr/sbin/usermod', [...this.prefixArgs(), '--expiredate', enabled ? '' : '1', name]));
+    await passwdEdits.run(this.root, () => runCommand('/usr/sbin/usermod', [...this.prefixArgs(), '--expiredate', enabled ? '' : '1', name]));
   }
 
   /** False when the shadow entry carries an expiry date in the past. */

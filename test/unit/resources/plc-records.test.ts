@@ -67,8 +67,9 @@ test('a single 2006 node struct is accepted as well as a list', () => {
 });
 
 test('rspec attributes parse as Python 2 int(); unparsable ones take the default', () => {
+  // A sign with whitespace after it, as Python 2 took it (' - 5 ' parses too, then is out of range).
   const attributes = [
-    { name: 'cpu_share', value: ' - 5 ' },
+    { name: 'cpu_share', value: ' + 5 ' },
     { name: 'cpu_min', value: '007' },
     { name: 'net_max', value: '0x10' },
     { name: 'net_min', value: '1e3' },
@@ -78,7 +79,7 @@ test('rspec attributes parse as Python 2 int(); unparsable ones take the default
   ];
   const record = converted({ name: 'pl_test', attributes }, { ...ORIGINAL, timestamp: 5 });
   assert.ok(record.kind === 'Sliver');
-  assert.deepEqual(record.spec.rspec, { ...DEFAULT_RSPEC, cpu_share: -5, cpu_min: 7 });
+  assert.deepEqual(record.spec.rspec, { ...DEFAULT_RSPEC, cpu_share: 5, cpu_min: 7 });
   assert.equal(record.spec.timestamp, 5, 'the node timestamp is the default');
   assert.equal(record.spec.type, 'sliver.VServer');
   assert.equal(record.spec.instantiation, 'plc-instantiated');
@@ -159,7 +160,7 @@ test('plan: after a full update at T, PLC-owned objects older than T are purged;
 
 test('plan: the last full update timestamp never goes back; a replayed old answer changes nothing', () => {
   const plan = planPlcSync([owned('a', 300)], [update(200, [sliverRecord('a', 200), sliverRecord('b', 200)])], 300, 0);
-  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], minTimestamp: 300 });
+  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], skipped: [], minTimestamp: 300 });
 });
 
 test('plan: a record that changes kind replaces the old object; a new already-expired record is not created', () => {
@@ -172,7 +173,39 @@ test('plan: a record that changes kind replaces the old object; a new already-ex
 test('plan: an object being deleted is neither deleted again nor rewritten until it is gone', () => {
   const stored: StoredRecord[] = [{ ...owned('leaving', 100), terminating: true }];
   const plan = planPlcSync(stored, [update(200, [sliverRecord('leaving', 200)])], 100, 0);
-  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], minTimestamp: 200 });
+  assert.deepEqual(plan, { upserts: [], deletes: [], conflicts: [], skipped: [], minTimestamp: 200 });
+});
+
+test('a record with a value out of range is skipped with the reason; the others apply and its stored object is kept', () => {
+  const attributes = (pairs: Record<string, string>) => Object.entries(pairs).map(([name, value]) => ({ name, value }));
+  const answer = [{
+    timestamp: 200,
+    slivers: [
+      { name: 'pl_good', attributes: attributes({ cpu_share: '64' }) },
+      { name: 'pl_negative', attributes: attributes({ cpu_share: ' - 5', net_min: '-1' }) },
+      { name: 'pl_flag', attributes: attributes({ enabled: '7' }) },
+      { name: 'pl_huge', attributes: attributes({ cpu_min: String(2 ** 53 - 1) }), expires: 2 ** 53 - 1 },
+    ],
+  }];
+  const { updates } = parseGetSlivers(answer);
+  assert.deepEqual(updates[0]?.records.map((r) => r.name), ['pl_good']);
+  assert.deepEqual(updates[0]?.skipped, [
+    { path: '[0].slivers[1]', name: 'pl_negative', reason: '[0].slivers[1]: cpu_share -5 is out of range: must be from 0 to 8192; net_min -1 is out of range: must be from 0 to 1000000000000' },
+    { path: '[0].slivers[2]', name: 'pl_flag', reason: '[0].slivers[2]: enabled 7 is out of range: must be from 0 to 1' },
+    {
+      path: '[0].slivers[3]',
+      name: 'pl_huge',
+      reason: '[0].slivers[3]: cpu_min 9007199254740991 is out of range: must be from 0 to 8192000; expires 9007199254740991 is out of range: must be from 0 to 253402300799',
+    },
+  ]);
+  const stored: StoredRecord[] = [
+    { kind: 'Sliver', name: 'pl_negative', timestamp: 100, plcOwned: true },
+    { kind: 'Sliver', name: 'pl_dropped', timestamp: 100, plcOwned: true },
+  ];
+  const plan = planPlcSync(stored, updates, 0, 150);
+  assert.deepEqual(plan.upserts.map((r) => r.name), ['pl_good']);
+  assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'pl_dropped' }], 'the skipped record\'s stored sliver is kept; an unlisted one is purged');
+  assert.deepEqual(plan.skipped.map((s) => s.name), ['pl_negative', 'pl_flag', 'pl_huge']);
 });
 
 test('plan: a stored object whose new record was skipped is kept, never purged for it; a skipped record without a name protects nothing', () => {

@@ -101,6 +101,26 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
 });
 
+test('a record with a value out of range is skipped and reported; the others apply and its stored sliver is kept', { timeout: 10_000 }, async (t) => {
+  const source = memorySource();
+  const store = tempStore(t);
+  const recorded: Array<{ name: string; reason: string; message: string }> = [];
+  const events = { warning: (o: AnyObject, reason: string, message: string) => void recorded.push({ name: o.metadata.name, reason, message }) };
+  const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
+  source.next = answer(100, [{ name: 'pl_a' }, { name: 'pl_b' }]);
+  await sync.syncOnce();
+  source.next = answer(200, [{ name: 'pl_a', attributes: [{ name: 'cpu_share', value: '-5' }] }, { name: 'pl_b', attributes: [{ name: 'cpu_share', value: '64' }] }]);
+  const result = await sync.syncOnce();
+  assert.equal(result.outcome, 'applied');
+  assert.deepEqual(result.skipped, [{ path: '[0].slivers[0]', name: 'pl_a', reason: '[0].slivers[0]: cpu_share -5 is out of range: must be from 0 to 8192' }]);
+  assert.equal((await store.get('Sliver', 'pl_b')).spec.rspec.cpu_share, 64, 'the good record applies');
+  const kept = await store.get('Sliver', 'pl_a');
+  assert.equal(kept.metadata.deletionTimestamp, undefined, 'the skipped record\'s sliver is not purged');
+  assert.equal(kept.spec.timestamp, 100, 'and keeps its last good spec');
+  assert.deepEqual(recorded.map((r) => [r.name, r.reason]), [['pl_a', 'PlcRecordSkipped']]);
+  assert.match(recorded[0]!.message, /cpu_share -5 is out of range: must be from 0 to 8192/);
+});
+
 test('records older than the last full update are ignored, also after a restart', { timeout: 10_000 }, async (t) => {
   const source = memorySource();
   const { store, sync, state } = setup(t, source);

@@ -25,7 +25,7 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog });
   const clock = new FakeClock();
   const outcomes: string[] = [];
-  const poller = new PlcPoller(sync, clock, { periodMs: 60_000 }, (result) => void outcomes.push(result.outcome));
+  const poller = new PlcPoller({ sync, clock, periodMs: 60_000, log: silentLog, onSynced: (result) => void outcomes.push(result.outcome) });
 
   await poller.start();
   assert.equal(fetches, 1);
@@ -38,7 +38,7 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [10_000], 'the new period applies to the next sync');
   clock.advance(10_000);
   await until(() => release !== undefined, 'the third sync is in flight');
-  void poller.tick();
+  poller.trigger();
   release?.();
   await until(() => outcomes.length === 3, 'the third sync finished');
   assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [0], 'the requested sync follows at once');
@@ -47,7 +47,7 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
   assert.equal(fetches, 4);
   assert.equal((await store.get('Sliver', 'pl_a')).spec.timestamp, 4);
 
-  await poller.stop();
+  await poller.close();
   assert.equal(clock.pendingTimers(), 0);
 });
 
@@ -64,7 +64,15 @@ test('jitter: each period gets a random delay up to the jitter; an unreachable P
   const clock = new FakeClock();
   const draws = [0.5, 0.25];
   const outcomes: string[] = [];
-  const poller = new PlcPoller(sync, clock, { periodMs: 60_000, jitterMs: 30_000 }, (result) => void outcomes.push(result.outcome), { random: () => draws.shift() ?? 0 });
+  const poller = new PlcPoller({
+    sync,
+    clock,
+    periodMs: 60_000,
+    jitterMs: 30_000,
+    log: silentLog,
+    onSynced: (result) => void outcomes.push(result.outcome),
+    random: () => draws.shift() ?? 0,
+  });
   const nextDelay = () => clock.pendingDueTimes().map((due) => due - clock.now());
 
   await poller.start();
@@ -81,5 +89,5 @@ test('jitter: each period gets a random delay up to the jitter; an unreachable P
   await until(() => outcomes.at(-1) === 'applied', 'PLC answered again');
   assert.deepEqual(nextDelay(), [67_500], 'back to period + jitter once PLC answers');
   assert.deepEqual([...new Set(outcomes)], ['applied', 'unreachable']);
-  await poller.stop();
+  await poller.close();
 });

@@ -92,6 +92,32 @@ test('a restart with PLC unreachable resumes from the store; a stale lock is tak
   assert.equal(await second.exited, 0);
 });
 
+test('a zero-byte or missing store.db next to other state is refused naming --init-store; --init-store starts anew', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  writeFileSync(join(dataDir, 'status.json'), '{}\n');
+  writeFileSync(join(dataDir, 'slvd.yaml'), 'logLevel: info\n');
+  writeFileSync(join(dataDir, 'store.db'), '');
+  const zeroBytes = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  assert.equal(await zeroBytes.exited, ExitCodes.failure);
+  assert.match(zeroBytes.output(), /store file \S+store\.db is empty \(0 bytes\) but the data dir \S+ holds other state \(status\.json\): refusing to start a new, empty store.*--init-store/);
+  assert.equal(readFileSync(join(dataDir, 'store.db')).length, 0, 'the empty file is left as it was');
+
+  rmSync(join(dataDir, 'store.db'));
+  const missing = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  assert.equal(await missing.exited, ExitCodes.failure);
+  assert.match(missing.output(), /store file \S+store\.db is missing but the data dir/);
+  assert.equal(existsSync(join(dataDir, 'store.db')), false);
+
+  const init = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--init-store']);
+  await waitForStatus(dataDir, init, allReady, 'a new store is started with --init-store');
+  init.child.kill('SIGTERM');
+  assert.equal(await init.exited, 0);
+  const restarted = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  await waitForStatus(dataDir, restarted, (s) => s.pid === restarted.child.pid && allReady(s), 'the store it made opens without the flag');
+  restarted.child.kill('SIGTERM');
+  assert.equal(await restarted.exited, 0);
+});
+
 test('slvd polls a local stand-in for PLC over plain XML-RPC with a fixed auth struct when asked to', { timeout: 60_000 }, async (t) => {
   const nodes = JSON.parse(readFileSync(EXAMPLE_PLC_FILE, 'utf8')) as unknown;
   const calls: unknown[][] = [];

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../../../../adapters/node/linux/cgroup.js';
+import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../../../../adapters/node/posix/cgroup.js';
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { createLinuxAdapter } from '../../../../adapters/node/linux/index.js';
 import { ConflictError, InvalidError, NotFoundError } from '../../../../resources/errors.js';
@@ -202,6 +202,7 @@ test('cgroup file values for v1 and v2', { timeout: 5_000 }, () => {
   assert.deepEqual(cpuFiles(2, rspec({ enabled: 0, cpu_min: 500 })), [['cpu.weight', '1'], ['cpu.max', '1000 100000']]);
   assert.deepEqual(cpuFiles(1, rspec({ cpu_share: 0 })), [['cpu.shares', '2'], ['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', '-1']], 'clamped to the kernel minimum');
   assert.deepEqual(cpuFiles(2, rspec({ cpu_share: 1_000_000 }))[0], ['cpu.weight', '10000'], 'clamped to the kernel maximum');
+  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 2 ** 50 }))[1], ['cpu.max', `${2 ** 44 - 1} 100000`], 'an effective guarantee loans pushed past any range: the kernel\'s largest quota');
 });
 
 test('createNodeAdapter("linux") opens the linux adapter on the given root', T, async (t) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ApiClient, type ApiWatchEvent } from '../../../../../adapters/api/client/client.js';
-import { CONTENT_TYPES } from '../../../../../adapters/api/rest/http.js';
+import { CONTENT_TYPES } from '../../../../../adapters/api/routes.js';
 import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
 import { recordUpdate } from '../../../../../resources/apply.js';
@@ -44,7 +44,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs']);
+  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/loans']);
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
@@ -293,6 +293,10 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
     { method: 'POST', path: resourcePath('Loan'), body: foreignLoan },
     { method: 'DELETE', path: resourcePath('Sliver', 'alice') },
     { method: 'GET', path: `${resourcePath('Sliver')}?labelSelector=` },
+    { method: 'PUT', path: resourcePath('Sliver', 'alice', 'loans'), body: loansOf('alice', [{ to: 'bob', resource: 'cpu_share', amount: 3 }, { to: 'bob', resource: 'net_max', amount: 9 }]) },
+    { method: 'PUT', path: resourcePath('Sliver', 'bob', 'loans'), body: loansOf('bob', []) },
+    { method: 'GET', path: resourcePath('Sliver', 'alice', 'loans') },
+    { method: 'POST', path: resourcePath('Loan'), body: { ...ownLoan, metadata: { name: 'bob.7' } } },
   ]);
   assert.deepEqual(results[0], [200, 'alice']);
   assert.deepEqual(results[1], [200, 'alice']);
@@ -307,7 +311,18 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
   assert.deepEqual(results[8]![1].split(',').sort(), ['alice', 'bob'], 'a list shows only what the caller may read');
   assert.equal((await client.get('Sliver', 'alice')).spec.run?.state, 'Stopped');
   assert.equal(await client.tryGet('Loan', 'bob.0'), undefined);
+  assert.deepEqual(results[9], [200, 'alice'], 'a sliver replaces its own loans');
+  assert.equal(results[10]![0], 403);
+  assert.match(results[10]![1], /may not replace the loans of sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing SetLoans may/);
+  assert.deepEqual(results[11], [200, 'alice']);
+  assert.deepEqual(results[12], [422, 'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>" (a suffix without dots), e.g. "alice.0" (loan names are reserved to their lender, spec.from)']);
+  const loans = (await client.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.resource, l.spec.amount, l.spec.order]);
+  assert.deepEqual(loans, [['alice.0', 'alice', 'cpu_share', 3, 0], ['alice.1', 'alice', 'net_max', 9, 1]]);
 });
+
+function loansOf(sliver: string, loans: unknown[]): unknown {
+  return { apiVersion: 'nm.planet-lab.org/v1', kind: 'SliverLoans', metadata: { name: sliver }, spec: { loans } };
+}
 
 test('a uid without an account on the node is refused with its uid named', { timeout: 15_000 }, async (t) => {
   if (process.getuid?.() !== 0) {

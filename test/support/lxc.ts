@@ -1,0 +1,106 @@
+// LXC test nodes: a busybox image built at test time, the lxc adapter over a test root (its own
+// uid block, so its own container id ranges), and a cleanup that undoes everything such a node can
+// leave on the host: running containers, mounts, /etc/subuid and /etc/subgid lines, cgroups in
+// every hierarchy (LXC makes <parent>, <parent>.monitor and lxc.pivot). Register it before creating.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createLxcAdapter, DEFAULT_IMAGE, type LxcAdapter, type LxcAdapterOptions } from '../../adapters/node/lxc/index.js';
+import { containerIdRange, subidLine, withSubidLine } from '../../adapters/node/lxc/ids.js';
+import { mountPointOf, mountPoints } from '../../adapters/node/posix/mounts.js';
+import { makeTestRoot, type TestRoot } from './test-roots.js';
+
+export const BUSYBOX = '/bin/busybox';
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export const lxcMissing = ['/usr/bin/lxc-start', BUSYBOX, '/usr/bin/newuidmap'].find((tool) => !existsSync(tool));
+export const NO_LXC = `needs LXC, busybox-static and uidmap (${lxcMissing ?? ''} is missing): apt-get install lxc busybox-static uidmap`;
+
+/**
+ * A minimal image: busybox and its applets, root in passwd, and an inittab whose init only reaps
+ * (the adapter runs the init script itself).
+ */
+export function buildBusyboxImage(dir: string): void {
+  for (const sub of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'run', 'var/log', 'usr/bin', 'usr/sbin']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  chmodSync(join(dir, 'root'), 0o700);
+  copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
+  chmodSync(join(dir, 'bin/busybox'), 0o755);
+  for (const applet of execFileSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+    if (!existsSync(join(dir, applet))) symlinkSync('/bin/busybox', join(dir, applet));
+  }
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+  writeFileSync(join(dir, 'etc/inittab'), '::sysinit:/bin/true\n');
+}
+
+export interface LxcTestNode extends TestRoot {
+  lxcPath: string;
+  imageDir: string;
+  adapter: LxcAdapter;
+}
+
+/** The lxc adapter on a fresh test root; the image dir may be shared between nodes. */
+export function makeLxcNode(label: string, imageDir: string, options: Partial<LxcAdapterOptions> = {}): LxcTestNode {
+  const root = makeTestRoot(label);
+  const lxcPath = join(root.root, '..', 'lxc');
+  mkdirSync(lxcPath, { mode: 0o755 });
+  const adapter = createLxcAdapter({ root: root.root, cgroupParent: root.cgroupParent, uidRange: root.uidRange, lxcPath, imageDir, ...options });
+  return { ...root, lxcPath, imageDir, adapter };
+}
+
+/** A shared image dir holding the busybox image as `default`. */
+export function makeImageDir(parent: string): string {
+  const imageDir = join(parent, 'images');
+  buildBusyboxImage(join(imageDir, DEFAULT_IMAGE));
+  return imageDir;
+}
+
+function run(file: string, args: string[]): void {
+  try {
+    execFileSync(file, args, { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Undo what lxc nodes may have left: containers under `lxcPaths` are killed and their mounts
+ * undone, subid lines of `uidRanges`' containers are removed, and the cgroup dirs LXC makes for
+ * `cgroupParents` are removed from every hierarchy (lxc.pivot too, when it was not there before).
+ */
+export function lxcCleanup(): { track(lxcPath: string, uidRange: { min: number; max: number }, cgroupParent: string): void; run(): void } {
+  const hierarchies = readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((h) => mountPoints().includes(h));
+  const pivotsBefore = new Set(hierarchies.filter((h) => existsSync(join(h, 'lxc.pivot'))));
+  const tracked: Array<{ lxcPath: string; uidRange: { min: number; max: number }; cgroupParent: string }> = [];
+  return {
+    track(lxcPath, uidRange, cgroupParent) {
+      tracked.push({ lxcPath, uidRange, cgroupParent });
+    },
+    run() {
+      for (const { lxcPath, uidRange, cgroupParent } of tracked.splice(0)) {
+        if (existsSync(lxcPath)) for (const name of readdirSync(lxcPath)) run('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '-k']);
+        for (const mount of mountPoints().filter((m) => m.startsWith(`${lxcPath}/`)).sort((a, b) => b.length - a.length)) run('/usr/bin/umount', ['-l', mount]);
+        for (const file of ['/etc/subuid', '/etc/subgid']) {
+          const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+          let next = text;
+          for (let xid = uidRange.min; xid <= uidRange.max; xid++) next = withSubidLine(next, subidLine(containerIdRange(xid, 0)), false);
+          if (next !== text) writeFileSync(file, next);
+        }
+        const rel = relative(mountPointOf(cgroupParent), cgroupParent);
+        for (const hierarchy of hierarchies) for (const dir of [rel, `${rel}.monitor`]) removeCgroupTree(join(hierarchy, dir));
+      }
+      for (const hierarchy of hierarchies) if (!pivotsBefore.has(hierarchy)) removeCgroupTree(join(hierarchy, 'lxc.pivot'));
+    },
+  };
+}
+
+function removeCgroupTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) removeCgroupTree(join(dir, child.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still busy: reported by the test that checks the host afterwards
+  }
+}
