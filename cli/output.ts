@@ -174,6 +174,12 @@ const COLUMNS: { [K in Kind]: Columns<KindMap[K]> } = {
     row: (e, colour, nowMs) => [age(e.spec.lastTimestamp, nowMs), e.spec.type === 'Warning' ? colour.yellow(e.spec.type) : e.spec.type, e.spec.reason, qualifiedName(e.spec.involvedObject.kind, e.spec.involvedObject.name), e.spec.message],
     wideRow: (e) => [String(e.spec.count), e.spec.source],
   },
+  NodeConfig: {
+    header: ['NAME', 'HOSTNAME', 'ACCOUNTS', 'CONF FILES', 'POLICY', 'AGE'],
+    wide: ['BANDWIDTH CAP', 'LEASES'],
+    row: (n) => [n.metadata.name, n.spec.hostname ?? '-', String(n.spec.accounts.length), String(n.spec.confFiles.length), n.spec.reservationPolicy, age(n.metadata.creationTimestamp)],
+    wideRow: (n) => [n.spec.bandwidthCap === undefined ? '<none>' : String(n.spec.bandwidthCap), String(n.spec.leases.length)],
+  },
 };
 
 export interface TableOptions {

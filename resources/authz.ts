@@ -174,9 +174,11 @@ export function authorize(request: AccessRequest, slivers: SliverLookup): void {
       return authorizeLoan(request, slivers);
     case 'Event':
       return authorizeEvent(request, slivers);
-    case 'Delegate': {
+    case 'Delegate':
+    case 'NodeConfig': {
       const name = (request.current ?? request.desired)?.metadata.name ?? '';
-      refuse(request.caller, `${request.verb === 'updateStatus' ? 'write the status of' : request.verb} delegate "${name}"`, 'only root may');
+      const what = `${request.kind === 'Delegate' ? 'delegate' : 'node config'} "${name}"`;
+      refuse(request.caller, `${request.verb === 'updateStatus' ? 'write the status of' : request.verb} ${what}`, 'only root may');
     }
   }
 }
@@ -211,6 +213,7 @@ export function sliversConsulted(object: AnyObject): string[] {
     case 'Event':
       return object.spec.involvedObject.kind === 'Sliver' ? [object.spec.involvedObject.name] : [];
     case 'Delegate':
+    case 'NodeConfig':
       return [];
   }
 }

@@ -121,6 +121,12 @@ export class SocketPathError extends SlvError {
     super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`, [], options);
   }
 }
+/** A peer refused our credentials (PLC's fault 103): retrying with the same ones cannot help. */
+export class UnauthorizedError extends SlvError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unauthorized', message, [], options);
+  }
+}
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
 export class StorageError extends SlvError {
   constructor(message: string, options?: ErrorOptions) {
@@ -158,8 +164,8 @@ export class CommandError extends Error {
 }
 /** A reconcile failure that retrying cannot fix (the work queue does not back off and retry it). */
 export class TerminalError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'TerminalError';
   }
 }

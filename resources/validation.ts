@@ -13,6 +13,7 @@ const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {
   Delegate: ajv.compile(SCHEMAS.Delegate),
   Loan: ajv.compile(SCHEMAS.Loan),
   Event: ajv.compile(SCHEMAS.Event),
+  NodeConfig: ajv.compile(SCHEMAS.NodeConfig),
 };
 
 function describe(error: ErrorObject): StatusCause {

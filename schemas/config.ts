@@ -19,10 +19,22 @@ export interface SlvdConfigFile {
   plc?: string;
   /** A GetSlivers answer saved as JSON; exclusive with plc. */
   plcFile?: string;
-  /** The auth struct passed to GetSlivers. */
+  /** A fixed auth struct passed to GetSlivers instead of node authentication (BootAuth, then a session). */
   plcAuth?: Record<string, unknown>;
+  /** PEM file of the CA (or PLC's own certificate) PLC's https certificate must chain to. */
+  plcCacert?: string;
+  /** Accept a plain http:// PLC URL. */
+  plcAllowHttp?: boolean;
+  /** The node's PLC node_id (default: NODE_ID of the boot file). */
+  nodeId?: number;
+  /** A file holding the node key (default: NODE_KEY of the boot file). */
+  nodeKeyFile?: string;
+  /** The boot file with NODE_ID and NODE_KEY (default /usr/boot/plnode.txt). */
+  bootFile?: string;
   plcTimeout?: number;
   period?: number;
+  /** Up to this many seconds are added at random to each period, so a fleet does not poll in step. */
+  jitter?: number;
   startup?: boolean;
   stagger?: number;
   apiSocket?: string;
@@ -97,8 +109,14 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     plc: { type: 'string', pattern: '^https?://', nullable: true },
     plcFile: path,
     plcAuth: { type: 'object', required: [], additionalProperties: true, nullable: true },
+    plcCacert: path,
+    plcAllowHttp: { type: 'boolean', nullable: true },
+    nodeId: { type: 'integer', minimum: 1, nullable: true },
+    nodeKeyFile: path,
+    bootFile: path,
     plcTimeout: { type: 'number', exclusiveMinimum: 0, nullable: true },
     period: { type: 'number', exclusiveMinimum: 0, nullable: true },
+    jitter: seconds,
     startup: { type: 'boolean', nullable: true },
     stagger: seconds,
     apiSocket: path,

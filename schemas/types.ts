@@ -4,7 +4,7 @@
 export const API_GROUP = 'nm.planet-lab.org';
 export const API_VERSION = `${API_GROUP}/v1` as const;
 
-export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event'] as const;
+export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event', 'NodeConfig'] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** Who owns an object's spec. PLC-owned objects are rewritten and purged by the PLC source. */
@@ -154,7 +154,16 @@ export interface SliverSpec {
   attributes: Record<string, string>;
   /** PLC record fields slv does not interpret, kept as sent. */
   extra?: Record<string, unknown>;
+  /** The reference image PLC names (`vref` tag), for container adapters. */
+  vref?: string;
+  /** CPU cores reserved for this sliver (`cpu_cores` tag): a cpuset of `count` cores, plus the shared ones when `bestEffort`. */
+  cpuCores?: CpuCores;
   run?: RunSpec;
+}
+
+export interface CpuCores {
+  count: number;
+  bestEffort: boolean;
 }
 
 export interface SliverStatus {
@@ -246,6 +255,66 @@ export interface EventSpec {
 }
 export type SlvEvent = ResourceObject<'Event', EventSpec, Record<string, never>>;
 
+// ---- NodeConfig ----------------------------------------------------------------------------
+
+/**
+ * What today's PLC says about the node itself (one object, NODE_CONFIG_NAME), kept for the
+ * controllers of node duties: special accounts, configuration files, reservations, the node's
+ * bandwidth cap. Written by the PLC source from each answer of today's form.
+ */
+export const NODE_CONFIG_NAME = 'plc';
+
+export interface NodeAccount {
+  /** `root` or `site_admin`: the node's special accounts. */
+  name: string;
+  /** ssh public keys. */
+  keys: string[];
+}
+
+export interface ConfFile {
+  /** Where the file goes on the node. */
+  dest: string;
+  /** Where PLC serves it from (relative to PLC's boot server). */
+  source: string;
+  /** Octal, e.g. `644`. */
+  permissions: string;
+  owner: string;
+  group: string;
+  preinstallCmd: string;
+  postinstallCmd: string;
+  errorCmd: string;
+  ignoreCmdErrors: boolean;
+  alwaysUpdate: boolean;
+}
+
+export interface Lease {
+  sliceId: number;
+  /** The sliver the slice id belongs to on this node, when PLC sent it. */
+  sliver?: string;
+  /** Unix seconds. */
+  from: number;
+  until: number;
+}
+
+export const RESERVATION_POLICIES = ['none', 'lease_or_idle', 'lease_or_shared'] as const;
+export type ReservationPolicy = (typeof RESERVATION_POLICIES)[number];
+
+export interface NodeConfigSpec {
+  /** The timestamp (unix seconds) of the PLC answer that last changed this content. */
+  timestamp: number;
+  nodeId?: number;
+  hostname?: string;
+  /** The primary interface's `bwlimit` in bit/s; absent = PLC sets no cap. */
+  bandwidthCap?: number;
+  accounts: NodeAccount[];
+  confFiles: ConfFile[];
+  reservationPolicy: ReservationPolicy;
+  leases: Lease[];
+  /** Node groups the node belongs to. */
+  groups: string[];
+}
+export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, Record<string, never>>;
+
 // ---- kind map -------------------------------------------------------------------------------
 
 export interface KindMap {
@@ -253,6 +322,7 @@ export interface KindMap {
   Delegate: Delegate;
   Loan: Loan;
   Event: SlvEvent;
+  NodeConfig: NodeConfig;
 }
 export type AnyObject = KindMap[Kind];
 
@@ -262,16 +332,25 @@ export const PLURALS: Record<Kind, string> = {
   Delegate: 'delegates',
   Loan: 'loans',
   Event: 'events',
+  NodeConfig: 'nodeconfigs',
 };
 export const SHORT_NAMES: Record<Kind, string[]> = {
   Sliver: ['sl', 'sliver', 'slivers'],
   Delegate: ['dg', 'delegate', 'delegates'],
   Loan: ['ln', 'loan', 'loans'],
   Event: ['ev', 'event', 'events'],
+  NodeConfig: ['nc', 'nodeconfig', 'nodeconfigs'],
 };
 
 /** Account names: a lowercase letter first, then letters, digits or `_`, at most 32. */
 export const ACCOUNT_NAME_PATTERN = '^[a-z][a-zA-Z0-9_]{0,31}$';
+/**
+ * Sliver and Delegate names: an account name, or any slice name PLC can produce
+ * (`loginbase_slicename`, the login base of lowercase letters, digits or dots), at most 64, except
+ * a login base starting with a dot (Loan and Event names derived from it could not start so).
+ * Whether the node can create an account of that name is the node adapter's business.
+ */
+export const SLIVER_NAME_PATTERN = '^(?=.{1,64}$)(?:[a-z][a-zA-Z0-9_]*|[a-z0-9][a-z0-9.]*_[a-zA-Z0-9_.]+)$';
 /** Loan and Event names: DNS-subdomain-like, because they are derived from other names. */
 export const OBJECT_NAME_PATTERN = '^[a-z0-9]([a-zA-Z0-9_.-]{0,251}[a-zA-Z0-9_])?$';
 

@@ -79,5 +79,7 @@ export interface BandwidthLimiter {
   remove(uid: number): Promise<void>;
   /** The uids that currently have classes. */
   list(): Promise<number[]>;
+  /** The node cap in bit/s that PLC sets (its primary interface's bwlimit); undefined = back to the configured cap. */
+  setNodeCap(bitsPerSecond: number | undefined): Promise<void>;
   close(): Promise<void>;
 }

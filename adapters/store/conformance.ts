@@ -243,8 +243,8 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
       withStore(async ({ store }) => {
         const revision = store.revision();
         const cases: Array<[unknown, RegExp]> = [
-          [{ ...sliver('Bad-Name') }, /metadata\.name: must be an account name/],
-          [{ ...sliver('waytoolongname_abcdefghijklmnopqrstuvwxyz') }, /metadata\.name/],
+          [{ ...sliver('Bad-Name') }, /metadata\.name: must be an account name .* or a PLC slice name/],
+          [{ ...sliver(`waytoolongname_${'x'.repeat(50)}`) }, /metadata\.name/],
           [sliver('alpha', { rspec: { cpu_share: 1.5 } }), /spec\.rspec\.cpu_share: must be integer/],
           [sliver('alpha', { rspec: { bogus: 1 } as never }), /spec\.rspec\.bogus: unknown field/],
           [sliver('alpha', { rspec: { cpu_share: -5 } }), /spec\.rspec\.cpu_share: -5 is out of range: must be from 0 to 8192/],

@@ -6,6 +6,7 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
+import { InvalidError, TerminalError } from '../../resources/errors.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
 import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../runtime/predicates.js';
@@ -283,6 +284,10 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       if (accountClassOf(object) === 'delegate') await reconcileDelegateClass(object, ops, context);
       else await reconcileSliver(object as Sliver, ops, context);
     } catch (error) {
+      if (isUnsupportedName(error)) {
+        await reportUnsupportedName(object, error, context);
+        throw new TerminalError(`the node cannot create an account named ${name}`, { cause: error });
+      }
       await reportNodeError(object, error, context);
       throw error;
     }
@@ -353,6 +358,16 @@ async function reportNameTaken(object: AccountObject, context: ReconcileContext)
     message: `a Sliver named ${object.metadata.name} owns this account name; rename or delete one of them`,
   };
   await writeAccountConditions(object, [taken, { ...taken, type: CONDITION_READY }], context);
+}
+
+/** The node adapter refused the account's name itself (e.g. too long for its tools): retrying cannot help. */
+function isUnsupportedName(error: unknown): error is InvalidError {
+  return error instanceof InvalidError && error.causes.some((cause) => cause.field === 'name');
+}
+
+async function reportUnsupportedName(object: AccountObject, error: InvalidError, context: ReconcileContext): Promise<void> {
+  const refused: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'False', reason: 'AccountNameUnsupported', message: error.message };
+  await writeAccountConditions(object, [refused, { ...refused, type: CONDITION_READY }], context);
 }
 
 async function reportNodeError(object: AccountObject, error: unknown, context: ReconcileContext): Promise<void> {

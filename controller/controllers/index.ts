@@ -3,14 +3,16 @@
 //   rspec           — effective rspecs with loans, Loan decisions
 //   expiry          — deletes expired slivers and their loans
 //   startup-stagger — with --startup, starts the slivers one by one after the first sync
+//   node-config     — with a bandwidth limiter, PLC's node bandwidth cap (NodeConfig/plc)
 //   orphan-sweep    — a periodic source that queues the account controller's orphan sweep
 // They share one SerializedNode, so operations on one account are ordered across controllers, and
 // the informer's Loan indexes (by lender, by target), so no controller scans every Loan.
-import type { NodeAdapter } from '../../adapters/node/contract.js';
+import type { BandwidthLimiter, NodeAdapter } from '../../adapters/node/contract.js';
 import type { Manager } from '../runtime/manager.js';
 import { Periodic } from '../runtime/periodic.js';
 import { createAccountController, ORPHAN_SWEEP_KEY, ORPHAN_SWEEP_PERIOD_MS } from './account.js';
 import { createExpiryController } from './expiry.js';
+import { createNodeConfigController } from './node-config.js';
 import { createRSpecController } from './rspec.js';
 import { SerializedNode } from './serialized-node.js';
 import { createStaggerController } from './stagger.js';
@@ -25,6 +27,8 @@ export interface ControllersOptions {
   /** slvd --startup: start the existing slivers, staggered, after the first sync. */
   startup: boolean;
   staggerSeconds: number;
+  /** The node's bandwidth limiter, when limits are enforced: PLC's node cap goes to it. */
+  bandwidth?: BandwidthLimiter;
   /** Controllers to leave out (tests that prove one works without another). */
   without?: readonly ControllerName[];
 }
@@ -43,6 +47,7 @@ export function setupControllers(manager: Manager, options: ControllersOptions):
   if (included('rspec')) manager.add(createRSpecController());
   if (included('expiry')) manager.add(createExpiryController());
   if (options.startup) manager.add(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
+  if (options.bandwidth) manager.add(createNodeConfigController({ bandwidth: options.bandwidth }));
   const sweepOrphans = () => account?.enqueue(ORPHAN_SWEEP_KEY);
   if (account) {
     void manager.addRunnable(

@@ -11,6 +11,7 @@ import { UsageError } from '../../resources/errors.js';
 import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
+import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { SLV_VERSION } from '../../resources/version.js';
 
@@ -24,6 +25,8 @@ export const DEFAULTS = {
   dataDir: './data',
   adapter: 'sim' as NodeAdapterKind,
   periodSeconds: 600,
+  /** Today's node manager adds up to 300 s at random to each period. */
+  jitterSeconds: 300,
   staggerSeconds: 3,
   /** The original Node Manager's port, so old clients find slv unchanged. */
   xmlrpcPort: 812,
@@ -32,10 +35,14 @@ export const DEFAULTS = {
   workers: 16,
   resyncSeconds: 600,
   plcTimeoutSeconds: 30,
-  plcAuth: { AuthMethod: 'anonymous' } as Record<string, unknown>,
 };
 
-export type PlcSourceConfig = { kind: 'url'; url: string; auth: Record<string, unknown>; timeoutMs: number } | { kind: 'file'; path: string };
+/** How the node authenticates: as itself (BootAuth, then a session), or with a fixed struct (plcAuth). */
+export type PlcAuthConfig = { kind: 'node'; nodeId?: number; keyFile?: string; bootFile: string } | { kind: 'struct'; struct: Record<string, unknown> };
+
+export type PlcSourceConfig =
+  | { kind: 'url'; url: string; cacert?: string; allowHttp: boolean; auth: PlcAuthConfig; timeoutMs: number }
+  | { kind: 'file'; path: string };
 
 export interface SlvdConfig {
   /** Absolute. */
@@ -46,6 +53,7 @@ export interface SlvdConfig {
   root?: string;
   plc: PlcSourceConfig;
   periodSeconds: number;
+  jitterSeconds: number;
   startup: boolean;
   staggerSeconds: number;
   apiSocket: string;
@@ -114,9 +122,15 @@ function program(): Command {
     .option('--lxc-path <dir>', 'lxc: where containers live (default /var/lib/slv/lxc)')
     .option('--lxc-images <dir>', 'lxc: where images live, one directory per vref (default /var/lib/slv/images)')
     .option('--lxc-id-base <n>', 'lxc: a container\'s first id is this + xid × 65536 (default 0)', number('--lxc-id-base', true))
-    .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
+    .option('--plc <url>', 'PLC XML-RPC URL (https) to poll with GetSlivers')
+    .option('--plc-cacert <file>', 'PEM CA (or PLC certificate) that PLC\'s https certificate must chain to (default: system CAs)')
+    .option('--plc-allow-http', 'accept a plain http:// --plc URL')
+    .option('--node-id <id>', `this node's PLC node_id (default: NODE_ID in ${DEFAULT_BOOT_FILE})`, number('--node-id', true))
+    .option('--node-key-file <file>', `file holding the node key (default: NODE_KEY in ${DEFAULT_BOOT_FILE})`)
+    .option('--boot-file <file>', `the node's boot file with NODE_ID and NODE_KEY (default ${DEFAULT_BOOT_FILE})`)
     .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
+    .option('--jitter <seconds>', `up to this many seconds added at random to each period (default ${DEFAULTS.jitterSeconds})`, number('--jitter', false))
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
@@ -160,7 +174,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (Object.keys(lxc).length > 0) flags.lxc = lxc;
   if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
+  if (o.plcCacert !== undefined) flags.plcCacert = abs(o.plcCacert);
+  if (o.plcAllowHttp !== undefined) flags.plcAllowHttp = true;
+  if (o.nodeId !== undefined) flags.nodeId = o.nodeId as number;
+  if (o.nodeKeyFile !== undefined) flags.nodeKeyFile = abs(o.nodeKeyFile);
+  if (o.bootFile !== undefined) flags.bootFile = abs(o.bootFile);
   if (o.period !== undefined) flags.period = o.period as number;
+  if (o.jitter !== undefined) flags.jitter = o.jitter as number;
   if (o.startup !== undefined) flags.startup = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
@@ -170,6 +190,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
   if (o.logFormat !== undefined) flags.logFormat = o.logFormat as LogFormat;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
+  if (flags.nodeId === 0) throw new UsageError('--node-id must be a PLC node_id (1 or more)');
   if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
   return { flags, ...(o.config !== undefined ? { configFile: abs(o.config) } : {}) };
 }
@@ -198,7 +219,7 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   }
   const base = dirname(file);
   const config: SlvdConfigFile = { ...parsed };
-  for (const key of ['dataDir', 'root', 'plcFile', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'delegateShell'] as const) {
+  for (const key of ['dataDir', 'root', 'plcFile', 'plcCacert', 'nodeKeyFile', 'bootFile', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'delegateShell'] as const) {
     const value = config[key];
     if (value !== undefined && value !== NO_SOCKET) config[key] = resolve(base, value);
   }
@@ -217,6 +238,21 @@ function assertProgramFile(setting: string, file: string): void {
   if (!isFile) throw new UsageError(`${setting} ${file} is not a regular file`);
 }
 
+/** plcAuth replaces node authentication; giving both is a mistake worth refusing. */
+function plcAuthConfig(merged: SlvdConfigFile): PlcAuthConfig {
+  const nodeSettings = (['nodeId', 'nodeKeyFile', 'bootFile'] as const).filter((key) => merged[key] !== undefined);
+  if (merged.plcAuth !== undefined) {
+    if (nodeSettings.length > 0) throw new UsageError(`plcAuth replaces node authentication: drop ${nodeSettings.join(', ')} or plcAuth`);
+    return { kind: 'struct', struct: merged.plcAuth };
+  }
+  return {
+    kind: 'node',
+    ...(merged.nodeId !== undefined ? { nodeId: merged.nodeId } : {}),
+    ...(merged.nodeKeyFile !== undefined ? { keyFile: merged.nodeKeyFile } : {}),
+    bootFile: merged.bootFile ?? DEFAULT_BOOT_FILE,
+  };
+}
+
 /** Defaults, then the file, then the flags. */
 export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
   if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
@@ -228,7 +264,14 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   const dataDir = resolve(merged.dataDir ?? DEFAULTS.dataDir);
   const plc: PlcSourceConfig =
     merged.plc !== undefined
-      ? { kind: 'url', url: merged.plc, auth: merged.plcAuth ?? DEFAULTS.plcAuth, timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000 }
+      ? {
+          kind: 'url',
+          url: merged.plc,
+          ...(merged.plcCacert !== undefined ? { cacert: merged.plcCacert } : {}),
+          allowHttp: merged.plcAllowHttp ?? false,
+          auth: plcAuthConfig(merged),
+          timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000,
+        }
       : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
   const adapter = merged.adapter ?? DEFAULTS.adapter;
   const unused = NOT_USED_BY[adapter].filter((key) => merged[key] !== undefined);
@@ -250,6 +293,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     ...(bwlimit ? { bwlimit: { ...bwlimit, ...(bwlimit.firstUid === undefined && uidRange ? { firstUid: uidRange.min } : {}) } } : {}),
     plc,
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,
+    jitterSeconds: merged.jitter ?? DEFAULTS.jitterSeconds,
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),

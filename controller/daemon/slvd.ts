@@ -12,7 +12,7 @@ import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
 import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
-import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
+import { NodeAuthSource, PlcClient, PlcStateFile, PlcSync, SessionFile, fileSource, readNodeCredentials, structAuthSource, type GetSliversSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
 import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
@@ -25,24 +25,26 @@ import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, 
 import { setupControllers } from '../controllers/index.js';
 import { createLogger } from './log.js';
 import { checkStoreFile, dataDirEntries } from './store-file.js';
-import { PlcPoller } from './plc-poller.js';
+import { PlcPoller, type PollTiming } from './plc-poller.js';
 import { Manager, Periodic, systemClock } from '../runtime/index.js';
 import type { SlvdConfigFile } from '../../schemas/config.js';
 
 export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
+/** The PLC session key (mode 0600), as today's node manager keeps /etc/planetlab/session. */
+export const PLC_SESSION_FILE = 'plc-session';
 /**
  * What a data dir holds once slvd has run in it (besides store.db): any of these without a usable
  * store.db means the store was lost, not that the node is new. The lock, sockets and files of other
  * programs (a config file kept there) are not state.
  */
-const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PLC_STATE_FILE, STATUS_FILE, 'sim-node.json', 'sim-node.journal', 'initscripts']);
+const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PLC_STATE_FILE, PLC_SESSION_FILE, STATUS_FILE, 'sim-node.json', 'sim-node.journal', 'initscripts']);
 
 /** After a bug (an unhandled failure) the orderly stop gets this long before the process exits anyway. */
 const STOP_AFTER_BUG_MS = 10_000;
 
 /** Settings SIGHUP applies at once. */
-const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'plc'] as const;
+const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
 const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat'] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
@@ -62,8 +64,11 @@ function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-function plcSourceFor(config: PlcSourceConfig) {
-  return config.kind === 'url' ? xmlRpcSource({ url: config.url, auth: config.auth, timeoutMs: config.timeoutMs }) : fileSource(config.path);
+function plcSourceFor(config: PlcSourceConfig, dataDir: string): GetSliversSource {
+  if (config.kind === 'file') return fileSource(config.path);
+  const client = new PlcClient({ url: config.url, allowHttp: config.allowHttp, timeoutMs: config.timeoutMs, ...(config.cacert !== undefined ? { cacert: config.cacert } : {}) });
+  if (config.auth.kind === 'struct') return structAuthSource(client, config.auth.struct);
+  return new NodeAuthSource(client, readNodeCredentials(config.auth), new SessionFile(join(dataDir, PLC_SESSION_FILE)));
 }
 
 export class Slvd {
@@ -128,6 +133,8 @@ export class Slvd {
 
   private async startParts(): Promise<void> {
     const { config } = this;
+    // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error.
+    const plcSource = plcSourceFor(config.plc, config.dataDir);
     const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     const lock = acquireDataDirLock(config.dataDir);
@@ -162,7 +169,12 @@ export class Slvd {
     this.parts.add('node adapter', () => node.close());
     const manager = new Manager({ store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
     this.manager = manager;
-    const controllers = setupControllers(manager, { node, startup: config.startup, staggerSeconds: config.staggerSeconds });
+    const controllers = setupControllers(manager, {
+      node,
+      startup: config.startup,
+      staggerSeconds: config.staggerSeconds,
+      ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
+    });
     // Keeps status.json's Ready counts current between PLC syncs; a burst of changes is one write.
     const statusWriter = new Periodic({
       name: 'status-file',
@@ -180,7 +192,7 @@ export class Slvd {
     this.parts.add('controllers', () => manager.close());
     await manager.start();
 
-    this.plcSync = this.createPlcSync(config.plc);
+    this.plcSync = this.createPlcSync(plcSource);
     // One budget for every API listener, within the descriptors the process may open.
     const openFiles = native.raiseOpenFileLimit();
     const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
@@ -200,7 +212,7 @@ export class Slvd {
     this.xmlrpcSockets = xmlrpc.sockets;
     controllers.sweepOrphans();
     // Started by the manager once slvd runs (start()); closed with the manager.
-    this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, periodMs: config.periodSeconds * 1000, log: this.log, onSynced: (result) => this.afterSync(result) });
+    this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, ...this.pollTiming(config), log: this.log, onSynced: (result) => this.afterSync(result) });
   }
 
   /**
@@ -252,9 +264,14 @@ export class Slvd {
     const kept = Object.fromEntries(RESTART_ONLY.map((key) => [key, running[key]]));
     this.config = { ...next, ...kept, xmlrpcPortExplicit: running.xmlrpcPortExplicit };
     this.log.level = next.logLevel;
-    this.poller?.setPeriod(next.periodSeconds * 1000);
+    this.poller?.setTiming(this.pollTiming(next));
     if (applied.includes('plc') && this.poller) {
-      this.plcSync = this.createPlcSync(next.plc);
+      try {
+        this.plcSync = this.createPlcSync(plcSourceFor(next.plc, next.dataDir));
+      } catch (error) {
+        this.log.error({ err: error }, 'SIGHUP: the new PLC source cannot be used; polling the previous one');
+        return;
+      }
       this.poller.setSync(this.plcSync);
       this.poller.trigger();
     }
@@ -264,11 +281,15 @@ export class Slvd {
     if (pending.length) this.log.warn({ file, settings: pending }, `SIGHUP: these changes take effect after a restart: ${changesText(pending, running, next)}`);
   }
 
-  private createPlcSync(plc: PlcSourceConfig): PlcSync {
+  private pollTiming(config: SlvdConfig): PollTiming {
+    return { periodMs: config.periodSeconds * 1000, jitterMs: config.jitterSeconds * 1000 };
+  }
+
+  private createPlcSync(source: GetSliversSource): PlcSync {
     if (!this.store) throw new InvariantError('the PLC sync needs the store, which is not open yet');
     return new PlcSync({
       store: this.store,
-      source: plcSourceFor(plc),
+      source,
       state: new PlcStateFile(join(this.config.dataDir, PLC_STATE_FILE)),
       log: this.log.child({ component: 'plc' }),
       registry: this.registry,
@@ -318,6 +339,8 @@ export class Slvd {
     const { sliverCounts, delegateCounts } = this.counts();
     const last = this.plcSync?.lastResult;
     const applied = this.plcSync?.lastApplied;
+    const reached = this.plcSync?.lastReached;
+    const authenticated = this.plcSync?.authenticated;
     try {
       this.status.write({
         pid: process.pid,
@@ -332,9 +355,21 @@ export class Slvd {
         plc: {
           source: this.plcSync?.description ?? '',
           ...(last
-            ? { lastSync: { outcome: last.outcome, at: new Date(last.at).toISOString(), created: last.created, updated: last.updated, deleted: last.deleted, ...(last.error ? { error: last.error } : {}) } }
+            ? {
+                lastSync: {
+                  outcome: last.outcome,
+                  at: new Date(last.at).toISOString(),
+                  created: last.created,
+                  updated: last.updated,
+                  deleted: last.deleted,
+                  skipped: last.skipped.map((entry) => entry.reason),
+                  ...(last.error ? { error: last.error } : {}),
+                },
+              }
             : {}),
           ...(applied ? { lastApplied: new Date(applied.at).toISOString() } : {}),
+          ...(reached !== undefined ? { lastReached: new Date(reached).toISOString() } : {}),
+          ...(authenticated !== undefined ? { authenticated } : {}),
         },
         slivers: sliverCounts,
         delegates: delegateCounts,

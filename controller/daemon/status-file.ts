@@ -21,8 +21,12 @@ export interface DaemonStatus {
   xmlrpcPort: number;
   plc: {
     source: string;
-    lastSync?: { outcome: string; at: string; created: number; updated: number; deleted: number; error?: string };
+    lastSync?: { outcome: string; at: string; created: number; updated: number; deleted: number; skipped: string[]; error?: string };
     lastApplied?: string;
+    /** When PLC last answered anything (a fault included). */
+    lastReached?: string;
+    /** Whether PLC accepted the node's credentials (node authentication only). */
+    authenticated?: boolean;
   };
   slivers: { total: number; ready: number };
   delegates: { total: number; ready: number };

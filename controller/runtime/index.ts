@@ -31,7 +31,7 @@
 export { FakeClock, systemClock } from './clock.js';
 export { DEFAULT_MAX_EVENTS_PER_OBJECT, StoreEventRecorder, eventName, type StoreEventRecorderOptions } from './events.js';
 export { Informer, type InformerListener, type InformerOptions } from './informer.js';
-export { Periodic, type PeriodicOptions } from './periodic.js';
+export { Periodic, type PeriodicOptions, type PeriodicRunResult } from './periodic.js';
 export { anyOf, changedBy, fieldChanged, generationChanged, isResync, labelsChanged, specFieldChanged, type Predicate } from './predicates.js';
 export { DEFAULT_RESYNC_PERIOD_MS, DEFAULT_WORKERS, Manager, type ManagerOptions } from './manager.js';
 export { createRuntimeMetrics, type RuntimeMetrics } from './metrics.js';

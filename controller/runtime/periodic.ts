@@ -1,6 +1,7 @@
 // A periodic source: runs a task at start (or after one period) and then one period after each run
 // ends, on an injected clock, optionally with jitter so that many nodes do not act in step. A
 // trigger() runs it soon, coalescing bursts: during a run it only asks for one more run afterwards.
+// A run may ask for its successor sooner or later than a period (a retry backing off after a failure).
 // With a period of 0 it runs only when triggered (a change-driven writer such as status.json).
 import { Lifecycle, type LifecycleState } from '../../adapters/support/lifecycle.js';
 import type { Clock, Runnable } from './types.js';
@@ -17,9 +18,14 @@ export interface PeriodicOptions {
   jitter?: number;
   /** Uniform in [0, 1): Math.random unless a test fixes it. */
   random?: () => number;
-  run(): Promise<void> | void;
+  run(): Promise<PeriodicRunResult | void> | PeriodicRunResult | void;
   /** A run that threw; the period goes on. */
   onError(error: unknown): void;
+}
+
+export interface PeriodicRunResult {
+  /** Wait this long before the next run instead of a period (with no jitter). */
+  nextRunInMs?: number;
 }
 
 export class Periodic implements Runnable {
@@ -27,6 +33,7 @@ export class Periodic implements Runnable {
   private readonly options: PeriodicOptions;
   private readonly lifecycle: Lifecycle;
   private periodMs: number;
+  private jitter: number;
   private timer: unknown;
   private running: Promise<void> | undefined;
   private again = false;
@@ -35,6 +42,7 @@ export class Periodic implements Runnable {
     this.name = options.name;
     this.options = options;
     this.periodMs = options.periodMs;
+    this.jitter = options.jitter ?? 0;
     this.lifecycle = new Lifecycle(`the periodic task ${options.name}`);
   }
 
@@ -57,9 +65,10 @@ export class Periodic implements Runnable {
     this.timer = this.options.clock.setTimeout(() => this.fire(), 0);
   }
 
-  /** A new period; the next wait (and a pending one, restarted from now) uses it. */
-  setPeriod(periodMs: number): void {
+  /** A new period (and jitter, if given); the next wait (and a pending one, restarted from now) uses it. */
+  setPeriod(periodMs: number, jitter = this.jitter): void {
     this.periodMs = periodMs;
+    this.jitter = jitter;
     if (this.timer !== undefined && !this.running) {
       this.clearTimer();
       this.schedule();
@@ -81,9 +90,10 @@ export class Periodic implements Runnable {
 
   private async runNow(): Promise<void> {
     this.clearTimer();
+    let asked: number | undefined;
     this.running = (async () => {
       try {
-        await this.options.run();
+        asked = (await this.options.run())?.nextRunInMs;
       } catch (error) {
         this.options.onError(error);
       }
@@ -92,20 +102,20 @@ export class Periodic implements Runnable {
       await this.running;
     } finally {
       this.running = undefined;
-      this.schedule();
+      this.schedule(asked);
     }
   }
 
-  private schedule(): void {
+  private schedule(askedWait?: number): void {
     if (this.lifecycle.is('closing', 'closed')) return;
-    const delay = this.again ? 0 : this.nextWait();
+    const delay = this.again ? 0 : (askedWait ?? this.nextWait());
     this.again = false;
     if (delay !== undefined) this.timer = this.options.clock.setTimeout(() => this.fire(), delay);
   }
 
   private nextWait(): number | undefined {
     if (this.periodMs <= 0) return undefined;
-    const jitter = this.options.jitter ?? 0;
+    const { jitter } = this;
     return jitter > 0 ? this.periodMs + Math.floor(jitter * this.periodMs * (this.options.random ?? Math.random)()) : this.periodMs;
   }
 

@@ -12,6 +12,7 @@ import { FakeClock, Manager } from '../../controller/runtime/index.js';
 import type { Clock } from '../../controller/runtime/types.js';
 import { parseLoanList } from '../../resources/rspec.js';
 import type { Store } from '../../adapters/store/contract.js';
+import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { API_VERSION, type Loan, type Sliver, type SliverSpec } from '../../schemas/types.js';
 
 export const TEST_TIMEOUT = { timeout: 30_000 };
@@ -45,6 +46,7 @@ export interface DaemonOptions {
   startup?: boolean;
   staggerSeconds?: number;
   workers?: number;
+  bandwidth?: BandwidthLimiter;
   /** Controllers left out. */
   without?: ControllerName[];
 }
@@ -57,7 +59,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const clock = options.clock ?? new FakeClock();
   // Fast retries: tests with a FakeClock advance it; with a real clock they must not wait long.
   const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
-  const controllers = setupControllers(manager, { node, startup: options.startup ?? false, staggerSeconds: options.staggerSeconds ?? 3, ...(options.without ? { without: options.without } : {}) });
+  const controllers = setupControllers(manager, {
+    node,
+    startup: options.startup ?? false,
+    staggerSeconds: options.staggerSeconds ?? 3,
+    ...(options.bandwidth ? { bandwidth: options.bandwidth } : {}),
+    ...(options.without ? { without: options.without } : {}),
+  });
   await manager.start();
   return {
     dir,

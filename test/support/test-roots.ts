@@ -87,6 +87,10 @@ export function hostEtcHashes(): Record<string, string> {
 /** A faithful test double for the bwlimit adapter: it records what it is asked to do. */
 export class RecordingBandwidthLimiter implements BandwidthLimiter {
   readonly classes = new Map<number, BandwidthLimits>();
+  nodeCap: number | undefined;
+  async setNodeCap(bitsPerSecond: number | undefined): Promise<void> {
+    this.nodeCap = bitsPerSecond;
+  }
   async set(uid: number, limits: BandwidthLimits): Promise<void> {
     this.classes.set(uid, { ...limits });
   }

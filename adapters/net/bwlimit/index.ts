@@ -8,7 +8,7 @@
 import { InvalidError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import { runCommand } from '../../support/exec.js';
 import type { BandwidthLimiter, BandwidthLimits, UidSpan } from '../../node/contract.js';
-import { DEFAULT_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
+import { DEFAULT_MINOR, NODE_CAP_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
 import { elementScript, parseExemptDestinations, tableScript, type SliverEntry, type TableContents } from './nft.js';
 import { classDeleteLine, classReplaceLine, parseClassShow, rootQdiscDeleteLine, rootQdiscLine, rootQdiscState, sameClass, shownForm, type ShownClass } from './tc.js';
 
@@ -61,7 +61,9 @@ function checkedName(what: string, value: unknown, maxLength: number): string {
 export class HtbBandwidthLimiter implements BandwidthLimiter {
   readonly counts: CommandCounts = { tcBatches: 0, nftScripts: 0, reads: 0 };
   private readonly device: string;
-  private readonly nodeCap: number;
+  /** The configured cap, used while PLC sets none. */
+  private readonly configuredNodeCap: number;
+  private nodeCap: number;
   private readonly exemptCap: number;
   private readonly exempt: TableContents['exempt'];
   private readonly netns: string | undefined;
@@ -90,7 +92,8 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
 
   private constructor(options: BandwidthLimiterOptions) {
     this.device = checkedName('device', options.device, 15);
-    this.nodeCap = positiveRate('nodeCap', options.nodeCap);
+    this.configuredNodeCap = positiveRate('nodeCap', options.nodeCap);
+    this.nodeCap = this.configuredNodeCap;
     this.exemptCap = options.exemptCap === undefined ? this.nodeCap : positiveRate('exemptCap', options.exemptCap);
     this.exempt = parseExemptDestinations(options.exemptDestinations ?? []);
     this.netns = options.netns === undefined ? undefined : checkedName('netns', options.netns, 255);
@@ -125,6 +128,21 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
   async list(): Promise<number[]> {
     await this.idle();
     return [...this.applied.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Replace the node cap (and the default class's ceiling under it); the exempt cap stays as
+   * configured. Sliver classes are untouched: they hang under the node cap class.
+   */
+  async setNodeCap(bitsPerSecond: number | undefined): Promise<void> {
+    const next = bitsPerSecond === undefined ? this.configuredNodeCap : positiveRate('node cap', bitsPerSecond);
+    if (next === this.nodeCap) return;
+    if (this.closed) throw new UnavailableError('the bandwidth limiter is closed');
+    const lines = treeClasses(next, this.exemptCap)
+      .filter((spec) => spec.minor === NODE_CAP_MINOR || spec.minor === DEFAULT_MINOR)
+      .map((spec) => classReplaceLine(this.device, spec));
+    await this.tcBatch(lines);
+    this.nodeCap = next;
   }
 
   /** Waits for queued changes; the classes and rules stay in the kernel for the next start. */

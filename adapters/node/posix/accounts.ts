@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidError, NotFoundError } from '../../../resources/errors.js';
-import { ACCOUNT_NAME_PATTERN } from '../../../schemas/types.js';
+import { SLIVER_NAME_PATTERN } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
 import { KeyedSequencer } from '../../support/sequencer.js';
 import type { AccountClass, AccountInfo } from '../contract.js';
@@ -34,7 +34,9 @@ export interface LocalAccountsOptions {
 
 const GECOS_TYPE_PREFIX = 'slv ';
 const TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-const accountNamePattern = new RegExp(ACCOUNT_NAME_PATTERN);
+const sliverNamePattern = new RegExp(SLIVER_NAME_PATTERN);
+/** utmp, ps and most tools of a Linux node keep at most 32 characters of a login name. */
+export const MAX_ACCOUNT_NAME = 32;
 const USERDEL_NO_SUCH_USER = 6;
 
 /** useradd/usermod/userdel lock <root>/etc/passwd and fail rather than wait: one at a time per root. */
@@ -52,9 +54,12 @@ export function parsePasswd(text: string): PasswdEntry[] {
   return entries;
 }
 
+/** Names this node's account tools can create: any sliver name PLC can produce, up to 32 characters. */
 export function assertAccountName(name: string): void {
-  if (!accountNamePattern.test(name)) {
-    throw new InvalidError(`invalid account name "${name}": must be a lowercase letter first, then letters, digits or _, at most 32 characters`, [{ field: 'name', message: `does not match ${ACCOUNT_NAME_PATTERN}` }]);
+  if (!sliverNamePattern.test(name) || name.length > MAX_ACCOUNT_NAME) {
+    throw new InvalidError(`invalid account name "${name}": this node's accounts take a sliver name (letters, digits, _ and dots, as PLC makes them) of at most ${MAX_ACCOUNT_NAME} characters`, [
+      { field: 'name', message: `must match ${SLIVER_NAME_PATTERN} and be at most ${MAX_ACCOUNT_NAME} characters` },
+    ]);
   }
 }
 
@@ -136,7 +141,7 @@ export class LocalAccounts {
   async add(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
     const args = [
       ...this.prefixArgs(),
-      '--badname', // the name already matched ACCOUNT_NAME_PATTERN, which allows capitals
+      '--badname', // the name already passed assertAccountName, which allows capitals, dots and a leading digit
       '--create-home',
       '--user-group',
       '--shell',

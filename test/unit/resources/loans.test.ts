@@ -38,13 +38,16 @@ test('an empty list deletes every loan of the lender and nothing else', () => {
   assert.deepEqual(operations, [{ type: 'delete', kind: 'Loan', name: 'alice.0', resourceVersion: '3' }]);
 });
 
-test('a loan name belongs to the sliver before its first dot', () => {
+test('a loan name belongs to the sliver before its last dot', () => {
   assert.equal(lenderOfLoanName('princeton_codeen.0'), 'princeton_codeen');
-  assert.equal(lenderOfLoanName('a.b.c'), 'a');
+  assert.equal(lenderOfLoanName('a.b.c'), 'a.b', 'the suffix holds no dot');
+  assert.equal(lenderOfLoanName('ple.x_slice.0'), 'ple.x_slice', 'a slice name with dots lends');
+  assert.equal(loanNameProblem('ple.x_slice.0', 'ple.x_slice'), undefined);
+  assert.match(loanNameProblem('ple.x_slice.0', 'ple') ?? '', /a loan from "ple" must be named "ple\.<suffix>"/);
   assert.equal(lenderOfLoanName('nodot'), undefined);
   assert.equal(lenderOfLoanName('trailing.'), undefined);
   assert.equal(loanNameProblem('mit_ron.0', 'mit_ron'), undefined);
-  assert.match(loanNameProblem('princeton_codeen.0', 'mit_ron') ?? '', /a loan from "mit_ron" must be named "mit_ron\.<suffix>", e\.g\. "mit_ron\.0"/);
+  assert.match(loanNameProblem('princeton_codeen.0', 'mit_ron') ?? '', /a loan from "mit_ron" must be named "mit_ron\.<suffix>" \(a suffix without dots\), e\.g\. "mit_ron\.0"/);
 });
 
 test('a SliverLoans body is checked field by field', () => {

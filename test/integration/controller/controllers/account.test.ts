@@ -408,3 +408,27 @@ test('a node failure is reported in status and retried with backoff', TEST_TIMEO
   assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.status, 'True');
   assert.equal(node.inspect('alpha')?.running, true);
 });
+
+test('a name the node cannot make an account of: that sliver is not Ready with the reason, not retried; the others carry on', TEST_TIMEOUT, async (t) => {
+  const clock = new FakeClock();
+  const daemon = await startDaemon({ clock });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  // A PLC slice name of 40 characters: valid for PLC, too long for a Linux node's account tools
+  // (the sim node applies the same rule as the linux adapter).
+  const long = `princeton_${'x'.repeat(30)}`;
+  const mark = node.history.length;
+  await createSliver(store, long);
+  await createSliver(store, '3dlab_render');
+  await daemon.settle();
+  const attempts = () => node.history.slice(mark).filter((call) => call.method === 'createAccount' && call.name === long).length;
+  const settled = attempts();
+  clock.advance(600_000);
+  await daemon.settle();
+
+  const refused = await store.get('Sliver', long);
+  assert.deepEqual([condition(refused, 'Ready')?.status, condition(refused, 'Ready')?.reason], ['False', 'AccountNameUnsupported']);
+  assert.match(refused.status?.conditions?.find((c) => c.type === 'AccountReady')?.message ?? '', /invalid account name "princeton_x+": .* at most 32 characters/);
+  assert.equal(attempts(), settled, 'no retries with backoff: retrying cannot help');
+  assert.equal(condition(await store.get('Sliver', '3dlab_render'), 'Ready')?.status, 'True');
+});

@@ -50,7 +50,32 @@ test('the file overrides defaults with paths relative to itself; flags override 
   assert.equal(config.configFile, file);
 
   const fromFile = resolveConfig({}, loadConfigFile(file));
-  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', auth: { AuthMethod: 'session', session: 'abc' }, timeoutMs: 30_000 });
+  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', allowHttp: false, auth: { kind: 'struct', struct: { AuthMethod: 'session', session: 'abc' } }, timeoutMs: 30_000 });
+});
+
+test('node authentication: id, key file, boot file and CA from flags or the file; plcAuth replaces it', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'plc: https://plc.example.org/PLCAPI/\nplcCacert: plc-ca.pem\nnodeKeyFile: node.key\njitter: 10\n');
+  const parsed = flags(['--config', file, '--node-id', '42', '--boot-file', 'plnode.txt']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file), parsed.configFile);
+  assert.deepEqual(config.plc, {
+    kind: 'url',
+    url: 'https://plc.example.org/PLCAPI/',
+    cacert: join(dir, 'plc-ca.pem'),
+    allowHttp: false,
+    auth: { kind: 'node', nodeId: 42, keyFile: join(dir, 'node.key'), bootFile: resolve('plnode.txt') },
+    timeoutMs: 30_000,
+  });
+  assert.equal(config.jitterSeconds, 10);
+  const byDefault = resolveConfig(flags(['--plc', 'https://plc.example.org/PLCAPI/']).flags);
+  assert.deepEqual(byDefault.plc.kind === 'url' && byDefault.plc.auth, { kind: 'node', bootFile: '/usr/boot/plnode.txt' });
+  assert.equal(byDefault.jitterSeconds, DEFAULTS.jitterSeconds);
+  const allowed = resolveConfig(flags(['--plc', 'http://plc/', '--plc-allow-http']).flags).plc;
+  assert.ok(allowed.kind === 'url' && allowed.allowHttp);
+  writeFileSync(file, 'plc: https://plc/\nplcAuth: {AuthMethod: anonymous}\n');
+  assert.throws(() => resolveConfig(flags(['--node-id', '3']).flags, loadConfigFile(file)), /plcAuth replaces node authentication: drop nodeId or plcAuth/);
+  assert.throws(() => flags(['--node-id', '0']), /--node-id must be a PLC node_id/);
 });
 
 test('invalid settings are refused naming them', (t) => {

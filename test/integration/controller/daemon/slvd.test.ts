@@ -1,9 +1,10 @@
 // slvd as a real process on a temp data dir: readiness in status.json, one instance per data dir,
 // SIGTERM exits 0, a restart resumes from the store while PLC is unreachable, stale locks, PLC
-// over XML-RPC from a local stand-in, the config file with SIGHUP, and usage errors.
+// over XML-RPC from a local stand-in, today's PLC over HTTPS with node authentication (the
+// faithful stand-in), the config file with SIGHUP, and usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +14,10 @@ import { EXAMPLE_PLC_FILE } from '../../../../controller/daemon/config.js';
 import { ExitCodes } from '../../../../resources/errors.js';
 import { tempDir } from '../../../support/runtime-helpers.js';
 import { readStatus, spawnSlvd, waitForOutput, waitForStatus } from '../../../support/slvd-process.js';
+import { startPlcStandIn } from '../../../support/plc-stand-in.js';
+import { GETSLIVERS_TODAY_SAMPLE_URL } from '../../../support/reference-vectors.js';
+import { PLC_SESSION_FILE } from '../../../../controller/daemon/slvd.js';
+import type { NodeConfig, Sliver } from '../../../../schemas/types.js';
 
 const EXAMPLE_SLIVERS = 4;
 
@@ -75,7 +80,9 @@ test('a restart with PLC unreachable resumes from the store; a stale lock is tak
   assert.equal(readFileSync(join(dataDir, 'slvd.pid'), 'utf8').trim(), String(first.child.pid));
 
   const port = await closedPort();
-  const second = spawnSlvd(t, ['--data-dir', dataDir, '--plc', `http://127.0.0.1:${port}/PLCAPI/`]);
+  const keyFile = join(dataDir, 'node.key');
+  writeFileSync(keyFile, 'the-node-key\n');
+  const second = spawnSlvd(t, ['--data-dir', dataDir, '--plc', `https://127.0.0.1:${port}/PLCAPI/`, '--node-id', '7', '--node-key-file', keyFile]);
   const status = await waitForStatus(dataDir, second, (s) => s.pid === second.child.pid && s.plc.lastSync !== undefined && s.ready, 'the restarted daemon is ready');
   assert.equal(status.plc.lastSync?.outcome, 'unreachable');
   assert.match(status.plc.lastSync?.error ?? '', /ECONNREFUSED/);
@@ -111,7 +118,7 @@ test('a zero-byte or missing store.db next to other state is refused naming --in
   assert.equal(await restarted.exited, 0);
 });
 
-test('slvd polls a local stand-in for PLC over XML-RPC', { timeout: 60_000 }, async (t) => {
+test('slvd polls a local stand-in for PLC over plain XML-RPC with a fixed auth struct when asked to', { timeout: 60_000 }, async (t) => {
   const nodes = JSON.parse(readFileSync(EXAMPLE_PLC_FILE, 'utf8')) as unknown;
   const calls: unknown[][] = [];
   let server!: ReturnType<typeof xmlrpc.createServer>;
@@ -125,12 +132,65 @@ test('slvd polls a local stand-in for PLC over XML-RPC', { timeout: 60_000 }, as
 
   const dataDir = tempDir(t, 'slvd-');
   const config = join(dataDir, 'slvd.yaml');
-  writeFileSync(config, `plc: http://127.0.0.1:${port}/PLCAPI/\nplcAuth: {AuthMethod: hmac, node_id: 42}\n`);
+  writeFileSync(config, `plc: http://127.0.0.1:${port}/PLCAPI/\nplcAllowHttp: true\nplcAuth: {AuthMethod: hmac, node_id: 42}\n`);
   const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--config', config]);
   await waitForStatus(dataDir, daemon, allReady, 'the slivers from PLC are Ready');
   assert.deepEqual(calls[0], [{ AuthMethod: 'hmac', node_id: 42 }]);
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
+});
+
+test("slvd against today's PLC (the HTTPS stand-in): BootAuth, a session, today's answer Ready; a wrong key is a clear error and the stored state is kept", { timeout: 90_000 }, async (t) => {
+  const today = JSON.parse(readFileSync(GETSLIVERS_TODAY_SAMPLE_URL, 'utf8')) as { slivers: Array<Record<string, unknown>> };
+  const nodeKey = 'node-42-secret-key';
+  // As PLC answers: the time of the call, and slices that expire in the future.
+  const plc = await startPlcStandIn(t, {
+    nodes: { 42: nodeKey },
+    answer: () => {
+      const now = Math.floor(Date.now() / 1000);
+      return { ...today, timestamp: now, slivers: today.slivers.map((sliver) => ({ ...sliver, expires: Math.max(now + 30 * 86400, sliver.expires as number) })) };
+    },
+  });
+  const dataDir = tempDir(t, 'slvd-');
+  const keyFile = join(dataDir, 'node.key');
+  writeFileSync(keyFile, `${nodeKey}\n`, { mode: 0o600 });
+  const args = ['--data-dir', dataDir, '--plc', plc.url, '--plc-cacert', plc.caFile, '--node-id', '42', '--node-key-file', keyFile];
+  const daemon = spawnSlvd(t, args);
+  const status = await waitForStatus(dataDir, daemon, (s) => s.ready && s.slivers.ready === 2 && s.delegates.ready === 1, "today's slivers are Ready");
+  assert.equal(status.plc.authenticated, true);
+  assert.ok(status.plc.lastReached);
+  assert.deepEqual(status.plc.lastSync?.skipped, []);
+  assert.deepEqual(plc.calls.slice(0, 2).map((c) => `${c.method}/${String(c.authMethod)}`), ['GetSession/hmac', 'GetSlivers/session']);
+  assert.equal(statSync(join(dataDir, PLC_SESSION_FILE)).mode & 0o777, 0o600);
+
+  const get = async <T>(path: string): Promise<T> => {
+    const answer = await request(status.apiSocket, 'GET', `/apis/nm.planet-lab.org/v1/${path}`);
+    assert.equal(answer.status, 200, answer.body);
+    return JSON.parse(answer.body) as T;
+  };
+  const codeen = await get<Sliver>('slivers/princeton_codeen');
+  assert.deepEqual([codeen.spec.rspec.cpu_share, codeen.spec.rspec.net_max, codeen.spec.vref, codeen.spec.initscript], [64, 20_000_000, 'lxc-f37-x86_64', '#!/bin/sh\nexec /usr/local/codeen/bin/proxy\n']);
+  assert.equal(codeen.status?.effectiveRSpec?.net_max, 20_000_000);
+  const render = await get<Sliver>('slivers/3dlab_render');
+  assert.deepEqual([render.spec.rspec.cpu_min, render.spec.rspec.disk_max], [250, 20_000_000]);
+  assert.equal((await get<NodeConfig>('nodeconfigs/plc')).spec.bandwidthCap, 100_000_000);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+
+  // PLC re-keyed the node and dropped its session: this node's key is now wrong.
+  plc.nodes.set(42, 'rekeyed-at-plc');
+  plc.sessions.clear();
+  rmSync(join(dataDir, 'status.json'));
+  const refused = spawnSlvd(t, args);
+  const after = await waitForStatus(dataDir, refused, (s) => s.ready && s.plc.lastSync !== undefined, 'the daemon with a wrong key is up');
+  assert.equal(after.plc.lastSync?.outcome, 'unauthorized');
+  assert.equal(after.plc.authenticated, false);
+  assert.match(after.plc.lastSync?.error ?? '', /PLC refused node 42's BootAuth \(wrong node id or key\?\)/);
+  assert.deepEqual([after.slivers, after.delegates], [{ total: 2, ready: 2 }, { total: 1, ready: 1 }], 'the stored state is kept');
+  await waitForOutput(refused, /PLC refused node 42's BootAuth/);
+  assert.ok(!refused.output().includes(nodeKey) && !daemon.output().includes(nodeKey), 'the key is never logged');
+  refused.child.kill('SIGTERM');
+  assert.equal(await refused.exited, 0);
 });
 
 test('SIGHUP re-reads the config file: a new PLC file is synced at once', { timeout: 60_000 }, async (t) => {
@@ -188,6 +248,8 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
     [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose either --plc URL or --plc-file FILE/],
     [['--log-format', 'xml'], /option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json/],
     [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
+    [['--plc', 'http://127.0.0.1:1/', '--node-id', '1', '--node-key-file', config], /--plc: "http:\/\/127\.0\.0\.1:1\/" is plain http; PLC is reached over https \(add --plc-allow-http/],
+    [['--plc', 'https://127.0.0.1:1/', '--boot-file', join(dataDir, 'no-plnode.txt')], /cannot read the boot file .*no-plnode\.txt/],
   ];
   for (const [args, message] of cases) {
     const run = spawnSlvd(t, ['--data-dir', join(dataDir, 'unused'), ...args]);

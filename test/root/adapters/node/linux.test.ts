@@ -69,12 +69,14 @@ test('bad names, types and keys are refused naming what is wrong, and nothing is
   const { adapter, root } = linuxNode();
   t.after(() => adapter.close());
   const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
-  for (const name of ['../etc', 'Pl', '1abc', 'a b', '', 'x'.repeat(33)]) {
+  for (const name of ['../etc', 'Pl', '1abc', 'a b', '', 'x'.repeat(33), `princeton_${'x'.repeat(30)}`]) {
     await assert.rejects(adapter.createAccount(name, 'sliver'), (e: unknown) => e instanceof InvalidError && e.message.includes(`invalid account name "${name}"`));
   }
   await assert.rejects(adapter.createAccount('pl_alpha', 'sliver', 'sliver VServer'), (e: unknown) => e instanceof InvalidError && /invalid sliver type "sliver VServer"/.test(e.message));
   assert.equal(readFileSync(join(root, 'etc/passwd'), 'utf8'), passwd);
   await adapter.createAccount('pl_alpha', 'sliver');
+  // A PLC slice name whose login base starts with a digit is one useradd can make.
+  assert.equal((await adapter.createAccount('3dlab_render', 'sliver')).name, '3dlab_render');
   await adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAAgood']);
   await assert.rejects(adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAA', 'ssh-rsa AAAA\ncommand="sh" ssh-rsa BBBB']), (e: unknown) => e instanceof InvalidError && /invalid ssh key 2 for "pl_alpha"/.test(e.message));
   assert.equal(readFileSync(join(root, 'home/pl_alpha/.ssh/authorized_keys'), 'utf8'), 'ssh-ed25519 AAAAgood\n', 'the old keys stay');

@@ -1,5 +1,5 @@
 // The periodic source on a fake clock: a run at start (or first after a period), one period after
-// each run ends, jitter within its bound, triggers coalesced during a run, a period of 0 runs only
+// each run ends (or when the run asks), jitter within its bound, triggers coalesced during a run, a period of 0 runs only
 // when triggered, a throwing run keeps the period, close waits for a run and ends the timers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { Periodic, type PeriodicOptions } from '../../../../controller/runtime/p
 import { IllegalStateError } from '../../../../resources/errors.js';
 import { until } from '../../../support/runtime-helpers.js';
 
-function periodic(clock: FakeClock, run: () => Promise<void> | void, options: Partial<PeriodicOptions> = {}) {
+function periodic(clock: FakeClock, run: PeriodicOptions['run'], options: Partial<PeriodicOptions> = {}) {
   const errors: unknown[] = [];
   const task = new Periodic({ name: 'test', clock, periodMs: 1000, run, onError: (error) => errors.push(error), ...options });
   return { task, errors };
@@ -95,4 +95,27 @@ test('close waits for a run in progress and schedules nothing after it', { timeo
   await Promise.all([started, closed]);
   assert.equal(finished, true);
   assert.equal(clock.pendingTimers(), 0);
+});
+
+test('a run may set the next wait itself; the one after goes back to the period, and setPeriod changes the jitter too', { timeout: 5000 }, async () => {
+  const clock = new FakeClock();
+  const asked = [250, undefined];
+  let runs = 0;
+  const { task } = periodic(
+    clock,
+    () => {
+      runs += 1;
+      const nextRunInMs = asked.shift();
+      return nextRunInMs === undefined ? {} : { nextRunInMs };
+    },
+    { random: () => 0.5 },
+  );
+  await task.start();
+  assert.deepEqual(delays(clock), [250], 'the run asked for 250 ms');
+  clock.advance(250);
+  await until(() => runs === 2 && delays(clock).length === 1, 'the second run is scheduled');
+  assert.deepEqual(delays(clock), [1000], 'no ask: a period');
+  task.setPeriod(2000, 0.5);
+  assert.deepEqual(delays(clock), [2500], 'the new period plus half of the 0.5 jitter');
+  await task.close();
 });

@@ -44,7 +44,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'slivers/loans']);
+  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/loans']);
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
@@ -346,7 +346,7 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
   assert.equal(results[10]![0], 403);
   assert.match(results[10]![1], /may not replace the loans of sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing SetLoans may/);
   assert.deepEqual(results[11], [200, 'alice']);
-  assert.deepEqual(results[12], [422, 'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>", e.g. "alice.0" (loan names are reserved to their lender, spec.from)']);
+  assert.deepEqual(results[12], [422, 'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>" (a suffix without dots), e.g. "alice.0" (loan names are reserved to their lender, spec.from)']);
   const loans = (await client.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.resource, l.spec.amount, l.spec.order]);
   assert.deepEqual(loans, [['alice.0', 'alice', 'cpu_share', 3, 0], ['alice.1', 'alice', 'net_max', 9, 1]]);
 });
