@@ -1,6 +1,6 @@
 // Resource type arguments as kubectl users type them: `sliver`, `slivers`, `sl`, `Sliver`.
 import { UsageError } from '../resources/errors.js';
-import { KINDS, SHORT_NAMES, type Kind } from '../schemas/types.js';
+import { CATEGORY_ALL, KINDS, SHORT_NAMES, type Kind } from '../schemas/types.js';
 
 export function resolveKind(argument: string): Kind {
   const wanted = argument.toLowerCase();
@@ -21,9 +21,9 @@ export interface Target {
   names: string[];
 }
 
-/** `all` means every kind but events, as in kubectl. */
+/** `all` means the kinds of the `all` category, as in kubectl. */
 function kindsOf(argument: string): Kind[] {
-  if (argument.toLowerCase() === 'all') return KINDS.filter((k) => k !== 'Event');
+  if (argument.toLowerCase() === 'all') return [...CATEGORY_ALL];
   return argument.split(',').map((part) => resolveKind(part.trim()));
 }
 

@@ -7,6 +7,9 @@ export const API_VERSION = `${API_GROUP}/v1` as const;
 export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event', 'NodeConfig'] as const;
 export type Kind = (typeof KINDS)[number];
 
+/** The kinds of the `all` category (`get all`), as kubectl's: what users work with, not Events or node configuration. */
+export const CATEGORY_ALL: readonly Kind[] = ['Sliver', 'Delegate', 'Loan'];
+
 /** Who owns an object's spec. PLC-owned objects are rewritten and purged by the PLC source. */
 export const MANAGED_BY_LABEL = `${API_GROUP}/managed-by`;
 export const MANAGED_BY_PLC = 'plc';
