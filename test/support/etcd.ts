@@ -1,0 +1,106 @@
+// Real etcd members for tests: loopback ports, data in a temp dir, never the system's etcd.
+// Create the cluster, register `stop` (it also removes the data), then `start`: stop is safe at
+// any point, and an exit of the test process kills what is still running.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+
+/** Why etcd tests skip, or false when the etcd binary is installed. */
+export const etcdMissing: string | false =
+  spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0 ? false : 'etcd is not installed (Debian package etcd-server)';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Member {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  process?: ChildProcess;
+}
+
+export class EtcdCluster {
+  private readonly members: Member[] = [];
+  private dir: string | undefined;
+  private readonly killOnExit = () => {
+    for (const member of this.members) member.process?.kill('SIGKILL');
+  };
+
+  constructor(private readonly size = 1) {}
+
+  /** Client endpoints of every member. */
+  get endpoints(): string[] {
+    return this.members.map((member) => member.clientUrl);
+  }
+
+  async start(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), 'slv-etcd-'));
+    process.on('exit', this.killOnExit);
+    for (let i = 0; i < this.size; i++) {
+      this.members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` });
+    }
+    for (const member of this.members) this.launch(member);
+    await this.waitHealthy();
+  }
+
+  private launch(member: Member): void {
+    const initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    member.process = spawn('etcd', [
+      '--name', member.name,
+      '--data-dir', join(this.dir!, member.name),
+      '--listen-client-urls', member.clientUrl,
+      '--advertise-client-urls', member.clientUrl,
+      '--listen-peer-urls', member.peerUrl,
+      '--initial-advertise-peer-urls', member.peerUrl,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+      '--initial-cluster-token', `slv-test-${process.pid}`,
+      '--log-level', 'error',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    member.process.stderr?.resume();
+  }
+
+  private async waitHealthy(): Promise<void> {
+    const client = new Etcd3({ hosts: this.endpoints });
+    const deadline = Date.now() + 20_000;
+    try {
+      for (;;) {
+        try {
+          await client.get('health-probe').string();
+          return;
+        } catch (error) {
+          if (Date.now() > deadline) throw new Error(`etcd did not become healthy in 20 s: ${(error as Error).message}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Kill every member (SIGKILL: nothing to flush that a test needs) and remove the data. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.members.map(async (member) => {
+        const child = member.process;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    process.off('exit', this.killOnExit);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
