@@ -9,7 +9,7 @@ import { Etcd3, type IEvent, type IKeyValue, type IOptions, type IRequestOp, typ
 import { GoneError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
-import { planWrite, type WatchEventType, type WriteOperation } from '../../resources/store-rules.js';
+import { planWrite, type PlanContext, type WatchEventType, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 import { WatchHub, type RecordedChange } from './watch-hub.js';
 
@@ -18,6 +18,10 @@ export interface EtcdStoreOptions {
   hosts: string[];
   /** Every key of this store starts with it (default `/slv/`), so several stores can share a cluster. */
   prefix?: string;
+  /** Objects read carry this metadata.namespace (a fleet node's view); it is never stored. */
+  namespace?: string;
+  /** Share this connection instead of opening one (then close() leaves it open). */
+  client?: Etcd3;
   /** How many changes of history a watch can replay from memory (older starts are 410 Gone). */
   historyLimit?: number;
   /** etcd user and password (etcd RBAC). */
@@ -47,9 +51,24 @@ export function parseEtcdUrl(url: string): { hosts: string[]; prefix: string } {
   return { hosts, prefix: path.endsWith('/') ? path : `${path}/` };
 }
 
+/** Calls that get no answer in this time fail (UnavailableError) instead of waiting for etcd. */
+const CALL_TIMEOUT_MS = 5000;
+
+/** An etcd client whose unary calls give up after CALL_TIMEOUT_MS (watches stay open). */
+export function etcdClient(options: Pick<EtcdStoreOptions, 'hosts' | 'auth' | 'credentials'>): Etcd3 {
+  return new Etcd3({
+    hosts: options.hosts,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
+  });
+}
+
 export class EtcdStore extends StoreBase {
   private readonly client: Etcd3;
+  private readonly ownClient: boolean;
   private readonly prefix: string;
+  private readonly namespace: string | undefined;
   private readonly historyLimit: number;
   private readonly cache = new Map<string, Cached>();
   private history: RecordedChange[] = [];
@@ -66,12 +85,10 @@ export class EtcdStore extends StoreBase {
   private constructor(options: EtcdStoreOptions) {
     super();
     this.prefix = options.prefix ?? '/slv/';
+    this.namespace = options.namespace;
     this.historyLimit = options.historyLimit ?? 100_000;
-    this.client = new Etcd3({
-      hosts: options.hosts,
-      ...(options.auth ? { auth: options.auth } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    });
+    this.ownClient = !options.client;
+    this.client = options.client ?? etcdClient(options);
   }
 
   /** Connect, load the prefix into memory and start following it. */
@@ -80,7 +97,7 @@ export class EtcdStore extends StoreBase {
     try {
       await store.relist();
     } catch (error) {
-      store.client.close();
+      if (store.ownClient) store.client.close();
       throw new StorageError(`cannot load the store from etcd at ${options.hosts.join(',')}: ${(error as Error).message}`, { cause: error });
     }
     return store;
@@ -102,13 +119,20 @@ export class EtcdStore extends StoreBase {
 
   private cached(kv: IKeyValue): Cached {
     const modRevision = Number(kv.mod_revision);
-    const object = JSON.parse(kv.value.toString()) as AnyObject;
-    object.metadata.resourceVersion = String(modRevision);
-    return { data: JSON.stringify(object), modRevision };
+    return { data: this.present(kv.value, modRevision), modRevision };
+  }
+
+  /** A stored value as readers see it: resourceVersion = its revision, and the view's namespace. */
+  private present(value: Buffer, revision: number): string {
+    const object = JSON.parse(value.toString()) as AnyObject;
+    object.metadata.resourceVersion = String(revision);
+    if (this.namespace !== undefined) object.metadata.namespace = this.namespace;
+    return JSON.stringify(object);
   }
 
   private async follow(fromRevision: number): Promise<void> {
     const watcher = await this.client.watch().prefix(this.prefix).withPreviousKV().startRevision(String(fromRevision)).create();
+    if (this.closed) return void (await watcher.cancel());
     this.cacheWatcher = watcher;
     watcher.on('data', (response) => {
       for (const event of response.events) this.apply(event);
@@ -117,22 +141,24 @@ export class EtcdStore extends StoreBase {
     watcher.on('error', (error: Error) => void this.lostHistory(watcher, error));
   }
 
-  /** etcd compacted the revisions this watch still needed: relist, and tell every watcher to relist too. */
+  /**
+   * etcd ended the watch (it compacted the revisions the watch still needed): relist, then tell
+   * every watcher to relist too, from the fresh copy.
+   */
   private async lostHistory(watcher: Watcher, error: Error): Promise<void> {
     if (this.closed || watcher !== this.cacheWatcher) return;
     this.cacheWatcher = undefined;
     await watcher.cancel().catch(() => undefined);
-    this.hub.closeAll(new GoneError(`the etcd watch ended (${error.message}); relist and watch from the list's revision`));
-    for (;;) {
-      if (this.closed) return;
+    while (!this.closed) {
       try {
         await this.relist();
-        this.wake();
-        return;
+        break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
+    this.hub.closeAll(new GoneError(`the etcd watch ended (${error.message}); relist and watch from the list's revision`));
+    this.wake();
   }
 
   private apply(event: IEvent): void {
@@ -144,9 +170,7 @@ export class EtcdStore extends StoreBase {
     if (event.type === 'Delete') {
       if (!event.prev_kv) return; // a key that was never an object of this store
       type = 'DELETED';
-      const object = JSON.parse(event.prev_kv.value.toString()) as AnyObject;
-      object.metadata.resourceVersion = String(revision);
-      data = JSON.stringify(object);
+      data = this.present(event.prev_kv.value, revision);
       this.cache.delete(key);
     } else {
       type = this.cache.has(key) ? 'MODIFIED' : 'ADDED';
@@ -212,7 +236,7 @@ export class EtcdStore extends StoreBase {
   protected submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined> {
     try {
       this.assertOpen();
-      if (options.dryRun) return Promise.resolve(planWrite(operation, this.planContext(this.currentRevision + 1)).result);
+      if (options.dryRun) return Promise.resolve(this.inNamespace([planWrite(operation, this.planContext(this.currentRevision + 1)).result])[0]);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -247,14 +271,14 @@ export class EtcdStore extends StoreBase {
           success.push({ request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify({ ...change.object, metadata })) } });
         }
       }
-      if (success.length === 0) return results;
+      if (success.length === 0) return this.inNamespace(results);
       const failure: IRequestOp[] = touched.map((key) => ({ request_range: { key: Buffer.from(key) } }));
       const response = await this.etcd('commit a write', () => this.client.kv.txn({ compare, success, failure }));
       const revision = Number(response.header.revision);
       if (response.succeeded) {
         await this.until(() => this.currentRevision >= revision);
         for (const result of results) if (result) result.metadata.resourceVersion = String(revision);
-        return results;
+        return this.inNamespace(results);
       }
       // Someone else changed a key: wait until the copy holds what etcd answered, then re-plan.
       const current = response.responses.map((op, i) => ({ key: touched[i]!, kv: op.response_range.kvs[0] }));
@@ -266,6 +290,24 @@ export class EtcdStore extends StoreBase {
         }),
       );
     }
+  }
+
+  /** Plans see objects as stored: without the view's namespace. */
+  protected override planContext(revision: number): PlanContext {
+    const context = super.planContext(revision);
+    return {
+      ...context,
+      read: (kind, name) => {
+        const object = context.read(kind, name);
+        if (object) delete object.metadata.namespace;
+        return object;
+      },
+    };
+  }
+
+  private inNamespace(results: Array<AnyObject | undefined>): Array<AnyObject | undefined> {
+    if (this.namespace !== undefined) for (const result of results) if (result) result.metadata.namespace = this.namespace;
+    return results;
   }
 
   /** Run an etcd call; a failure becomes UnavailableError naming what was being done. */
@@ -308,7 +350,7 @@ export class EtcdStore extends StoreBase {
     this.closed = true;
     this.hub.closeAll(new UnavailableError('store closed'));
     await this.cacheWatcher?.cancel().catch(() => undefined);
-    this.client.close();
+    if (this.ownClient) this.client.close();
   }
 
   protected assertOpen(): void {

@@ -54,7 +54,7 @@ export class EtcdCluster {
     await this.waitHealthy();
   }
 
-  private launch(member: Member): void {
+  private launch(member: Member, state: 'new' | 'existing' = 'new'): void {
     const initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     member.process = spawn('etcd', [
       '--name', member.name,
@@ -64,7 +64,7 @@ export class EtcdCluster {
       '--listen-peer-urls', member.peerUrl,
       '--initial-advertise-peer-urls', member.peerUrl,
       '--initial-cluster', initialCluster,
-      '--initial-cluster-state', 'new',
+      '--initial-cluster-state', state,
       '--initial-cluster-token', `slv-test-${process.pid}`,
       '--log-level', 'error',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -89,17 +89,41 @@ export class EtcdCluster {
     }
   }
 
+  /** The index of the member that is raft leader now. */
+  async leader(): Promise<number> {
+    for (const [i, member] of this.members.entries()) {
+      if (member.process?.exitCode !== null || member.process.signalCode !== null) continue;
+      const client = new Etcd3({ hosts: [member.clientUrl] });
+      try {
+        const status = await client.maintenance.status();
+        if (status.leader === status.header.member_id) return i;
+      } catch {
+        // an unreachable member is not the leader
+      } finally {
+        client.close();
+      }
+    }
+    throw new Error('no etcd member reports itself leader');
+  }
+
+  /** SIGKILL one member (as a crash would); `restart` brings it back on the same data. */
+  async kill(index: number): Promise<void> {
+    const child = this.members[index]?.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async restart(index: number): Promise<void> {
+    const member = this.members[index]!;
+    this.launch(member, 'existing');
+    await this.waitHealthy();
+  }
+
   /** Kill every member (SIGKILL: nothing to flush that a test needs) and remove the data. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.members.map(async (member) => {
-        const child = member.process;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await Promise.all(this.members.map((_, i) => this.kill(i)));
     process.off('exit', this.killOnExit);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
