@@ -146,7 +146,7 @@ export class NodeSync {
       onEvent: ({ object }) => {
         if (FLEET_KINDS.includes(object.kind)) this.schedule(this.toMirror, keyOf(object.kind, object.metadata.name));
       },
-      onError: () => this.follow(remote),
+      onError: () => setTimeout(() => this.follow(remote), 0),
     });
     void this.compareAll(remote);
   }

@@ -5,7 +5,7 @@
 // txn that compares the mod_revision of every key it plans from, so a second writer (another
 // fleet API) makes it re-plan on fresh data instead of overwriting. Writes are sent one at a time,
 // in order: each gets its own etcd revision, increasing in submission order, as the contract says.
-import { Etcd3, type IEvent, type IKeyValue, type IOptions, type IRequestOp, type ICompare, type Watcher } from 'etcd3';
+import { Etcd3, isRecoverableError, type IEvent, type IKeyValue, type IOptions, type IRequestOp, type ICompare, type Watcher } from 'etcd3';
 import { GoneError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
@@ -50,6 +50,9 @@ export function parseEtcdUrl(url: string): { hosts: string[]; prefix: string } {
   const path = match[2] ?? '/slv/';
   return { hosts, prefix: path.endsWith('/') ? path : `${path}/` };
 }
+
+/** Attempts at a call that failed because etcd was briefly unreachable (about 5 s in all). */
+const TRANSIENT_ATTEMPTS = 4;
 
 /** Calls that get no answer in this time fail (UnavailableError) instead of waiting for etcd. */
 const CALL_TIMEOUT_MS = 5000;
@@ -147,8 +150,8 @@ export class EtcdStore extends StoreBase {
    */
   private async lostHistory(watcher: Watcher, error: Error): Promise<void> {
     if (this.closed || watcher !== this.cacheWatcher) return;
+    // etcd already canceled it (the client dropped it then): nothing to cancel here.
     this.cacheWatcher = undefined;
-    await watcher.cancel().catch(() => undefined);
     while (!this.closed) {
       try {
         await this.relist();
@@ -310,12 +313,22 @@ export class EtcdStore extends StoreBase {
     return results;
   }
 
-  /** Run an etcd call; a failure becomes UnavailableError naming what was being done. */
+  /**
+   * Run an etcd call; a failure becomes UnavailableError naming what was being done. While a member
+   * is down or a leader is being elected, the client refuses calls for a few seconds (its circuit
+   * breakers): retry for about that long first. A retried txn is safe, its compares guard it.
+   */
   private async etcd<T>(doing: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw new UnavailableError(`etcd could not ${doing}: ${(error as Error).message}`, { cause: error });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const transient = isRecoverableError(error as Error) || (error as { isBrokenCircuitError?: boolean }).isBrokenCircuitError === true;
+        if (!transient || attempt >= TRANSIENT_ATTEMPTS || this.closed) {
+          throw new UnavailableError(`etcd could not ${doing}: ${(error as Error).message}`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+      }
     }
   }
 

@@ -46,11 +46,13 @@ export class WatchHub {
 
   /** End every watch, telling each why. */
   closeAll(error: Error): void {
-    for (const watcher of this.watchers) {
+    // Taken out first: a watcher told to relist may start a new watch from its onError.
+    const ending = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of ending) {
       watcher.stopped = true;
       watcher.handlers.onError?.(error);
     }
-    this.watchers.clear();
   }
 
   private scheduleDrain(watcher: Watcher): void {

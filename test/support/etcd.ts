@@ -69,6 +69,9 @@ export class EtcdCluster {
       '--log-level', 'error',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     member.process.stderr?.resume();
+    // If this process dies without running exit handlers (SIGKILL, out of memory), the member goes too.
+    const watchdog = `while kill -0 ${process.pid} && kill -0 ${member.process.pid}; do sleep 1; done 2>/dev/null; kill -0 ${process.pid} 2>/dev/null || { kill -9 ${member.process.pid}; rm -rf ${this.dir}; } 2>/dev/null`;
+    spawn('sh', ['-c', watchdog], { detached: true, stdio: 'ignore' }).unref();
   }
 
   private async waitHealthy(): Promise<void> {

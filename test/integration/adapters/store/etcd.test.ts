@@ -1,6 +1,6 @@
 // The etcd backend runs the same contract suite as SQLite, unchanged, against a real single-member
 // etcd on a loopback port (each test gets its own key prefix); then what only etcd has: a second
-// store on the same keys (another fleet API) and a compaction behind the store's back.
+// store on the same keys (another fleet API) and a compaction while the store was cut off.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
@@ -8,6 +8,7 @@ import { openEtcdStore, parseEtcdUrl } from '../../../../adapters/store/etcd.js'
 import { runStoreConformance, sliver } from '../../../../adapters/store/conformance.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { EtcdCluster, etcdMissing } from '../../../support/etcd.js';
+import { TcpGate } from '../../../support/tcp-gate.js';
 
 const cluster = new EtcdCluster(1);
 let prefixes = 0;
@@ -52,26 +53,33 @@ describe('etcd store', { skip: etcdMissing }, () => {
     }
   });
 
-  test('etcd compacted past a disconnected watch: watchers get 410 Gone and the store relists', async () => {
+  test('etcd compacted past the store while it was cut off: watchers get 410 Gone and the store relists', async () => {
     const prefix = `/slv-test-${++prefixes}/`;
-    const store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
+    const gate = new TcpGate({ host: '127.0.0.1', port: Number(new URL(cluster.endpoints[0]!).port) });
     const raw = new Etcd3({ hosts: cluster.endpoints });
     try {
-      await store.create(sliver('alpha'));
-      const gone = new Promise<Error>((resolve) => store.watch({}, { onEvent() {}, onError: resolve }));
-      // Writes behind the store's back, then a compaction it did not ask for, while its watch is cut.
-      const internal = store as unknown as { cacheWatcher: { emit(event: string, error: Error): void } };
-      const start = (await raw.get('x').exec()).header.revision;
-      await raw.put(`${prefix}Sliver/beta`).value(JSON.stringify(sliver('beta')));
-      await raw.delete().key(`${prefix}Sliver/alpha`);
-      await raw.kv.compact({ revision: String(Number(start) + 2) });
-      internal.cacheWatcher.emit('error', new Error('mvcc: required revision has been compacted'));
-      assert.equal((await gone as { reason?: string }).reason, 'Gone');
-      for (let i = 0; i < 100 && (await store.list('Sliver')).items.length !== 1; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['beta']);
+      await gate.start();
+      const store = await openEtcdStore({ hosts: [`http://127.0.0.1:${gate.port}`], prefix });
+      try {
+        await store.create(sliver('alpha'));
+        const gone = new Promise<Error>((resolve) => store.watch({}, { onEvent() {}, onError: resolve }));
+        gate.cut();
+        // Changes behind the store's back, then a compaction past everything it has seen.
+        await raw.put(`${prefix}Sliver/beta`).value(JSON.stringify(sliver('beta')));
+        await raw.put('/elsewhere').value('x');
+        await raw.delete().key(`${prefix}Sliver/alpha`);
+        const { header } = await raw.get('probe').exec();
+        await raw.kv.compact({ revision: header.revision, physical: true });
+        gate.reopen();
+        assert.equal(((await gone) as { reason?: string }).reason, 'Gone');
+        assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['beta']);
+        assert.equal(store.compactedRevision(), store.revision());
+      } finally {
+        await store.close();
+      }
     } finally {
       raw.close();
-      await store.close();
+      await gate.close();
     }
   });
 });
