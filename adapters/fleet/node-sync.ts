@@ -54,7 +54,8 @@ export class NodeSync {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lease: Lease | undefined;
   private lastHeartbeat: Omit<Heartbeat, 'time'> | undefined;
-  private connected = false;
+  /** Unknown until the first attempt, so the first outcome is logged either way. */
+  private connected: boolean | undefined;
   private closed = false;
   private readonly reportedConflicts = new Set<string>();
 
@@ -66,7 +67,7 @@ export class NodeSync {
 
   /** Is the link to etcd up (the node's namespace loaded and watched, the last etcd call answered)? */
   get fleetConnected(): boolean {
-    return this.connected;
+    return this.connected === true;
   }
 
   /** Start following the local store at once and the fleet as soon as etcd answers; never waits for etcd. */
@@ -236,7 +237,7 @@ export class NodeSync {
         node: this.options.node,
         version: SLV_VERSION,
         slivers: { total: slivers.length, ready: slivers.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length },
-        fleetConnected: this.connected,
+        fleetConnected: this.connected === true,
       };
       if (this.remote) this.setConnected(true);
       if (!jsonEqual(heartbeat, this.lastHeartbeat)) {

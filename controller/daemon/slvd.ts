@@ -14,6 +14,8 @@ import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
+import { NodeSync } from '../../adapters/fleet/node-sync.js';
+import { fleetConnection } from '../../adapters/fleet/layout.js';
 import { startXmlRpcShim } from '../../adapters/api/xmlrpc/server.js';
 import { exitCodeFor, InvariantError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
@@ -30,7 +32,7 @@ export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'fleet'];
 
 function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -149,6 +151,7 @@ export class Slvd {
     this.parts.add('controllers', () => manager.close());
     await manager.start();
 
+    if (config.fleet) this.joinFleet(config.fleet, store);
     this.plcSync = this.createPlcSync(config.plc);
     const api = await startApiServer({ store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node });
     this.parts.add('API server', () => api.close());
@@ -208,6 +211,20 @@ export class Slvd {
       this.poller.trigger();
     }
     this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcSync?.description }, 'SIGHUP: configuration reloaded');
+  }
+
+  /** Follow this node's namespace in the fleet; never waits for etcd (docs/fleet.md). */
+  private joinFleet(fleet: { url: string; nodeName: string }, store: Store): void {
+    const { SLV_FLEET_USER, SLV_FLEET_PASSWORD } = process.env;
+    const sync = new NodeSync({
+      fleet: { ...fleetConnection(fleet.url), ...(SLV_FLEET_USER && SLV_FLEET_PASSWORD ? { auth: { username: SLV_FLEET_USER, password: SLV_FLEET_PASSWORD } } : {}) },
+      node: fleet.nodeName,
+      local: store,
+      log: this.log.child({ component: 'fleet' }),
+      ...(this.manager ? { warnings: this.manager.events.forSource('fleet') } : {}),
+    });
+    this.parts.add('fleet link', () => sync.close());
+    sync.start();
   }
 
   private createPlcSync(plc: PlcSourceConfig): PlcSync {
