@@ -66,15 +66,9 @@ export function statusToPublish(fleetObject: AnyObject, local: AnyObject): AnyOb
 export interface Heartbeat {
   node: string;
   version: string;
-  /** When the node wrote this (RFC 3339). */
+  /** When the node last rewrote this (RFC 3339): on start and when what it says changes; liveness is the lease's. */
   time: string;
   slivers: { total: number; ready: number };
   /** Is the node's link to the fleet up (false while it runs from its local store alone)? */
   fleetConnected: boolean;
-}
-
-/** A node is Ready while its heartbeat key exists (its lease is alive) and is younger than `staleAfterMs`. */
-export function nodeReadiness(heartbeat: Heartbeat | undefined, nowMs: number, staleAfterMs: number): 'Ready' | 'NotReady' {
-  if (!heartbeat) return 'NotReady';
-  return nowMs - Date.parse(heartbeat.time) <= staleAfterMs ? 'Ready' : 'NotReady';
 }
