@@ -11,7 +11,7 @@ import { StoreBase } from './engine.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
 import { planWrite, type PlanContext, type WatchEventType, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
-import { WatchHub, type RecordedChange } from './watch-hub.js';
+import { WatchHub, assertHistoryKept, type RecordedChange } from './watch-hub.js';
 
 export interface EtcdStoreOptions {
   /** etcd client endpoints, e.g. `http://127.0.0.1:2379`. */
@@ -337,9 +337,7 @@ export class EtcdStore extends StoreBase {
   watch(options: WatchOptions, handlers: WatchHandlers): Watch {
     this.assertOpen();
     const since = options.sinceRevision ?? this.currentRevision;
-    if (since < this.historyStart) {
-      throw new GoneError(`too old resource version: ${since} (history starts after ${this.historyStart}); relist and watch from the list's revision`);
-    }
+    assertHistoryKept(since, this.historyStart);
     return this.hub.add(options.kind, handlers, this.history.filter((change) => change.revision > since));
   }
 

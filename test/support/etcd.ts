@@ -3,25 +3,14 @@
 // any point, and an exit of the test process kills what is still running.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { freePort } from './xmlrpc-harness.js';
 
 /** Why etcd tests skip, or false when the etcd binary is installed. */
 export const etcdMissing: string | false =
   spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0 ? false : 'etcd is not installed (Debian package etcd-server)';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface Member {
   name: string;
