@@ -28,6 +28,7 @@ export function metadataSchema(namePattern: string): JSONSchemaType<ObjectMeta> 
     required: ['name'],
     properties: {
       name: { type: 'string', pattern: namePattern },
+      namespace: { type: 'string', nullable: true, pattern: OBJECT_NAME_PATTERN },
       uid: { type: 'string', nullable: true },
       resourceVersion: { type: 'string', nullable: true },
       generation: { type: 'integer', nullable: true },

@@ -58,6 +58,10 @@ export interface SlvdConfigFile {
   bwlimit?: BwlimitConfig;
   /** lxc: where containers and images live, the id base, per-container memory (docs/adapters.md). */
   lxc?: LxcConfig;
+  /** Join a fleet: `etcd://host:port[,host:port...][/root/]` (docs/fleet.md). */
+  fleet?: string;
+  /** This node's name (namespace) in the fleet (default: the host name). */
+  nodeName?: string;
 }
 
 export interface LxcConfig {
@@ -125,6 +129,8 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
     logFormat: { type: 'string', enum: [...LOG_FORMATS], nullable: true },
+    fleet: { type: 'string', nullable: true, pattern: '^etcds?://' },
+    nodeName: { type: 'string', nullable: true, pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },

@@ -29,6 +29,8 @@ export interface ManagedFieldsEntry {
 
 export interface ObjectMeta {
   name: string;
+  /** In a fleet (etcd): the node the object belongs to. Absent in a node's own store. */
+  namespace?: string;
   uid?: string;
   /** Opaque to clients: the store revision at which the object last changed. */
   resourceVersion?: string;

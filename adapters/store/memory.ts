@@ -1,12 +1,12 @@
 // A second store backend: everything in memory, nothing durable. It exists to prove the store
 // contract is the backend's, not SQLite's (the conformance suite runs against it unchanged), and
 // serves tests and benches that are about controllers rather than storage.
-import { GoneError, UnavailableError } from '../../resources/errors.js';
+import { UnavailableError } from '../../resources/errors.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
 import { StoreBase } from './engine.js';
 import { planTransaction, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
-import { WatchHub, type RecordedChange } from './watch-hub.js';
+import { WatchHub, assertHistoryKept, type RecordedChange } from './watch-hub.js';
 
 export class MemoryStore extends StoreBase {
   /** Serialized objects by kind and name, so callers never share references with the store. */
@@ -54,9 +54,7 @@ export class MemoryStore extends StoreBase {
   watch(options: WatchOptions, handlers: WatchHandlers): Watch {
     this.assertOpen();
     const since = options.sinceRevision ?? this.currentRevision;
-    if (since < this.oldestRevision) {
-      throw new GoneError(`too old resource version: ${since} (history starts after ${this.oldestRevision}); relist and watch from the list's revision`);
-    }
+    assertHistoryKept(since, this.oldestRevision);
     return this.hub.add(options.kind, handlers, this.history.filter((change) => change.revision > since));
   }
 

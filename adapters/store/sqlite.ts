@@ -4,7 +4,7 @@
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { GoneError, SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
+import { SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
 import type {
   Watch,
@@ -15,7 +15,7 @@ import type {
 } from './contract.js';
 import { planTransaction, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
-import { WatchHub, type RecordedChange } from './watch-hub.js';
+import { WatchHub, assertHistoryKept, type RecordedChange } from './watch-hub.js';
 
 /** `PRAGMA application_id` of slv store files ("SLV1"): anything else is a foreign database. */
 const APPLICATION_ID = 0x534c5631;
@@ -251,9 +251,7 @@ export class SqliteStore extends StoreBase {
   watch(options: WatchOptions, handlers: WatchHandlers): Watch {
     this.assertOpen();
     const since = options.sinceRevision ?? this.currentRevision;
-    if (since < this.oldestRevision) {
-      throw new GoneError(`too old resource version: ${since} (history starts after ${this.oldestRevision}); relist and watch from the list's revision`);
-    }
+    assertHistoryKept(since, this.oldestRevision);
     const replay =
       since < this.currentRevision
         ? this.statements.historySince.all(since).map((row) => ({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision }))

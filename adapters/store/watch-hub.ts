@@ -1,5 +1,6 @@
 // Watch fan-out shared by store backends: each watcher gets the committed changes of its kind in
 // revision order, each as its own parsed copy, delivered after the write that made them returns.
+import { GoneError } from '../../resources/errors.js';
 import type { Watch, WatchEventType, WatchHandlers } from './contract.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 
@@ -17,6 +18,13 @@ interface Watcher {
   buffer: RecordedChange[];
   draining: boolean;
   stopped: boolean;
+}
+
+/** A watch from `since` replays the history after it: 410 Gone when that history starts later. */
+export function assertHistoryKept(since: number, oldest: number): void {
+  if (since < oldest) {
+    throw new GoneError(`too old resource version: ${since} (history starts after ${oldest}); relist and watch from the list's revision`);
+  }
 }
 
 export class WatchHub {
@@ -46,11 +54,13 @@ export class WatchHub {
 
   /** End every watch, telling each why. */
   closeAll(error: Error): void {
-    for (const watcher of this.watchers) {
+    // Taken out first: a watcher told to relist may start a new watch from its onError.
+    const ending = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of ending) {
       watcher.stopped = true;
       watcher.handlers.onError?.(error);
     }
-    this.watchers.clear();
   }
 
   private scheduleDrain(watcher: Watcher): void {

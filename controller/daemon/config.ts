@@ -2,6 +2,7 @@
 // schemas/config.ts), then command-line flags. Paths in the file are relative to the file; paths
 // in flags are relative to the working directory.
 import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -70,6 +71,8 @@ export interface SlvdConfig {
   resyncSeconds: number;
   /** The file the configuration came from, re-read on SIGHUP. */
   configFile?: string;
+  /** Join this fleet as `nodeName` (credentials from SLV_FLEET_USER / SLV_FLEET_PASSWORD). */
+  fleet?: { url: string; nodeName: string };
   cgroupParent?: string;
   uidRange?: UidRange;
   /** Absolute; an existing file. */
@@ -137,6 +140,8 @@ function program(): Command {
     .option('--xmlrpc-socket <path>', `XML-RPC shim Unix socket, mode 0666 (default ${DEFAULT_XMLRPC_SOCKET} as root, else <data-dir>/sliver_mgr.api)`)
     .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
+    .option('--fleet <url>', 'join a fleet: etcd://host:port[,host:port...][/root/] (docs/fleet.md)')
+    .option('--node-name <name>', 'this node\'s name in the fleet (default: the host name)')
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
     .addOption(new Option('--log-format <format>', 'auto: readable lines on a terminal, JSON lines otherwise (default auto)').choices([...LOG_FORMATS]))
     .version(SLV_VERSION, '-V, --version', 'print the version')
@@ -189,6 +194,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel as LogLevel;
   if (o.logFormat !== undefined) flags.logFormat = o.logFormat as LogFormat;
+  if (o.fleet !== undefined) flags.fleet = o.fleet as string;
+  if (o.nodeName !== undefined) flags.nodeName = o.nodeName as string;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
   if (flags.nodeId === 0) throw new UsageError('--node-id must be a PLC node_id (1 or more)');
   if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
@@ -281,6 +288,10 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
   const isRoot = process.getuid?.() === 0;
   const legacySocket = merged.xmlrpcLegacySocket ?? (isRoot ? LEGACY_XMLRPC_SOCKET : undefined);
+  const nodeName = merged.nodeName ?? hostname().toLowerCase();
+  if (merged.fleet !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(nodeName)) {
+    throw new UsageError(`node name "${nodeName}" must be lowercase letters, digits, "." or "-" (set --node-name)`);
+  }
   return {
     dataDir,
     initStore: merged.initStore ?? false,
@@ -307,5 +318,6 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
     ...(configFile !== undefined ? { configFile } : {}),
+    ...(merged.fleet !== undefined ? { fleet: { url: merged.fleet, nodeName } } : {}),
   };
 }

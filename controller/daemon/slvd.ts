@@ -14,6 +14,8 @@ import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { NodeAuthSource, PlcClient, PlcStateFile, PlcSync, SessionFile, fileSource, readNodeCredentials, structAuthSource, type GetSliversSource, type PlcSyncResult } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
+import { NodeSync } from '../../adapters/fleet/node-sync.js';
+import { fleetConnection } from '../../adapters/fleet/layout.js';
 import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
 import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
 import { native } from '../../adapters/support/native.js';
@@ -46,7 +48,7 @@ const STOP_AFTER_BUG_MS = 10_000;
 /** Settings SIGHUP applies at once. */
 const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat'] as const;
+const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet'] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
 
 function settingText(key: Setting, config: SlvdConfig): string {
@@ -192,6 +194,7 @@ export class Slvd {
     this.parts.add('controllers', () => manager.close());
     await manager.start();
 
+    if (config.fleet) this.joinFleet(config.fleet, store);
     this.plcSync = this.createPlcSync(plcSource);
     // One budget for every API listener, within the descriptors the process may open.
     const openFiles = native.raiseOpenFileLimit();
@@ -283,6 +286,20 @@ export class Slvd {
 
   private pollTiming(config: SlvdConfig): PollTiming {
     return { periodMs: config.periodSeconds * 1000, jitterMs: config.jitterSeconds * 1000 };
+  }
+
+  /** Follow this node's namespace in the fleet; never waits for etcd (docs/fleet.md). */
+  private joinFleet(fleet: { url: string; nodeName: string }, store: Store): void {
+    const { SLV_FLEET_USER, SLV_FLEET_PASSWORD } = process.env;
+    const sync = new NodeSync({
+      fleet: { ...fleetConnection(fleet.url), ...(SLV_FLEET_USER && SLV_FLEET_PASSWORD ? { auth: { username: SLV_FLEET_USER, password: SLV_FLEET_PASSWORD } } : {}) },
+      node: fleet.nodeName,
+      local: store,
+      log: this.log.child({ component: 'fleet' }),
+      ...(this.manager ? { warnings: this.manager.events.forSource('fleet') } : {}),
+    });
+    this.parts.add('fleet link', () => sync.close());
+    sync.start();
   }
 
   private createPlcSync(source: GetSliversSource): PlcSync {

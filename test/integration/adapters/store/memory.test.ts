@@ -6,4 +6,4 @@ import { runStoreConformance } from '../../../../adapters/store/conformance.js';
 runStoreConformance('memory', async () => {
   const store = new MemoryStore();
   return { store, cleanup: () => store.close() };
-}, { durable: false });
+}, { durable: false, historyAfterReopen: false });

@@ -33,7 +33,7 @@ runStoreConformance('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}, { durable: true });
+}, { durable: true, historyAfterReopen: true });
 
 test('a corrupt store file is refused with a clear error and left untouched', () => {
   const dir = tempDir();

@@ -1,0 +1,111 @@
+// Fleet figures (docs/fleet.md "Cost"): a three-member etcd on loopback, ten nodes (the real
+// controllers on sim nodes, SQLite stores) linked by NodeSync, 200 slivers written per node through
+// namespace stores as the fleet API writes them. Propagation = from the fleet write's acknowledgement
+// to the node's Ready status visible in etcd (goal: p99 under 1 s; the original polled every
+// 10-15 minutes). Also etcd writes per status change the nodes made, heartbeat writes, etcd size.
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { NodeSync } from '../adapters/fleet/node-sync.js';
+import { connect, heartbeatKey, openNamespace, type FleetConnection } from '../adapters/fleet/layout.js';
+import type { EtcdStore } from '../adapters/store/etcd.js';
+import { systemClock } from '../controller/runtime/clock.js';
+import { jsonEqual } from '../resources/equal.js';
+import { isFleetOwned } from '../resources/fleet.js';
+import { API_VERSION, type AnyObject, type Sliver } from '../schemas/types.js';
+import { removeTempDirs, sliverSpec, startDaemon, type Daemon } from '../test/support/controllers-harness.js';
+import { EtcdCluster, etcdMissing } from '../test/support/etcd.js';
+import { report } from './report.js';
+
+const BENCH = 'fleet';
+const NODES = 10;
+const SLIVERS_PER_NODE = 200;
+const ROOT = '/fleet/';
+
+const isReady = (object: AnyObject) => (object as Sliver).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+if (etcdMissing) {
+  process.stderr.write(`bench/fleet: skipped, ${etcdMissing}\n`);
+} else {
+  const cluster = new EtcdCluster(3);
+  const daemons: Daemon[] = [];
+  const syncs: NodeSync[] = [];
+  const namespaces: EtcdStore[] = [];
+  const admin = { client: undefined as ReturnType<typeof connect> | undefined };
+  try {
+    await cluster.start();
+    const fleet: FleetConnection = { hosts: cluster.endpoints, root: ROOT };
+    admin.client = connect(fleet);
+    let localStatusChanges = 0;
+    for (let i = 1; i <= NODES; i++) {
+      const daemon = await startDaemon({ clock: systemClock });
+      daemons.push(daemon);
+      daemon.store.watch({ kind: 'Sliver' }, {
+        onEvent: ({ type, object }) => {
+          if (type === 'MODIFIED' && isFleetOwned(object) && object.status !== undefined) localStatusChanges++;
+        },
+      });
+      const sync = new NodeSync({ fleet, node: `node-${i}`, local: daemon.store, log: pino({ level: 'silent' }), heartbeatSeconds: 5 });
+      syncs.push(sync);
+      sync.start();
+      namespaces.push(await openNamespace(admin.client, fleet, `node-${i}`));
+    }
+
+    // The fleet side's view: when each sliver's Ready status reaches etcd, and how many status writes there were.
+    const acknowledged = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    let statusWrites = 0;
+    let heartbeatWrites = 0;
+    const lastStatus = new Map<string, unknown>();
+    const watcher = await admin.client.watch().prefix(ROOT).create();
+    watcher.on('put', (kv) => {
+      const key = kv.key.toString();
+      if (key.startsWith(`${ROOT}heartbeats/`)) return void heartbeatWrites++;
+      const object = JSON.parse(kv.value.toString()) as AnyObject;
+      if (lastStatus.has(key) && !jsonEqual(lastStatus.get(key), object.status)) statusWrites++;
+      lastStatus.set(key, object.status);
+      if (isReady(object) && !readyAt.has(key)) readyAt.set(key, performance.now());
+    });
+
+    const started = performance.now();
+    await Promise.all(
+      namespaces.map(async (store, n) => {
+        for (let i = 0; i < SLIVERS_PER_NODE; i++) {
+          const name = `s${i}`;
+          await store.create<Sliver>({ apiVersion: API_VERSION, kind: 'Sliver', metadata: { name }, spec: sliverSpec() });
+          acknowledged.set(`${ROOT}namespaces/node-${n + 1}/Sliver/${name}`, performance.now());
+        }
+      }),
+    );
+    const writeSeconds = (performance.now() - started) / 1000;
+    const total = NODES * SLIVERS_PER_NODE;
+    const deadline = performance.now() + 300_000;
+    while (readyAt.size < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const allReadySeconds = (performance.now() - started) / 1000;
+
+    const latencies = [...acknowledged].filter(([key]) => readyAt.has(key)).map(([key, at]) => readyAt.get(key)! - at).sort((a, b) => a - b);
+    const shape = { nodes: NODES, slivers: total, members: 3 };
+    report(BENCH, 'propagation_p50', percentile(latencies, 50), 'ms', { ...shape, goal: 'p99 < 1000 ms' });
+    report(BENCH, 'propagation_p99', percentile(latencies, 99), 'ms', { ...shape, goal: 'p99 < 1000 ms' });
+    report(BENCH, 'slivers_ready_in_fleet', readyAt.size, 'slivers', shape);
+    report(BENCH, 'fleet_write_rate', total / writeSeconds, 'writes/s', { ...shape, note: 'ten namespace stores writing at once, each one write in flight' });
+    report(BENCH, 'all_ready_after', allReadySeconds, 's', shape);
+    report(BENCH, 'etcd_writes_per_status_change', statusWrites / Math.max(1, localStatusChanges), 'writes/change', { ...shape, statusWrites, localStatusChanges });
+    report(BENCH, 'heartbeat_writes', heartbeatWrites / NODES / (allReadySeconds / 60), 'writes/node/min', { ...shape, note: 'rewritten only when counts change; liveness is a lease keepalive' });
+    const status = await admin.client.maintenance.status();
+    report(BENCH, 'etcd_db_size', Number(status.dbSize) / 1e6, 'MB', { ...shape, note: 'before compaction, history included' });
+    const heartbeat = await admin.client.get(heartbeatKey(ROOT, 'node-1')).string();
+    process.stderr.write(`bench/fleet: node-1 heartbeat ${heartbeat}\n`);
+    await watcher.cancel();
+  } finally {
+    for (const sync of syncs) await sync.close();
+    for (const store of namespaces) await store.close();
+    for (const daemon of daemons) await daemon.stop();
+    admin.client?.close();
+    await cluster.stop();
+    removeTempDirs();
+  }
+}
