@@ -6,19 +6,20 @@
 // stale; listing them saves each start the walk of the folders (a new file counts once imported,
 // since the importing file changed too).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '..');
 const BUILD_STAMP = join(REPO, 'dist', '.build-stamp');
-/** What tsconfig.build.json compiles, and the files that change its output. */
-const SOURCE_FOLDERS = ['resources', 'schemas', 'controller', 'adapters', 'cli'];
-const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const BUILD_CONFIG = 'tsconfig.build.json';
+/** The folders it compiles, and the files besides them that change its output. */
+const SOURCE_FOLDERS = JSON.parse(readFileSync(join(REPO, BUILD_CONFIG), 'utf8')).include;
+const BUILD_INPUTS = ['package.json', 'tsconfig.json', BUILD_CONFIG];
 
 const started = new Date();
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', join(REPO, BUILD_CONFIG)], { cwd: REPO, stdio: 'inherit' });
 if (result.status !== 0) {
   process.stderr.write(`build failed (tsc exit ${result.status ?? result.signal}); bin/ keeps running the sources through tsx\n`);
   process.exit(1);
