@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// slvctl: runs cli/main.ts through tsx's loader in this process and exits with its code.
-import { register } from 'tsx/esm/api';
+// slvctl: runs cli/main (compiled, or the sources through tsx: bin/launch.js) and exits with its code.
+import { importEntry } from './launch.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const { main } = await importEntry('cli/main');
 process.exit(await main(process.argv));

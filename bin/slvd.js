@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// slvd: runs controller/daemon/main.ts through tsx's loader in this process.
-import { register } from 'tsx/esm/api';
+// slvd: runs controller/daemon/main (compiled, or the sources through tsx: bin/launch.js).
+import { importEntry } from './launch.js';
 
-register();
-await import('../controller/daemon/main.ts');
+await importEntry('controller/daemon/main');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { SLV_VERSION } from '../resources/version.js';
 import { jsonEqual } from '../resources/equal.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
@@ -86,7 +86,7 @@ export async function apply(context: Context, options: ApplyOptions): Promise<vo
 function comparable(object: AnyObject | undefined): string {
   if (!object) return '';
   const { managedFields: _m, resourceVersion: _r, generation: _g, ...metadata } = object.metadata;
-  return toYaml({ ...object, metadata });
+  return yaml().stringify({ ...object, metadata });
 }
 
 /** Prints the differences between live objects and what applying would make them; true if any. */
@@ -161,7 +161,7 @@ export async function edit(context: Context, kind: Kind, name: string, editor: s
   const dir = mkdtempSync(join(tmpdir(), 'slvctl-edit-'));
   const file = join(dir, `${kind.toLowerCase()}-${name}.yaml`);
   const intro = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
-  let body = toYaml(original);
+  let body = yaml().stringify(original);
   let problem: string | undefined;
   let keepFile = false;
   try {

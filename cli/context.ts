@@ -1,6 +1,6 @@
 // What every slvctl command works with: the API client for the chosen socket and the output streams.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { checkoutPath } from '../resources/checkout.js';
 import { UnavailableError } from '../resources/errors.js';
 import { ApiClient } from '../adapters/api/client/client.js';
 import { colourFor, type Palette } from './output.js';
@@ -10,7 +10,7 @@ export const INSTALLED_API_SOCKET = '/run/slv/api.sock';
 /** slvd's socket is `<data-dir>/api.sock` unless configured: a daemon run with --data-dir /var/lib/slv. */
 export const VAR_LIB_API_SOCKET = '/var/lib/slv/api.sock';
 /** `npm start` runs slvd in this checkout with ./data: found from any directory. */
-export const CHECKOUT_API_SOCKET = fileURLToPath(new URL('../data/api.sock', import.meta.url));
+export const CHECKOUT_API_SOCKET = checkoutPath('data/api.sock');
 export const DEVELOPMENT_API_SOCKET = './data/api.sock';
 
 /** Where slvctl looks for slvd, in order, when neither --server nor $SLV_SERVER says. */

@@ -1,5 +1,5 @@
 // `slvctl describe`: one object for a human: metadata, spec, status, conditions, loans, recent events.
-import { stringify as toYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { fullRSpec } from '../resources/rspec.js';
 import { RSPEC_KEYS, type AnyObject, type Condition, type Loan, type SlvEvent, type Sliver } from '../schemas/types.js';
 import { age, indent, table, type Palette } from './output.js';
@@ -72,9 +72,9 @@ export function describeObject(object: AnyObject, related: Related, colour: Pale
 
   if (object.kind === 'Sliver') out += `Spec:\n${indent(sliverSpec(object, colour))}Status:\n${indent(sliverStatus(object))}`;
   else {
-    out += `Spec:\n${indent(toYaml(object.spec))}`;
+    out += `Spec:\n${indent(yaml().stringify(object.spec))}`;
     const { conditions: _shownBelow, ...status } = (object.status ?? {}) as Record<string, unknown>;
-    if (Object.keys(status).length) out += `Status:\n${indent(toYaml(status))}`;
+    if (Object.keys(status).length) out += `Status:\n${indent(yaml().stringify(status))}`;
   }
 
   const conditions = conditionsOf(object);

@@ -3,7 +3,7 @@
 // outlives a restart of slvd (it reconnects from the last revision it printed, or gives up with
 // exit 3).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify as toYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { SlvError, UnavailableError, UsageError } from '../resources/errors.js';
 import type { AnyObject, Kind } from '../schemas/types.js';
 import type { ApiWatchEvent, Selectors } from '../adapters/api/client/client.js';
@@ -165,7 +165,7 @@ class WatchPrinter {
     }
     const shown = forDisplay(object);
     const { out } = this.context;
-    if (output.type === 'yaml') out.write(`---\n${toYaml(watchEvents ? { type, object: shown } : shown)}`);
+    if (output.type === 'yaml') out.write(`---\n${yaml().stringify(watchEvents ? { type, object: shown } : shown)}`);
     else if (output.type === 'json' && watchEvents) out.write(`${JSON.stringify({ type, object: shown }, null, 2)}\n`);
     else if (output.type === 'name' && watchEvents) out.write(`${type} ${qualifiedName(object.kind, object.metadata.name)}\n`);
     else out.write(formatObjects(output, [shown], true));

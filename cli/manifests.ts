@@ -3,7 +3,7 @@
 // anything is sent, so one bad document stops the whole command.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { describeYamlError } from '../resources/documents.js';
 import { InvalidError, UsageError } from '../resources/errors.js';
 import { API_VERSION, isKind, KINDS, type AnyObject } from '../schemas/types.js';
@@ -33,7 +33,7 @@ function readSource(path: string): Array<{ path: string; text: string }> {
 /** The documents of one text: YAML (JSON is YAML too), each parse error reported with its line. */
 export function parseDocuments(path: string, text: string): Manifest[] {
   const manifests: Manifest[] = [];
-  const documents = parseAllDocuments(text);
+  const documents = yaml().parseAllDocuments(text);
   if (!Array.isArray(documents)) return manifests;
   documents.forEach((document, i) => {
     const where = documents.length > 1 ? `${path} (document ${i + 1})` : path;

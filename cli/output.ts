@@ -1,5 +1,5 @@
 // How slvctl prints objects: aligned tables (with `-o wide` columns), yaml, json, name, jsonpath.
-import { stringify as toYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { fullRSpec } from '../resources/rspec.js';
 import { UsageError } from '../resources/errors.js';
 import type { AnyObject, Condition, Kind, KindMap } from '../schemas/types.js';
@@ -232,7 +232,7 @@ export function formatObjects(format: OutputFormat, objects: AnyObject[], single
     case 'json':
       return `${JSON.stringify(data, null, 2)}\n`;
     case 'yaml':
-      return toYaml(data);
+      return yaml().stringify(data);
     case 'name':
       return objects.map((o) => `${qualifiedName(o.kind, o.metadata.name)}\n`).join('');
     case 'jsonpath':

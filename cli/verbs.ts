@@ -1,7 +1,7 @@
 // The imperative verbs: start, stop and recreate a sliver (by changing its user-owned spec.run, as
 // the XML-RPC Start/Stop/ReCreate do), patch (merge or JSON), label and annotate. Each is one write
 // on the server's usual path, so authorization, validation and field ownership are the same as apply's.
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
 import type { AnyObject, Kind, RunSpec, Sliver } from '../schemas/types.js';
 import type { Context } from './context.js';
@@ -86,7 +86,7 @@ export function parsePatchType(value: string): PatchType {
 function parsePatch(text: string, type: PatchType): unknown {
   let patch: unknown;
   try {
-    patch = parseYaml(text);
+    patch = yaml().parse(text);
   } catch (error) {
     throw new InvalidError(`the patch is not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`);
   }

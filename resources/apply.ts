@@ -7,7 +7,8 @@
 // Kubernetes lists without merge keys. An apply sets the fields of its configuration and removes the
 // fields the same manager applied before and no longer does (unless another manager also owns them);
 // changing a field another manager owns is a conflict unless forced, which moves ownership.
-import fastJsonPatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import { fastJsonPatch } from './lazy-modules.js';
 import { checkKey } from './documents.js';
 import { jsonEqual } from './equal.js';
 import { BadRequestError, ConflictError, InvalidError } from './errors.js';
@@ -210,7 +211,7 @@ export function applyJsonPatch(document: Json, operations: unknown): Json {
     }
   }
   try {
-    return fastJsonPatch.applyPatch(structuredClone(document), operations as fastJsonPatch.Operation[], true, false).newDocument;
+    return fastJsonPatch().applyPatch(structuredClone(document), operations as Operation[], true, false).newDocument;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
     throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });

@@ -1,7 +1,7 @@
 // Documents users and peers send (YAML and JSON manifests, request bodies): parsed into trees of
 // null-prototype objects, with the keys that reach JavaScript's object machinery refused, so no
 // member name in untrusted data can ever touch Object.prototype; and how their parse errors read.
-import { YAMLError, parse as parseYamlText } from 'yaml';
+import { yaml } from './lazy-modules.js';
 import { BadRequestError } from './errors.js';
 
 /** Keys refused anywhere in a document: as a property name each reaches a prototype, not data. */
@@ -47,7 +47,7 @@ function safeTree(value: unknown, pointer = '', seen = new Map<object, unknown>(
 /** ` at line L, column C: what is wrong` for a YAML parse error (the library's own text repeats the place). */
 export function describeYamlError(error: Error): string {
   const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  const place = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+  const place = error instanceof yaml().YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
   return `${place}: ${what}`;
 }
 
@@ -66,7 +66,7 @@ export function parseJsonDocument(text: string, what: string): unknown {
 export function parseYamlDocument(text: string, what: string): unknown {
   let value: unknown;
   try {
-    value = parseYamlText(text);
+    value = yaml().parse(text);
   } catch (error) {
     throw new BadRequestError(`${what} is not valid YAML${describeYamlError(error as Error)}`, { cause: error });
   }

@@ -1,6 +1,7 @@
 // The one loader of the native addon (native/peercred.cc, built by `npm install`): the kernel's
 // answers Node has no API for.
 import { createRequire } from 'node:module';
+import { checkoutPath } from '../../resources/checkout.js';
 
 export interface NativeAddon {
   /** SO_PEERCRED of a connected Unix socket's descriptor; throws for anything else. */
@@ -11,4 +12,4 @@ export interface NativeAddon {
   raiseOpenFileLimit(): { soft: number; hard: number };
 }
 
-export const native = createRequire(import.meta.url)('../../native/build/Release/peercred.node') as NativeAddon;
+export const native = createRequire(import.meta.url)(checkoutPath('native/build/Release/peercred.node')) as NativeAddon;

@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { checkoutPath } from '../../resources/checkout.js';
 import { Ajv } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -20,7 +20,7 @@ import { SLV_VERSION } from '../../resources/version.js';
 const NO_SOCKET = 'none';
 
 /** The example GetSlivers answer `npm start` reads when no PLC is configured. */
-export const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../examples/getslivers.json', import.meta.url));
+export const EXAMPLE_PLC_FILE = checkoutPath('examples/getslivers.json');
 
 export const DEFAULTS = {
   dataDir: './data',

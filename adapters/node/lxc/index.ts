@@ -5,7 +5,7 @@
 // the container. Delegates are plain accounts, as on the other adapters. docs/adapters.md has the
 // paths, commands and the login helper's trust boundary.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { checkoutPath } from '../../../resources/checkout.js';
 import { join, relative } from 'node:path';
 import { BadRequestError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
@@ -29,7 +29,7 @@ export const DEFAULT_LXC_PATH = '/var/lib/slv/lxc';
 export const DEFAULT_IMAGE_DIR = '/var/lib/slv/images';
 /** The image a sliver without a `vref` gets. */
 export const DEFAULT_IMAGE = 'default';
-const NATIVE = (file: string) => fileURLToPath(new URL(`../../../native/${file}`, import.meta.url));
+const NATIVE = (file: string) => checkoutPath(`native/${file}`);
 const DISK_UNSUPPORTED = 'disk_max not enforced: a container\'s files belong to 65,536 ids, which per-user quotas cannot cap together (project quotas on the upper layer are not set up by this adapter)';
 /** Paths that go into overlayfs options and LXC config lines verbatim. */
 const PLAIN_PATH = /^\/[A-Za-z0-9_./-]*$/;

@@ -1,11 +1,11 @@
 // What the linux and vserver adapters share: accounts read from <root>/etc/passwd, ssh keys in the
 // account's home, the delegate login shell, and the bandwidth limiter keyed by uid.
-import { fileURLToPath } from 'node:url';
+import { checkoutPath } from '../../../resources/checkout.js';
 import type { AccountInfo, BandwidthLimiter } from '../contract.js';
 import type { AccountClass } from '../contract.js';
 import { LocalAccounts, type ManagedShells, type PasswdEntry } from './accounts.js';
 
-const DEFAULT_DELEGATE_SHELL_SOURCE = fileURLToPath(new URL('../../../native/forward_api_calls', import.meta.url));
+const DEFAULT_DELEGATE_SHELL_SOURCE = checkoutPath('native/forward_api_calls');
 
 export interface PasswdNodeOptions {
   /** Filesystem root of the accounts (default '/'). */

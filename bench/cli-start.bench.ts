@@ -1,0 +1,69 @@
+// Start-up time of the commands: `slvctl version` and `slvctl get sl` against a running slvd (the sim
+// adapter with the example PLC file), wall time per run (goal < 120 ms each), beside `node -e 0` on
+// the same machine at the same moment, and the load average, since other work on a shared machine
+// moves every figure. Builds dist/ first (scripts/build.mjs): the bins run the build when current.
+// Uses hyperfine when installed (apt-get install hyperfine), else its own repeated timing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { report } from './report.js';
+
+const BENCH = 'cli-start';
+const GOAL_MS = 120;
+const RUNS = 30;
+const checkout = (relative: string) => new URL(`../${relative}`, import.meta.url).pathname;
+
+const build = spawnSync(process.execPath, [checkout('scripts/build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('the build failed: slvctl would run through tsx, which this bench does not measure');
+
+const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-cli-'));
+const socket = join(dataDir, 'api.sock');
+const slvd = spawn(
+  process.execPath,
+  [checkout('bin/slvd.js'), '--data-dir', dataDir, '--adapter', 'sim', '--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none', '--log-level', 'warn'],
+  { stdio: 'inherit' },
+);
+try {
+  for (let i = 0; !existsSync(socket); i++) {
+    if (i > 300 || slvd.exitCode !== null) throw new Error(`slvd did not open ${socket}`);
+    await sleep(100);
+  }
+  const slvctl = `${process.execPath} ${checkout('bin/slvctl.js')} --server ${socket}`;
+  const commands = { node_e_0: `${process.execPath} -e 0`, slvctl_version: `${slvctl} version`, slvctl_get_sl: `${slvctl} get sl` };
+  // Under load every wall time stretches alike: the multiple of `node -e 0` is the steadier figure.
+  let nodeAlone = 0;
+  for (const [metric, command] of Object.entries(commands)) {
+    const load = loadavg()[0]!;
+    const { mean, stddev, tool } = timeCommand(command);
+    if (metric === 'node_e_0') nodeAlone = mean;
+    const versus = metric === 'node_e_0' ? {} : { goal: `< ${GOAL_MS}`, times_node_e_0: Number((mean / nodeAlone).toFixed(2)) };
+    report(BENCH, `${metric}_wall`, mean, 'ms', { stddev: Number(stddev.toFixed(1)), runs: RUNS, tool, load1: load, ...versus });
+  }
+} finally {
+  slvd.kill('SIGTERM');
+  await new Promise((resolve) => slvd.once('close', resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+function timeCommand(command: string): { mean: number; stddev: number; tool: string } {
+  const exported = join(dataDir, 'hyperfine.json');
+  const hyperfine = spawnSync('hyperfine', ['--shell=none', '--warmup', '3', '--runs', String(RUNS), '--export-json', exported, command], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (hyperfine.status === 0) {
+    const result = JSON.parse(readFileSync(exported, 'utf8')).results[0] as { mean: number; stddev: number };
+    return { mean: result.mean * 1000, stddev: result.stddev * 1000, tool: 'hyperfine' };
+  }
+  const [file, ...args] = command.split(' ');
+  const times: number[] = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    const start = performance.now();
+    const run = spawnSync(file!, args, { stdio: 'ignore' });
+    if (run.status !== 0) throw new Error(`${command} exited ${run.status ?? run.signal}`);
+    if (i >= 3) times.push(performance.now() - start);
+  }
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const stddev = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / times.length);
+  return { mean, stddev, tool: 'own timing' };
+}

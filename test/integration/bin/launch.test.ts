@@ -1,0 +1,77 @@
+// bin/launch.js runs dist/ only while the build is current: each case is a small checkout with a
+// compiled and a source entry that say which one ran, and a stamp as scripts/build.mjs writes it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const BUILT = new Date(Date.now() - 60_000);
+const BEFORE_BUILD = new Date(BUILT.getTime() - 60_000);
+const AFTER_BUILD = new Date(BUILT.getTime() + 30_000);
+
+/** A checkout with cli/main.ts, dist/cli/main.js and (unless `stamp` is false) dist/.build-stamp. */
+function checkout(stamp: boolean): string {
+  const root = mkdtempSync(join(tmpdir(), 'slv-launch-'));
+  dirs.push(root);
+  const files: Record<string, string> = {
+    'package.json': '{"type":"module"}\n',
+    'tsconfig.json': '{}\n',
+    'tsconfig.build.json': '{}\n',
+    'cli/main.ts': "export const ran: string = 'source';\n",
+    'dist/cli/main.js': "export const ran = 'compiled';\n",
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+    utimesSync(join(root, path), BEFORE_BUILD, BEFORE_BUILD);
+  }
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(join(REPO, 'bin/launch.js'), join(root, 'bin/launch.js'));
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  if (stamp) {
+    writeFileSync(join(root, 'dist/.build-stamp'), JSON.stringify(['package.json', 'tsconfig.json', 'tsconfig.build.json', 'cli/main.ts']));
+    utimesSync(join(root, 'dist/.build-stamp'), BUILT, BUILT);
+  }
+  return root;
+}
+
+function whichRan(root: string): string {
+  const script = `const { importEntry } = await import(${JSON.stringify(join(root, 'bin/launch.js'))}); console.log((await importEntry('cli/main')).ran);`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+test('a build newer than every input it read runs compiled', () => {
+  assert.equal(whichRan(checkout(true)), 'compiled');
+});
+
+test('without a build stamp the sources run', () => {
+  assert.equal(whichRan(checkout(false)), 'source');
+});
+
+test('a source edited after the build runs the sources, not the stale build', () => {
+  const root = checkout(true);
+  utimesSync(join(root, 'cli/main.ts'), AFTER_BUILD, AFTER_BUILD);
+  assert.equal(whichRan(root), 'source');
+});
+
+test('a changed build configuration makes the build stale', () => {
+  const root = checkout(true);
+  utimesSync(join(root, 'tsconfig.build.json'), AFTER_BUILD, AFTER_BUILD);
+  assert.equal(whichRan(root), 'source');
+});
+
+test('an input the build read that is gone makes the build stale', () => {
+  const root = checkout(true);
+  rmSync(join(root, 'tsconfig.json'));
+  assert.equal(whichRan(root), 'source');
+});
