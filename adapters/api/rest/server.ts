@@ -1,4 +1,5 @@
-// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED.
+// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED, and on a
+// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -8,7 +9,7 @@ import type { Store } from '../../store/contract.js';
 import { API_VERSION, PLURALS, SHORT_NAMES } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
-import { ConnectionBudget, createApiHttpServer } from '../http-server.js';
+import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
@@ -18,6 +19,10 @@ import { SLV_VERSION } from '../../../resources/version.js';
 export interface ApiServerOptions {
   store: Store;
   socketPath: string;
+  /** Also serve on this TCP port (0 or absent: not on TCP). */
+  port?: number;
+  /** The TCP listener's address (default 127.0.0.1: a peer's uid is only known for local peers). */
+  host?: string;
   /** /metrics serves this registry; the API's own request metrics are registered in it. */
   metrics: Registry;
   /** /readyz answers 200 while this is true. */
@@ -31,6 +36,8 @@ export interface ApiServerOptions {
 }
 
 export interface ApiServer {
+  /** The TCP port served, if any. */
+  tcpPort?: number;
   close(): Promise<void>;
 }
 
@@ -116,7 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
-  const server = createApiHttpServer(options.connections ?? new ConnectionBudget(), (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const verb = (req.method ?? 'GET').toLowerCase();
     let resource = 'other';
@@ -140,16 +147,41 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
       })
       .catch((error: unknown) => options.log?.error({ err: error }, 'REST request metrics not recorded'));
-  });
+  };
 
+  const connections = options.connections ?? new ConnectionBudget();
+  const server = createApiHttpServer(connections, serve);
   const socket = await listenUnixSocket(server, socketPath, { mode: 0o666 }); // any local user; authorization is per request, by uid
+  const servers = [server];
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (each) =>
+          new Promise<void>((resolve, reject) => {
+            each.close((error) => (error ? reject(error) : resolve()));
+            each.closeIdleConnections();
+          }),
+      ),
+    );
+  let tcpPort: number | undefined;
+  if (options.port) {
+    const tcpServer = createApiHttpServer(connections, serve);
+    try {
+      await listenTcp(tcpServer, options.port, options.host ?? '127.0.0.1');
+    } catch (error) {
+      await closeAll().finally(() => socket.release());
+      throw error;
+    }
+    servers.push(tcpServer);
+    tcpPort = listeningPort(tcpServer);
+  }
 
   return {
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        resources.endWatches();
-        server.close((error) => (error ? reject(error) : socket.release().then(resolve, reject)));
-        server.closeIdleConnections();
-      }),
+    ...(tcpPort === undefined ? {} : { tcpPort }),
+    close: async () => {
+      resources.endWatches();
+      await closeAll();
+      await socket.release();
+    },
   };
 }
