@@ -1,7 +1,6 @@
 // The REST API's protocol, shared by the server and the client library: paths, query parameters
 // and media types (docs/api.md "Paths").
 import { BadRequestError, NotFoundError } from '../../resources/errors.js';
-import { SLIVER_LOANS_KIND } from '../../resources/loans.js';
 import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
 import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../schemas/types.js';
 
@@ -51,24 +50,6 @@ export function parseResourcePath(pathname: string): ResourceRoute | undefined {
 
 export function resourcePath(kind: Kind, name?: string, subresource?: Subresource): string {
   return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
-}
-
-/** The API's discovery document: what `slvctl` and other clients can ask for. */
-export function resourceList(shortNames: Record<Kind, string[]>): unknown {
-  return {
-    kind: 'APIResourceList',
-    groupVersion: API_VERSION,
-    resources: [
-      ...KINDS.map((kind) => ({
-        name: PLURALS[kind],
-        kind,
-        namespaced: false,
-        shortNames: shortNames[kind],
-        verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      })),
-      { name: `${PLURALS.Sliver}/loans`, kind: SLIVER_LOANS_KIND, namespaced: false, verbs: ['get', 'update'] },
-    ],
-  };
 }
 
 export function dryRunOf(query: URLSearchParams): boolean {

@@ -6,15 +6,15 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Caller } from '../../../resources/authz.js';
 import { BadRequestError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
-import { API_VERSION, PLURALS, SHORT_NAMES } from '../../../schemas/types.js';
+import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
 import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
-import { API_PREFIX, parseResourcePath, resourceList } from '../routes.js';
-import { SLV_VERSION } from '../../../resources/version.js';
+import { API_PREFIX, parseResourcePath } from '../routes.js';
+import { API_GROUP_DOCUMENT, API_GROUP_LIST, CORE_API_VERSIONS, OPENAPI_V3_GROUP_PATH, openApiV2, openApiV3, openApiV3Index, resourceList, versionInfo } from '../../../resources/kube-discovery.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -60,7 +60,24 @@ function requestTarget(raw: string): RequestTarget {
 }
 
 const PLURAL_NAMES = new Set(Object.values(PLURALS));
-const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/version', '/metrics', API_PREFIX]);
+/** An Accept header that allows JSON (no header allows anything). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined) return true;
+  return accept.split(',').some((range) => ['application/json', 'application/*', '*/*'].includes(range.split(';')[0]!.trim().toLowerCase()));
+}
+
+/** The discovery and schema documents: fixed for the life of the process. */
+const DOCUMENTS = new Map<string, () => unknown>([
+  ['/version', () => versionInfo({ nodeVersion: process.version, os: process.platform, arch: process.arch })],
+  ['/api', () => CORE_API_VERSIONS],
+  ['/apis', () => API_GROUP_LIST],
+  [`/apis/${API_GROUP}`, () => API_GROUP_DOCUMENT],
+  [API_PREFIX, resourceList],
+  ['/openapi/v2', openApiV2],
+  ['/openapi/v3', openApiV3Index],
+  [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, openApiV3],
+]);
+const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', ...DOCUMENTS.keys()]);
 
 /** The `resource` label of a request: a plural, a known path, or "other", so label values stay bounded. */
 function metricResource(pathname: string): string {
@@ -109,17 +126,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         if (ready()) sendText(res, 200, 'ok\n');
         else sendText(res, 503, 'not ready\n');
         break;
-      case '/version':
-        sendJson(res, 200, { version: SLV_VERSION, apiVersion: API_VERSION, node: process.version });
-        break;
       case '/metrics':
         sendText(res, 200, await metrics.metrics(), metrics.contentType);
         break;
-      case API_PREFIX:
-        sendJson(res, 200, resourceList(SHORT_NAMES));
-        break;
-      default:
-        throw new NotFoundError('path', url.pathname);
+      default: {
+        const document = DOCUMENTS.get(url.pathname);
+        if (!document) throw new NotFoundError('path', url.pathname);
+        // Kubernetes serves its OpenAPI v2 as protobuf too; slv only as JSON, and says so (406) rather than send what the client cannot read.
+        if (!acceptsJson(req.headers.accept)) throw new SlvError('NotAcceptable', `${url.pathname} is served as application/json only, not ${req.headers.accept ?? ''}`);
+        sendJson(res, 200, document());
+      }
     }
   }
 
