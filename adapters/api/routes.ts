@@ -52,6 +52,23 @@ export function resourcePath(kind: Kind, name?: string, subresource?: Subresourc
   return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
 }
 
+/** Kubernetes' Table media type: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get). */
+export function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const parameters = new Map(range.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    return parameters.get('as') === 'Table' && parameters.get('g') === 'meta.k8s.io' && (parameters.get('v') ?? 'v1') === 'v1';
+  });
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** `?includeObject=` of a Table request: what each row carries besides its cells (default Metadata, as in Kubernetes). */
+export function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const value = query.get('includeObject') ?? 'Metadata';
+  if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
+  throw new BadRequestError(`invalid includeObject=${JSON.stringify(value)}: expected None, Metadata or Object`);
+}
+
 export function dryRunOf(query: URLSearchParams): boolean {
   const value = query.get('dryRun');
   if (value === null) return false;
