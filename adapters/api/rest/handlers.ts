@@ -18,7 +18,7 @@ import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, includeObjectOf, matchesFilt
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
 /** How often a watch that asked for bookmarks (`allowWatchBookmarks`) gets one, as Kubernetes does about once a minute. */
-export const BOOKMARK_INTERVAL_MS = 60_000;
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -35,6 +35,7 @@ export class ResourceApi {
   constructor(
     private readonly store: Store,
     private readonly maxBodyBytes: number,
+    private readonly bookmarkIntervalMs = DEFAULT_BOOKMARK_INTERVAL_MS,
   ) {}
 
   async handle(context: RequestContext): Promise<void> {
@@ -193,7 +194,7 @@ export class ResourceApi {
     const bookmarker = bookmarks
       ? setInterval(() => {
           queue = queue.then(() => send({ type: 'BOOKMARK', object: { apiVersion: API_VERSION, kind: route.kind, metadata: { resourceVersion: String(delivered) } } }));
-        }, BOOKMARK_INTERVAL_MS)
+        }, this.bookmarkIntervalMs)
       : undefined;
     res.on('close', () => {
       clearInterval(bookmarker);

@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   /** Maps the peer uid to an account name. */
   node: NodeAdapter;
   maxBodyBytes?: number;
+  /** Between watch bookmarks (default DEFAULT_BOOKMARK_INTERVAL_MS). */
+  bookmarkIntervalMs?: number;
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
@@ -88,7 +90,7 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, socketPath, metrics, ready, node } = options;
-  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
   const requests = registered(
     metrics,
     'apiserver_request_total',

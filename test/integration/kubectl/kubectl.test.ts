@@ -3,25 +3,16 @@
 // `slvctl config kubeconfig` writes: docs/kubectl.md, what it shows working.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 import { slvctl, startProgram, type Run } from '../../support/slvctl-harness.js';
+import { freePort } from '../../support/xmlrpc-harness.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const XMLRPC_CLIENT = fileURLToPath(new URL('../../fixtures/xmlrpc-client.py', import.meta.url));
-
-/** A TCP port free right now, for slvd's --api-port. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Kubectl {
   (args: string[], options?: { uid?: number; env?: Record<string, string> }): Promise<Run>;
