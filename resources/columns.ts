@@ -90,8 +90,9 @@ export function columnsOf<K extends Kind>(kind: K, wide: boolean): Array<Column<
  * priority 1 (kubectl shows them with `-o wide`), each row with the object's metadata (as
  * PartialObjectMetadata, kubectl's default) or the whole object.
  */
-export function kubernetesTable<K extends Kind>(kind: K, objects: Array<KindMap[K]>, options: { nowMs: number; resourceVersion?: string; includeObject: 'None' | 'Metadata' | 'Object' }): unknown {
-  const columns = columnsOf(kind, true);
+export function kubernetesTable(kind: Kind, objects: AnyObject[], options: { nowMs: number; resourceVersion?: string; includeObject: 'None' | 'Metadata' | 'Object' }): unknown {
+  // Objects of the route's kind: the store holds nothing else under it.
+  const columns = columnsOf(kind, true) as Array<Column<AnyObject>>;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -113,7 +113,7 @@ export class ResourceApi {
    */
   private present({ req, route, query }: RequestContext, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
     if (wantsTable(req.headers.accept)) {
-      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields) as never[], { nowMs: Date.now(), includeObject: includeObjectOf(query), ...(resourceVersion === undefined ? {} : { resourceVersion }) });
+      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), { nowMs: Date.now(), includeObject: includeObjectOf(query), ...(resourceVersion === undefined ? {} : { resourceVersion }) });
     }
     const items = objects.map(withKubernetesManagedFields);
     if (!list) return items[0];
