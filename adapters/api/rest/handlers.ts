@@ -169,8 +169,9 @@ export class ResourceApi {
       }
     };
     const deliver = async (event: WatchEvent) => {
-      if (!matchesFilter(filter, event.object)) return;
+      // Every event counts as delivered, the ones this client does not see too: a bookmark says nothing up to it is missing.
       delivered = event.revision;
+      if (!matchesFilter(filter, event.object)) return;
       if (caller.uid !== ROOT_UID && !mayRead(caller, event.object, await this.sliverLookup([event.object]))) return;
       send({ type: event.type, object: this.present(context, [event.object], event.object.metadata.resourceVersion, false) });
     };
