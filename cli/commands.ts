@@ -14,7 +14,7 @@ import type { AnyObject, Kind } from '../schemas/types.js';
 import type { Context } from './context.js';
 import { describeObject } from './describe.js';
 import { unifiedDiff } from './diff.js';
-import { qualifiedName } from './kinds.js';
+import { qualifiedName } from '../resources/columns.js';
 import { loadManifests, parseDocuments, type Manifest } from './manifests.js';
 import { forDisplay } from './output.js';
 import { parseFor, waitUntil } from './wait.js';

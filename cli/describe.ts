@@ -2,7 +2,8 @@
 import { yaml } from '../resources/lazy-modules.js';
 import { fullRSpec } from '../resources/rspec.js';
 import { RSPEC_KEYS, type AnyObject, type Condition, type Loan, type SlvEvent, type Sliver } from '../schemas/types.js';
-import { age, indent, table, type Palette } from './output.js';
+import { age } from '../resources/columns.js';
+import { indent, table, type Palette } from './output.js';
 
 /** How many of the newest events describe shows. */
 export const DESCRIBE_EVENTS = 10;

@@ -9,7 +9,8 @@ import type { AnyObject, Kind } from '../schemas/types.js';
 import type { ApiWatchEvent, Selectors } from '../adapters/api/client/client.js';
 import type { Context } from './context.js';
 import { jsonPathValues } from './jsonpath.js';
-import { qualifiedName, type Target } from './kinds.js';
+import { qualifiedName } from '../resources/columns.js';
+import type { Target } from './kinds.js';
 import { AlignedTable, forDisplay, formatObjects, isTable, table, tableOf, type OutputFormat, type TableOptions } from './output.js';
 
 export interface GetOptions {

@@ -10,11 +10,6 @@ export function resolveKind(argument: string): Kind {
   throw new UsageError(`unknown resource type "${argument}": expected one of ${choices}`);
 }
 
-/** `sliver/alice`: how objects are named in output (`-o name`, apply results). */
-export function qualifiedName(kind: Kind, name: string): string {
-  return `${kind.toLowerCase()}/${name}`;
-}
-
 /** What `get` was asked for: kinds in the order given, each with the names asked for (none: all). */
 export interface Target {
   kind: Kind;

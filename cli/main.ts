@@ -8,6 +8,7 @@ import { bashCompletion } from './completion.js';
 import { createContext, DEFAULT_API_SOCKETS, type Context } from './context.js';
 import { explain } from './explain.js';
 import { get, type GetOptions } from './get.js';
+import { kubeconfig, parsePort } from './kubeconfig.js';
 import { parseTargets, resolveKind, type Target } from './kinds.js';
 import { colourFor, parseOutput } from './output.js';
 import { changeMetadata, changeRun, parseMapChanges, parsePatchType, patch, type PatchType, type RunVerb } from './verbs.js';
@@ -276,6 +277,17 @@ export function buildProgram(run: Run): Command {
       await setLoans(context(command), sliver, parseLoanArguments(entries));
     });
 
+  const config = program.command('config').description('Configuration for other clients');
+  config
+    .command('kubeconfig')
+    .description("Print a kubeconfig for kubectl against slvd's TCP listener (slvd --api-port): kubectl --kubeconfig FILE get sl")
+    .requiredOption('--port <port>', "slvd's --api-port", parsePort)
+    .option('--host <address>', 'the address slvd listens on', '127.0.0.1')
+    .option('--name <name>', 'the name of the cluster, user and context', 'slv')
+    .action((options: { port: number; host: string; name: string }) => {
+      process.stdout.write(kubeconfig(options));
+    });
+
   program
     .command('version')
     .description('Print the client and server versions')
@@ -293,7 +305,7 @@ export function buildProgram(run: Run): Command {
       process.stdout.write(bashCompletion(flags));
     });
 
-  for (const command of [program, ...program.commands, ...loans.commands]) command.exitOverride();
+  for (const command of [program, ...program.commands, ...loans.commands, ...config.commands]) command.exitOverride();
   return program;
 }
 

@@ -1,11 +1,9 @@
 // How slvctl prints objects: aligned tables (with `-o wide` columns), yaml, json, name, jsonpath.
 import { yaml } from '../resources/lazy-modules.js';
-import { fullRSpec } from '../resources/rspec.js';
+import { columnsOf, qualifiedName } from '../resources/columns.js';
 import { UsageError } from '../resources/errors.js';
-import type { AnyObject, Condition, Kind, KindMap } from '../schemas/types.js';
+import type { AnyObject, Kind, KindMap } from '../schemas/types.js';
 import { jsonPath, jsonPathValues } from './jsonpath.js';
-import { sliverStatusWord } from './sliver-status.js';
-import { qualifiedName } from './kinds.js';
 
 /** A custom column: its header and the JSONPath expression of its cells. */
 export interface CustomColumn {
@@ -60,20 +58,6 @@ export function colourFor(stream: NodeJS.WriteStream): Palette {
   return palette(Boolean(stream.isTTY) && !process.env.NO_COLOR);
 }
 
-/** "5s", "3m", "2h", "4d" since an RFC 3339 time, as kubectl prints ages. */
-export function age(timestamp: string | undefined, now = Date.now()): string {
-  if (!timestamp) return '<unknown>';
-  const seconds = Math.max(0, Math.floor((now - Date.parse(timestamp)) / 1000));
-  if (seconds < 120) return `${seconds}s`;
-  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 172800) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
-}
-
-export function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
 /** Cells may carry ANSI colour; widths count what is visible. */
 const visible = (cell: string) => cell.replace(/\u001b\[\d+m/g, '').length;
 const COLUMN_GAP = 3;
@@ -121,66 +105,14 @@ export class AlignedTable {
   }
 }
 
-interface Columns<T> {
-  header: string[];
-  wide: string[];
-  row(object: T, colour: Palette, nowMs: number): string[];
-  wideRow(object: T): string[];
+/** The colour of a cell, by kind and column: conditions and outcomes stand out on a terminal. */
+function colourCell(kind: Kind, column: string, cell: string, colour: Palette): string {
+  if (column === 'READY') return cell === 'True' ? colour.green(cell) : cell === 'False' ? colour.red(cell) : cell === '-' ? cell : colour.yellow(cell);
+  if (kind === 'Sliver' && column === 'STATUS') return cell === 'Running' ? cell : cell === 'Stopped' || cell === 'Pending' ? colour.yellow(cell) : colour.red(cell);
+  if (kind === 'Loan' && column === 'GRANTED') return cell === 'true' ? colour.green(cell) : cell === 'false' ? colour.red(cell) : cell;
+  if (kind === 'Event' && column === 'TYPE') return cell === 'Warning' ? colour.yellow(cell) : cell;
+  return cell;
 }
-
-function statusCell(c: Condition | undefined, colour: Palette): string {
-  if (!c) return '-';
-  return c.status === 'True' ? colour.green(c.status) : c.status === 'False' ? colour.red(c.status) : colour.yellow(c.status);
-}
-
-function statusWordCell(word: string, colour: Palette): string {
-  return word === 'Running' ? word : word === 'Stopped' || word === 'Pending' ? colour.yellow(word) : colour.red(word);
-}
-
-const COLUMNS: { [K in Kind]: Columns<KindMap[K]> } = {
-  Sliver: {
-    header: ['NAME', 'READY', 'STATUS', 'XID', 'INSTANTIATION', 'AGE'],
-    wide: ['TYPE', 'CPU_SHARE', 'CPU_MIN', 'NET_MAX', 'EXPIRES', 'DELEGATIONS'],
-    row: (s, colour, nowMs) => [s.metadata.name, statusCell(condition(s.status?.conditions, 'Ready'), colour), statusWordCell(sliverStatusWord(s, nowMs), colour), String(s.status?.xid ?? '-'), s.spec.instantiation, age(s.metadata.creationTimestamp, nowMs)],
-    wideRow: (s) => {
-      const rspec = s.status?.effectiveRSpec ?? fullRSpec(s.spec.rspec);
-      const delegations = s.spec.delegations.map((d) => d.account).join(',') || '<none>';
-      return [s.spec.type, String(rspec.cpu_share), String(rspec.cpu_min), String(rspec.net_max), s.spec.expires === undefined ? '<never>' : new Date(s.spec.expires * 1000).toISOString(), delegations];
-    },
-  },
-  Delegate: {
-    header: ['NAME', 'READY', 'UID', 'KEYS', 'AGE'],
-    wide: ['INSTANTIATION'],
-    row: (d, colour, nowMs) => [d.metadata.name, statusCell(condition(d.status?.conditions, 'Ready'), colour), String(d.status?.uid ?? '-'), String(d.spec.keys.length), age(d.metadata.creationTimestamp, nowMs)],
-    wideRow: (d) => [d.spec.instantiation ?? '-'],
-  },
-  Loan: {
-    header: ['NAME', 'FROM', 'TO', 'RESOURCE', 'AMOUNT', 'GRANTED', 'AGE'],
-    wide: ['ORDER', 'REASON'],
-    row: (l, colour, nowMs) => [
-      l.metadata.name,
-      l.spec.from,
-      l.spec.to,
-      l.spec.resource,
-      String(l.spec.amount),
-      l.status?.granted === undefined ? '-' : l.status.granted ? colour.green('true') : colour.red('false'),
-      age(l.metadata.creationTimestamp, nowMs),
-    ],
-    wideRow: (l) => [String(l.spec.order), l.status?.reason ?? '-'],
-  },
-  Event: {
-    header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
-    wide: ['COUNT', 'SOURCE'],
-    row: (e, colour, nowMs) => [age(e.spec.lastTimestamp, nowMs), e.spec.type === 'Warning' ? colour.yellow(e.spec.type) : e.spec.type, e.spec.reason, qualifiedName(e.spec.involvedObject.kind, e.spec.involvedObject.name), e.spec.message],
-    wideRow: (e) => [String(e.spec.count), e.spec.source],
-  },
-  NodeConfig: {
-    header: ['NAME', 'HOSTNAME', 'ACCOUNTS', 'CONF FILES', 'POLICY', 'AGE'],
-    wide: ['BANDWIDTH CAP', 'LEASES'],
-    row: (n) => [n.metadata.name, n.spec.hostname ?? '-', String(n.spec.accounts.length), String(n.spec.confFiles.length), n.spec.reservationPolicy, age(n.metadata.creationTimestamp)],
-    wideRow: (n) => [n.spec.bandwidthCap === undefined ? '<none>' : String(n.spec.bandwidthCap), String(n.spec.leases.length)],
-  },
-};
 
 export interface TableOptions {
   format: OutputFormat;
@@ -205,16 +137,15 @@ export function tableOf<K extends Kind>(kind: K, objects: KindMap[K][], options:
   if (format.type === 'custom-columns') {
     return { header: format.columns.map((c) => c.header), rows: objects.map((o) => format.columns.map((c) => cellOf(jsonPathValues(c.path, o)))) };
   }
-  const columns = COLUMNS[kind] as Columns<KindMap[K]>;
-  const wide = format.type === 'wide';
+  const columns = columnsOf(kind, format.type === 'wide');
   const labelKeys = options.labelColumns ?? [];
-  const header = [...columns.header, ...(wide ? columns.wide : []), ...labelKeys.map((key) => key.toUpperCase()), ...(options.showLabels ? ['LABELS'] : [])];
+  const header = [...columns.map((c) => c.name), ...labelKeys.map((key) => key.toUpperCase()), ...(options.showLabels ? ['LABELS'] : [])];
   const rows = objects.map((o) => {
-    const cells = columns.row(o, colour, nowMs);
-    if (options.withKind && columns.header[0] === 'NAME') cells[0] = qualifiedName(kind, cells[0]!);
+    const cells = columns.map((c) => colourCell(kind, c.name, c.cell(o, nowMs), colour));
+    if (options.withKind && columns[0]!.name === 'NAME') cells[0] = qualifiedName(kind, cells[0]!);
     const labels = o.metadata.labels ?? {};
     const labelText = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',') || '<none>';
-    return [...cells, ...(wide ? columns.wideRow(o) : []), ...labelKeys.map((key) => labels[key] ?? ''), ...(options.showLabels ? [labelText] : [])];
+    return [...cells, ...labelKeys.map((key) => labels[key] ?? ''), ...(options.showLabels ? [labelText] : [])];
   });
   return { header, rows };
 }

@@ -5,7 +5,7 @@ import { yaml } from '../resources/lazy-modules.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
 import type { AnyObject, Kind, RunSpec, Sliver } from '../schemas/types.js';
 import type { Context } from './context.js';
-import { qualifiedName } from './kinds.js';
+import { qualifiedName } from '../resources/columns.js';
 import { waitUntil } from './wait.js';
 
 /** A counter bump reads, then writes with the read resourceVersion: a concurrent write means read again. */

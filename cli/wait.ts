@@ -2,7 +2,7 @@
 import { SlvError, UsageError } from '../resources/errors.js';
 import type { AnyObject, Kind } from '../schemas/types.js';
 import type { ApiClient } from '../adapters/api/client/client.js';
-import { condition } from './output.js';
+import { condition } from '../resources/columns.js';
 
 /** `500ms`, `30s`, `2m`, `1h`, or plain seconds, in milliseconds. */
 export function parseDuration(text: string): number {

@@ -190,6 +190,35 @@ export function recordUpdate<T extends AnyObject>(before: AnyObject | undefined,
   return { ...after, metadata: { ...after.metadata, managedFields: nextManagedFields(entries, after, own, changed, now) } };
 }
 
+/** A managedFields entry as Kubernetes clients read it: the fields as a FieldsV1 set (`{"f:spec": {"f:rspec": {"f:cpu_share": {}}}}`). */
+export interface KubernetesManagedFieldsEntry {
+  manager: string;
+  operation: ManagedFieldsEntry['operation'];
+  apiVersion: string;
+  time?: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: JsonObject;
+}
+
+/**
+ * An object with its managedFields in Kubernetes' form, for the REST API's clients (kubectl reads
+ * FieldsV1 and fails on anything else); slv stores and compares JSON pointers. Arrays, atomic here,
+ * are leaves there too.
+ */
+export function withKubernetesManagedFields<T extends AnyObject>(object: T): T {
+  const entries = object.metadata.managedFields;
+  if (!entries) return object;
+  const converted: KubernetesManagedFieldsEntry[] = entries.map((entry) => {
+    const set: JsonObject = {};
+    for (const field of entry.fields) {
+      let node = set;
+      for (const token of tokens(field)) node = (node[`f:${token}`] ??= {}) as JsonObject;
+    }
+    return { manager: entry.manager, operation: entry.operation, apiVersion: object.apiVersion, ...(entry.time ? { time: entry.time } : {}), fieldsType: 'FieldsV1', fieldsV1: set };
+  });
+  return { ...object, metadata: { ...object.metadata, managedFields: converted as unknown as ManagedFieldsEntry[] } };
+}
+
 /** RFC 7386 JSON merge patch: objects merge recursively, null removes, anything else replaces. */
 export function mergePatch(target: Json, patch: Json): Json {
   if (!isObject(patch)) return structuredClone(patch);

@@ -10,6 +10,7 @@ export const StatusReasons = {
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  NotAcceptable: 406,
   AlreadyExists: 409,
   Conflict: 409,
   Gone: 410,

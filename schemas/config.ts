@@ -38,6 +38,8 @@ export interface SlvdConfigFile {
   startup?: boolean;
   stagger?: number;
   apiSocket?: string;
+  /** The REST API on this loopback TCP port too, for kubectl (0 = off). */
+  apiPort?: number;
   xmlrpcSocket?: string;
   /** The original's /tmp/sliver_mgr.api, served too for old clients when slvd can own it; "none" = off. */
   xmlrpcLegacySocket?: string;
@@ -124,6 +126,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     startup: { type: 'boolean', nullable: true },
     stagger: seconds,
     apiSocket: path,
+    apiPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     xmlrpcSocket: path,
     xmlrpcLegacySocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },

@@ -76,3 +76,26 @@ export function createApiHttpServer(budget: ConnectionBudget, handler: RequestLi
   server.on('connection', (socket: Socket) => budget.admit(socket));
   return server;
 }
+
+/**
+ * Connections the kernel queues before accept (capped by net.core.somaxconn). Node's 511 fills under
+ * a burst of connections, and a peer whose SYN is dropped retries only after a second.
+ */
+const LISTEN_BACKLOG = 4096;
+
+/** Listen on TCP `host:port` (0: a free port); resolves once listening, rejects if the port is taken. */
+export function listenTcp(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** The port a TCP server listens on. */
+export function listeningPort(server: Server): number | undefined {
+  const address = server.address();
+  return address && typeof address === 'object' ? address.port : undefined;
+}

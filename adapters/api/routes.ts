@@ -1,7 +1,6 @@
 // The REST API's protocol, shared by the server and the client library: paths, query parameters
 // and media types (docs/api.md "Paths").
 import { BadRequestError, NotFoundError } from '../../resources/errors.js';
-import { SLIVER_LOANS_KIND } from '../../resources/loans.js';
 import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
 import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../schemas/types.js';
 
@@ -53,22 +52,21 @@ export function resourcePath(kind: Kind, name?: string, subresource?: Subresourc
   return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
 }
 
-/** The API's discovery document: what `slvctl` and other clients can ask for. */
-export function resourceList(shortNames: Record<Kind, string[]>): unknown {
-  return {
-    kind: 'APIResourceList',
-    groupVersion: API_VERSION,
-    resources: [
-      ...KINDS.map((kind) => ({
-        name: PLURALS[kind],
-        kind,
-        namespaced: false,
-        shortNames: shortNames[kind],
-        verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      })),
-      { name: `${PLURALS.Sliver}/loans`, kind: SLIVER_LOANS_KIND, namespaced: false, verbs: ['get', 'update'] },
-    ],
-  };
+/** Kubernetes' Table media type: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get). */
+export function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const parameters = new Map(range.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    return parameters.get('as') === 'Table' && parameters.get('g') === 'meta.k8s.io' && (parameters.get('v') ?? 'v1') === 'v1';
+  });
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** `?includeObject=` of a Table request: what each row carries besides its cells (default Metadata, as in Kubernetes). */
+export function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const value = query.get('includeObject') ?? 'Metadata';
+  if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
+  throw new BadRequestError(`invalid includeObject=${JSON.stringify(value)}: expected None, Metadata or Object`);
 }
 
 export function dryRunOf(query: URLSearchParams): boolean {

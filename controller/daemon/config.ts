@@ -58,6 +58,8 @@ export interface SlvdConfig {
   startup: boolean;
   staggerSeconds: number;
   apiSocket: string;
+  /** The REST API's loopback TCP port; 0 = not on TCP. */
+  apiPort: number;
   xmlrpcSocket: string;
   /** The original's socket, also served for old clients (absent: not served). */
   xmlrpcLegacySocket?: string;
@@ -137,6 +139,7 @@ function program(): Command {
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
+    .option('--api-port <port>', 'also serve the REST API on this TCP port on 127.0.0.1, for kubectl; 0 = off (default 0)', number('--api-port', true))
     .option('--xmlrpc-socket <path>', `XML-RPC shim Unix socket, mode 0666 (default ${DEFAULT_XMLRPC_SOCKET} as root, else <data-dir>/sliver_mgr.api)`)
     .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
@@ -189,6 +192,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.startup !== undefined) flags.startup = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
+  if (o.apiPort !== undefined) flags.apiPort = o.apiPort as number;
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
   if (o.xmlrpcLegacySocket !== undefined) flags.xmlrpcLegacySocket = o.xmlrpcLegacySocket === NO_SOCKET ? NO_SOCKET : abs(o.xmlrpcLegacySocket);
   if (o.xmlrpcPort !== undefined) flags.xmlrpcPort = o.xmlrpcPort as number;
@@ -198,6 +202,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.nodeName !== undefined) flags.nodeName = o.nodeName as string;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
   if (flags.nodeId === 0) throw new UsageError('--node-id must be a PLC node_id (1 or more)');
+  if (flags.apiPort !== undefined && flags.apiPort > 65535) throw new UsageError(`--api-port ${flags.apiPort} is not a port (0-65535)`);
   if (flags.xmlrpcPort !== undefined && flags.xmlrpcPort > 65535) throw new UsageError(`--xmlrpc-port ${flags.xmlrpcPort} is not a port (0-65535)`);
   return { flags, ...(o.config !== undefined ? { configFile: abs(o.config) } : {}) };
 }
@@ -308,6 +313,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
+    apiPort: merged.apiPort ?? 0,
     // Root serves from a directory only root may write; anyone else from the data dir.
     xmlrpcSocket: merged.xmlrpcSocket ?? (isRoot ? DEFAULT_XMLRPC_SOCKET : resolve(dataDir, 'sliver_mgr.api')),
     ...(legacySocket !== undefined && legacySocket !== NO_SOCKET ? { xmlrpcLegacySocket: legacySocket } : {}),

@@ -48,7 +48,7 @@ const STOP_AFTER_BUG_MS = 10_000;
 /** Settings SIGHUP applies at once. */
 const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet'] as const;
+const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet'] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
 
 function settingText(key: Setting, config: SlvdConfig): string {
@@ -200,7 +200,7 @@ export class Slvd {
     const openFiles = native.raiseOpenFileLimit();
     const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
     this.log.info({ openFiles, connections: connections.limits }, 'open file limit raised to the hard limit; API connection limits set');
-    const api = await startApiServer({ store, node, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, connections, log: this.log.child({ component: 'api' }) });
+    const api = await startApiServer({ store, node, socketPath: config.apiSocket, port: config.apiPort, metrics: this.registry, ready: () => this.ready, connections, log: this.log.child({ component: 'api' }) });
     this.parts.add('API server', () => api.close());
     const xmlrpc = await startXmlRpcShim({
       store,
@@ -366,6 +366,7 @@ export class Slvd {
         startedAt: this.startedAt,
         adapter: this.config.adapter,
         apiSocket: this.config.apiSocket,
+        apiPort: this.config.apiPort,
         xmlrpcSocket: this.config.xmlrpcSocket,
         xmlrpcSockets: this.xmlrpcSockets,
         xmlrpcPort: this.config.xmlrpcPort,

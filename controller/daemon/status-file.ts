@@ -18,6 +18,8 @@ export interface DaemonStatus {
   xmlrpcSocket: string;
   /** Every XML-RPC socket path, served or not and why (a path another user squats is reported here). */
   xmlrpcSockets: SocketReport[];
+  /** The REST API's TCP port; 0 = not on TCP. */
+  apiPort: number;
   xmlrpcPort: number;
   plc: {
     source: string;

@@ -22,7 +22,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: { maxBodyBytes?: number } = {}): Promise<TestApi> {
+export async function startTestApi(options: { maxBodyBytes?: number; bookmarkIntervalMs?: number; port?: number } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'slv-api-'));
   chmodSync(dir, 0o755);
   const socketPath = join(dir, 'api.sock');

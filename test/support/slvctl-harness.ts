@@ -1,4 +1,5 @@
-// Runs slvctl as a real process (bin/slvctl.js) against a test API server.
+// Runs slvctl as a real process (bin/slvctl.js) against a test API server; startProgram runs any
+// other client (kubectl) the same way.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -25,13 +26,16 @@ export interface Running {
   kill(): void;
 }
 
-/** Starts slvctl; `done` resolves when it exits (it is killed if it outlives `timeoutMs`). */
-export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
-  const child = spawn(options.uid === undefined ? process.execPath : '/usr/bin/node', [SLVCTL, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env },
-    cwd: '/',
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
+/** A program to run: its command line, environment and (to run as another user) uid and gid. */
+export interface ProgramOptions {
+  env: Record<string, string>;
+  input?: string;
+  uid?: number;
+}
+
+/** Starts a program; `done` resolves when it exits (it is killed if it outlives `timeoutMs`). */
+export function startProgram(file: string, args: string[], options: ProgramOptions, timeoutMs = 20_000): Running {
+  const child = spawn(file, args, { env: options.env, cwd: '/', ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }) });
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
@@ -58,9 +62,16 @@ export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_
     new Promise<void>((resolve, reject) => {
       if (pattern.test(stdout)) return resolve();
       waiters.push({ pattern, resolve });
-      void done.then((run) => reject(new Error(`slvctl exited (${run.code}) before printing ${pattern}: ${run.stdout}${run.stderr}`)));
+      void done.then((run) => reject(new Error(`${file} exited (${run.code}) before printing ${pattern}: ${run.stdout}${run.stderr}`)));
     });
   return { done, until, kill: () => child.kill('SIGTERM') };
+}
+
+/** Starts slvctl; `done` resolves when it exits (it is killed if it outlives `timeoutMs`). */
+export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env };
+  const node = options.uid === undefined ? process.execPath : '/usr/bin/node';
+  return startProgram(node, [SLVCTL, ...args], { env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.uid === undefined ? {} : { uid: options.uid }) }, timeoutMs);
 }
 
 export function slvctl(args: string[], options: RunOptions): Promise<Run> {

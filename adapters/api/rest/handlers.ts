@@ -1,7 +1,8 @@
 // The REST verbs on the resource kinds: get, list, watch, create, update, patch (JSON patch, merge
 // patch, server-side apply), delete and the status subresource, each authorized by resources/authz.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate } from '../../../resources/apply.js';
+import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate, withKubernetesManagedFields } from '../../../resources/apply.js';
+import { kubernetesTable } from '../../../resources/columns.js';
 import { authorize, authorizeAttempt, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
 import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
@@ -12,10 +13,12 @@ import { kindOf } from '../../../resources/validation.js';
 import { readBoundedBody } from '../../support/body.js';
 import { retryOnConflict } from '../../support/retry.js';
 import { mediaType, parseBody, sendJson, statusOf } from './http.js';
-import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
+import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, includeObjectOf, matchesFilter, revisionOf, wantsTable, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** How often a watch that asked for bookmarks (`allowWatchBookmarks`) gets one, as Kubernetes does about once a minute. */
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -32,6 +35,7 @@ export class ResourceApi {
   constructor(
     private readonly store: Store,
     private readonly maxBodyBytes: number,
+    private readonly bookmarkIntervalMs = DEFAULT_BOOKMARK_INTERVAL_MS,
   ) {}
 
   async handle(context: RequestContext): Promise<void> {
@@ -101,24 +105,40 @@ export class ResourceApi {
     return checkIdentity(context.route, object);
   }
 
-  // ---- verbs --------------------------------------------------------------------------------
+  // ---- answers ------------------------------------------------------------------------------
 
-  private async get({ res, route, caller }: RequestContext): Promise<void> {
-    const object = await this.store.get(route.kind, route.name!);
-    await this.authorize(caller, 'read', route.kind, object);
-    sendJson(res, 200, object);
+  /**
+   * Objects as the client asked for them: as a Kubernetes Table when the Accept header says so
+   * (kubectl get), else the object itself (or `list`, a list of them); managedFields in Kubernetes' form.
+   */
+  private present({ req, route, query }: RequestContext, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
+    if (wantsTable(req.headers.accept)) {
+      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), { nowMs: Date.now(), includeObject: includeObjectOf(query), ...(resourceVersion === undefined ? {} : { resourceVersion }) });
+    }
+    const items = objects.map(withKubernetesManagedFields);
+    if (!list) return items[0];
+    return { apiVersion: API_VERSION, kind: `${route.kind}List`, metadata: { resourceVersion }, items };
   }
 
-  private async list({ res, route, query, caller }: RequestContext): Promise<void> {
+  private sendObject(context: RequestContext, code: number, object: AnyObject | undefined): void {
+    sendJson(context.res, code, object === undefined ? undefined : this.present(context, [object], object.metadata.resourceVersion, false));
+  }
+
+  // ---- verbs --------------------------------------------------------------------------------
+
+  private async get(context: RequestContext): Promise<void> {
+    const { route, caller } = context;
+    const object = await this.store.get(route.kind, route.name!);
+    await this.authorize(caller, 'read', route.kind, object);
+    this.sendObject(context, 200, object);
+  }
+
+  private async list(context: RequestContext): Promise<void> {
+    const { res, route, query, caller } = context;
     const filter = filterOf(query);
     const { items, revision } = await this.store.list(route.kind);
     const readable = await this.readFilter(caller);
-    sendJson(res, 200, {
-      apiVersion: API_VERSION,
-      kind: `${route.kind}List`,
-      metadata: { resourceVersion: String(revision) },
-      items: items.filter((o) => matchesFilter(filter, o) && readable(o)),
-    });
+    sendJson(res, 200, this.present(context, items.filter((o) => matchesFilter(filter, o) && readable(o)), String(revision), true));
   }
 
   /** For lists: which objects the caller may see (all for root; otherwise by the stored slivers). */
@@ -128,10 +148,17 @@ export class ResourceApi {
     return (object) => mayRead(caller, object, (name) => slivers.get(name));
   }
 
-  /** Newline-delimited JSON events `{type, object}` from `?resourceVersion=` (or from now) until the client leaves. */
-  private async watch({ res, route, query, caller }: RequestContext): Promise<void> {
+  /**
+   * Newline-delimited JSON events `{type, object}` from `?resourceVersion=` (or from now) until the
+   * client leaves; each object as `present` makes it (a one-row Table for kubectl get -w). With
+   * `allowWatchBookmarks`, a BOOKMARK now and then names the revision delivered so far.
+   */
+  private async watch(context: RequestContext): Promise<void> {
+    const { res, route, query, caller } = context;
     const filter = filterOf(query);
     const since = revisionOf(query);
+    const bookmarks = flagOf(query, 'allowWatchBookmarks');
+    let delivered = since ?? this.store.revision();
     let queue = Promise.resolve();
     // Never throws: a line that cannot be written ends the stream, and the client re-watches.
     const send = (line: unknown) => {
@@ -142,9 +169,11 @@ export class ResourceApi {
       }
     };
     const deliver = async (event: WatchEvent) => {
+      // Every event counts as delivered, the ones this client does not see too: a bookmark says nothing up to it is missing.
+      delivered = event.revision;
       if (!matchesFilter(filter, event.object)) return;
       if (caller.uid !== ROOT_UID && !mayRead(caller, event.object, await this.sliverLookup([event.object]))) return;
-      send({ type: event.type, object: event.object });
+      send({ type: event.type, object: this.present(context, [event.object], event.object.metadata.resourceVersion, false) });
     };
     // Subscribing throws (410 Gone, ...) before anything is sent, so the error is a normal response.
     const watch = this.store.watch(
@@ -162,7 +191,14 @@ export class ResourceApi {
         },
       },
     );
+    // Queued behind the events, so a bookmark never names a revision whose events are still to come.
+    const bookmarker = bookmarks
+      ? setInterval(() => {
+          queue = queue.then(() => send({ type: 'BOOKMARK', object: { apiVersion: API_VERSION, kind: route.kind, metadata: { resourceVersion: String(delivered) } } }));
+        }, this.bookmarkIntervalMs)
+      : undefined;
     res.on('close', () => {
+      clearInterval(bookmarker);
       watch.stop();
       this.watches.delete(res);
     });
@@ -172,29 +208,29 @@ export class ResourceApi {
   }
 
   private async create(context: RequestContext): Promise<void> {
-    const { res, route, query, caller } = context;
+    const { route, query, caller } = context;
     const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
     // Status is the controllers' to write: a client cannot create an object with a status of its choosing.
     const { status: _ignored, ...withoutStatus } = input;
     const desired = recordUpdate(undefined, withoutStatus as AnyObject, this.manager(context), new Date().toISOString());
     await this.authorize(caller, 'create', route.kind, undefined, desired);
-    sendJson(res, 201, await this.store.create(desired, { dryRun: dryRunOf(query) }));
+    this.sendObject(context, 201, await this.store.create(desired, { dryRun: dryRunOf(query) }));
   }
 
   private async replace(context: RequestContext, verb: 'update' | 'updateStatus'): Promise<void> {
-    const { res, route, query, caller } = context;
+    const { route, query, caller } = context;
     const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
     const current = await this.store.get(route.kind, route.name!);
     await this.authorizeAttempt(caller, verb, current);
     const dryRun = dryRunOf(query);
     if (verb === 'updateStatus') {
       await this.authorize(caller, verb, route.kind, current, input);
-      sendJson(res, 200, await this.store.updateStatus(input, { dryRun }));
+      this.sendObject(context, 200, await this.store.updateStatus(input, { dryRun }));
       return;
     }
     const desired = recordUpdate(current, input, this.manager(context), new Date().toISOString());
     await this.authorize(caller, verb, route.kind, current, desired);
-    sendJson(res, 200, await this.store.update(desired, { dryRun }));
+    this.sendObject(context, 200, await this.store.update(desired, { dryRun }));
   }
 
   private async patch(context: RequestContext, verb: 'update' | 'updateStatus'): Promise<void> {
@@ -204,7 +240,7 @@ export class ResourceApi {
       return this.apply(context);
     }
     const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
-    const { res, route, query, caller } = context;
+    const { route, query, caller } = context;
     const dryRun = dryRunOf(query);
     const object = await retryOnRace(
       () => this.store.get(route.kind, route.name!),
@@ -222,11 +258,11 @@ export class ResourceApi {
         return this.store.update(desired, { dryRun });
       },
     );
-    sendJson(res, 200, object);
+    this.sendObject(context, 200, object);
   }
 
   private async apply(context: RequestContext): Promise<void> {
-    const { res, route, query, caller } = context;
+    const { route, query, caller } = context;
     const manager = query.get('fieldManager');
     if (!manager) throw new BadRequestError('apply needs ?fieldManager=NAME: the manager that owns the applied fields');
     const force = flagOf(query, 'force');
@@ -248,7 +284,7 @@ export class ResourceApi {
         return current ? this.store.update(desired, { dryRun }) : this.store.create(desired, { dryRun });
       },
     );
-    sendJson(res, created ? 201 : 200, object);
+    this.sendObject(context, created ? 201 : 200, object);
   }
 
   private async remove(context: RequestContext): Promise<void> {
@@ -261,7 +297,7 @@ export class ResourceApi {
     const remaining = await this.store.delete(route.kind, route.name!, { dryRun: dryRunOf(query), ...(wanted === undefined ? {} : { resourceVersion: wanted }) });
     if (remaining) {
       // Finalizers hold it: it is now being deleted (202, like Kubernetes' "accepted").
-      sendJson(res, 202, remaining);
+      this.sendObject(context, 202, remaining);
       return;
     }
     sendJson(res, 200, {

@@ -1,23 +1,28 @@
-// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED.
+// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED, and on a
+// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Caller } from '../../../resources/authz.js';
 import { BadRequestError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
-import { API_VERSION, PLURALS, SHORT_NAMES } from '../../../schemas/types.js';
+import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
-import { ConnectionBudget, createApiHttpServer } from '../http-server.js';
+import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
-import { API_PREFIX, parseResourcePath, resourceList } from '../routes.js';
-import { SLV_VERSION } from '../../../resources/version.js';
+import { API_PREFIX, parseResourcePath } from '../routes.js';
+import { API_GROUP_DOCUMENT, API_GROUP_LIST, CORE_API_VERSIONS, OPENAPI_V3_GROUP_PATH, openApiV2, openApiV3, openApiV3Index, resourceList, versionInfo } from '../../../resources/kube-discovery.js';
 
 export interface ApiServerOptions {
   store: Store;
   socketPath: string;
+  /** Also serve on this TCP port (0 or absent: not on TCP). */
+  port?: number;
+  /** The TCP listener's address (default 127.0.0.1: a peer's uid is only known for local peers). */
+  host?: string;
   /** /metrics serves this registry; the API's own request metrics are registered in it. */
   metrics: Registry;
   /** /readyz answers 200 while this is true. */
@@ -25,12 +30,16 @@ export interface ApiServerOptions {
   /** Maps the peer uid to an account name. */
   node: NodeAdapter;
   maxBodyBytes?: number;
+  /** Between watch bookmarks (default DEFAULT_BOOKMARK_INTERVAL_MS). */
+  bookmarkIntervalMs?: number;
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
 }
 
 export interface ApiServer {
+  /** The TCP port served, if any. */
+  tcpPort?: number;
   close(): Promise<void>;
 }
 
@@ -53,7 +62,24 @@ function requestTarget(raw: string): RequestTarget {
 }
 
 const PLURAL_NAMES = new Set(Object.values(PLURALS));
-const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/version', '/metrics', API_PREFIX]);
+/** An Accept header that allows JSON (no header allows anything). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined) return true;
+  return accept.split(',').some((range) => ['application/json', 'application/*', '*/*'].includes(range.split(';')[0]!.trim().toLowerCase()));
+}
+
+/** The discovery and schema documents: fixed for the life of the process. */
+const DOCUMENTS = new Map<string, () => unknown>([
+  ['/version', () => versionInfo({ nodeVersion: process.version, os: process.platform, arch: process.arch })],
+  ['/api', () => CORE_API_VERSIONS],
+  ['/apis', () => API_GROUP_LIST],
+  [`/apis/${API_GROUP}`, () => API_GROUP_DOCUMENT],
+  [API_PREFIX, resourceList],
+  ['/openapi/v2', openApiV2],
+  ['/openapi/v3', openApiV3Index],
+  [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, openApiV3],
+]);
+const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', ...DOCUMENTS.keys()]);
 
 /** The `resource` label of a request: a plural, a known path, or "other", so label values stay bounded. */
 function metricResource(pathname: string): string {
@@ -64,7 +90,7 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, socketPath, metrics, ready, node } = options;
-  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
   const requests = registered(
     metrics,
     'apiserver_request_total',
@@ -102,21 +128,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         if (ready()) sendText(res, 200, 'ok\n');
         else sendText(res, 503, 'not ready\n');
         break;
-      case '/version':
-        sendJson(res, 200, { version: SLV_VERSION, apiVersion: API_VERSION, node: process.version });
-        break;
       case '/metrics':
         sendText(res, 200, await metrics.metrics(), metrics.contentType);
         break;
-      case API_PREFIX:
-        sendJson(res, 200, resourceList(SHORT_NAMES));
-        break;
-      default:
-        throw new NotFoundError('path', url.pathname);
+      default: {
+        const document = DOCUMENTS.get(url.pathname);
+        if (!document) throw new NotFoundError('path', url.pathname);
+        // Kubernetes serves its OpenAPI v2 as protobuf too; slv only as JSON, and says so (406) rather than send what the client cannot read.
+        if (!acceptsJson(req.headers.accept)) throw new SlvError('NotAcceptable', `${url.pathname} is served as application/json only, not ${req.headers.accept ?? ''}`);
+        sendJson(res, 200, document());
+      }
     }
   }
 
-  const server = createApiHttpServer(options.connections ?? new ConnectionBudget(), (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const verb = (req.method ?? 'GET').toLowerCase();
     let resource = 'other';
@@ -140,16 +165,41 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
       })
       .catch((error: unknown) => options.log?.error({ err: error }, 'REST request metrics not recorded'));
-  });
+  };
 
+  const connections = options.connections ?? new ConnectionBudget();
+  const server = createApiHttpServer(connections, serve);
   const socket = await listenUnixSocket(server, socketPath, { mode: 0o666 }); // any local user; authorization is per request, by uid
+  const servers = [server];
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (each) =>
+          new Promise<void>((resolve, reject) => {
+            each.close((error) => (error ? reject(error) : resolve()));
+            each.closeIdleConnections();
+          }),
+      ),
+    );
+  let tcpPort: number | undefined;
+  if (options.port) {
+    const tcpServer = createApiHttpServer(connections, serve);
+    try {
+      await listenTcp(tcpServer, options.port, options.host ?? '127.0.0.1');
+    } catch (error) {
+      await closeAll().finally(() => socket.release());
+      throw error;
+    }
+    servers.push(tcpServer);
+    tcpPort = listeningPort(tcpServer);
+  }
 
   return {
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        resources.endWatches();
-        server.close((error) => (error ? reject(error) : socket.release().then(resolve, reject)));
-        server.closeIdleConnections();
-      }),
+    ...(tcpPort === undefined ? {} : { tcpPort }),
+    close: async () => {
+      resources.endWatches();
+      await closeAll();
+      await socket.release();
+    },
   };
 }

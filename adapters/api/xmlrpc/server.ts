@@ -10,7 +10,7 @@ import type { Store } from '../../store/contract.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { BodyTooLargeError, readBoundedBody } from '../../support/body.js';
 import { listenUnixSocket, type UnixSocketListener } from '../../support/unix-socket.js';
-import { ConnectionBudget, createApiHttpServer } from '../http-server.js';
+import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
 import { FAULT_CALL_FAILED, callApiMethod, type ApiContext } from './methods.js';
@@ -21,11 +21,6 @@ export const DEFAULT_XMLRPC_SOCKET = '/run/slv/sliver_mgr.api';
 export const LEGACY_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
 export const DEFAULT_XMLRPC_PORT = 812;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
-/**
- * Connections the kernel queues before accept (capped by net.core.somaxconn). Node's 511 fills under
- * a burst of connections, and a peer whose SYN is dropped retries only after a second.
- */
-const LISTEN_BACKLOG = 4096;
 /** Faults about the request itself (not the method), as Python's SimpleXMLRPCServer numbers them. */
 export const FAULT_BAD_REQUEST = 1;
 /** What a client is told when its answer could not be encoded; the cause goes to the log. */
@@ -145,16 +140,6 @@ function handler(shared: Shared) {
   };
 }
 
-function listenTcp(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 /**
  * Start the shim on its Unix sockets and (unless port is 0) on TCP. A socket path that is taken
  * (another server, a file in the way, an unsafe directory) is reported in `sockets` and skipped,
@@ -200,8 +185,8 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
       const tcpServer = createApiHttpServer(connections, handler(shared));
       await listenTcp(tcpServer, port, options.host ?? '127.0.0.1');
       servers.push(tcpServer);
-      const address = tcpServer.address();
-      if (address && typeof address === 'object') shim.tcpPort = address.port;
+      const tcpPort = listeningPort(tcpServer);
+      if (tcpPort !== undefined) shim.tcpPort = tcpPort;
     }
   } catch (error) {
     await close();

@@ -1,7 +1,7 @@
 // resources/apply.ts: server-side apply with field ownership, plain-write ownership, merge patch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyConfiguration, mergePatch, ownedFields, recordUpdate } from '../../../resources/apply.js';
+import { applyConfiguration, mergePatch, ownedFields, recordUpdate, withKubernetesManagedFields } from '../../../resources/apply.js';
 import { ConflictError } from '../../../resources/errors.js';
 import { API_VERSION, type Sliver } from '../../../schemas/types.js';
 
@@ -106,4 +106,23 @@ test('mergePatch follows RFC 7386', { timeout: 5_000 }, () => {
   assert.deepEqual(mergePatch({ a: [1, 2] }, { a: [3] }), { a: [3] });
   assert.deepEqual(mergePatch({ a: 'b' }, ['c']), ['c']);
   assert.deepEqual(mergePatch('x', { a: { b: null, c: 1 } }), { a: { c: 1 } });
+});
+
+test('managedFields reach Kubernetes clients as FieldsV1 sets: escaped keys unescaped, atomic lists as leaves', { timeout: 5_000 }, () => {
+  const sliver = structuredClone(plcSliver());
+  sliver.metadata.managedFields = [{ manager: 'plc', operation: 'Update', fields: ['/metadata/labels/nm.planet-lab.org~1managed-by', '/spec/keys', '/spec/rspec/cpu_share', '/spec/rspec/net_max'], time: T1 }];
+  const shown = withKubernetesManagedFields(sliver);
+  assert.deepEqual(shown.metadata.managedFields, [
+    {
+      manager: 'plc',
+      operation: 'Update',
+      apiVersion: API_VERSION,
+      time: T1,
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:nm.planet-lab.org/managed-by': {} } }, 'f:spec': { 'f:keys': {}, 'f:rspec': { 'f:cpu_share': {}, 'f:net_max': {} } } },
+    },
+  ]);
+  assert.deepEqual(sliver.metadata.managedFields[0]!.fields.length, 4, 'the stored object is not changed');
+  delete sliver.metadata.managedFields;
+  assert.equal(withKubernetesManagedFields(sliver), sliver, 'nothing to convert: the object itself');
 });

@@ -31,6 +31,8 @@ test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the A
   assert.equal(config.xmlrpcPort, 812);
   assert.equal(config.xmlrpcPortExplicit, false);
   assert.equal(resolveConfig(flags(['--xmlrpc-port', '812']).flags).xmlrpcPortExplicit, true);
+  assert.equal(config.apiPort, 0, 'the REST API is on TCP only when asked');
+  assert.equal(resolveConfig(flags(['--api-port', '6443']).flags).apiPort, 6443);
   assert.equal(config.periodSeconds, DEFAULTS.periodSeconds);
   assert.equal(config.startup, false);
 });
@@ -93,6 +95,8 @@ test('invalid settings are refused naming them', (t) => {
   usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets both plc and plcFile/);
   usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver, lxc/);
   usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
+  usage(() => parseCommandLine(['--api-port', '70000']), /--api-port 70000 is not a port/);
+  usage(() => loadConfigFile(write('f.yaml', 'apiPort: -1\n')), /apiPort must be >= 0/);
   usage(() => parseCommandLine(['--period', '0']), /--period must be more than 0/);
   usage(() => parseCommandLine(['extra']), /too many arguments/);
   assert.match((parseCommandLine(['--help']) as { print: string }).print, /--plc-file <file>/);

@@ -12,9 +12,9 @@ import { ApiClient, type ApiWatchEvent } from '../../../../../adapters/api/clien
 import { CONTENT_TYPES } from '../../../../../adapters/api/routes.js';
 import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
-import { recordUpdate } from '../../../../../resources/apply.js';
+import { recordUpdate, type KubernetesManagedFieldsEntry } from '../../../../../resources/apply.js';
 import { SlvError, SocketPathError } from '../../../../../resources/errors.js';
-import type { Loan, Sliver } from '../../../../../schemas/types.js';
+import { API_VERSION, type Loan, type Sliver } from '../../../../../schemas/types.js';
 import { sliverManifest, startTestApi, type TestApi } from '../../../../support/api-harness.js';
 
 let api: TestApi;
@@ -44,7 +44,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/loans']);
+  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/status', 'delegates/status', 'loans/status', 'nodeconfigs/status', 'slivers/loans']);
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
@@ -194,7 +194,13 @@ test('server-side apply: create, unchanged re-apply, conflict with PLC-owned fie
   assert.equal((await client.get('Sliver', 'plcowned')).spec.rspec.cpu_share, 32, 'dry run wrote nothing');
   const forced = await client.apply(configuration, { fieldManager: 'ops', force: true });
   assert.equal(forced.body.spec.rspec.cpu_share, 100);
-  assert.ok(forced.body.metadata.managedFields?.some((e) => e.manager === 'ops' && e.fields.includes('/spec/rspec/cpu_share')));
+  // managedFields reach clients in Kubernetes' FieldsV1 form (kubectl reads no other).
+  const entries = forced.body.metadata.managedFields as unknown as KubernetesManagedFieldsEntry[];
+  const ops = entries.find((e) => e.manager === 'ops')!;
+  assert.equal(ops.fieldsType, 'FieldsV1');
+  assert.equal(ops.apiVersion, API_VERSION);
+  assert.deepEqual((ops.fieldsV1['f:spec'] as Record<string, unknown>)['f:rspec'], { 'f:cpu_share': {} });
+  assert.ok(!JSON.stringify(entries.find((e) => e.manager === 'plc') ?? {}).includes('f:cpu_share'), 'the forced field left plc');
   await rejectsWith(client.request('PATCH', resourcePath('Sliver', 'plcowned'), { body: configuration, contentType: CONTENT_TYPES.applyJson }), 'BadRequest', /fieldManager/);
 });
 

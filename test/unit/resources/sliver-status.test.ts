@@ -1,7 +1,7 @@
 // The STATUS word of `slvctl get sl` for each cause, from conditions as the controllers write them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sliverStatusWord } from '../../../cli/sliver-status.js';
+import { sliverStatusWord } from '../../../resources/sliver-status.js';
 import type { Condition, ConditionStatus, Sliver } from '../../../schemas/types.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

@@ -1,4 +1,4 @@
-// The STATUS column of `slvctl get sl`: in one word, why a sliver is not fully fine, computed from
+// The STATUS column of `slvctl get sl` and of the REST API's Table: in one word, why a sliver is not fully fine, computed from
 // what the controllers wrote (conditions, deletion, expiry). The words are listed in docs/cli.md. Pure.
 import type { Condition, Sliver } from '../schemas/types.js';
 
