@@ -24,9 +24,9 @@ const roots: TestRoot[] = [];
 
 // Test files run in parallel processes, and stopping a sliver kills everything its uid runs: each
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
-// Blocks of 4,000 uids per label. 62,000-62,099 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
-// (host accounts, not a test root): keep new blocks clear of it.
-const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
+// Blocks of 4,000 uids per label. 62,000-62,199 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
+// and lxc-ssh-daemon.test.ts (host accounts, not test roots): keep new blocks clear of it.
+const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, 'e2e-lxc-bw': 37_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
 const UIDS_PER_ROOT = 100;
 const ROOTS_PER_BLOCK = 40;
 let rootsMade = 0;
