@@ -8,17 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { ApiClient } from '../../../adapters/api/client/client.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
 import { assertNear, streamFrom } from '../../support/bwlimit-measure.js';
-import { lxcCleanup, lxcMissing, makeImageDir, NO_LXC } from '../../support/lxc.js';
+import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeLxcDaemonRoot, NO_LXC } from '../../support/lxc.js';
 import { createHostLink, type HostLink } from '../../support/netns.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
-import { isRoot, makeTestRoot, NOT_ROOT, removeTestRoots } from '../../support/test-roots.js';
+import { isRoot, NOT_ROOT, removeTestRoots } from '../../support/test-roots.js';
 
 const NODE_CAP = 50_000_000;
 const NET_MAX = 2_000_000;
@@ -27,7 +27,6 @@ const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : false;
 const nftTable = `slv_test_lxc_${randomBytes(3).toString('hex')}`;
 const containers = skip ? undefined : lxcCleanup();
 let link: HostLink | undefined;
-let scratch: string | undefined;
 after(async () => {
   containers?.run();
   await link?.remove();
@@ -37,37 +36,19 @@ after(async () => {
     // never made
   }
   removeTestRoots();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 test('slvd --adapter lxc with bwlimit: a transfer from inside a container is held to net_max, and a Loan raises it', { skip, timeout: 120_000 }, async (t) => {
-  scratch = mkdtempSync('/tmp/slv-e2e-lxc-bw-images-');
-  const imageDir = makeImageDir(scratch);
-  const node = makeTestRoot('e2e-lxc-bw');
-  const lxcPath = join(node.root, '..', 'lxc');
-  containers?.track(lxcPath, node.uidRange, node.cgroupParent);
+  assert.ok(containers);
+  const node = makeLxcDaemonRoot('e2e-lxc-bw', containers);
+  const { lxcPath, imageDir } = node;
   link = await createHostLink('lxcbw');
   const plcFile = join(node.dataDir, 'getslivers.json');
   const record = (name: string, attributes: Array<{ name: string; value: string }>) => ({ name, instantiation: 'plc-instantiated', keys: [], attributes });
   // lxc_lender has PLC's default net_max (1 Gbit/s) to lend from.
   writeFileSync(plcFile, JSON.stringify({ timestamp: 100, slivers: [record('lxc_slow', [{ name: 'net_max', value: String(NET_MAX) }]), record('lxc_lender', [])] }));
   const configFile = join(node.dataDir, 'slvd.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'adapter: lxc',
-      `root: ${node.root}`,
-      `cgroupParent: ${node.cgroupParent}`,
-      `uidRange: {min: ${node.uidRange.min}, max: ${node.uidRange.max}}`,
-      `lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}}`,
-      `bwlimit: {device: ${link.device}, nodeCap: ${NODE_CAP}, nftTable: ${nftTable}}`,
-      `plcFile: ${plcFile}`,
-      'period: 3600',
-      'startup: true',
-      'stagger: 0',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(configFile, lxcSlvdConfig(node, plcFile, [`lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}}`, `bwlimit: {device: ${link.device}, nodeCap: ${NODE_CAP}, nftTable: ${nftTable}}`]));
 
   const daemon = spawnSlvd(t, ['--data-dir', node.dataDir, '--config', configFile]);
   const status = await waitForStatus(node.dataDir, daemon, (s) => s.ready && s.slivers.ready === 2, 'both slivers are Ready');

@@ -18,7 +18,7 @@ import { after, test } from 'node:test';
 import { LXC_SHELLS } from '../../../adapters/node/lxc/index.js';
 import { defaultCgroupParent } from '../../../adapters/node/posix/cgroup.js';
 import { guardHostAccounts, hostAccount, hostFileHashes, idsInRange } from '../../support/host-accounts.js';
-import { lxcCleanup, lxcMissing, makeImageDir, NO_LXC } from '../../support/lxc.js';
+import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeImageDir, NO_LXC } from '../../support/lxc.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 import { makeSshKeys, SSHD, startLoopbackSshd } from '../../support/sshd.js';
 import { isRoot, NOT_ROOT, waitUntil } from '../../support/test-roots.js';
@@ -64,19 +64,8 @@ test('ssh sliver@node lands in the sliver\'s container through the setuid lxc-vs
   answer('one.json', 100, [{ name: sliver, instantiation: 'plc-instantiated', keys: [{ key_type: 'ssh', key: clientKey }], attributes: [] }]);
   answer('two.json', 200, []);
   const configFile = join(dir, 'slvd.yaml');
-  const config = (plcFile: string) =>
-    [
-      'adapter: lxc',
-      'root: /',
-      `cgroupParent: ${cgroupParent}`,
-      `uidRange: {min: ${UID_RANGE.min}, max: ${UID_RANGE.max}}`,
-      `lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}, sliverShell: ${vsh}}`,
-      `plcFile: ${join(dir, plcFile)}`,
-      'period: 3600',
-      'startup: true',
-      'stagger: 0',
-      '',
-    ].join('\n');
+  const node = { root: '/', cgroupParent, uidRange: UID_RANGE, lxcPath, imageDir };
+  const config = (plcFile: string) => lxcSlvdConfig(node, join(dir, plcFile), [`lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}, sliverShell: ${vsh}}`]);
   writeFileSync(configFile, config('one.json'));
 
   const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--config', configFile]);
