@@ -37,6 +37,8 @@ let rootsMade = 0;
  * that run useradd themselves, like vuseradd, pass no range of their own).
  */
 export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {}): TestRoot {
+  const block = UID_BLOCKS[label];
+  if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
   const base = mkdtempSync(`/tmp/slv-${label}-`);
   chmodSync(base, 0o755);
   const root = join(base, 'root');
@@ -48,8 +50,6 @@ export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n', { mode: 0o644 });
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
-  const block = UID_BLOCKS[label];
-  if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
   const min = block + rootsMade++ * UIDS_PER_ROOT;
   const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
   if (options.loginDefs) {
