@@ -109,6 +109,16 @@ export class UnavailableError extends SlvError {
     super('ServiceUnavailable', message, [], options);
   }
 }
+/** The reference image a sliver names (its `vref`) is not on this node: an operator must install it. */
+export class MissingImageError extends UnavailableError {
+  constructor(
+    readonly vref: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 /**
  * A Unix socket path slvd cannot serve on: another server listens there, something that is not a
  * socket is in the way, or the directory lets other users replace the socket (an impostor could).

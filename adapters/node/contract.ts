@@ -31,8 +31,12 @@ export interface NodeAdapter {
   getAccount(name: string): Promise<AccountInfo | undefined>;
   /** Any account's name by uid (root and unmanaged accounts too): caller identity for the APIs. */
   accountNameByUid(uid: number): Promise<string | undefined>;
-  /** Create the account with its class's shell; an existing account of the same class is returned as is. */
-  createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo>;
+  /**
+   * Create the account with its class's shell; an existing account of the same class is returned as is.
+   * `vref` names the sliver's reference image (PLC's tag): container adapters build its root
+   * filesystem from it (a missing image is a MissingImageError), the others ignore it.
+   */
+  createAccount(name: string, accountClass: AccountClass, type?: string, vref?: string): Promise<AccountInfo>;
   /** Stop everything of the account and remove it; absent accounts are fine. */
   destroyAccount(name: string): Promise<void>;
   /** Write `~/.ssh/authorized_keys` (one key per line) as the account's user. */

@@ -6,7 +6,7 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
-import { InvalidError, TerminalError } from '../../resources/errors.js';
+import { InvalidError, MissingImageError, TerminalError } from '../../resources/errors.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
 import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../runtime/predicates.js';
@@ -88,8 +88,8 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
   }
 
   /** A new account has no keys and no init script yet, so empty ones need no install call. */
-  async function create(ops: AccountOps, name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
-    const account = await ops.create(accountClass, type);
+  async function create(ops: AccountOps, name: string, accountClass: AccountClass, type?: string, vref?: string): Promise<AccountInfo> {
+    const account = await ops.create(accountClass, type, vref);
     installed.set(name, { keys: [], initscript: '' });
     return account;
   }
@@ -190,7 +190,7 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
 
     let created = false;
     if (!account) {
-      account = await create(ops, name, 'sliver', spec.type); // shows in status, like a delegate's creation
+      account = await create(ops, name, 'sliver', spec.type, spec.vref); // shows in status, like a delegate's creation
       created = true;
     }
     await installKeys(name, spec.keys, ops);
@@ -371,7 +371,10 @@ async function reportUnsupportedName(object: AccountObject, error: InvalidError,
 }
 
 async function reportNodeError(object: AccountObject, error: unknown, context: ReconcileContext): Promise<void> {
-  const failed: ConditionInput = { type: CONDITION_READY, status: 'False', reason: 'NodeError', message: `the node refused an operation: ${errorText(error)}` };
+  const failed: ConditionInput =
+    error instanceof MissingImageError
+      ? { type: CONDITION_READY, status: 'False', reason: 'ImageMissing', message: `the sliver's image is not on this node: ${error.message}` }
+      : { type: CONDITION_READY, status: 'False', reason: 'NodeError', message: `the node refused an operation: ${errorText(error)}` };
   try { // the runtime records the error itself as a ReconcileError event
     await writeAccountConditions(object, [failed], context, { observe: false });
   } catch (statusError) {

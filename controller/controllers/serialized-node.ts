@@ -9,7 +9,7 @@ import { KeyedSequencer, Sequencer } from '../../adapters/support/sequencer.js';
 /** Node operations on one account, run while holding that account's lock. */
 export interface AccountOps {
   get(): Promise<AccountInfo | undefined>;
-  create(accountClass: AccountClass, type?: string): Promise<AccountInfo>;
+  create(accountClass: AccountClass, type?: string, vref?: string): Promise<AccountInfo>;
   destroy(): Promise<void>;
   setKeys(keys: string[]): Promise<void>;
   setInitscript(script: string): Promise<void>;
@@ -34,7 +34,7 @@ export class SerializedNode {
     const { adapter } = this;
     const ops: AccountOps = {
       get: () => adapter.getAccount(name),
-      create: (accountClass, type) => this.creates.run(() => adapter.createAccount(name, accountClass, type)),
+      create: (accountClass, type, vref) => this.creates.run(() => adapter.createAccount(name, accountClass, type, vref)),
       destroy: async () => {
         await this.destroys.run(() => adapter.destroyAccount(name));
         this.started.delete(name);

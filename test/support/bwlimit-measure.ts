@@ -23,11 +23,29 @@ let nextPort = 5001;
  * the receiver measured. A streaming transfer is measured over the steady window; with
  * `closeAfterBytes` the sender queues that much and closes at once, and the whole transfer is measured.
  */
-export async function transfer(pair: NetnsPair, uid: number, address: string, closeAfterBytes?: number): Promise<number> {
+export function transfer(pair: NetnsPair, uid: number, address: string, closeAfterBytes?: number): Promise<number> {
+  const receiveArgs = closeAfterBytes === undefined ? ['receive', String(SKIP_S), String(WINDOW_S)] : ['receive-all'];
+  return measure(pair.receiver, receiveArgs, (port) => ({
+    file: 'ip',
+    args: ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, TRANSFER, 'send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])],
+    what: `sender (uid ${uid})`,
+  }));
+}
+
+/**
+ * A streaming transfer sent by `sender` (the command for a port: it must stream zeros to the
+ * receiver at `port` until the receiver closes), received in namespace `receiverNetns`; resolves
+ * with the bit/s over the steady window. A sender that ends with an error when the receiver closes
+ * is fine (`nc` does): one that never connected fails the receiver's accept.
+ */
+export function streamFrom(receiverNetns: string, sender: (port: number) => { file: string; args: string[] }): Promise<number> {
+  return measure(receiverNetns, ['receive', String(SKIP_S), String(WINDOW_S)], (port) => ({ ...sender(port), what: 'sender', anyExit: true }));
+}
+
+async function measure(receiverNetns: string, receiveArgs: string[], sender: (port: number) => { file: string; args: string[]; what: string; anyExit?: boolean }): Promise<number> {
   const port = nextPort++;
-  const receiveArgs = closeAfterBytes === undefined ? ['receive', String(port), String(SKIP_S), String(WINDOW_S)] : ['receive-all', String(port)];
-  const sendArgs = ['send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])];
-  const receiver = spawn('ip', ['netns', 'exec', pair.receiver, PYTHON, TRANSFER, ...receiveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [mode, ...modeArgs] = receiveArgs;
+  const receiver = spawn('ip', ['netns', 'exec', receiverNetns, PYTHON, TRANSFER, mode!, String(port), ...modeArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   receiver.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -37,16 +55,13 @@ export async function transfer(pair: NetnsPair, uid: number, address: string, cl
     await Promise.race([once(receiver.stdout, 'data'), receiverExit]);
     if (receiver.exitCode !== null) throw new Error(`receiver exited ${receiver.exitCode}: ${err}`);
   }
-  const sender = spawn(
-    'ip',
-    ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, TRANSFER, ...sendArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const command = sender(port);
+  const child = spawn(command.file, command.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let senderErr = '';
-  sender.stderr.setEncoding('utf8').on('data', (chunk: string) => (senderErr += chunk));
-  const [[code], [senderCode]] = await Promise.all([receiverExit, once(sender, 'exit')]);
-  assert.equal(code, 0, `receiver failed: ${err}`);
-  assert.equal(senderCode, 0, `sender (uid ${uid}) failed: ${senderErr}`);
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (senderErr += chunk));
+  const [[code], [senderCode]] = await Promise.all([receiverExit, once(child, 'exit')]);
+  assert.equal(code, 0, `receiver failed: ${err}${senderErr ? `\n${command.what}: ${senderErr}` : ''}`);
+  if (!command.anyExit) assert.equal(senderCode, 0, `${command.what} failed: ${senderErr}`);
   return (JSON.parse(out.slice(out.indexOf('{'))) as { bits_per_second: number }).bits_per_second;
 }
 

@@ -56,6 +56,33 @@ export function makeImageDir(parent: string): string {
   return imageDir;
 }
 
+/** A test root for slvd --adapter lxc: its lxc path (tracked by `cleanup`) and a busybox image dir beside it. */
+export function makeLxcDaemonRoot(label: string, cleanup: LxcCleanup): TestRoot & { lxcPath: string; imageDir: string } {
+  const node = makeTestRoot(label);
+  const lxcPath = join(node.root, '..', 'lxc');
+  cleanup.track(lxcPath, node.uidRange, node.cgroupParent);
+  return { ...node, lxcPath, imageDir: makeImageDir(join(node.root, '..')) };
+}
+
+/**
+ * slvd's config file for an lxc node (`root` may differ from the test root's, e.g. `/`): the
+ * adapter's settings, PLC answers from `plcFile` and every sliver started at once; `extra` lines follow.
+ */
+export function lxcSlvdConfig(node: { root: string; cgroupParent: string; uidRange: { min: number; max: number }; lxcPath: string; imageDir: string }, plcFile: string, extra: string[] = []): string {
+  return [
+    'adapter: lxc',
+    `root: ${node.root}`,
+    `cgroupParent: ${node.cgroupParent}`,
+    `uidRange: {min: ${node.uidRange.min}, max: ${node.uidRange.max}}`,
+    `plcFile: ${plcFile}`,
+    'period: 3600',
+    'startup: true',
+    'stagger: 0',
+    ...extra,
+    '',
+  ].join('\n');
+}
+
 function run(file: string, args: string[]): void {
   try {
     execFileSync(file, args, { stdio: 'ignore' });
@@ -69,7 +96,12 @@ function run(file: string, args: string[]): void {
  * undone, subid lines of `uidRanges`' containers are removed, and the cgroup dirs LXC makes for
  * `cgroupParents` are removed from every hierarchy (lxc.pivot too, when it was not there before).
  */
-export function lxcCleanup(): { track(lxcPath: string, uidRange: { min: number; max: number }, cgroupParent: string): void; run(): void } {
+export interface LxcCleanup {
+  track(lxcPath: string, uidRange: { min: number; max: number }, cgroupParent: string): void;
+  run(): void;
+}
+
+export function lxcCleanup(): LxcCleanup {
   const hierarchies = readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((h) => mountPoints().includes(h));
   const pivotsBefore = new Set(hierarchies.filter((h) => existsSync(join(h, 'lxc.pivot'))));
   const tracked: Array<{ lxcPath: string; uidRange: { min: number; max: number }; cgroupParent: string }> = [];

@@ -51,6 +51,45 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
   return { sender, receiver, device, receiverAddress: '10.201.0.2', exemptAddress: '10.202.0.2', exemptCidr: '10.202.0.0/24', remove };
 }
 
+/** A network namespace reached from the host's own namespace over a veth pair (for senders on the host network). */
+export interface HostLink {
+  /** The host's veth end (egress towards the receiver): the limited device. */
+  device: string;
+  receiver: string;
+  receiverAddress: string;
+  /** Deletes the namespace (and with it the veth pair and its qdiscs). */
+  remove(): Promise<void>;
+}
+
+/**
+ * A receiver namespace linked to the host namespace, with unique names and a random 10.204.N.0/24,
+ * so concurrent tests never collide. Changes the host (a veth end, a connected route) until remove().
+ */
+export async function createHostLink(tag: string): Promise<HostLink> {
+  const hex = randomBytes(3).toString('hex');
+  const receiver = `slv-r-${tag}-${process.pid}-${hex}`;
+  const device = `slvh${hex}`;
+  const subnet = `10.204.${randomBytes(1)[0]!}`;
+  let created = false;
+  const remove = async () => {
+    if (created) await runCommand('ip', ['netns', 'delete', receiver], { timeoutMs: 10_000 }).catch(() => undefined);
+    await runCommand('ip', ['link', 'delete', device], { timeoutMs: 10_000 }).catch(() => undefined); // gone with the namespace, unless that failed halfway
+  };
+  try {
+    await ip('netns', 'add', receiver);
+    created = true;
+    await ip('link', 'add', device, 'type', 'veth', 'peer', 'name', 'slv1', 'netns', receiver);
+    await ip('addr', 'add', `${subnet}.1/24`, 'dev', device);
+    await ip('-n', receiver, 'addr', 'add', `${subnet}.2/24`, 'dev', 'slv1');
+    await ip('link', 'set', device, 'up');
+    for (const link of ['slv1', 'lo']) await ip('-n', receiver, 'link', 'set', link, 'up');
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { device, receiver, receiverAddress: `${subnet}.2`, remove };
+}
+
 /** `tc -d class show` on the pair's device (iproute2 6.1 prints HTB classes as text even with -j). */
 export async function showClasses(pair: NetnsPair): Promise<string> {
   return (await runCommand('tc', ['-n', pair.sender, '-d', 'class', 'show', 'dev', pair.device], { timeoutMs: 10_000 })).stdout;

@@ -1,5 +1,8 @@
-// A real OpenSSH server for the delegate tests, started in the foreground with its own config.
-import { spawn, type ChildProcess } from 'node:child_process';
+// A real OpenSSH server for the login tests (delegates, lxc slivers), started in the foreground with its own config.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, runWithInput } from './xmlrpc-harness.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -21,4 +24,43 @@ export function startSshd(config: string): Promise<ChildProcess> {
       reject(new Error(`sshd exited (${code}):\n${log}`));
     });
   });
+}
+
+export interface LoopbackSshd {
+  sshd: ChildProcess;
+  port: number;
+  /** `ssh -i clientKey user@127.0.0.1 command...` with `input` on stdin. */
+  ssh(user: string, command: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * A test sshd on a free loopback port with a host key and a client key made in `dir`, letting in
+ * only `users` by public key, through the host's PAM stack as on a node (with UsePAM no, sshd would
+ * refuse the locked ('!') password useradd leaves). The caller kills `sshd`.
+ */
+export async function startLoopbackSshd(dir: string, users: string[]): Promise<LoopbackSshd> {
+  const port = await freePort();
+  const clientKey = join(dir, 'client_key');
+  const sshdConfig = join(dir, 'sshd_config');
+  const settings = [`ListenAddress 127.0.0.1:${port}`, `HostKey ${join(dir, 'host_key')}`, `PidFile ${join(dir, 'sshd.pid')}`, 'UsePAM yes', 'PrintMotd no', 'PubkeyAuthentication yes'];
+  settings.push('PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin no', `AllowUsers ${users.join(' ')}`, 'LogLevel VERBOSE', '');
+  writeFileSync(sshdConfig, settings.join('\n'));
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
+  const sshd = await startSshd(sshdConfig);
+  return {
+    sshd,
+    port,
+    ssh(user, command, input = '') {
+      const args = ['-F', '/dev/null', '-i', clientKey, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+      args.push('-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', `${user}@127.0.0.1`, ...command);
+      return runWithInput('ssh', args, input, { timeoutMs: 30_000 });
+    },
+  };
+}
+
+/** The host key and client key startLoopbackSshd expects in `dir`; returns the client's public key. */
+export function makeSshKeys(dir: string): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
+  return readFileSync(join(dir, 'client_key.pub'), 'utf8').trim();
 }

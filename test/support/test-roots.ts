@@ -24,9 +24,9 @@ const roots: TestRoot[] = [];
 
 // Test files run in parallel processes, and stopping a sliver kills everything its uid runs: each
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
-// Blocks of 4,000 uids per label. 62,000-62,099 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
-// (host accounts, not a test root): keep new blocks clear of it.
-const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
+// Blocks of 4,000 uids per label. 62,000-62,199 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
+// and lxc-ssh-daemon.test.ts (host accounts, not test roots): keep new blocks clear of it.
+const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, 'e2e-lxc-bw': 37_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
 const UIDS_PER_ROOT = 100;
 const ROOTS_PER_BLOCK = 40;
 let rootsMade = 0;
@@ -37,6 +37,8 @@ let rootsMade = 0;
  * that run useradd themselves, like vuseradd, pass no range of their own).
  */
 export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {}): TestRoot {
+  const block = UID_BLOCKS[label];
+  if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
   const base = mkdtempSync(`/tmp/slv-${label}-`);
   chmodSync(base, 0o755);
   const root = join(base, 'root');
@@ -48,8 +50,6 @@ export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n', { mode: 0o644 });
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
-  const block = UID_BLOCKS[label];
-  if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
   const min = block + rootsMade++ * UIDS_PER_ROOT;
   const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
   if (options.loginDefs) {

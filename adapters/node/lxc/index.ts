@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { checkoutPath } from '../../../resources/checkout.js';
 import { join, relative } from 'node:path';
-import { BadRequestError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
+import { BadRequestError, MissingImageError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
 import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
@@ -33,6 +33,10 @@ const NATIVE = (file: string) => checkoutPath(`native/${file}`);
 const DISK_UNSUPPORTED = 'disk_max not enforced: a container\'s files belong to 65,536 ids, which per-user quotas cannot cap together (project quotas on the upper layer are not set up by this adapter)';
 /** Paths that go into overlayfs options and LXC config lines verbatim. */
 const PLAIN_PATH = /^\/[A-Za-z0-9_./-]*$/;
+/** An image name is one directory under imageDir: no '/', no leading '.'. */
+const IMAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** The file in a container's directory naming the image it was created from. */
+const IMAGE_FILE = 'image-name';
 
 export interface LxcAdapterOptions extends PasswdNodeOptions {
   /** Where containers live, one directory each (LXC's lxcpath); default /var/lib/slv/lxc. */
@@ -84,17 +88,35 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     this.cgroupVersion = cgroupVersionAt(this.cgroupParent);
   }
 
-  async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
+  /** A sliver's container is built from the image `vref` names (`default` without one), once: its image stays. */
+  async createAccount(name: string, accountClass: AccountClass, type?: string, vref?: string): Promise<AccountInfo> {
     const existing = this.accounts.existing(name, accountClass, type);
     if (existing) {
       if (existing.class === 'sliver') await this.ensureContainer(name, this.accounts.require(name));
       return existing;
     }
-    if (accountClass === 'sliver') this.requireImage(DEFAULT_IMAGE);
+    const image = vref ?? DEFAULT_IMAGE;
+    if (accountClass === 'sliver') this.requireImage(image);
     this.installShells();
     const info = await this.accounts.add(name, accountClass, type);
-    if (accountClass === 'sliver') await this.ensureContainer(name, this.accounts.require(name));
+    if (accountClass === 'sliver') {
+      mkdirSync(this.containerDir(name), { recursive: true, mode: 0o755 });
+      const dir = PinnedDir.open(this.containerDir(name));
+      try {
+        dir.writeFile(IMAGE_FILE, `${image}\n`, { uid: 0, gid: 0, mode: 0o644 });
+      } finally {
+        dir.close();
+      }
+      await this.ensureContainer(name, this.accounts.require(name));
+    }
     return info;
+  }
+
+  /** The image the sliver's container was created from. */
+  imageOf(name: string): string {
+    this.requireSliver(name);
+    const file = join(this.containerDir(name), IMAGE_FILE);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : DEFAULT_IMAGE;
   }
 
   async destroyAccount(name: string): Promise<void> {
@@ -192,9 +214,10 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   }
 
   private requireImage(vref: string): string {
+    if (!IMAGE_NAME.test(vref)) throw new MissingImageError(vref, `LXC image name ${JSON.stringify(vref)} is not a directory name (letters, digits, '_', '.', '-', not starting with '.')`);
     const image = join(this.imageDir, vref);
     if (!existsSync(join(image, 'sbin/init')) && !existsSync(join(image, 'bin/sh'))) {
-      throw new UnavailableError(`LXC image "${vref}" is missing: ${image} has no root filesystem (build one as docs/adapters.md says)`);
+      throw new MissingImageError(vref, `LXC image "${vref}" is missing: ${image} has no root filesystem (build one as docs/adapters.md says)`);
     }
     return image;
   }
@@ -202,7 +225,7 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   /** The id grant, the container directory, its mounted root filesystem and (first time) its config. */
   private async ensureContainer(name: string, entry: PasswdEntry): Promise<void> {
     const range = this.range(entry);
-    const image = this.requireImage(DEFAULT_IMAGE);
+    const image = this.requireImage(this.imageOf(name));
     setSubidGrant('/', range, true);
     mkdirSync(this.containerDir(name), { recursive: true, mode: 0o755 });
     await mountRootfs(rootfsPaths(this.containerDir(name)), image, range, this.idmapMount);

@@ -15,6 +15,8 @@ const STATE_FORMAT = 'slv-sim-node/v1';
 /** Everything the sim knows about one account (persisted). */
 export interface SimAccount extends AccountInfo {
   type?: string;
+  /** The reference image the sliver was created from, as given. */
+  vref?: string;
   keys: string[];
   initscript: string;
   running: boolean;
@@ -155,7 +157,7 @@ export class SimAdapter implements NodeAdapter {
     });
   }
 
-  async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
+  async createAccount(name: string, accountClass: AccountClass, type?: string, vref?: string): Promise<AccountInfo> {
     return this.call({ method: 'createAccount', name }, () => {
       assertAccountName(name); // a simulated Linux node: its account tools' name rules
       const existing = this.state.records.get(name);
@@ -169,6 +171,7 @@ export class SimAdapter implements NodeAdapter {
         uid: ++this.highestUid,
         class: accountClass,
         ...(type === undefined ? {} : { type }),
+        ...(vref === undefined ? {} : { vref }),
         keys: [],
         initscript: '',
         running: false,

@@ -5,7 +5,7 @@
 // layer. Everything the run makes on the host is removed by the cleanup registered first.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ApiClient } from '../../../adapters/api/client/client.js';
@@ -13,17 +13,15 @@ import { containerIdRange } from '../../../adapters/node/lxc/ids.js';
 import { cgroupVersionAt, cpuFiles } from '../../../adapters/node/posix/cgroup.js';
 import { isMountPoint, mountPoints } from '../../../adapters/node/posix/mounts.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
-import { lxcCleanup, lxcMissing, makeImageDir, NO_LXC } from '../../support/lxc.js';
-import { isRoot, makeTestRoot, NOT_ROOT, removeTestRoots, waitUntil } from '../../support/test-roots.js';
+import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeLxcDaemonRoot, NO_LXC } from '../../support/lxc.js';
+import { isRoot, NOT_ROOT, removeTestRoots, waitUntil } from '../../support/test-roots.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 
 const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : false;
 const cleanup = skip ? undefined : lxcCleanup();
-let scratch: string | undefined;
 after(() => {
   cleanup?.run();
   removeTestRoots();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 const NAMES = ['lxc_alpha', 'lxc_beta', 'lxc_gamma'];
@@ -34,28 +32,14 @@ function attach(lxcPath: string, name: string, script: string): string {
 }
 
 test('slvd --adapter lxc: three PLC slivers are three containers over one image; cpu.shares follows the rspec and a Loan; a dropped sliver is destroyed', { skip, timeout: 120_000 }, async (t) => {
-  scratch = mkdtempSync('/tmp/slv-e2e-lxc-images-');
-  const imageDir = makeImageDir(scratch);
-  const node = makeTestRoot('e2e-lxc');
-  const lxcPath = join(node.root, '..', 'lxc');
-  cleanup?.track(lxcPath, node.uidRange, node.cgroupParent);
+  assert.ok(cleanup);
+  const node = makeLxcDaemonRoot('e2e-lxc', cleanup);
+  const { lxcPath, imageDir } = node;
   const answer = (file: string, timestamp: number, slivers: unknown[]) => writeFileSync(join(node.dataDir, file), JSON.stringify({ timestamp, slivers }));
   answer('one.json', 100, [record('lxc_alpha', 64), record('lxc_beta', 32), record('lxc_gamma', 16)]);
   answer('two.json', 200, [record('lxc_alpha', 64), record('lxc_beta', 32)]);
   const configFile = join(node.dataDir, 'slvd.yaml');
-  const config = (plcFile: string) =>
-    [
-      'adapter: lxc',
-      `root: ${node.root}`,
-      `cgroupParent: ${node.cgroupParent}`,
-      `uidRange: {min: ${node.uidRange.min}, max: ${node.uidRange.max}}`,
-      `lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}}`,
-      `plcFile: ${plcFile}`,
-      'period: 3600',
-      'startup: true',
-      'stagger: 0',
-      '',
-    ].join('\n');
+  const config = (plcFile: string) => lxcSlvdConfig(node, plcFile, [`lxc: {lxcPath: ${lxcPath}, imageDir: ${imageDir}}`]);
   writeFileSync(configFile, config('one.json'));
 
   const daemon = spawnSlvd(t, ['--data-dir', node.dataDir, '--config', configFile]);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
 import { ACCOUNT_FINALIZER } from '../../../../controller/controllers/index.js';
 import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../../../../adapters/node/sim/index.js';
+import { MissingImageError } from '../../../../resources/errors.js';
 import { API_VERSION, type Delegate } from '../../../../schemas/types.js';
 import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from '../../../support/controllers-harness.js';
 
@@ -407,6 +408,30 @@ test('a node failure is reported in status and retried with backoff', TEST_TIMEO
   await daemon.settle();
   assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.status, 'True');
   assert.equal(node.inspect('alpha')?.running, true);
+});
+
+test('the sliver\'s vref reaches the node\'s create; an image the node lacks is an ImageMissing not-Ready reason until it appears', TEST_TIMEOUT, async (t) => {
+  const clock = new FakeClock();
+  const daemon = await startDaemon({ clock });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'plain');
+  const stopFailing = node.failWhen((call) => (call.method === 'createAccount' && call.name === 'f99' ? new MissingImageError('lxc-f99', 'LXC image "lxc-f99" is missing: /var/lib/slv/images/lxc-f99 has no root filesystem') : undefined));
+  await createSliver(store, 'f37', { vref: 'lxc-f37-x86_64' });
+  await createSliver(store, 'f99', { vref: 'lxc-f99' });
+  await daemon.settle();
+  assert.equal(node.inspect('f37')?.vref, 'lxc-f37-x86_64');
+  assert.equal(node.inspect('plain')?.vref, undefined, 'no vref: the node picks its default');
+  const missing = condition(await store.get('Sliver', 'f99'), 'Ready');
+  assert.deepEqual([missing?.status, missing?.reason], ['False', 'ImageMissing']);
+  assert.match((await store.get('Sliver', 'f99')).status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /image is not on this node: LXC image "lxc-f99" is missing/);
+  assert.equal(condition(await store.get('Sliver', 'f37'), 'Ready')?.status, 'True', 'one missing image blocks no other sliver');
+
+  stopFailing(); // the operator installs the image: the retry creates the sliver from it
+  clock.advance(1000);
+  await daemon.settle();
+  assert.equal(condition(await store.get('Sliver', 'f99'), 'Ready')?.status, 'True');
+  assert.equal(node.inspect('f99')?.vref, 'lxc-f99');
 });
 
 test('a name the node cannot make an account of: that sliver is not Ready with the reason, not retried; the others carry on', TEST_TIMEOUT, async (t) => {

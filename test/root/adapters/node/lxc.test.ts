@@ -12,10 +12,10 @@ import { containerIdRange, subidLine, withSubidLine } from '../../../../adapters
 import { LXC_SHELLS } from '../../../../adapters/node/lxc/index.js';
 import { cgroupVersionAt, cpuFiles } from '../../../../adapters/node/posix/cgroup.js';
 import { isMountPoint } from '../../../../adapters/node/posix/mounts.js';
-import { InvalidError, UnavailableError } from '../../../../resources/errors.js';
+import { InvalidError, MissingImageError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
-import { lxcCleanup, lxcMissing, makeImageDir, makeLxcNode, NO_LXC } from '../../../support/lxc.js';
+import { buildBusyboxImage, lxcCleanup, lxcMissing, makeImageDir, makeLxcNode, NO_LXC } from '../../../support/lxc.js';
 import { isRoot, NOT_ROOT, removeTestRoots, waitUntil } from '../../../support/test-roots.js';
 
 const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : undefined;
@@ -176,8 +176,39 @@ test('destroy removes the container, its layers, mounts, subid lines and cgroups
 
   const bare = lxcNode({ imageDir: join(lxcPath, 'no-images') });
   t.after(() => bare.adapter.close());
-  await assert.rejects(bare.adapter.createAccount('pl_beta', 'sliver'), (e: unknown) => e instanceof UnavailableError && /LXC image "default" is missing: .*no-images\/default has no root filesystem/.test(e.message));
+  await assert.rejects(bare.adapter.createAccount('pl_beta', 'sliver'), (e: unknown) => e instanceof MissingImageError && e.vref === 'default' && /LXC image "default" is missing: .*no-images\/default has no root filesystem/.test(e.message));
   assert.deepEqual(await bare.adapter.listAccounts(), [], 'nothing half-made');
+});
+
+test('a sliver\'s vref picks its image, kept across restarts; a missing or unsafe vref creates nothing', T, async (t) => {
+  const images = mkdtempSync('/tmp/slv-lxc-vref-');
+  t.after(() => rmSync(images, { recursive: true, force: true }));
+  for (const vref of ['default', 'lxc-f37-x86_64']) {
+    buildBusyboxImage(join(images, vref));
+    writeFileSync(join(images, vref, 'etc/image-name'), `${vref}\n`);
+  }
+  const { adapter, lxcPath } = lxcNode({ imageDir: images });
+  t.after(() => adapter.close());
+  await adapter.createAccount('pl_f37', 'sliver', undefined, 'lxc-f37-x86_64');
+  await adapter.createAccount('pl_plain', 'sliver');
+  await adapter.start('pl_f37');
+  await adapter.start('pl_plain');
+  assert.equal(attach(lxcPath, 'pl_f37', 'cat /etc/image-name'), 'lxc-f37-x86_64\n');
+  assert.equal(attach(lxcPath, 'pl_plain', 'cat /etc/image-name'), 'default\n');
+  assert.equal(adapter.imageOf('pl_f37'), 'lxc-f37-x86_64');
+
+  // After a reboot nothing is mounted: the container comes back over the image it was made from.
+  await adapter.stop('pl_f37');
+  execFileSync('/usr/bin/umount', [join(lxcPath, 'pl_f37/rootfs')]);
+  execFileSync('/usr/bin/umount', [join(lxcPath, 'pl_f37/image')]);
+  await adapter.start('pl_f37');
+  assert.equal(attach(lxcPath, 'pl_f37', 'cat /etc/image-name'), 'lxc-f37-x86_64\n');
+
+  for (const [vref, pattern] of [['lxc-f99', /LXC image "lxc-f99" is missing: .*\/lxc-f99 has no root filesystem/], ['../default', /LXC image name "\.\.\/default" is not a directory name/]] as const) {
+    await assert.rejects(adapter.createAccount('pl_none', 'sliver', undefined, vref), (e: unknown) => e instanceof MissingImageError && e.vref === vref && pattern.test(e.message));
+  }
+  assert.equal(await adapter.getAccount('pl_none'), undefined, 'nothing half-made');
+  assert.equal(existsSync(join(lxcPath, 'pl_none')), false);
 });
 
 test('createNodeAdapter("lxc") opens the lxc adapter', T, async (t) => {
