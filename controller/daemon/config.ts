@@ -12,6 +12,7 @@ import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFi
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
+import { DEFAULT_CONF_FILE_DIRS } from '../../resources/node-duties.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { SLV_VERSION } from '../../resources/version.js';
 
@@ -68,6 +69,9 @@ export interface SlvdConfig {
   logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
+  /** `--controllers`, checked against the known controllers when they are set up. */
+  controllers: string;
+  confFileDirs: readonly string[];
   /** The file the configuration came from, re-read on SIGHUP. */
   configFile?: string;
   cgroupParent?: string;
@@ -132,6 +136,8 @@ function program(): Command {
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
     .option('--jitter <seconds>', `up to this many seconds added at random to each period (default ${DEFAULTS.jitterSeconds})`, number('--jitter', false))
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
+    .option('--controllers <list>', "controllers to run: * = the default set, -name leaves one out, name adds one (e.g. '*,-conf-files')")
+    .option('--conf-file-dirs <dirs>', `comma list of directories PLC's conf files may go to (default ${DEFAULT_CONF_FILE_DIRS.join(',')})`)
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
     .option('--xmlrpc-socket <path>', `XML-RPC shim Unix socket, mode 0666 (default ${DEFAULT_XMLRPC_SOCKET} as root, else <data-dir>/sliver_mgr.api)`)
@@ -183,6 +189,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.jitter !== undefined) flags.jitter = o.jitter as number;
   if (o.startup !== undefined) flags.startup = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
+  if (o.controllers !== undefined) flags.controllers = o.controllers as string;
+  if (o.confFileDirs !== undefined) flags.confFileDirs = (o.confFileDirs as string).split(',').filter((dir) => dir !== '');
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
   if (o.xmlrpcLegacySocket !== undefined) flags.xmlrpcLegacySocket = o.xmlrpcLegacySocket === NO_SOCKET ? NO_SOCKET : abs(o.xmlrpcLegacySocket);
@@ -306,6 +314,8 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
+    controllers: merged.controllers ?? '*',
+    confFileDirs: merged.confFileDirs ?? DEFAULT_CONF_FILE_DIRS,
     ...(configFile !== undefined ? { configFile } : {}),
   };
 }
