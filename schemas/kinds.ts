@@ -96,6 +96,8 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         startsHandled: { type: 'integer', nullable: true },
         staggerStarted: { type: 'boolean', nullable: true },
         runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
+        leaseHeld: { type: 'boolean', nullable: true },
+        leaseUntil: { type: 'string', nullable: true },
       },
     },
   },

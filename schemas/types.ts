@@ -192,6 +192,10 @@ export interface SliverStatus {
    * operator's back (docs/behaviour.md §5).
    */
   runState?: 'Running' | 'Stopped';
+  /** With a reservation policy: whether this sliver holds the node's current lease. */
+  leaseHeld?: boolean;
+  /** When the held lease ends (RFC 3339). */
+  leaseUntil?: string;
 }
 
 export interface ResourceObject<K extends Kind, Spec, Status> {
