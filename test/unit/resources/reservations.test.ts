@@ -19,6 +19,8 @@ test('the holder at an instant: from inclusive, until exclusive, with the next b
 });
 
 test('bounds are rounded to the granularity; a lease that rounds to nothing is dropped', () => {
-  assert.deepEqual(leaseStateAt([{ sliceId: 1, sliver: 'a', from: 598, until: 1203 }], 599), { holder: 'a', until: 1200, nextBoundary: 1200 });
+  const skewed = [{ sliceId: 1, sliver: 'a', from: 598, until: 1203 }];
+  assert.deepEqual(leaseStateAt(skewed, 599), { nextBoundary: 600 }, 'starts at 600, not 598');
+  assert.deepEqual(leaseStateAt(skewed, 600), { holder: 'a', until: 1200, nextBoundary: 1200 });
   assert.deepEqual(leaseStateAt([{ sliceId: 1, sliver: 'a', from: 601, until: 610 }], 600), {});
 });
