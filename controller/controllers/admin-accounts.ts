@@ -5,8 +5,8 @@
 import { Counter, type Registry } from 'prom-client';
 import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { adminAuthorizedKeys } from '../../resources/node-duties.js';
-import { NODE_CONFIG_NAME } from '../../schemas/types.js';
 import type { Reconciler } from '../runtime/types.js';
+import { nodeConfigDuty } from './node-config.js';
 
 export interface AdminAccountsControllerOptions {
   files: NodeFiles;
@@ -15,19 +15,12 @@ export interface AdminAccountsControllerOptions {
 
 export function createAdminAccountsController({ files, registry }: AdminAccountsControllerOptions): Reconciler {
   const writes = new Counter({ name: 'slv_admin_keys_writes_total', help: "authorized_keys files of admin accounts rewritten with PLC's keys", labelNames: ['account'], registers: [registry] });
-  return {
-    name: 'admin-accounts',
-    watches: ['NodeConfig'],
-    keysFor: (event) => (event.object.metadata.name === NODE_CONFIG_NAME ? [NODE_CONFIG_NAME] : []),
-    async reconcile(name, context) {
-      const config = context.cache.get('NodeConfig', name);
-      if (!config || config.metadata.deletionTimestamp !== undefined) return;
-      for (const [account, keys] of adminAuthorizedKeys(config.spec.accounts)) {
-        if (files.writeAuthorizedKeys(account, keys) !== 'written') continue;
-        writes.inc({ account });
-        const count = keys === '' ? 0 : keys.split('\n').length - 1;
-        context.events.normal(config, 'AdminKeysWritten', `${account}'s authorized_keys now holds ${count} key(s) from PLC`);
-      }
-    },
-  };
+  return nodeConfigDuty('admin-accounts', async (config, context) => {
+    for (const [account, keys] of adminAuthorizedKeys(config.spec.accounts)) {
+      if (files.writeAuthorizedKeys(account, keys) !== 'written') continue;
+      writes.inc({ account });
+      const count = keys === '' ? 0 : keys.split('\n').length - 1;
+      context.events.normal(config, 'AdminKeysWritten', `${account}'s authorized_keys now holds ${count} key(s) from PLC`);
+    }
+  });
 }

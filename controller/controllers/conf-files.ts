@@ -9,8 +9,9 @@ import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { runCommand } from '../../adapters/support/exec.js';
 import { NodeError, UnavailableError } from '../../resources/errors.js';
 import { confFileRefusal, confFilesByDest } from '../../resources/node-duties.js';
-import { NODE_CONFIG_NAME, type ConfFile, type NodeConfig } from '../../schemas/types.js';
+import type { ConfFile, NodeConfig } from '../../schemas/types.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
+import { nodeConfigDuty } from './node-config.js';
 
 /** How often conf files are looked at again without a NodeConfig change (the old node manager's cycle). */
 export const CONF_FILES_PERIOD_MS = 15 * 60_000;
@@ -74,23 +75,16 @@ export function createConfFilesController(options: ConfFilesControllerOptions): 
     return 'installed';
   };
 
-  return {
-    name: 'conf-files',
-    watches: ['NodeConfig'],
-    keysFor: (event) => (event.object.metadata.name === NODE_CONFIG_NAME ? [NODE_CONFIG_NAME] : []),
-    async reconcile(name, context) {
-      const config = context.cache.get('NodeConfig', name);
-      if (!config || config.metadata.deletionTimestamp !== undefined) return;
-      let fetchFailures = 0;
-      // One at a time, in PLC's order: a postinstall may depend on an earlier file.
-      for (const file of confFilesByDest(config.spec.confFiles).values()) {
-        const outcome = await syncOne(file, config, context);
-        outcomes.inc({ outcome });
-        if (outcome === 'fetch-failed') fetchFailures++;
-      }
-      // A failed fetch is retried with backoff; everything else waits for the next period.
-      if (fetchFailures > 0) throw new UnavailableError(`${fetchFailures} conf file(s) could not be fetched from PLC`);
-      return { requeueAfter: CONF_FILES_PERIOD_MS };
-    },
-  };
+  return nodeConfigDuty('conf-files', async (config, context) => {
+    let fetchFailures = 0;
+    // One at a time, in PLC's order: a postinstall may depend on an earlier file.
+    for (const file of confFilesByDest(config.spec.confFiles).values()) {
+      const outcome = await syncOne(file, config, context);
+      outcomes.inc({ outcome });
+      if (outcome === 'fetch-failed') fetchFailures++;
+    }
+    // A failed fetch is retried with backoff; everything else waits for the next period.
+    if (fetchFailures > 0) throw new UnavailableError(`${fetchFailures} conf file(s) could not be fetched from PLC`);
+    return { requeueAfter: CONF_FILES_PERIOD_MS };
+  });
 }

@@ -7,8 +7,9 @@
 import { Gauge, type Registry } from 'prom-client';
 import { leaseStateAt } from '../../resources/reservations.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
-import { NODE_CONFIG_NAME, type Sliver } from '../../schemas/types.js';
+import type { Sliver } from '../../schemas/types.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
+import { liveNodeConfig, nodeConfigKeys } from './node-config.js';
 import type { SerializedNode } from './serialized-node.js';
 import { wantsToRun } from './stagger.js';
 import { writeStatus } from './status.js';
@@ -41,12 +42,12 @@ export function createReservationController({ node, registry }: ReservationContr
   return {
     name: 'reservation',
     watches: ['NodeConfig', 'Sliver'],
-    keysFor: (event) => (event.object.kind === 'Sliver' || event.object.metadata.name === NODE_CONFIG_NAME ? [RESERVATION_KEY] : []),
+    keysFor: (event) => (event.object.kind === 'Sliver' || nodeConfigKeys(event).length > 0 ? [RESERVATION_KEY] : []),
     async reconcile(key, context) {
       if (key !== RESERVATION_KEY) return;
-      const config = context.cache.get('NodeConfig', NODE_CONFIG_NAME);
+      const config = liveNodeConfig(context.cache);
       // No PLC answer: the last policy's effect stays until PLC says otherwise.
-      if (!config || config.metadata.deletionTimestamp !== undefined) return;
+      if (!config) return;
       const { reservationPolicy: policy, leases } = config.spec;
       const nowMs = context.clock.now();
       const state = leaseStateAt(leases, Math.floor(nowMs / 1000));
