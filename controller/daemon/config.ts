@@ -12,7 +12,8 @@ import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFi
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
-import { DEFAULT_CONF_FILE_DIRS } from '../../resources/node-duties.js';
+import { DEFAULT_CONF_FILE_DIRS, selectControllers } from '../../resources/node-duties.js';
+import { CONTROLLER_NAMES } from '../controllers/index.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { SLV_VERSION } from '../../resources/version.js';
 
@@ -69,7 +70,7 @@ export interface SlvdConfig {
   logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
-  /** `--controllers`, checked against the known controllers when they are set up. */
+  /** `--controllers` as given (checked against the known controllers). */
   controllers: string;
   confFileDirs: readonly string[];
   /** The file the configuration came from, re-read on SIGHUP. */
@@ -287,6 +288,8 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   const { uidRange, bwlimit } = merged;
   if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
+  const controllers = merged.controllers ?? '*';
+  selectControllers(controllers, CONTROLLER_NAMES, CONTROLLER_NAMES); // a typo stops slvd here, not a duty silently
   const isRoot = process.getuid?.() === 0;
   const legacySocket = merged.xmlrpcLegacySocket ?? (isRoot ? LEGACY_XMLRPC_SOCKET : undefined);
   return {
@@ -314,7 +317,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
-    controllers: merged.controllers ?? '*',
+    controllers,
     confFileDirs: merged.confFileDirs ?? DEFAULT_CONF_FILE_DIRS,
     ...(configFile !== undefined ? { configFile } : {}),
   };
