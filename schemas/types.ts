@@ -320,7 +320,20 @@ export interface NodeConfigSpec {
   /** Node groups the node belongs to. */
   groups: string[];
 }
-export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, Record<string, never>>;
+/** What the conf-files duty last did with one conf file. */
+export interface ConfFileStatus {
+  dest: string;
+  outcome: 'installed' | 'unchanged' | 'refused' | 'fetch-failed' | 'preinstall-failed' | 'install-failed' | 'postinstall-failed';
+  /** Why it failed or was refused. */
+  message?: string;
+  /** When it was last installed (RFC 3339). */
+  lastInstalled?: string;
+}
+export interface NodeConfigStatus {
+  /** One entry per conf file of the spec, by the conf-files duty. */
+  confFiles?: ConfFileStatus[];
+}
+export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, NodeConfigStatus>;
 
 // ---- kind map -------------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { runCommand } from '../../adapters/support/exec.js';
 import { NodeError, UnavailableError } from '../../resources/errors.js';
 import { confFileRefusal, confFilesByDest } from '../../resources/node-duties.js';
-import type { ConfFile, NodeConfig } from '../../schemas/types.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
+import type { ConfFile, ConfFileStatus, NodeConfig } from '../../schemas/types.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import { nodeConfigDuty } from './node-config.js';
+import { writeStatus } from './status.js';
 
 /** How often conf files are looked at again without a NodeConfig change (the old node manager's cycle). */
 export const CONF_FILES_PERIOD_MS = 15 * 60_000;
@@ -25,7 +27,7 @@ export interface ConfFilesControllerOptions {
   registry: Registry;
 }
 
-type Outcome = 'installed' | 'unchanged' | 'refused' | 'fetch-failed' | 'preinstall-failed' | 'install-failed' | 'postinstall-failed';
+type Result = Omit<ConfFileStatus, 'lastInstalled'>;
 
 export function createConfFilesController(options: ConfFilesControllerOptions): Reconciler {
   const { files, fetch, allowedDirs, commandTimeoutMs } = options;
@@ -42,21 +44,24 @@ export function createConfFilesController(options: ConfFilesControllerOptions): 
     }
   };
 
-  const syncOne = async (file: ConfFile, config: NodeConfig, context: ReconcileContext): Promise<Outcome> => {
-    const refusal = confFileRefusal(file.dest, allowedDirs);
-    const warn = (reason: string, message: string) => context.events.warning(config, reason, `${file.dest}: ${message}`);
-    if (refusal !== undefined) return warn('ConfFileRefused', refusal), 'refused';
+  const syncOne = async (file: ConfFile, config: NodeConfig, context: ReconcileContext): Promise<Result> => {
+    const { dest } = file;
+    const warn = (reason: string, message: string, outcome: Result['outcome']): Result => {
+      context.events.warning(config, reason, `${dest}: ${message}`);
+      return { dest, outcome, message };
+    };
+    const refusal = confFileRefusal(dest, allowedDirs);
+    if (refusal !== undefined) return warn('ConfFileRefused', refusal, 'refused');
     let content: Buffer;
     try {
       content = await fetch(file.source);
     } catch (error) {
-      return warn('ConfFileFetchFailed', `${(error as Error).message}; the installed file is kept`), 'fetch-failed';
+      return warn('ConfFileFetchFailed', `${(error as Error).message}; the installed file is kept`, 'fetch-failed');
     }
-    if (!file.alwaysUpdate && files.readConfFile(file.dest)?.equals(content)) return 'unchanged';
-    const failed = async (reason: string, message: string, outcome: Outcome): Promise<Outcome> => {
+    if (!file.alwaysUpdate && files.readConfFile(dest)?.equals(content)) return { dest, outcome: 'unchanged' };
+    const failed = async (reason: string, message: string, outcome: Result['outcome']): Promise<Result> => {
       const errorCommandFailure = await run(file.errorCmd);
-      warn(reason, errorCommandFailure === undefined ? message : `${message}; error_cmd failed too: ${errorCommandFailure}`);
-      return outcome;
+      return warn(reason, errorCommandFailure === undefined ? message : `${message}; error_cmd failed too: ${errorCommandFailure}`, outcome);
     };
     const preinstall = await run(file.preinstallCmd);
     if (preinstall !== undefined && !file.ignoreCmdErrors) return failed('ConfFilePreinstallFailed', `preinstall_cmd failed, the installed file is kept: ${preinstall}`, 'preinstall-failed');
@@ -71,18 +76,23 @@ export function createConfFilesController(options: ConfFilesControllerOptions): 
     }
     const postinstall = await run(file.postinstallCmd);
     if (postinstall !== undefined && !file.ignoreCmdErrors) return failed('ConfFilePostinstallFailed', `installed, but postinstall_cmd failed: ${postinstall}`, 'postinstall-failed');
-    context.events.normal(config, 'ConfFileInstalled', `${file.dest} installed from ${file.source}`);
-    return 'installed';
+    context.events.normal(config, 'ConfFileInstalled', `${dest} installed from ${file.source}`);
+    return { dest, outcome: 'installed' };
   };
 
   return nodeConfigDuty('conf-files', async (config, context) => {
-    let fetchFailures = 0;
+    const previous = new Map((config.status?.confFiles ?? []).map((entry) => [entry.dest, entry.lastInstalled]));
+    const now = kubernetesTimestamp(context.clock.now());
+    const results: ConfFileStatus[] = [];
     // One at a time, in PLC's order: a postinstall may depend on an earlier file.
     for (const file of confFilesByDest(config.spec.confFiles).values()) {
-      const outcome = await syncOne(file, config, context);
-      outcomes.inc({ outcome });
-      if (outcome === 'fetch-failed') fetchFailures++;
+      const result = await syncOne(file, config, context);
+      outcomes.inc({ outcome: result.outcome });
+      const lastInstalled = result.outcome === 'installed' || result.outcome === 'postinstall-failed' ? now : previous.get(file.dest);
+      results.push({ ...result, ...(lastInstalled === undefined ? {} : { lastInstalled }) });
     }
+    await writeStatus<'NodeConfig'>(context.store, config, (status) => ({ ...status, confFiles: results }));
+    const fetchFailures = results.filter((result) => result.outcome === 'fetch-failed').length;
     // A failed fetch is retried with backoff; everything else waits for the next period.
     if (fetchFailures > 0) throw new UnavailableError(`${fetchFailures} conf file(s) could not be fetched from PLC`);
     return { requeueAfter: CONF_FILES_PERIOD_MS };

@@ -4,11 +4,17 @@
 // conf files and reservations the NodeConfig also holds are for the controllers of node duties.
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { NODE_CONFIG_NAME, type NodeConfig } from '../../schemas/types.js';
+import { anyOf, generationChanged, isResync } from '../runtime/predicates.js';
 import type { Cache, ChangeEvent, ReconcileContext, ReconcileResult, Reconciler } from '../runtime/types.js';
 
-/** keysFor of the controllers that apply NodeConfig/plc: that object's changes, under its name. */
+const specChangedOrResync = anyOf(generationChanged, isResync);
+
+/**
+ * keysFor of the controllers that apply NodeConfig/plc: that object's spec changes (and resyncs),
+ * under its name; its status, which the duties write, changes nothing they do.
+ */
 export function nodeConfigKeys(event: ChangeEvent): string[] {
-  return event.object.kind === 'NodeConfig' && event.object.metadata.name === NODE_CONFIG_NAME ? [NODE_CONFIG_NAME] : [];
+  return event.object.kind === 'NodeConfig' && event.object.metadata.name === NODE_CONFIG_NAME && specChangedOrResync(event) ? [NODE_CONFIG_NAME] : [];
 }
 
 /** NodeConfig/plc as it stands; undefined when absent or being deleted. */

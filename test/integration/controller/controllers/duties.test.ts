@@ -139,6 +139,8 @@ test('a conf file is installed once, not rewritten when unchanged, re-installed 
   assert.equal(readFileSync(dest, 'utf8'), 'version 2\n');
   assert.deepEqual(postLog(), ['version 1', 'version 2']);
   assert.deepEqual(await eventMessages(daemon.store, 'ConfFileInstalled'), ['/etc/planetlab/node.conf installed from PlanetLabConf/node.conf']);
+  const installedAt = new Date(clock.now()).toISOString().replace('.000Z', 'Z');
+  assert.deepEqual((await daemon.store.get('NodeConfig', NODE_CONFIG_NAME)).status?.confFiles, [{ dest: '/etc/planetlab/node.conf', outcome: 'installed', lastInstalled: installedAt }]);
 });
 
 test('a failing preinstall or a failed fetch keeps the old file; error_cmd runs; a destination outside the allowed directories is refused', TEST_TIMEOUT, async (t) => {
@@ -162,6 +164,9 @@ test('a failing preinstall or a failed fetch keeps the old file; error_cmd runs;
   assert.deepEqual(postLog(), ['good']);
   assert.equal(readFileSync(join(root, 'error.log'), 'utf8'), 'error\n');
   assert.match((await eventMessages(daemon.store, 'ConfFilePreinstallFailed'))[0] ?? '', /preinstall_cmd failed, the installed file is kept: .*exit 3/);
+  const [preinstallStatus] = (await daemon.store.get('NodeConfig', NODE_CONFIG_NAME)).status?.confFiles ?? [];
+  assert.equal(preinstallStatus?.outcome, 'preinstall-failed');
+  assert.ok(preinstallStatus?.lastInstalled !== undefined, 'the last install is still shown');
 
   // The source disappears from PLC: the fetch fails (retried with backoff), the file stays.
   files.delete('PlanetLabConf/node.conf');
