@@ -3,7 +3,7 @@
 // served over HTTPS by the PLC stand-in.
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeFiles } from '../../../../adapters/node/posix/node-files.js';
 import { PlcClient } from '../../../../adapters/plc/index.js';
@@ -73,10 +73,18 @@ test('admin keys appear and disappear with PLC, 0600 and owned by the account; w
   assert.equal(readFileSync(adminKeys, 'utf8'), '', 'site_admin has no keys left');
   assert.ok((await eventMessages(daemon.store, 'AdminKeysWritten')).includes("site_admin's authorized_keys now holds 0 key(s) from PLC"));
 
+  // site_admin's home replaced by a file: root still gets its keys, a Warning names the problem.
+  rmSync(join(root, 'home/site_admin'), { recursive: true });
+  writeFileSync(join(root, 'home/site_admin'), '');
+  await putNodeConfig(daemon.store, { timestamp: 3, accounts: accounts(['ssh-ed25519 DDDD4 new@plc'], ['ssh-ed25519 CCCC3 admin@site']) });
+  await daemon.settle();
+  assert.equal(readFileSync(rootKeys, 'utf8'), 'ssh-ed25519 DDDD4 new@plc\n');
+  assert.match((await eventMessages(daemon.store, 'AdminKeysFailed'))[0] ?? '', /site_admin's authorized_keys not written: .*home\/site_admin is not a directory/);
+
   await daemon.store.delete('NodeConfig', NODE_CONFIG_NAME);
   await daemon.settle();
-  assert.equal(readFileSync(rootKeys, 'utf8'), 'ssh-ed25519 AAAA1 ops@plc\n', 'no PLC answer: the last keys stay');
-  assert.match(await daemon.manager.registry.metrics(), /slv_admin_keys_writes_total\{account="root"\} 2/);
+  assert.equal(readFileSync(rootKeys, 'utf8'), 'ssh-ed25519 DDDD4 new@plc\n', 'no PLC answer: the last keys stay');
+  assert.match(await daemon.manager.registry.metrics(), /slv_admin_keys_writes_total\{account="root"\} 3/);
 });
 
 interface ConfWorld {
