@@ -68,8 +68,7 @@ export function createConfFilesController(options: ConfFilesControllerOptions): 
     try {
       const owner = files.ownership(file.owner, file.group);
       files.installConfFile(file.dest, content, parseInt(file.permissions, 8), owner, (dir) => {
-        const dirRefusal = confFileRefusal(`${dir}/x`, allowedDirs);
-        if (dirRefusal !== undefined) throw new NodeError(`its directory resolves to ${dir}, outside the allowed directories`);
+        if (confFileRefusal(`${dir}/x`, allowedDirs) !== undefined) throw new NodeError(`its directory resolves to ${dir}, outside the allowed directories`);
       });
     } catch (error) {
       return failed('ConfFileInstallFailed', `not installed: ${(error as Error).message}`, 'install-failed');

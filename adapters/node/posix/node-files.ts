@@ -2,7 +2,7 @@
 // files. Written atomically through PinnedDir, so a symlink planted in a home, its .ssh or in
 // place of a destination is replaced, never followed.
 import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { NodeError } from '../../../resources/errors.js';
 import { parsePasswd } from './accounts.js';
 import { PinnedDir, type Ownership } from './safe-write.js';
@@ -69,12 +69,15 @@ export class NodeFiles {
 
   /**
    * Install `content` at `dest` (inside the root) atomically. `checkDir` sees the destination's
-   * directory as resolved inside the root, so a symlinked directory cannot lead elsewhere.
+   * directory (or its nearest existing ancestor) as resolved inside the root when a symlink on the
+   * way changes it, so a symlinked directory cannot lead elsewhere.
    */
   installConfFile(dest: string, content: Buffer, mode: number, owner: Ownership, checkDir: (resolvedDir: string) => void): void {
-    const file = join(this.root, dest);
-    const parent = join(file, '..');
-    if (existsSync(parent)) checkDir(`/${relative(systemDir(this.root, this.root), systemDir(this.root, parent))}`);
+    // The nearest directory on the way that exists: a missing one is created below it.
+    let dir = dirname(join(this.root, dest));
+    while (!existsSync(dir)) dir = dirname(dir);
+    const resolved = `/${relative(systemDir(this.root, this.root), systemDir(this.root, dir))}`;
+    if (resolved !== `/${relative(this.root, dir)}`) checkDir(resolved); // a symlink on the way: where it really goes must pass
     installFile(this.root, dest, content, mode, owner);
   }
 

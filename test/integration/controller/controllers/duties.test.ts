@@ -157,10 +157,19 @@ test('a failing preinstall or a failed fetch keeps the old file; error_cmd runs;
   files.set('PlanetLabConf/node.conf', 'good\n');
   files.set('PlanetLabConf/passwd', 'evil::0:0::/:/bin/sh\n');
   const passwdBefore = readFileSync(join(root, 'etc/passwd'), 'utf8');
-  await putNodeConfig(daemon.store, { confFiles: [confFile({}), confFile({ dest: '/etc/passwd', source: 'PlanetLabConf/passwd' }), confFile({ dest: '/etc/planetlab/../passwd', source: 'PlanetLabConf/passwd' })] });
+  symlinkSync('..', join(root, 'etc/planetlab/up'));
+  await putNodeConfig(daemon.store, {
+    confFiles: [
+      confFile({}),
+      confFile({ dest: '/etc/passwd', source: 'PlanetLabConf/passwd' }),
+      confFile({ dest: '/etc/planetlab/../passwd', source: 'PlanetLabConf/passwd' }),
+      confFile({ dest: '/etc/planetlab/up/passwd', source: 'PlanetLabConf/passwd' }),
+    ],
+  });
   await daemon.settle();
   assert.equal(readFileSync(dest, 'utf8'), 'good\n');
   assert.equal(readFileSync(join(root, 'etc/passwd'), 'utf8'), passwdBefore, 'PLC cannot overwrite /etc/passwd');
+  assert.match((await eventMessages(daemon.store, 'ConfFileInstallFailed'))[0] ?? '', /\/etc\/planetlab\/up\/passwd: not installed: its directory resolves to \/etc, outside the allowed directories/);
   const refused = await eventMessages(daemon.store, 'ConfFileRefused');
   assert.equal(refused.length, 2);
   assert.match(refused.join('\n'), /\/etc\/passwd: destination \/etc\/passwd is outside the allowed directories \(\/etc\/planetlab\)/);
