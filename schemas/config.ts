@@ -50,6 +50,10 @@ export interface SlvdConfigFile {
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
   resync?: number;
+  /** Controllers to run, kube-controller-manager style: `*`, `-name`, `name` (default `*`). */
+  controllers?: string;
+  /** Directories (inside the root) PLC's conf files may be installed in. */
+  confFileDirs?: string[];
   /** linux: the cgroup holding one cgroup per sliver (absolute; default `slv` under the cpu hierarchy). */
   cgroupParent?: string;
   /** linux, vserver: the uids useradd may give new accounts (default: <root>/etc/login.defs). */
@@ -136,6 +140,8 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     nodeName: { type: 'string', nullable: true, pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
+    controllers: { type: 'string', nullable: true },
+    confFileDirs: { type: 'array', items: { type: 'string', pattern: '^/' }, nullable: true },
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },
     uidRange: { type: 'object', additionalProperties: false, required: ['min', 'max'], properties: { min: uid, max: uid }, nullable: true },
     delegateShell: path,

@@ -96,6 +96,8 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         startsHandled: { type: 'integer', nullable: true },
         staggerStarted: { type: 'boolean', nullable: true },
         runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
+        leaseHeld: { type: 'boolean', nullable: true },
+        leaseUntil: { type: 'string', nullable: true },
       },
     },
   },
@@ -263,7 +265,29 @@ export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
         groups: { type: 'array', items: { type: 'string' } },
       },
     },
-    status: { type: 'object', nullable: true, required: [], additionalProperties: false },
+    status: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      additionalProperties: false,
+      properties: {
+        confFiles: {
+          type: 'array',
+          nullable: true,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['dest', 'outcome'],
+            properties: {
+              dest: { type: 'string' },
+              outcome: { type: 'string', enum: ['installed', 'unchanged', 'refused', 'fetch-failed', 'preinstall-failed', 'install-failed', 'postinstall-failed'] },
+              message: { type: 'string', nullable: true },
+              lastInstalled: { type: 'string', nullable: true },
+            },
+          },
+        },
+      },
+    },
   },
 };
 

@@ -194,6 +194,10 @@ export interface SliverStatus {
    * operator's back (docs/behaviour.md §5).
    */
   runState?: 'Running' | 'Stopped';
+  /** With a reservation policy: whether this sliver holds the node's current lease. */
+  leaseHeld?: boolean;
+  /** When the held lease ends (RFC 3339). */
+  leaseUntil?: string;
 }
 
 export interface ResourceObject<K extends Kind, Spec, Status> {
@@ -318,7 +322,20 @@ export interface NodeConfigSpec {
   /** Node groups the node belongs to. */
   groups: string[];
 }
-export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, Record<string, never>>;
+/** What the conf-files duty last did with one conf file. */
+export interface ConfFileStatus {
+  dest: string;
+  outcome: 'installed' | 'unchanged' | 'refused' | 'fetch-failed' | 'preinstall-failed' | 'install-failed' | 'postinstall-failed';
+  /** Why it failed or was refused. */
+  message?: string;
+  /** When it was last installed (RFC 3339). */
+  lastInstalled?: string;
+}
+export interface NodeConfigStatus {
+  /** One entry per conf file of the spec, by the conf-files duty. */
+  confFiles?: ConfFileStatus[];
+}
+export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, NodeConfigStatus>;
 
 // ---- kind map -------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@
 // from the session file, checked once with AuthCheck; without one (or when PLC refuses it) a new
 // one from GetSession signed with BootAuth; GetSlivers under the session. HTTPS trusts only the
 // CA file given (PLC's own certificate, as the original pinned it); plain http only when asked.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent, get as httpGet, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import xmlrpc from 'xmlrpc';
@@ -124,6 +124,35 @@ export class PlcClient {
         if (typeof fault.code === 'string') return reject(new UnavailableError(`cannot reach PLC at ${origin}: ${fault.message ?? fault.code}`, { cause: error }));
         reject(new InvalidError(`PLC's ${method} answer is not valid XML-RPC: ${fault.message ?? String(error)}`));
       });
+    });
+  }
+  /**
+   * A file PLC's boot server serves (a conf file's `source`), relative to PLC's origin, over the
+   * same TLS trust and timeout as the calls. Any answer but 200 is an UnavailableError.
+   */
+  fetchFile(source: string): Promise<Buffer> {
+    const url = new URL(source.replace(/^\/+/, ''), `${this.url.origin}/`);
+    const secure = url.protocol === 'https:';
+    const agent = secure ? new HttpsAgent({ keepAlive: false, ...(this.ca ? { ca: this.ca } : {}) }) : new HttpAgent({ keepAlive: false });
+    return new Promise((resolve, reject) => {
+      const fail = (message: string, cause?: unknown) => {
+        agent.destroy();
+        reject(new UnavailableError(message, cause === undefined ? undefined : { cause }));
+      };
+      const timer = setTimeout(() => fail(`PLC ${url.origin} did not serve ${url.pathname} within ${this.timeoutMs} ms`), this.timeoutMs);
+      const onResponse = (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error) => (clearTimeout(timer), fail(`reading ${url.href} failed: ${error.message}`, error)));
+        response.on('end', () => {
+          clearTimeout(timer);
+          agent.destroy();
+          if (response.statusCode === 200) resolve(Buffer.concat(chunks));
+          else reject(new UnavailableError(`PLC answered ${url.href} with HTTP ${response.statusCode}`));
+        });
+      };
+      const request = secure ? httpsGet(url, { agent }, onResponse) : httpGet(url, { agent }, onResponse);
+      request.on('error', (error) => (clearTimeout(timer), fail(`cannot fetch ${url.href}: ${error.message}`, error)));
     });
   }
 }

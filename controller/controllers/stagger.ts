@@ -18,7 +18,8 @@ export interface StaggerControllerOptions {
   staggerSeconds: number;
 }
 
-function wantsToRun(sliver: Sliver | undefined): sliver is Sliver {
+/** Whether a sliver should be running by its own spec: instantiated here, run state Running, enabled. */
+export function wantsToRun(sliver: Sliver | undefined): sliver is Sliver {
   if (!sliver || sliver.metadata.deletionTimestamp !== undefined) return false;
   const { spec } = sliver;
   if (spec.instantiation === 'nm-controller') return false;

@@ -7,7 +7,7 @@ import { retryOnConflict } from '../../adapters/support/retry.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { AnyObject, Condition, ConditionStatus, KindMap, ObjectMeta } from '../../schemas/types.js';
 
-type StatusKind = 'Sliver' | 'Delegate' | 'Loan';
+type StatusKind = 'Sliver' | 'Delegate' | 'Loan' | 'NodeConfig';
 type StatusOf<K extends StatusKind> = NonNullable<KindMap[K]['status']>;
 
 const CONFLICT_RETRIES = 5;

@@ -13,6 +13,8 @@ import { slvdConfigSchema, type BwlimitConfig, type LxcConfig, type SlvdConfigFi
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
+import { DEFAULT_CONF_FILE_DIRS, selectControllers } from '../../resources/node-duties.js';
+import { CONTROLLER_NAMES } from '../controllers/index.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { SLV_VERSION } from '../../resources/version.js';
 
@@ -71,6 +73,9 @@ export interface SlvdConfig {
   logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
+  /** `--controllers` as given (checked against the known controllers). */
+  controllers: string;
+  confFileDirs: readonly string[];
   /** The file the configuration came from, re-read on SIGHUP. */
   configFile?: string;
   /** Join this fleet as `nodeName` (credentials from SLV_FLEET_USER / SLV_FLEET_PASSWORD). */
@@ -137,6 +142,8 @@ function program(): Command {
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
     .option('--jitter <seconds>', `up to this many seconds added at random to each period (default ${DEFAULTS.jitterSeconds})`, number('--jitter', false))
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
+    .option('--controllers <list>', "controllers to run: * = the default set, -name leaves one out, name adds one (e.g. '*,-conf-files')")
+    .option('--conf-file-dirs <dirs>', `comma list of directories PLC's conf files may go to (default ${DEFAULT_CONF_FILE_DIRS.join(',')})`)
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
     .option('--api-port <port>', 'also serve the REST API on this TCP port on 127.0.0.1, for kubectl; 0 = off (default 0)', number('--api-port', true))
@@ -191,6 +198,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.jitter !== undefined) flags.jitter = o.jitter as number;
   if (o.startup !== undefined) flags.startup = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
+  if (o.controllers !== undefined) flags.controllers = o.controllers as string;
+  if (o.confFileDirs !== undefined) flags.confFileDirs = (o.confFileDirs as string).split(',').filter((dir) => dir !== '');
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
   if (o.apiPort !== undefined) flags.apiPort = o.apiPort as number;
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
@@ -291,6 +300,8 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   const { uidRange, bwlimit } = merged;
   if (uidRange && uidRange.min > uidRange.max) throw new UsageError(`uidRange ${uidRange.min}-${uidRange.max} is empty: min must not be above max`);
   if (merged.delegateShell !== undefined) assertProgramFile('delegateShell', merged.delegateShell);
+  const controllers = merged.controllers ?? '*';
+  selectControllers(controllers, CONTROLLER_NAMES, CONTROLLER_NAMES); // a typo stops slvd here, not a duty silently
   const isRoot = process.getuid?.() === 0;
   const legacySocket = merged.xmlrpcLegacySocket ?? (isRoot ? LEGACY_XMLRPC_SOCKET : undefined);
   const nodeName = merged.nodeName ?? hostname().toLowerCase();
@@ -323,6 +334,8 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
+    controllers,
+    confFileDirs: merged.confFileDirs ?? DEFAULT_CONF_FILE_DIRS,
     ...(configFile !== undefined ? { configFile } : {}),
     ...(merged.fleet !== undefined ? { fleet: { url: merged.fleet, nodeName } } : {}),
   };

@@ -24,7 +24,10 @@ import type { Store } from '../../adapters/store/contract.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
 import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
-import { setupControllers } from '../controllers/index.js';
+import { CONTROLLER_NAMES, setupControllers, type DutiesOptions } from '../controllers/index.js';
+import { NodeFiles } from '../../adapters/node/posix/node-files.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../adapters/support/exec.js';
+import { selectControllers } from '../../resources/node-duties.js';
 import { createLogger } from './log.js';
 import { checkStoreFile, dataDirEntries } from './store-file.js';
 import { PlcPoller, type PollTiming } from './plc-poller.js';
@@ -48,7 +51,7 @@ const STOP_AFTER_BUG_MS = 10_000;
 /** Settings SIGHUP applies at once. */
 const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet'] as const;
+const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet', 'controllers', 'confFileDirs'] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
 
 function settingText(key: Setting, config: SlvdConfig): string {
@@ -66,11 +69,26 @@ function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
+function plcClientFor(config: Extract<PlcSourceConfig, { kind: 'url' }>): PlcClient {
+  return new PlcClient({ url: config.url, allowHttp: config.allowHttp, timeoutMs: config.timeoutMs, ...(config.cacert !== undefined ? { cacert: config.cacert } : {}) });
+}
+
 function plcSourceFor(config: PlcSourceConfig, dataDir: string): GetSliversSource {
   if (config.kind === 'file') return fileSource(config.path);
-  const client = new PlcClient({ url: config.url, allowHttp: config.allowHttp, timeoutMs: config.timeoutMs, ...(config.cacert !== undefined ? { cacert: config.cacert } : {}) });
+  const client = plcClientFor(config);
   if (config.auth.kind === 'struct') return structAuthSource(client, config.auth.struct);
   return new NodeAuthSource(client, readNodeCredentials(config.auth), new SessionFile(join(dataDir, PLC_SESSION_FILE)));
+}
+
+/** The node duties work on the real node's files (the sim adapter has none): under --root, or /. */
+function dutiesFor(config: SlvdConfig): DutiesOptions {
+  const client = config.plc.kind === 'url' ? plcClientFor(config.plc) : undefined;
+  return {
+    files: new NodeFiles(config.root ?? '/'),
+    ...(client ? { fetchConfFile: (source: string) => client.fetchFile(source) } : {}),
+    confFileDirs: config.confFileDirs,
+    commandTimeoutMs: DEFAULT_COMMAND_TIMEOUT_MS,
+  };
 }
 
 export class Slvd {
@@ -176,6 +194,8 @@ export class Slvd {
       startup: config.startup,
       staggerSeconds: config.staggerSeconds,
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
+      enabled: selectControllers(config.controllers, CONTROLLER_NAMES, CONTROLLER_NAMES),
+      ...(config.adapter === 'sim' ? {} : { duties: dutiesFor(config) }),
     });
     // Keeps status.json's Ready counts current between PLC syncs; a burst of changes is one write.
     const statusWriter = new Periodic({

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
-import { setupControllers, type ControllerName, type Controllers } from '../../controller/controllers/index.js';
+import { setupControllers, type ControllerName, type Controllers, type DutiesOptions } from '../../controller/controllers/index.js';
 import { FakeClock, Manager } from '../../controller/runtime/index.js';
 import type { Clock } from '../../controller/runtime/types.js';
 import { parseLoanList } from '../../resources/rspec.js';
@@ -47,6 +47,8 @@ export interface DaemonOptions {
   staggerSeconds?: number;
   workers?: number;
   bandwidth?: BandwidthLimiter;
+  /** The node duties' files and conf file source, when a test runs the duty controllers. */
+  duties?: DutiesOptions;
   /** Controllers left out. */
   without?: ControllerName[];
 }
@@ -64,6 +66,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     startup: options.startup ?? false,
     staggerSeconds: options.staggerSeconds ?? 3,
     ...(options.bandwidth ? { bandwidth: options.bandwidth } : {}),
+    ...(options.duties ? { duties: options.duties } : {}),
     ...(options.without ? { without: options.without } : {}),
   });
   await manager.start();

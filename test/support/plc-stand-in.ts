@@ -3,6 +3,7 @@
 // GetSession, GetSlivers) and checking auth the way PLCAPI's Auth.py and Method.py do: the auth
 // struct's shape, BootAuth's HMAC-SHA1 over the canonicalized parameters with the node's key,
 // sessions bound to a node (deleted when they fail), the methods' roles and argument counts.
+// It also serves static files over GET, as PLC's boot server serves conf file sources.
 // Everything else is refused with PLCAPI's fault codes and strings. The HMAC is computed here
 // independently of adapters/plc, so a mistake there cannot agree with itself.
 import type { TestContext } from 'node:test';
@@ -72,6 +73,10 @@ export interface PlcStandIn {
   calls: PlcCall[];
   /** Live session keys and their node. */
   sessions: Map<string, number>;
+  /** What the boot server serves on GET (conf file sources), by path without the leading slash; change to simulate an edited file. */
+  files: Map<string, string>;
+  /** Paths fetched with GET, in order. */
+  fetched: string[];
 }
 
 /** Python's str() of a parameter, as BootAuth canonicalizes it. */
@@ -115,6 +120,8 @@ export async function startPlcStandIn(t: TestContext, options: { nodes: Record<n
     answer: options.answer,
     calls: [],
     sessions: new Map(),
+    files: new Map(),
+    fetched: [],
   };
 
   /** Auth.check and its AuthMethod subclasses; returns the calling node's id. */
@@ -195,6 +202,15 @@ export async function startPlcStandIn(t: TestContext, options: { nodes: Record<n
   };
 
   const server: Server = createServer({ cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) }, (request, response) => {
+    if (request.method === 'GET') {
+      // PLC's boot server: static files (conf file sources), 404 for anything else.
+      const path = new URL(request.url ?? '/', 'https://stand-in').pathname.replace(/^\/+/, '');
+      state.fetched.push(path);
+      const file = state.files.get(path);
+      response.writeHead(file === undefined ? 404 : 200, { 'Content-Type': 'application/octet-stream' });
+      response.end(file ?? '');
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

@@ -3,17 +3,17 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NodeError } from '../../../resources/errors.js';
-import { PinnedDir } from './safe-write.js';
+import { PinnedDir, type Ownership } from './safe-write.js';
 
 const ROOT_OWNED = { uid: 0, gid: 0 };
 
-/** Write a root-owned file under the root (parents created as root-owned 0755 directories). */
-export function installFile(root: string, inside: string, content: string | Uint8Array, mode: number): void {
+/** Write a file (root-owned unless `owner` says) under the root (parents created as root-owned 0755 directories). */
+export function installFile(root: string, inside: string, content: string | Uint8Array, mode: number, owner: Ownership = ROOT_OWNED): void {
   const file = join(root, inside);
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const dir = PinnedDir.open(systemDir(root, dirname(file)));
   try {
-    dir.writeFile(basename(file), content, { ...ROOT_OWNED, mode });
+    dir.writeFile(basename(file), content, { ...owner, mode });
   } finally {
     dir.close();
   }
@@ -23,7 +23,7 @@ export function installFile(root: string, inside: string, content: string | Uint
  * A system directory with the root's own symlinks resolved (merged /usr: /bin -> usr/bin); only
  * root can plant links there, but one must still not lead out of the root.
  */
-function systemDir(root: string, dir: string): string {
+export function systemDir(root: string, dir: string): string {
   const resolved = realpathSync(dir);
   const base = realpathSync(root);
   if (resolved !== base && !resolved.startsWith(base === '/' ? '/' : `${base}/`)) throw new NodeError(`${dir} leads outside the root ${root} (to ${resolved})`);

@@ -163,3 +163,18 @@ test('delegateShell: relative to the file, overridden by --delegate-shell; a mis
   usage(() => load(`adapter: linux\ndelegateShell: ${dir}\n`), /is not a regular file/);
   usage(() => load('delegateShell: fac\n'), /delegateShell does not apply to the sim adapter/);
 });
+
+test('--controllers and --conf-file-dirs: defaults, flags over the file, an unknown controller refused naming it', (t) => {
+  const defaults = resolveConfig(flags([]).flags);
+  assert.equal(defaults.controllers, '*');
+  assert.ok(defaults.confFileDirs.includes('/etc/planetlab'));
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, "controllers: '*,-reservation'\nconfFileDirs: [/etc/planetlab]\n");
+  assert.deepEqual(resolveConfig({}, loadConfigFile(file)).confFileDirs, ['/etc/planetlab']);
+  const parsed = flags(['--config', file, '--controllers', '*,-conf-files', '--conf-file-dirs', '/etc/planetlab,/etc/cron.d']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file));
+  assert.equal(config.controllers, '*,-conf-files');
+  assert.deepEqual(config.confFileDirs, ['/etc/planetlab', '/etc/cron.d']);
+  assert.throws(() => resolveConfig(flags(['--controllers', '*,-bwmom']).flags), (e: Error) => e instanceof UsageError && /unknown controller "bwmom"/.test(e.message));
+});
