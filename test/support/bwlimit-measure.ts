@@ -5,10 +5,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { NetnsPair } from './netns.js';
+import { processStagingDir, stageFile } from './staging.js';
 
-const TRANSFER = fileURLToPath(new URL('../fixtures/bwlimit-transfer.py', import.meta.url));
+let stagedTransfer: string | undefined;
+/** The transfer script where the sending uid can read it. */
+function transferScript(): string {
+  stagedTransfer ??= stageFile(new URL('../fixtures/bwlimit-transfer.py', import.meta.url), processStagingDir());
+  return stagedTransfer;
+}
 const PYTHON = '/usr/bin/python3';
 const SKIP_S = 1;
 const WINDOW_S = 4;
@@ -27,7 +32,7 @@ export async function transfer(pair: NetnsPair, uid: number, address: string, cl
   const port = nextPort++;
   const receiveArgs = closeAfterBytes === undefined ? ['receive', String(port), String(SKIP_S), String(WINDOW_S)] : ['receive-all', String(port)];
   const sendArgs = ['send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])];
-  const receiver = spawn('ip', ['netns', 'exec', pair.receiver, PYTHON, TRANSFER, ...receiveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const receiver = spawn('ip', ['netns', 'exec', pair.receiver, PYTHON, transferScript(), ...receiveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   receiver.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -39,7 +44,7 @@ export async function transfer(pair: NetnsPair, uid: number, address: string, cl
   }
   const sender = spawn(
     'ip',
-    ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, TRANSFER, ...sendArgs],
+    ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, transferScript(), ...sendArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let senderErr = '';

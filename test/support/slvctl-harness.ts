@@ -1,8 +1,16 @@
 // Runs slvctl as a real process (bin/slvctl.js) against a test API server.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { processStagingDir, stageProgram } from './staging.js';
 
 export const SLVCTL = fileURLToPath(new URL('../../bin/slvctl.js', import.meta.url));
+
+let stagedSlvctl: string | undefined;
+/** slvctl bundled where other uids can run it. */
+function slvctlForOtherUsers(): string {
+  stagedSlvctl ??= stageProgram("import { main } from './cli/main.ts';\nprocess.exit(await main(process.argv));\n", processStagingDir(), 'slvctl.mjs');
+  return stagedSlvctl;
+}
 
 export interface Run {
   code: number | null;
@@ -14,7 +22,7 @@ export interface RunOptions {
   socket: string;
   input?: string;
   env?: Record<string, string>;
-  /** Run as this uid (and gid), with /usr/bin/node so the binary is reachable for any user. */
+  /** Run as this uid (and gid): a staged slvctl with /usr/bin/node, both reachable for any user. */
   uid?: number;
 }
 
@@ -27,7 +35,7 @@ export interface Running {
 
 /** Starts slvctl; `done` resolves when it exits (it is killed if it outlives `timeoutMs`). */
 export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
-  const child = spawn(options.uid === undefined ? process.execPath : '/usr/bin/node', [SLVCTL, ...args], {
+  const child = spawn(options.uid === undefined ? process.execPath : '/usr/bin/node', [options.uid === undefined ? SLVCTL : slvctlForOtherUsers(), ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env },
     cwd: '/',
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),

@@ -19,7 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../../adapters/api/client/client.js';
 import { defaultCgroupParent } from '../../../adapters/node/linux/cgroup.js';
 import { LINUX_SHELLS } from '../../../adapters/node/linux/index.js';
-import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, worldReadableTempDir } from '../../support/xmlrpc-harness.js';
+import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput } from '../../support/xmlrpc-harness.js';
+import { worldReadableTempDir } from '../../support/staging.js';
 import { SSHD, startSshd } from '../../support/sshd.js';
 import { spawnSlvd, waitForStatus, type Daemon } from '../../support/slvd-process.js';
 

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, sliver, startWorld, worldReadableTempDir, type ShimWorld } from '../../../support/xmlrpc-harness.js';
+import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, sliver, startWorld, type ShimWorld } from '../../../support/xmlrpc-harness.js';
+import { worldReadableTempDir } from '../../../support/staging.js';
 import { SSHD, startSshd } from '../../../support/sshd.js';
 
 const isRoot = process.getuid?.() === 0;
