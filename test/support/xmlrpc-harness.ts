@@ -12,10 +12,11 @@ import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index
 import { openSqliteStore, type SqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim, type XmlRpcShim, type XmlRpcShimOptions } from '../../adapters/api/xmlrpc/server.js';
 import { API_VERSION, type Sliver, type SliverSpec } from '../../schemas/types.js';
+import { needs } from './host-needs.js';
 import { stageFile, worldReadableTempDir } from './staging.js';
 
 /** For node:test's `skip`: the foreign clients run as other uids, which only root can do. */
-export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : 'needs root: the clients run as other uids';
+export const NEEDS_ROOT = needs('the clients run as other uids', 'python3');
 
 export interface ShimWorld {
   dir: string;

@@ -17,15 +17,17 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../../adapters/api/client/client.js';
-import { defaultCgroupParent } from '../../../adapters/node/linux/cgroup.js';
+import { CpuCgroups, defaultCgroupParent } from '../../../adapters/node/linux/cgroup.js';
 import { LINUX_SHELLS } from '../../../adapters/node/linux/index.js';
 import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput } from '../../support/xmlrpc-harness.js';
 import { worldReadableTempDir } from '../../support/staging.js';
-import { SSHD, startSshd } from '../../support/sshd.js';
+import { startSshd } from '../../support/sshd.js';
+import { registerCleanup } from '../../support/host-cleanup.js';
+import { needs } from '../../support/host-needs.js';
 import { spawnSlvd, waitForStatus, type Daemon } from '../../support/slvd-process.js';
 
 const UID_RANGE = { min: 62_000, max: 62_099 };
-const skip = process.getuid?.() !== 0 ? 'needs root (accounts on the host, sshd)' : !existsSync(SSHD) ? `needs OpenSSH's sshd (${SSHD}): apt-get install openssh-server` : false;
+const skip = needs('accounts on the host, sshd', 'sshd', 'ssh', 'ssh-keygen');
 
 const HOST_FILES = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/shells', '/etc/subuid', '/etc/subgid'];
 const suffix = randomBytes(3).toString('hex');
@@ -81,9 +83,8 @@ async function stopDaemon(): Promise<void> {
   await daemon.exited;
 }
 
-after(async () => {
-  if (skip) return;
-  const problems: string[] = [];
+/** Removes whatever slv or the test left on the host; registered before the test makes any of it. */
+async function undoHost(problems: string[]): Promise<void> {
   await stopDaemon();
   sshd?.kill('SIGTERM');
   const leftUids = ACCOUNTS.flatMap((name) => hostAccount(name)?.[2] ?? []);
@@ -103,11 +104,20 @@ after(async () => {
   const shellsNow = readFileSync('/etc/shells', 'utf8').split('\n');
   if (shellsNow.join('\n') !== shellsBefore.join('\n')) writeFileSync('/etc/shells', shellsNow.filter((line) => shellsBefore.includes(line)).join('\n'));
   if (existsSync(cgroupParent)) {
-    for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroupParent, child.name));
+    const cgroups = new CpuCgroups(cgroupParent);
+    for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) await cgroups.remove(child.name);
     rmdirSync(cgroupParent);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
-  assert.deepEqual(problems, [], 'the cleanup ran without errors');
+}
+
+const cleanupProblems: string[] = [];
+const releaseHost = skip ? undefined : registerCleanup('the e2e delegate accounts, shells and cgroup', () => undoHost(cleanupProblems));
+
+after(async () => {
+  if (!releaseHost) return;
+  await releaseHost();
+  assert.deepEqual(cleanupProblems, [], 'the cleanup ran without errors');
   assert.deepEqual(hostFileHashes(), hostBefore, 'the host account files and /etc/shells are as before');
   for (const path of INSTALLED) assert.equal(existsSync(path), existedBefore.has(path), `${path} is as before`);
 });

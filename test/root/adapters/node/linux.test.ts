@@ -11,7 +11,7 @@ import { createLinuxAdapter } from '../../../../adapters/node/linux/index.js';
 import { ConflictError, InvalidError, NotFoundError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
-import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, waitUntil } from '../../../support/test-roots.js';
+import { hostEtcHashes, makeTestRoot, SKIP_TEST_ROOTS, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, waitUntil } from '../../../support/test-roots.js';
 
 after(removeTestRoots);
 
@@ -20,9 +20,9 @@ function linuxNode(label = 'linux') {
   return { ...root, adapter: createLinuxAdapter({ dataDir: root.dataDir, root: root.root, cgroupParent: root.cgroupParent, uidRange: root.uidRange }) };
 }
 
-runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', async () => linuxNode().adapter, isRoot ? {} : { skip: NOT_ROOT });
+runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', async () => linuxNode().adapter, { skip: SKIP_TEST_ROOTS });
 
-const T = { timeout: 30_000, ...(isRoot ? {} : { skip: NOT_ROOT }) };
+const T = { timeout: 30_000, skip: SKIP_TEST_ROOTS };
 
 function passwdLine(root: string, name: string): string | undefined {
   return readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
@@ -145,7 +145,7 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal(existsSync(join(root, 'etc/slv/rc.vinit.pl_alpha')), false);
 });
 
-test('a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)', { ...T, ...(isRoot && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
+test('a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)', { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
   const bandwidth = new RecordingBandwidthLimiter();
   const node = makeTestRoot('linux');
   const adapter = createLinuxAdapter({ dataDir: node.dataDir, root: node.root, cgroupParent: node.cgroupParent, uidRange: node.uidRange, bandwidth });
