@@ -31,8 +31,8 @@ export class SlvError extends Error {
   readonly reason: StatusReason;
   readonly code: number;
   readonly causes: StatusCause[];
-  constructor(reason: StatusReason, message: string, causes: StatusCause[] = []) {
-    super(message);
+  constructor(reason: StatusReason, message: string, causes: StatusCause[] = [], options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.reason = reason;
     this.code = StatusReasons[reason];
@@ -103,8 +103,8 @@ export class ForbiddenError extends SlvError {
   }
 }
 export class UnavailableError extends SlvError {
-  constructor(message: string) {
-    super('ServiceUnavailable', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('ServiceUnavailable', message, [], options);
   }
 }
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */

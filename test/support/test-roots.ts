@@ -78,15 +78,28 @@ async function removeTestRoot({ root, uidRange, cgroupParent }: TestRoot): Promi
   }
   if (existsSync(cgroupParent)) {
     const cgroups = new CpuCgroups(cgroupParent);
-    for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) await cgroups.remove(child.name);
+    for (const child of readdirSync(cgroupParent, { withFileTypes: true })) {
+      if (!child.isDirectory()) continue;
+      // A starter still root between joining the cgroup and dropping to the account escapes pkill -U.
+      for (const pid of cgroups.pids(child.name)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
+      await cgroups.remove(child.name);
+    }
     rmdirSync(cgroupParent);
   }
   rmSync(join(root, '..'), { recursive: true, force: true });
 }
 
-/** Remove every test root this process made. */
+/** Remove every test root this process made; one that cannot be removed does not keep the others. */
 export async function removeTestRoots(): Promise<void> {
-  for (const release of releases.splice(0)) await release();
+  const results = await Promise.allSettled(releases.splice(0).map((release) => release()));
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+  if (failures.length > 0) throw new Error(`test roots not removed: ${failures.join('; ')}`);
 }
 
 /** Hashes of the host's account files, to show a test left them alone. */
