@@ -14,12 +14,16 @@ export interface SlvdConfigFile {
   plc?: string;
   /** A GetSlivers answer saved as JSON; exclusive with plc. */
   plcFile?: string;
+  /** No PLC: the node is driven only through its own APIs; exclusive with plc and plcFile. */
+  noPlc?: boolean;
   /** The auth struct passed to GetSlivers. */
   plcAuth?: Record<string, unknown>;
   plcTimeout?: number;
   period?: number;
   startup?: boolean;
   stagger?: number;
+  /** The orphan sweep destroys managed accounts slv has no record of, instead of reporting them. */
+  adoptOrphans?: boolean;
   apiSocket?: string;
   xmlrpcSocket?: string;
   xmlrpcPort?: number;
@@ -72,11 +76,13 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     root: path,
     plc: { type: 'string', pattern: '^https?://', nullable: true },
     plcFile: path,
+    noPlc: { type: 'boolean', nullable: true },
     plcAuth: { type: 'object', required: [], additionalProperties: true, nullable: true },
     plcTimeout: { type: 'number', exclusiveMinimum: 0, nullable: true },
     period: { type: 'number', exclusiveMinimum: 0, nullable: true },
     startup: { type: 'boolean', nullable: true },
     stagger: seconds,
+    adoptOrphans: { type: 'boolean', nullable: true },
     apiSocket: path,
     xmlrpcSocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },

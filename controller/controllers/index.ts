@@ -22,12 +22,14 @@ export interface ControllersOptions {
   /** slvd --startup: start the existing slivers, staggered, after the first sync. */
   startup: boolean;
   staggerSeconds: number;
+  /** The orphan sweep destroys managed accounts slv has no record of, instead of reporting them. */
+  adoptOrphans?: boolean;
 }
 
 export function createControllers(options: ControllersOptions): Reconciler[] {
   const node = new SerializedNode(options.node);
   const loans = new LoanIndex();
-  const controllers = [createAccountController({ node, loans }), createRSpecController({ loans }), createExpiryController({ loans })];
+  const controllers = [createAccountController({ node, loans, adoptOrphans: options.adoptOrphans ?? false }), createRSpecController({ loans }), createExpiryController({ loans })];
   if (options.startup) controllers.push(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
   return controllers;
 }

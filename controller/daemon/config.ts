@@ -12,7 +12,7 @@ import { slvdConfigSchema, type BwlimitConfig, type SlvdConfigFile, type UidRang
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
-/** The example GetSlivers answer `npm start` reads when no PLC is configured. */
+/** The example GetSlivers answer the sim adapter reads when no PLC is configured (`npm start`). */
 export const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../examples/getslivers.json', import.meta.url));
 
 export const DEFAULTS = {
@@ -30,7 +30,7 @@ export const DEFAULTS = {
   plcAuth: { AuthMethod: 'anonymous' } as Record<string, unknown>,
 };
 
-export type PlcSourceConfig = { kind: 'url'; url: string; auth: Record<string, unknown>; timeoutMs: number } | { kind: 'file'; path: string };
+export type PlcSourceConfig = { kind: 'url'; url: string; auth: Record<string, unknown>; timeoutMs: number } | { kind: 'file'; path: string } | { kind: 'none' };
 
 export interface SlvdConfig {
   /** Absolute. */
@@ -41,6 +41,8 @@ export interface SlvdConfig {
   periodSeconds: number;
   startup: boolean;
   staggerSeconds: number;
+  /** The orphan sweep destroys managed accounts slv has no record of (default: reports them). */
+  adoptOrphans: boolean;
   apiSocket: string;
   xmlrpcSocket: string;
   /** 0 = no TCP listener. */
@@ -98,10 +100,12 @@ function program(): Command {
     .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
     .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
     .option('--plc <url>', 'PLC XML-RPC URL to poll with GetSlivers')
-    .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
+    .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default for the sim adapter: the example)')
+    .option('--no-plc', 'no PLC: the node is driven only through its own APIs')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
+    .option('--adopt-orphans', 'destroy accounts with a managed shell that slv has no record of (default: report them in an Event)')
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
     .option('--xmlrpc-socket <path>', 'XML-RPC shim Unix socket, mode 0666 (default /tmp/sliver_mgr.api, as the original)')
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
@@ -130,10 +134,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.cgroupParent !== undefined) flags.cgroupParent = abs(o.cgroupParent);
   if (o.uidRange !== undefined) flags.uidRange = o.uidRange as UidRange;
   if (o.delegateShell !== undefined) flags.delegateShell = abs(o.delegateShell);
-  if (o.plc !== undefined) flags.plc = o.plc as string;
+  // Commander reads --no-plc as plc=false.
+  if (o.plc === false) flags.noPlc = true;
+  else if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.period !== undefined) flags.period = o.period as number;
   if (o.startup !== undefined) flags.startup = true;
+  if (o.adoptOrphans !== undefined) flags.adoptOrphans = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
   if (o.apiSocket !== undefined) flags.apiSocket = abs(o.apiSocket);
   if (o.xmlrpcSocket !== undefined) flags.xmlrpcSocket = abs(o.xmlrpcSocket);
@@ -188,18 +195,26 @@ function assertProgramFile(setting: string, file: string): void {
 
 /** Defaults, then the file, then the flags. */
 export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
-  if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
-  if (file.plc !== undefined && file.plcFile !== undefined) throw new UsageError('the config file sets both plc and plcFile; choose one');
+  const plcChoices = (settings: SlvdConfigFile) => [settings.plc !== undefined, settings.plcFile !== undefined, settings.noPlc === true].filter(Boolean).length;
+  if (plcChoices(flags) > 1) throw new UsageError('choose one of --plc URL, --plc-file FILE and --no-plc');
+  if (plcChoices(file) > 1) throw new UsageError('the config file sets more than one of plc, plcFile and noPlc; choose one');
   const merged: SlvdConfigFile = { ...file, ...flags };
-  // A PLC chosen on the command line replaces the file's choice of either kind.
-  if (flags.plc !== undefined) delete merged.plcFile;
-  if (flags.plcFile !== undefined) delete merged.plc;
+  // A PLC source chosen on the command line replaces the file's choice of any kind.
+  if (plcChoices(flags) > 0) {
+    for (const key of ['plc', 'plcFile', 'noPlc'] as const) if (flags[key] === undefined) delete merged[key];
+  }
   const dataDir = resolve(merged.dataDir ?? DEFAULTS.dataDir);
+  const adapter = merged.adapter ?? DEFAULTS.adapter;
+  // The example answer creates accounts like princeton_codeen: harmless on the sim node, never on a real one.
+  if (adapter !== 'sim' && plcChoices(merged) === 0) {
+    throw new UsageError(`the ${adapter} adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc (only the sim adapter defaults to the example answer)`);
+  }
   const plc: PlcSourceConfig =
     merged.plc !== undefined
       ? { kind: 'url', url: merged.plc, auth: merged.plcAuth ?? DEFAULTS.plcAuth, timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000 }
-      : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
-  const adapter = merged.adapter ?? DEFAULTS.adapter;
+      : merged.noPlc
+        ? { kind: 'none' }
+        : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
   const unused = NOT_USED_BY[adapter].filter((key) => merged[key] !== undefined);
   if (unused.length > 0) throw new UsageError(`${unused.join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to the ${adapter} adapter`);
   const { uidRange, bwlimit } = merged;
@@ -217,6 +232,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     periodSeconds: merged.period ?? DEFAULTS.periodSeconds,
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
+    adoptOrphans: merged.adoptOrphans ?? false,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
     xmlrpcSocket: merged.xmlrpcSocket ?? DEFAULTS.xmlrpcSocket,
     xmlrpcPort: merged.xmlrpcPort ?? DEFAULTS.xmlrpcPort,

@@ -28,7 +28,7 @@ export const STORE_FILE = 'store.db';
 export const PLC_STATE_FILE = 'plc-state.json';
 
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds'];
+const RESTART_ONLY: ReadonlyArray<keyof SlvdConfig> = ['dataDir', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'apiSocket', 'xmlrpcSocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'adoptOrphans', 'workers', 'resyncSeconds'];
 
 interface Closable {
   close(): Promise<void>;
@@ -38,7 +38,9 @@ function isReady(conditions: Condition[] | undefined): boolean {
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-function plcSourceFor(config: PlcSourceConfig) {
+type PlcSourceToPoll = Exclude<PlcSourceConfig, { kind: 'none' }>;
+
+function plcSourceFor(config: PlcSourceToPoll) {
   return config.kind === 'url' ? xmlRpcSource({ url: config.url, auth: config.auth, timeoutMs: config.timeoutMs }) : fileSource(config.path);
 }
 
@@ -89,7 +91,9 @@ export class Slvd {
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
     });
     this.manager = new Manager({ store: this.store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
-    for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds })) this.manager.add(controller);
+    for (const controller of createControllers({ node: this.node, startup: config.startup, staggerSeconds: config.staggerSeconds, adoptOrphans: config.adoptOrphans })) {
+      this.manager.add(controller);
+    }
     // Keeps status.json's Ready counts current between PLC syncs (one key: changes coalesce).
     this.manager.add({
       name: 'daemon-status',
@@ -101,7 +105,7 @@ export class Slvd {
     });
     await this.manager.start();
 
-    this.plcSync = this.createPlcSync(config.plc);
+    if (config.plc.kind !== 'none') this.plcSync = this.createPlcSync(config.plc);
     this.servers.push(await startApiServer({ store: this.store, socketPath: config.apiSocket, metrics: this.registry, ready: () => this.ready, node: this.node }));
     this.servers.push(
       await startXmlRpcShim({ store: this.store, node: this.node, socketPath: config.xmlrpcSocket, port: this.xmlrpcPortToServe(), log: this.log.child({ component: 'xmlrpc' }) }),
@@ -109,11 +113,20 @@ export class Slvd {
     this.manager.enqueue('account', ORPHAN_SWEEP_KEY);
     this.phase = 'running';
     this.log.info(
-      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
+      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcDescription(), apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
       'slvd started',
     );
+    if (!this.plcSync) {
+      this.firstSyncDone = true; // nothing to wait for: the node's own APIs drive it
+      this.writeStatus();
+      return;
+    }
     this.poller = new PlcPoller(this.plcSync, systemClock, config.periodSeconds * 1000, (result) => this.afterSync(result));
     void this.poller.start();
+  }
+
+  private plcDescription(): string {
+    return this.plcSync?.description ?? 'none (--no-plc)';
   }
 
   /**
@@ -152,15 +165,19 @@ export class Slvd {
     if (needRestart.length > 0) this.log.warn({ settings: needRestart }, 'SIGHUP: these settings take effect after a restart');
     this.log.level = next.logLevel;
     this.poller?.setPeriod(next.periodSeconds * 1000);
-    if (JSON.stringify(previous.plc) !== JSON.stringify(next.plc) && this.poller) {
-      this.plcSync = this.createPlcSync(next.plc);
-      this.poller.setSync(this.plcSync);
-      void this.poller.tick();
+    if (JSON.stringify(previous.plc) !== JSON.stringify(next.plc)) {
+      if (this.poller && next.plc.kind !== 'none') {
+        this.plcSync = this.createPlcSync(next.plc);
+        this.poller.setSync(this.plcSync);
+        void this.poller.tick();
+      } else {
+        this.log.warn({ settings: ['plc'] }, 'SIGHUP: turning PLC polling on or off takes effect after a restart');
+      }
     }
-    this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcSync?.description }, 'SIGHUP: configuration reloaded');
+    this.log.info({ file: next.configFile, logLevel: next.logLevel, period: next.periodSeconds, plc: this.plcDescription() }, 'SIGHUP: configuration reloaded');
   }
 
-  private createPlcSync(plc: PlcSourceConfig): PlcSync {
+  private createPlcSync(plc: PlcSourceToPoll): PlcSync {
     if (!this.store) throw new Error('the store is not open');
     return new PlcSync({
       store: this.store,
@@ -225,7 +242,7 @@ export class Slvd {
         xmlrpcSocket: this.config.xmlrpcSocket,
         xmlrpcPort: this.config.xmlrpcPort,
         plc: {
-          source: this.plcSync?.description ?? '',
+          source: this.plcDescription(),
           ...(last
             ? { lastSync: { outcome: last.outcome, at: new Date(last.at).toISOString(), created: last.created, updated: last.updated, deleted: last.deleted, ...(last.error ? { error: last.error } : {}) } }
             : {}),

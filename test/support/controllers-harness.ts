@@ -44,6 +44,7 @@ export interface DaemonOptions {
   startup?: boolean;
   staggerSeconds?: number;
   workers?: number;
+  adoptOrphans?: boolean;
 }
 
 /** Open store and sim node in `dir` and run the controllers on them. */
@@ -54,7 +55,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const clock = options.clock ?? new FakeClock();
   // Fast retries: tests with a FakeClock advance it; with a real clock they must not wait long.
   const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
-  for (const controller of createControllers({ node, startup: options.startup ?? false, staggerSeconds: options.staggerSeconds ?? 3 })) manager.add(controller);
+  for (const controller of createControllers({ node, startup: options.startup ?? false, staggerSeconds: options.staggerSeconds ?? 3, adoptOrphans: options.adoptOrphans ?? false })) manager.add(controller);
   await manager.start();
   return {
     dir,

@@ -130,13 +130,26 @@ test('SIGHUP re-reads the config file: a new PLC file is synced at once', { time
   assert.equal(await daemon.exited, 0);
 });
 
+test('slvd --no-plc is Ready at once, serves its API and polls no PLC', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--no-plc']);
+  const status = await waitForStatus(dataDir, daemon, (s) => s.ready, 'Ready');
+  assert.deepEqual(status.plc, { source: 'none (--no-plc)' });
+  assert.deepEqual([status.slivers.total, status.delegates.total], [0, 0], 'nothing from the example answer');
+  assert.deepEqual(await request(status.apiSocket, 'GET', '/readyz'), { status: 200, body: 'ok' });
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+});
+
 test('bad flags and bad config files exit 2 naming what is wrong, before touching the data dir', { timeout: 60_000 }, async (t) => {
   const dataDir = tempDir(t, 'slvd-');
   const config = join(dataDir, 'bad.yaml');
   writeFileSync(config, 'adapter: xen\nperiodSeconds: 5\n');
   const cases: Array<[string[], RegExp]> = [
     [['--period', 'soon'], /--period expects a non-negative number, got "soon"/],
-    [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose either --plc URL or --plc-file FILE/],
+    [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose one of --plc URL, --plc-file FILE and --no-plc/],
+    // The example answer would create its slivers as real accounts (and the sweep would meet every other one).
+    [['--adapter', 'linux'], /the linux adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
     [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
   ];
   for (const [args, message] of cases) {
