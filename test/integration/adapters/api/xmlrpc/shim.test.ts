@@ -320,8 +320,8 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       assert.ok('result' in (await pythonCall(world, world.unixEndpoint, 'Help')));
       await again.close();
 
-      await assert.rejects(start(join(world.dir, 'client.py')), /exists and is not a socket/);
-      assert.ok(lstatSync(join(world.dir, 'client.py')).isFile());
+      await assert.rejects(start(join(world.dir, 'xmlrpc-client.py')), /exists and is not a socket/);
+      assert.ok(lstatSync(join(world.dir, 'xmlrpc-client.py')).isFile());
     } finally {
       await world.close();
     }
