@@ -88,7 +88,7 @@ test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the slive
 test('slvd refuses to start when the bwlimit device does not exist, quoting tc', { skip: SKIP_NETNS, timeout: 30_000 }, async (t) => {
   const node = makeTestRoot('e2e-bwlimit');
   const configFile = join(node.dataDir, 'slvd.yaml');
-  writeFileSync(configFile, `adapter: linux\nroot: ${node.root}\nbwlimit: {device: slvnodev0, nodeCap: ${NODE_CAP}}\n`);
+  writeFileSync(configFile, `adapter: linux\nroot: ${node.root}\nnoPlc: true\nbwlimit: {device: slvnodev0, nodeCap: ${NODE_CAP}}\n`);
   const daemon = spawnSlvd(t, ['--data-dir', node.dataDir, '--config', configFile]);
   assert.equal(await daemon.exited, 1, daemon.output());
   assert.match(daemon.output(), /slvd: command failed: tc .*dev slvnodev0 .*Cannot find device "slvnodev0"/);
