@@ -5,13 +5,13 @@
 //   test/root/         change the host (accounts, /etc/shells, namespaces, nft, cgroups, sshd):
 //                      one file at a time, each in its own process; the host state they may touch
 //                      is recorded before the tier and compared after it, and a leftover fails the run
-// Arguments select files instead (run in the tier each belongs to).
+// Arguments select files or directories instead (each file runs in the tier it belongs to).
 // SIGINT/SIGTERM are forwarded to the running test processes (whose registered cleanups undo what
 // they made, test/support/host-cleanup.ts); the runner waits for them, then still checks the host.
 // Closing lines: the skipped tests grouped by reason, the host check, and
 // `tests: N passed, N failed, N skipped`. With CI=true a skipped root test fails the run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
@@ -31,7 +31,7 @@ function testFiles(dir) {
     .sort();
 }
 
-const selected = process.argv.length > 2 ? process.argv.slice(2).map((file) => resolve(file)) : testFiles(join(REPO, 'test'));
+const selected = process.argv.length > 2 ? process.argv.slice(2).flatMap((path) => (statSync(path).isDirectory() ? testFiles(resolve(path)) : [resolve(path)])) : testFiles(join(REPO, 'test'));
 const tierOf = (file) => relative(join(REPO, 'test'), file).split('/')[0];
 const unknown = selected.filter((file) => !TIERS.some((tier) => tier.name === tierOf(file)));
 if (unknown.length > 0) {
