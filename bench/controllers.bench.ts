@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createSimAdapter } from '../adapters/node/sim/index.js';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
-import { createControllers } from '../controller/controllers/index.js';
+import { setupControllers } from '../controller/controllers/index.js';
 import { Manager } from '../controller/runtime/index.js';
 import type { Reconciler } from '../controller/runtime/types.js';
 import { computeEffectiveRSpecs, type LoanInput } from '../resources/rspec.js';
@@ -115,7 +115,7 @@ interface Running {
 async function startControllers(dir: string, store: Store, beforeStart: (observer: SliverObserver) => void = () => undefined): Promise<Running> {
   const node = createSimAdapter({ dataDir: dir });
   const manager = new Manager({ store, log: pino({ level: 'silent' }), workers: WORKERS });
-  for (const controller of createControllers({ node, startup: false, staggerSeconds: 3 })) manager.add(controller);
+  setupControllers(manager, { node, startup: false, staggerSeconds: 3 });
   const observer = new SliverObserver();
   manager.add(observer.reconciler);
   beforeStart(observer);
@@ -124,7 +124,7 @@ async function startControllers(dir: string, store: Store, beforeStart: (observe
     manager,
     observer,
     async close() {
-      await manager.stop();
+      await manager.close();
       await node.close();
       await store.close();
     },

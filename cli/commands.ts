@@ -9,47 +9,15 @@ import { SLV_VERSION } from '../resources/version.js';
 import { jsonEqual } from '../resources/equal.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
 import { parseLoanList } from '../resources/rspec.js';
-import { API_VERSION, type AnyObject, type Kind, type Loan, type LoanSpec } from '../schemas/types.js';
+import type { LoanEntry } from '../resources/loans.js';
+import type { AnyObject, Kind } from '../schemas/types.js';
 import type { Context } from './context.js';
 import { describeObject } from './describe.js';
 import { unifiedDiff } from './diff.js';
 import { qualifiedName } from './kinds.js';
 import { loadManifests, parseDocuments, type Manifest } from './manifests.js';
-import { forDisplay, formatObjects, tableOf, type OutputFormat } from './output.js';
+import { forDisplay } from './output.js';
 import { parseFor, waitUntil } from './wait.js';
-
-// ---- get ----------------------------------------------------------------------------------------
-
-export interface GetOptions {
-  output: OutputFormat;
-  watch: boolean;
-  selector?: string;
-}
-
-function print(context: Context, kind: Kind, objects: AnyObject[], format: OutputFormat, single: boolean, header = true): void {
-  if (format.type === 'table' || format.type === 'wide') {
-    if (objects.length || !header) context.out.write(tableOf(kind, objects, format.type === 'wide', context.colour, header));
-    else process.stderr.write(`No ${kind.toLowerCase()}s found.\n`);
-  } else context.out.write(formatObjects(format, objects.map(forDisplay), single));
-}
-
-export async function get(context: Context, kind: Kind, name: string | undefined, options: GetOptions): Promise<void> {
-  const { client } = context;
-  if (name && !options.watch) {
-    print(context, kind, [await client.get(kind, name)], options.output, true);
-    return;
-  }
-  const selectors = { ...(options.selector ? { labelSelector: options.selector } : {}), ...(name ? { fieldSelector: `metadata.name=${name}` } : {}) };
-  const list = await client.list(kind, selectors);
-  if (name && !list.items.length) throw new SlvError('NotFound', `${kind.toLowerCase()} "${name}" not found`);
-  print(context, kind, list.items, options.output, Boolean(name));
-  if (!options.watch) return;
-  // Every change after the list, until interrupted; an error ends the watch and the command.
-  await client.watch(kind, { ...selectors, resourceVersion: list.metadata.resourceVersion }, (event) => {
-    if (options.output.type === 'yaml') context.out.write('---\n');
-    print(context, kind, [event.object], options.output, true, false);
-  }).done;
-}
 
 // ---- apply and diff -----------------------------------------------------------------------------
 
@@ -90,7 +58,7 @@ async function plan(context: Context, manifests: Manifest[], options: { fieldMan
       planned.push({ manifest, creates, current: creates ? undefined : await readableObject(context, kind, metadata.name), result: body });
     } catch (error) {
       if (!(error instanceof SlvError)) throw error;
-      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes);
+      throw new SlvError(error.reason, `${qualifiedName(kind, metadata.name)} (${manifest.source}): ${error.message}; nothing was applied`, error.causes, { cause: error });
     }
   }
   return planned;
@@ -170,35 +138,69 @@ export async function wait(context: Context, kind: Kind, name: string, options: 
 
 // ---- edit ---------------------------------------------------------------------------------------
 
+/** What the editor may be given back to fix: the object or the text is wrong, not the situation. */
+function fixable(error: unknown): error is SlvError {
+  return error instanceof SlvError && (error.reason === 'Invalid' || error.reason === 'BadRequest');
+}
+
+/** The edited text as one object of the same kind and name. */
+function editedObject(file: string, text: string, kind: Kind, name: string): AnyObject {
+  const edited = parseDocuments(file, text);
+  if (edited.length !== 1) throw new InvalidError(`the edited file must hold exactly one object, found ${edited.length}`);
+  const object = edited[0]!.object;
+  if (object.kind !== kind || object.metadata.name !== name) throw new InvalidError(`kind and metadata.name cannot be changed by edit (${qualifiedName(kind, name)})`);
+  return object;
+}
+
+/**
+ * Opens the object in the editor and updates it when saved. As in kubectl, an invalid edit reopens
+ * the editor with the error on top; saving it again unchanged gives up and keeps the file.
+ */
 export async function edit(context: Context, kind: Kind, name: string, editor: string): Promise<void> {
   const original = forDisplay(await context.client.get(kind, name));
   const dir = mkdtempSync(join(tmpdir(), 'slvctl-edit-'));
   const file = join(dir, `${kind.toLowerCase()}-${name}.yaml`);
-  const header = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
-  writeFileSync(file, header + toYaml(original));
+  const intro = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
+  let body = toYaml(original);
+  let problem: string | undefined;
+  let keepFile = false;
   try {
-    // $EDITOR may carry arguments (`code --wait`), so it runs through the shell with the file as $1.
-    const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'slvctl-edit', file], { stdio: 'inherit' });
-    if (run.status !== 0) throw new UsageError(`the editor "${editor}" failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); no changes made`);
-    const edited = parseDocuments(file, readFileSync(file, 'utf8'));
-    if (edited.length !== 1) throw new InvalidError(`the edited file must hold exactly one object, found ${edited.length}; no changes made`);
-    const object = edited[0]!.object;
-    if (jsonEqual(object, original)) {
-      context.out.write('Edit cancelled, no changes made.\n');
-      return;
+    for (;;) {
+      const problemText = problem === undefined ? '' : `#\n# The edit was not saved: ${problem.replace(/\n/g, '\n# ')}\n# Fix it and save again, or save unchanged to give up.\n#\n`;
+      writeFileSync(file, intro + problemText + body);
+      // $EDITOR may carry arguments (`code --wait`), so it runs through the shell with the file as $1.
+      const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'slvctl-edit', file], { stdio: 'inherit' });
+      if (run.status !== 0) throw new UsageError(`the editor "${editor}" failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); no changes made`);
+      // Our comment lines on top are dropped; the rest is what the user wrote.
+      const text = readFileSync(file, 'utf8').replace(/^(#.*\n)*/, '');
+      if (problem !== undefined && text === body) {
+        keepFile = true;
+        throw new InvalidError(`${problem}; edit cancelled, your changes are kept in ${file}`);
+      }
+      body = text;
+      try {
+        const object = editedObject(file, text, kind, name);
+        if (jsonEqual(object, original)) {
+          context.out.write('Edit cancelled, no changes made.\n');
+          return;
+        }
+        await context.client.update(object);
+        context.out.write(`${qualifiedName(kind, name)} edited\n`);
+        return;
+      } catch (error) {
+        if (!fixable(error)) throw error;
+        problem = error.message;
+      }
     }
-    if (object.kind !== kind || object.metadata.name !== name) throw new InvalidError(`kind and metadata.name cannot be changed by edit (${qualifiedName(kind, name)}); no changes made`);
-    await context.client.update(object);
-    context.out.write(`${qualifiedName(kind, name)} edited\n`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepFile) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 // ---- loans set ----------------------------------------------------------------------------------
 
 /** `TARGET:RESOURCE:AMOUNT` arguments, validated as SetLoans validates its list. */
-export function parseLoanArguments(args: string[]): Array<[string, LoanSpec['resource'], number]> {
+export function parseLoanArguments(args: string[]): LoanEntry[] {
   const entries = args.map((arg) => {
     const parts = arg.split(':');
     if (parts.length !== 3 || !/^\d+$/.test(parts[2]!)) throw new UsageError(`invalid loan "${arg}": expected TARGET:RESOURCE:AMOUNT with a whole AMOUNT, e.g. bob:cpu_share:10`);
@@ -212,23 +214,11 @@ export function parseLoanArguments(args: string[]): Array<[string, LoanSpec['res
   return loans;
 }
 
-/** Replace the sliver's loans (as XML-RPC SetLoans does): position i is Loan `<sliver>.<i>`; all writes are dry-run first. */
-export async function setLoans(context: Context, sliver: string, loans: Array<[string, LoanSpec['resource'], number]>): Promise<void> {
-  const { client } = context;
-  const existing = new Map((await client.list('Loan', { fieldSelector: `spec.from=${sliver}` })).items.map((l) => [l.metadata.name, l]));
-  const wanted: Loan[] = loans.map(([to, resource, amount], order) => ({
-    apiVersion: API_VERSION,
-    kind: 'Loan',
-    metadata: { name: `${sliver}.${order}` },
-    spec: { from: sliver, to, resource, amount, order },
-  }));
-  for (const loan of wanted) await client.apply(loan, { fieldManager: 'slvctl-loans', force: true, dryRun: true });
-  for (const loan of wanted) {
-    await client.apply(loan, { fieldManager: 'slvctl-loans', force: true });
-    existing.delete(loan.metadata.name);
-  }
-  for (const extra of existing.keys()) await client.delete('Loan', extra);
-  context.out.write(`sliver "${sliver}": ${wanted.length} loan(s) set${existing.size ? `, ${existing.size} removed` : ''}\n`);
+/** Replace the sliver's loans, as XML-RPC SetLoans does: one transaction on the server (position i is Loan `<sliver>.<i>`). */
+export async function setLoans(context: Context, sliver: string, loans: LoanEntry[]): Promise<void> {
+  const replaced = await context.client.replaceLoans(sliver, loans);
+  const removed = replaced.status?.removed?.length ?? 0;
+  context.out.write(`sliver "${sliver}": ${replaced.spec.loans.length} loan(s) set${removed ? `, ${removed} removed` : ''}\n`);
 }
 
 // ---- version ------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 // `slvctl completion bash`: commands, flags and resource types, and object names from the live API.
 import { KINDS, SHORT_NAMES } from '../schemas/types.js';
 
+/** Commands whose first argument is a resource type and the second an object name. */
+const OBJECT_COMMANDS = ['get', 'describe', 'delete', 'edit', 'wait', 'patch', 'label', 'annotate', 'start', 'stop', 'recreate'];
+
 export function bashCompletion(commands: Record<string, string[]>): string {
   const types = KINDS.flatMap((k) => SHORT_NAMES[k]).join(' ');
+  const objectCommands = `^(${OBJECT_COMMANDS.join('|')})$`;
   const flagCases = Object.entries(commands)
     .map(([command, flags]) => `    ${command}) flags="${flags.join(' ')}" ;;`)
     .join('\n');
@@ -23,10 +27,12 @@ ${flagCases}
     COMPREPLY=($(compgen -W "$flags --server --help" -- "$cur"))
   elif [[ -z $command ]]; then
     COMPREPLY=($(compgen -W "${Object.keys(commands).join(' ')}" -- "$cur"))
-  elif [[ -z $kind && $command =~ ^(get|describe|delete|edit|wait)$ ]]; then
+  elif [[ -z $kind && $command =~ ${objectCommands} ]]; then
     COMPREPLY=($(compgen -W "${types}" -- "$cur"))
-  elif [[ -n $kind && $command =~ ^(get|describe|delete|edit|wait)$ ]]; then
+  elif [[ -n $kind && $command =~ ${objectCommands} ]]; then
     COMPREPLY=($(compgen -W "$(slvctl get "$kind" -o name 2>/dev/null | cut -d/ -f2)" -- "$cur"))
+  elif [[ $command == explain ]]; then
+    COMPREPLY=($(compgen -W "${KINDS.map((k) => k.toLowerCase()).join(' ')}" -- "$cur"))
   elif [[ $command == apply || $command == diff ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
   fi

@@ -1,15 +1,26 @@
 // What every slvctl command works with: the API client for the chosen socket and the output streams.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UnavailableError } from '../resources/errors.js';
 import { ApiClient } from '../adapters/api/client/client.js';
 import { colourFor, type Palette } from './output.js';
 
-/** slvd's API socket is `<data-dir>/api.sock`: /var/lib/slv for an installed daemon, ./data for `npm start`. */
-export const INSTALLED_API_SOCKET = '/var/lib/slv/api.sock';
+/** The packaged slvd's socket (packaging/slvd.service, examples/etc-slv-slvd.yaml). */
+export const INSTALLED_API_SOCKET = '/run/slv/api.sock';
+/** slvd's socket is `<data-dir>/api.sock` unless configured: a daemon run with --data-dir /var/lib/slv. */
+export const VAR_LIB_API_SOCKET = '/var/lib/slv/api.sock';
+/** `npm start` runs slvd in this checkout with ./data: found from any directory. */
+export const CHECKOUT_API_SOCKET = fileURLToPath(new URL('../data/api.sock', import.meta.url));
 export const DEVELOPMENT_API_SOCKET = './data/api.sock';
 
-/** `--server`, else $SLV_SERVER, else the installed daemon's socket if it exists, else the `npm start` one. */
-export function serverSocket(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag || env.SLV_SERVER || (existsSync(INSTALLED_API_SOCKET) ? INSTALLED_API_SOCKET : DEVELOPMENT_API_SOCKET);
+/** Where slvctl looks for slvd, in order, when neither --server nor $SLV_SERVER says. */
+export const DEFAULT_API_SOCKETS = [INSTALLED_API_SOCKET, VAR_LIB_API_SOCKET, DEVELOPMENT_API_SOCKET, CHECKOUT_API_SOCKET];
+
+/** `--server`, else $SLV_SERVER, else the first default socket that exists. */
+export function serverSocket(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string {
+  const chosen = flag || env.SLV_SERVER || DEFAULT_API_SOCKETS.find(exists);
+  if (chosen) return chosen;
+  throw new UnavailableError(`cannot find slvd: no API socket at ${DEFAULT_API_SOCKETS.join(', ')} (is slvd running? choose its socket with --server or SLV_SERVER)`);
 }
 
 export interface Context {

@@ -2,22 +2,13 @@
 import { stringify as toYaml } from 'yaml';
 import { fullRSpec } from '../resources/rspec.js';
 import { RSPEC_KEYS, type AnyObject, type Condition, type Loan, type SlvEvent, type Sliver } from '../schemas/types.js';
-import { age, table, type Palette } from './output.js';
+import { age, indent, table, type Palette } from './output.js';
 
 /** How many of the newest events describe shows. */
 export const DESCRIBE_EVENTS = 10;
 
 function field(label: string, value: string): string {
   return `${`${label}:`.padEnd(20)}${value}\n`;
-}
-
-function indent(text: string, by = 2): string {
-  return text
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => `${' '.repeat(by)}${line}`)
-    .join('\n')
-    .concat('\n');
 }
 
 function mapText(map: Record<string, string> | undefined): string {

@@ -1,6 +1,7 @@
 // The kubectl JSONPath template subset slvctl supports for `-o jsonpath=...`: text, `{.a.b}`,
 // `{.items[*].metadata.name}`, `{.list[0]}`, `{['key.with.dots']}`, filters `[?(@.type=="Ready")]`
-// (== and !=), string literals `{"\n"}`, and `{range EXPR}...{end}`. Pure.
+// and `[?(@.status.granted==true)]` (== and != against a string, number, true, false or null),
+// string literals `{"\n"}`, and `{range EXPR}...{end}`. Pure.
 import { UsageError } from '../resources/errors.js';
 
 type Step = { key: string } | { index: number } | { all: true } | { filter: { path: Step[]; op: '==' | '!='; value: string } };
@@ -19,8 +20,9 @@ function parsePath(expression: string, template: string): Step[] {
     else if ((match = /^\[(\d+)\]/.exec(rest))) steps.push({ index: Number(match[1]) });
     else if ((match = /^(\[\*\]|\.\*)/.exec(rest))) steps.push({ all: true });
     else if ((match = /^\[['"]([^'"]+)['"]\]/.exec(rest))) steps.push({ key: match[1]! });
-    else if ((match = /^\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*["']([^"']*)["']\)\]/.exec(rest))) {
-      steps.push({ filter: { path: parsePath(match[1]!, template), op: match[2] as '==' | '!=', value: match[3]! } });
+    else if ((match = /^\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(true|false|null|-?\d+(?:\.\d+)?))\s*\)\]/.exec(rest))) {
+      // Values compare as text, so `==true` matches the boolean true and `==5` the number 5.
+      steps.push({ filter: { path: parsePath(match[1]!, template), op: match[2] as '==' | '!=', value: match[3] ?? match[4] ?? match[5]! } });
     } else if (rest === '.') break;
     else throw syntax(template, `unexpected ${JSON.stringify(rest)}`);
     rest = rest.slice(match[0].length);
@@ -110,6 +112,12 @@ function render(nodes: readonly Node[], data: unknown): string {
       return evaluate(node.range, data).map((item) => render(node.body, item)).join('');
     })
     .join('');
+}
+
+/** The values one expression (`.a.b` or `{.a.b}`) selects in `data`: for --sort-by and custom columns. */
+export function jsonPathValues(expression: string, data: unknown): unknown[] {
+  const inner = expression.trim().replace(/^\{(.*)\}$/s, '$1');
+  return evaluate(parsePath(inner, expression), data);
 }
 
 /** Render a kubectl-style JSONPath template against `data`; a syntax error is a UsageError. */

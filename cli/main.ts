@@ -3,15 +3,19 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCodes, exitCodeFor, UsageError } from '../resources/errors.js';
 import { SLV_VERSION } from '../resources/version.js';
-import { apply, describe, diff, edit, get, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
+import { apply, describe, diff, edit, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
 import { bashCompletion } from './completion.js';
-import { createContext, DEVELOPMENT_API_SOCKET, INSTALLED_API_SOCKET, type Context } from './context.js';
-import { resolveKind } from './kinds.js';
+import { createContext, DEFAULT_API_SOCKETS, type Context } from './context.js';
+import { explain } from './explain.js';
+import { get, type GetOptions } from './get.js';
+import { parseTargets, resolveKind, type Target } from './kinds.js';
 import { colourFor, parseOutput } from './output.js';
+import { changeMetadata, changeRun, parseMapChanges, parsePatchType, patch, type PatchType, type RunVerb } from './verbs.js';
 import { parseDuration } from './wait.js';
 
 const KIND_HELP = 'resource type: sliver (sl), delegate (dg), loan (ln) or event (ev)';
 const DEFAULT_TIMEOUT = '30s';
+const DEFAULT_RECONNECT_TIMEOUT = '30s';
 
 function parseBoolean(value: string): boolean {
   if (value === 'true') return true;
@@ -29,6 +33,71 @@ function parseDryRun(value: string | boolean): boolean {
   throw new UsageError(`invalid --dry-run=${String(value)}: expected server or none (validation always happens on the server)`);
 }
 
+/** `-L a,b -L c`: label keys, repeatable and comma-separated. */
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+interface ListFlags {
+  output?: string;
+  watch?: boolean;
+  selector?: string;
+  sortBy?: string;
+  headers: boolean;
+  showLabels?: boolean;
+  labelColumns: string[];
+  outputWatchEvents?: boolean;
+  reconnectTimeout: string;
+}
+
+/** The flags `get` and `events` share. */
+function withListFlags(command: Command): Command {
+  return command
+    .option('-o, --output <format>', 'wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=HEADER:PATH,...')
+    .option('-w, --watch', 'after listing, print every change until interrupted (reconnects when slvd restarts)')
+    .option('-l, --selector <selector>', 'label selector, e.g. team=a,!legacy')
+    .option('--sort-by <jsonpath>', 'sort by this field, e.g. .metadata.creationTimestamp (events: by time)')
+    .option('--no-headers', 'leave out the header row')
+    .option('--show-labels', 'add a LABELS column')
+    .option('-L, --label-columns <keys>', 'a column for each of these label keys (comma-separated, repeatable)', collectList, [])
+    .option('--output-watch-events', 'with -w: an EVENT column (ADDED, MODIFIED, DELETED), or {type, object} documents')
+    .option('--reconnect-timeout <duration>', 'with -w: how long to wait for slvd to come back before exiting 3', DEFAULT_RECONNECT_TIMEOUT);
+}
+
+function listOptions(flags: ListFlags, fieldSelector?: string): GetOptions {
+  const output = parseOutput(flags.output);
+  if (flags.outputWatchEvents && !flags.watch) throw new UsageError('--output-watch-events needs --watch (-w)');
+  return {
+    output,
+    watch: Boolean(flags.watch),
+    ...(flags.selector ? { selector: flags.selector } : {}),
+    ...(fieldSelector ? { fieldSelector } : {}),
+    ...(flags.sortBy ? { sortBy: parseSortBy(flags.sortBy) } : {}),
+    noHeaders: !flags.headers,
+    showLabels: Boolean(flags.showLabels),
+    labelColumns: flags.labelColumns,
+    watchEvents: Boolean(flags.outputWatchEvents),
+    reconnectTimeoutMs: parseDuration(flags.reconnectTimeout),
+  };
+}
+
+/** `--sort-by` is checked once, before anything is listed. */
+function parseSortBy(value: string): string {
+  parseOutput(`custom-columns=SORT:${value}`);
+  return value;
+}
+
+/** `sliver alice bob` or `sliver/alice`: the slivers a run-state verb acts on. */
+function sliverNames(args: string[]): string[] {
+  const targets: Target[] = parseTargets(args);
+  const names = targets.flatMap((t) => {
+    if (t.kind !== 'Sliver') throw new UsageError(`only slivers can be started, stopped or recreated, not ${t.kind.toLowerCase()}s`);
+    return t.names;
+  });
+  if (!names.length) throw new UsageError('name the slivers, e.g. slvctl start sliver alice');
+  return names;
+}
+
 export interface Run {
   exitCode: number;
   /** diff reserves 1 for "different", so its errors exit with at least 2. */
@@ -39,23 +108,97 @@ export interface Run {
 export function buildProgram(run: Run): Command {
   const program = new Command('slvctl')
     .description('Manage the slivers, delegates and loans of a slv node through slvd\'s REST API.')
-    .addOption(new Option('-s, --server <socket>', `slvd's API socket (default: $SLV_SERVER, else ${INSTALLED_API_SOCKET} if it exists, else ${DEVELOPMENT_API_SOCKET})`))
+    .addOption(new Option('-s, --server <socket>', `slvd's API socket (default: $SLV_SERVER, else the first that exists of ${DEFAULT_API_SOCKETS.join(', ')})`))
     .version(SLV_VERSION, '--client-version', 'print the client version')
     .showSuggestionAfterError()
     .exitOverride();
   const context = (command: Command): Context => createContext(command.optsWithGlobals<{ server?: string }>().server);
 
+  withListFlags(
+    program
+      .command('get')
+      .description('List objects of one or more kinds, or show some by name')
+      .argument('<kind>', `${KIND_HELP}; several as sl,dg; all; or TYPE/NAME`)
+      .argument('[names...]', 'objects of that type'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  slvctl get sl\n  slvctl get sliver alice bob -o yaml\n  slvctl get sl,dg\n  slvctl get sliver/alice delegate/pl_monitor\n  slvctl get sl --sort-by .status.xid -L team\n  slvctl get sl -o custom-columns=NAME:.metadata.name,XID:.status.xid\n  slvctl get sl -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\n"}{end}\'\n  slvctl get ln -w --output-watch-events',
+    )
+    .action(async (kind: string, names: string[], flags: ListFlags, command: Command) => {
+      await get(context(command), parseTargets([kind, ...names]), listOptions(flags));
+    });
+
+  withListFlags(
+    program
+      .command('events')
+      .description('List events, oldest first (like get ev); --for one object')
+      .option('--for <object>', 'only the events of this object, e.g. sliver/alice'),
+  ).action(async (flags: ListFlags & { for?: string }, command: Command) => {
+    let fieldSelector: string | undefined;
+    if (flags.for !== undefined) {
+      if (!/^[^/]+\/[^/]+$/.test(flags.for)) throw new UsageError(`invalid --for "${flags.for}": expected TYPE/NAME, e.g. sliver/alice`);
+      const [target] = parseTargets([flags.for]);
+      if (!target) throw new UsageError(`invalid --for "${flags.for}": expected TYPE/NAME, e.g. sliver/alice`);
+      fieldSelector = `spec.involvedObject.kind=${target.kind},spec.involvedObject.name=${target.names[0]!}`;
+    }
+    await get(context(command), [{ kind: 'Event', names: [] }], listOptions(flags, fieldSelector));
+  });
+
+  const runVerbs: Array<[RunVerb, string]> = [
+    ['start', 'Start slivers: spec.run.state=Running and a start request (as XML-RPC Start)'],
+    ['stop', 'Stop slivers: spec.run.state=Stopped (as XML-RPC Stop)'],
+    ['recreate', 'Recreate slivers\' accounts and start them again (as XML-RPC ReCreate)'],
+  ];
+  for (const [verb, description] of runVerbs) {
+    program
+      .command(verb)
+      .description(description)
+      .argument('<type>', 'sliver (sl), or sliver/NAME')
+      .argument('[names...]')
+      .option('--wait', 'wait until the account controller has done it')
+      .option('--timeout <duration>', 'with --wait: how long', DEFAULT_TIMEOUT)
+      .addHelpText('after', `\nExample:\n  slvctl ${verb} sliver alice --wait`)
+      .action(async (type: string, names: string[], options: { wait?: boolean; timeout: string }, command: Command) => {
+        await changeRun(context(command), verb, sliverNames([type, ...names]), { wait: Boolean(options.wait), timeoutMs: parseDuration(options.timeout) });
+      });
+  }
+
   program
-    .command('get')
-    .description('List objects of a kind, or show one')
+    .command('patch')
+    .description('Change fields of an object with a merge patch (default) or a JSON patch')
     .argument('<kind>', KIND_HELP)
-    .argument('[name]', 'one object')
-    .option('-o, --output <format>', 'wide, yaml, json, name or jsonpath=TEMPLATE')
-    .option('-w, --watch', 'after listing, print every change until interrupted')
-    .option('-l, --selector <selector>', 'label selector, e.g. team=a,!legacy')
-    .addHelpText('after', '\nExamples:\n  slvctl get sl\n  slvctl get sliver alice -o yaml\n  slvctl get sl -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\n"}{end}\'')
-    .action(async (kind: string, name: string | undefined, options: { output?: string; watch?: boolean; selector?: string }, command: Command) => {
-      await get(context(command), resolveKind(kind), name, { output: parseOutput(options.output), watch: Boolean(options.watch), ...(options.selector ? { selector: options.selector } : {}) });
+    .argument('<name>')
+    .requiredOption('-p, --patch <patch>', 'the patch, JSON or YAML')
+    .option('--type <type>', 'merge (RFC 7386) or json (RFC 6902)', parsePatchType, 'merge' as PatchType)
+    .addHelpText('after', '\nExamples:\n  slvctl patch sl alice -p \'{"spec":{"run":{"state":"Stopped"}}}\'\n  slvctl patch sl alice --type json -p \'[{"op":"replace","path":"/spec/run/state","value":"Running"}]\'')
+    .action(async (kind: string, name: string, options: { patch: string; type: PatchType }, command: Command) => {
+      await patch(context(command), resolveKind(kind), name, options.patch, options.type);
+    });
+
+  for (const what of ['labels', 'annotations'] as const) {
+    const verb = what === 'labels' ? 'label' : 'annotate';
+    program
+      .command(verb)
+      .description(`Set (KEY=VALUE) or remove (KEY-) ${what} of an object`)
+      .argument('<kind>', KIND_HELP)
+      .argument('<name>')
+      .argument('<changes...>', 'KEY=VALUE or KEY-')
+      .option('--overwrite', 'allow changing a value that is already set')
+      .addHelpText('after', `\nExample:\n  slvctl ${verb} sl alice team=red old-`)
+      .action(async (kind: string, name: string, changes: string[], options: { overwrite?: boolean }, command: Command) => {
+        await changeMetadata(context(command), resolveKind(kind), name, what, parseMapChanges(changes, what), Boolean(options.overwrite));
+      });
+  }
+
+  program
+    .command('explain')
+    .description('Describe a kind or one of its fields, from the JSON Schemas the server validates with')
+    .argument('<field>', 'KIND[.FIELD...], e.g. sliver.spec.rspec')
+    .option('--recursive', 'all fields below, not just the next level')
+    .addHelpText('after', '\nExamples:\n  slvctl explain sliver\n  slvctl explain sl.spec.rspec.cpu_share\n  slvctl explain loan --recursive')
+    .action((field: string, options: { recursive?: boolean }) => {
+      process.stdout.write(explain(field, { recursive: Boolean(options.recursive) }));
     });
 
   program

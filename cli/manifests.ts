@@ -22,7 +22,7 @@ function readSource(path: string): Array<{ path: string; text: string }> {
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`, { cause: error });
   }
   if (!isDirectory) return [{ path, text: readFileSync(path, 'utf8') }];
   const files = readdirSync(path).filter((f) => MANIFEST_FILE.test(f)).sort();

@@ -6,12 +6,16 @@
  * the reply to stdout. The API learns the caller's uid from the socket (SO_PEERCRED), so the ssh
  * login is the authentication.
  *
+ * Before sending anything it checks, with SO_PEERCRED, that the server holding the socket runs as
+ * root (SERVER_UID): a socket in a directory others can write could be anyone's, and the call
+ * carries the delegate's request.
+ *
  * Any failure prints an XML-RPC fault (faultCode 1, the failing call and its error text) on stdout
  * and exits 1. Nothing is truncated silently: a request over MAX_REQUEST_BYTES is refused with a
  * fault, and the reply is written only once it has been read completely.
  *
- * Build options: -DSOCKET_PATH='"/path"' (default /tmp/sliver_mgr.api), -DMAX_REQUEST_BYTES=N,
- * -DMAX_REPLY_BYTES=N, -DTIMEOUT_SECONDS=N. At run time SLV_API_SOCKET overrides the socket path
+ * Build options: -DSOCKET_PATH='"/path"' (default /run/slv/sliver_mgr.api), -DSERVER_UID=N (default 0),
+ * -DMAX_REQUEST_BYTES=N, -DMAX_REPLY_BYTES=N, -DTIMEOUT_SECONDS=N. At run time SLV_API_SOCKET overrides the socket path
  * (sshd passes few variables to a login shell, so the build-time default must be right).
  */
 #define _GNU_SOURCE
@@ -26,7 +30,10 @@
 #include <unistd.h>
 
 #ifndef SOCKET_PATH
-#define SOCKET_PATH "/tmp/sliver_mgr.api"
+#define SOCKET_PATH "/run/slv/sliver_mgr.api"
+#endif
+#ifndef SERVER_UID
+#define SERVER_UID 0
 #endif
 #ifndef MAX_REQUEST_BYTES
 #define MAX_REQUEST_BYTES (1024 * 1024)
@@ -140,6 +147,12 @@ static int connect_api(const char *path) {
   if (fd < 0) fail("forward_api_calls: socket(): %s", strerror(errno));
   while (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
     if (errno != EINTR) fail("forward_api_calls: connect(%s): %s", path, strerror(errno));
+  }
+  struct ucred server;
+  socklen_t length = sizeof server;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &server, &length) != 0) fail("forward_api_calls: SO_PEERCRED(%s): %s", path, strerror(errno));
+  if (server.uid != (uid_t)SERVER_UID) {
+    fail("forward_api_calls: the server on %s runs as uid %u, not %u: refusing to send the call", path, (unsigned)server.uid, (unsigned)SERVER_UID);
   }
   return fd;
 }

@@ -1,12 +1,16 @@
-// Server-side apply and field ownership (docs/api.md "Apply"), and JSON merge patch. Pure.
+// Server-side apply and field ownership (docs/api.md "Apply"), JSON merge patch and JSON patch.
+// Pure. Every walk reads own properties only and refuses the keys of resources/documents.ts
+// FORBIDDEN_KEYS, so no field name, whatever a document holds, reaches Object.prototype.
 //
 // Every writer of an object is a field manager; metadata.managedFields records, per manager and
 // operation, the JSON pointers (RFC 6901) of the leaf fields it set. Arrays are atomic leaves, as in
 // Kubernetes lists without merge keys. An apply sets the fields of its configuration and removes the
 // fields the same manager applied before and no longer does (unless another manager also owns them);
 // changing a field another manager owns is a conflict unless forced, which moves ownership.
+import fastJsonPatch from 'fast-json-patch';
+import { checkKey } from './documents.js';
 import { jsonEqual } from './equal.js';
-import { ConflictError } from './errors.js';
+import { BadRequestError, ConflictError, InvalidError } from './errors.js';
 import type { AnyObject, ManagedFieldsEntry } from '../schemas/types.js';
 
 type Json = unknown;
@@ -44,21 +48,27 @@ export function ownedFields(object: Pick<AnyObject, 'metadata'> & { spec?: unkno
   return out.sort();
 }
 
+/** The member `key` of `node` if it is its own (inherited members are not data). */
+function own(node: JsonObject, key: string): Json {
+  return Object.hasOwn(node, key) ? node[key] : undefined;
+}
+
 export function valueAt(document: Json, pointer: string): Json {
   let node = document;
   for (const token of tokens(pointer)) {
     if (!isObject(node)) return undefined;
-    node = node[token];
+    node = own(node, token);
   }
   return node;
 }
 
 function setAt(document: JsonObject, pointer: string, value: Json): void {
   const path = tokens(pointer);
+  path.forEach((token) => checkKey(token, pointer));
   const last = path.pop()!;
   let node = document;
   for (const token of path) {
-    if (!isObject(node[token])) node[token] = {};
+    if (!isObject(own(node, token))) node[token] = {};
     node = node[token] as JsonObject;
   }
   node[last] = structuredClone(value);
@@ -184,9 +194,26 @@ export function mergePatch(target: Json, patch: Json): Json {
   if (!isObject(patch)) return structuredClone(patch);
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
+    checkKey(key, '');
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else result[key] = mergePatch(own(result, key), value);
   }
   return result;
+}
+
+/** RFC 6902 JSON patch on a copy of `document`; a path through a forbidden key is refused before anything is applied. */
+export function applyJsonPatch(document: Json, operations: unknown): Json {
+  if (!Array.isArray(operations)) throw new BadRequestError('a JSON patch must be an array of operations');
+  for (const operation of operations as Array<{ path?: unknown; from?: unknown }>) {
+    for (const pointer of [operation?.path, operation?.from]) {
+      if (typeof pointer === 'string') tokens(pointer).forEach((token) => checkKey(token, pointer));
+    }
+  }
+  try {
+    return fastJsonPatch.applyPatch(structuredClone(document), operations as fastJsonPatch.Operation[], true, false).newDocument;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
+  }
 }
 

@@ -1,5 +1,6 @@
-// Who may do what through the REST API (docs/api.md "Authorization"). Pure: the caller's identity
-// comes from SO_PEERCRED (adapters/api/identity/peercred.ts) and the objects are read by the server beforehand.
+// Who may do what through the REST and XML-RPC APIs (docs/api.md "Authorization", docs/security.md).
+// Pure: the caller's identity comes from the kernel (adapters/api/identity/) and the objects are
+// read by the server beforehand.
 //
 // Root (uid 0) may do everything. The account of sliver X (the account is named X) and the accounts
 // a delegation on X names may act on X; what a delegation allows is said in XML-RPC method names
@@ -8,6 +9,7 @@ import { jsonEqual } from './equal.js';
 import { ForbiddenError } from './errors.js';
 import type { AnyObject, Kind, RunSpec, Sliver } from '../schemas/types.js';
 
+/** Who is calling, on either API: the uid the kernel named for the connection, and its account. */
 export interface Caller {
   uid: number;
   /** The account name of the uid on this node, if it has one. */
@@ -59,13 +61,21 @@ export function describeCaller(caller: Caller): string {
   return caller.account === undefined ? `uid ${caller.uid} (no account on this node)` : `user "${caller.account}" (uid ${caller.uid})`;
 }
 
-/** May the caller perform `operation` on sliver `name`? Root, the sliver's own account, or a delegation. */
-export function maySliver(caller: Caller, operation: SliverOperation, name: string, sliver: Sliver | undefined): boolean {
+/**
+ * The one delegation check, for both APIs: may the caller do to sliver `name` what any of the
+ * XML-RPC `methods` does? Root, the sliver's own account, or a delegation on the sliver naming the
+ * caller's account and listing one of the methods (or listing none, meaning all).
+ */
+export function mayCallOnSliver(caller: Caller, name: string, sliver: Sliver | undefined, methods: readonly string[]): boolean {
   if (caller.uid === ROOT_UID) return true;
   if (caller.account === undefined) return false;
   if (caller.account === name) return true;
-  const methods: readonly string[] = OPERATION_METHODS[operation];
   return (sliver?.spec.delegations ?? []).some((d) => d.account === caller.account && (d.methods === undefined || d.methods.some((m) => methods.includes(m))));
+}
+
+/** May the caller perform the REST `operation` on sliver `name`? */
+export function maySliver(caller: Caller, operation: SliverOperation, name: string, sliver: Sliver | undefined): boolean {
+  return mayCallOnSliver(caller, name, sliver, OPERATION_METHODS[operation]);
 }
 
 /**
@@ -105,10 +115,15 @@ function refuse(caller: Caller, what: string, rule: string): never {
   throw new ForbiddenError(`${describeCaller(caller)} may not ${what}: ${rule}`);
 }
 
-function requireSliver(request: AccessRequest, operation: SliverOperation, name: string, what: string, slivers: SliverLookup): void {
-  if (maySliver(request.caller, operation, name, slivers(name))) return;
+/** Throws ForbiddenError (naming the caller, `what` and the rule) unless the caller may perform `operation` on sliver `name`. */
+export function authorizeSliverOperation(caller: Caller, operation: SliverOperation, name: string, sliver: Sliver | undefined, what: string): void {
+  if (maySliver(caller, operation, name, sliver)) return;
   const methods = OPERATION_METHODS[operation].join(' or ');
-  refuse(request.caller, what, `only root, the account "${name}" or a delegation on sliver "${name}" allowing ${methods} may`);
+  refuse(caller, what, `only root, the account "${name}" or a delegation on sliver "${name}" allowing ${methods} may`);
+}
+
+function requireSliver(request: AccessRequest, operation: SliverOperation, name: string, what: string, slivers: SliverLookup): void {
+  authorizeSliverOperation(request.caller, operation, name, slivers(name), what);
 }
 
 function authorizeSliver(request: AccessRequest, slivers: SliverLookup): void {
@@ -159,11 +174,33 @@ export function authorize(request: AccessRequest, slivers: SliverLookup): void {
       return authorizeLoan(request, slivers);
     case 'Event':
       return authorizeEvent(request, slivers);
-    case 'Delegate': {
+    case 'Delegate':
+    case 'NodeConfig': {
       const name = (request.current ?? request.desired)?.metadata.name ?? '';
-      refuse(request.caller, `${request.verb === 'updateStatus' ? 'write the status of' : request.verb} delegate "${name}"`, 'only root may');
+      const what = `${request.kind === 'Delegate' ? 'delegate' : 'node config'} "${name}"`;
+      refuse(request.caller, `${request.verb === 'updateStatus' ? 'write the status of' : request.verb} ${what}`, 'only root may');
     }
   }
+}
+
+/**
+ * The check before any merge or apply work on `object` (the stored one, or the configuration of a
+ * create): refuses a caller who could not be allowed any write to it whatever the result, so
+ * nobody else's input is merged. Root; for a Sliver its own account or an account one of its
+ * delegations names; for a Loan the same on its lender. authorize() decides on the result after.
+ */
+export function authorizeAttempt(caller: Caller, verb: 'update' | 'updateStatus' | 'create', object: AnyObject, slivers: SliverLookup): void {
+  if (caller.uid === ROOT_UID) return;
+  const what = `${verb === 'updateStatus' ? 'write the status of' : verb} ${object.kind.toLowerCase()} "${object.metadata.name}"`;
+  if (verb === 'updateStatus') refuse(caller, what, 'only root may');
+  // A configuration is not validated yet: its spec may be missing.
+  const lender: unknown = object.kind === 'Loan' ? (object.spec as { from?: unknown } | undefined)?.from : undefined;
+  const sliverName = object.kind === 'Sliver' ? object.metadata.name : lender;
+  if (typeof sliverName !== 'string') refuse(caller, what, object.kind === 'Loan' ? 'a loan names its lender in spec.from' : 'only root may');
+  const sliver = slivers(sliverName) ?? (object.kind === 'Sliver' ? object : undefined);
+  const delegations: Sliver['spec']['delegations'] = Array.isArray(sliver?.spec?.delegations) ? sliver.spec.delegations : [];
+  const named = caller.account !== undefined && (caller.account === sliverName || delegations.some((d) => d?.account === caller.account));
+  if (!named) refuse(caller, what, `only root, the account "${sliverName}" or an account a delegation on sliver "${sliverName}" names may`);
 }
 
 /** The names of slivers whose delegations decide access to `object` (for the server to load). */
@@ -176,6 +213,7 @@ export function sliversConsulted(object: AnyObject): string[] {
     case 'Event':
       return object.spec.involvedObject.kind === 'Sliver' ? [object.spec.involvedObject.name] : [];
     case 'Delegate':
+    case 'NodeConfig':
       return [];
   }
 }

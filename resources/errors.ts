@@ -1,6 +1,7 @@
 // The one errors module: every failure that crosses a boundary is one of these, so each entry
 // point (slvd, slvctl, the REST API, the XML-RPC shim) can map it to an exit code, an HTTP status
-// or a fault without string matching.
+// or a fault without string matching. An error made from another passes it as `{ cause }`, so the
+// original (its stack, its errno) survives behind the clearer message.
 
 /** Kubernetes `Status` reasons we use, with their HTTP codes. */
 export const StatusReasons = {
@@ -82,24 +83,24 @@ export class ConflictError extends SlvError {
 }
 /** Schema violations and other invalid objects (HTTP 422). */
 export class InvalidError extends SlvError {
-  constructor(message: string, causes: StatusCause[] = []) {
-    super('Invalid', message, causes);
+  constructor(message: string, causes: StatusCause[] = [], options?: ErrorOptions) {
+    super('Invalid', message, causes, options);
   }
 }
 export class BadRequestError extends SlvError {
-  constructor(message: string) {
-    super('BadRequest', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('BadRequest', message, [], options);
   }
 }
 /** A watch asked for a revision older than the kept history: relist. */
 export class GoneError extends SlvError {
-  constructor(message: string) {
-    super('Gone', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('Gone', message, [], options);
   }
 }
 export class ForbiddenError extends SlvError {
-  constructor(message: string) {
-    super('Forbidden', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('Forbidden', message, [], options);
   }
 }
 export class UnavailableError extends SlvError {
@@ -107,16 +108,44 @@ export class UnavailableError extends SlvError {
     super('ServiceUnavailable', message, [], options);
   }
 }
+/**
+ * A Unix socket path slvd cannot serve on: another server listens there, something that is not a
+ * socket is in the way, or the directory lets other users replace the socket (an impostor could).
+ */
+export class SocketPathError extends SlvError {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super('ServiceUnavailable', `cannot serve on the Unix socket ${path}: ${problem}`, [], options);
+  }
+}
+/** A peer refused our credentials (PLC's fault 103): retrying with the same ones cannot help. */
+export class UnauthorizedError extends SlvError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unauthorized', message, [], options);
+  }
+}
 /** The store's files cannot be used: corrupt, foreign, or not accessible. Nothing was changed. */
 export class StorageError extends SlvError {
-  constructor(message: string) {
-    super('InternalError', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('InternalError', message, [], options);
+  }
+}
+/**
+ * The host is not in the state a node operation needs, or an operation left it in one it should not
+ * (a tool's output that cannot be read, a process that survives SIGKILL, a path that leads elsewhere).
+ */
+export class NodeError extends SlvError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('InternalError', message, [], options);
   }
 }
 /** Configuration or command-line usage errors (exit code 2 in the CLIs). */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UsageError';
   }
 }
@@ -125,8 +154,8 @@ export class CommandError extends Error {
   readonly command: string;
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(command: string, exitCode: number | undefined, stderr: string, detail?: string) {
-    super(`command failed: ${command}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${detail ? `: ${detail}` : ''}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+  constructor(command: string, exitCode: number | undefined, stderr: string, detail?: string, options?: ErrorOptions) {
+    super(`command failed: ${command}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${detail ? `: ${detail}` : ''}${stderr.trim() ? `: ${stderr.trim()}` : ''}`, options);
     this.name = 'CommandError';
     this.command = command;
     this.exitCode = exitCode;
@@ -135,9 +164,33 @@ export class CommandError extends Error {
 }
 /** A reconcile failure that retrying cannot fix (the work queue does not back off and retry it). */
 export class TerminalError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'TerminalError';
+  }
+}
+
+/**
+ * A broken invariant: a bug in slv, not bad input. The message says which rule was broken; nothing
+ * a user sends should ever produce one.
+ */
+export class InvariantError extends SlvError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('InternalError', message, [], options);
+  }
+}
+
+/** A lifecycle state every long-lived part moves through once, in this order. */
+export type LifecycleState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
+
+/** A part used in a state that does not allow it (started twice, used after close): a bug in the caller. */
+export class IllegalStateError extends InvariantError {
+  constructor(
+    readonly part: string,
+    readonly state: LifecycleState,
+    action: string,
+  ) {
+    super(`cannot ${action}: ${part} is ${state}`);
   }
 }
 

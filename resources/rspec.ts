@@ -1,6 +1,6 @@
 // rspec rules (docs/behaviour.md §2 and §3): defaults, loan minimums, Python-2 integer parsing and the
 // effective-rspec computation with loans. Pure functions only.
-import { LOANABLE_RESOURCES, RSPEC_KEYS, type LoanReason, type LoanableResource, type PartialRSpec, type RSpec } from '../schemas/types.js';
+import { LOANABLE_RESOURCES, RSPEC_KEYS, type IntegerRange, type LoanReason, type LoanableResource, type PartialRSpec, type RSpec } from '../schemas/types.js';
 
 export const DEFAULT_RSPEC: Readonly<RSpec> = Object.freeze({
   enabled: 1,
@@ -53,6 +53,12 @@ export function parsePy2Int(text: string): number | undefined {
   if (!match) return undefined;
   const value = Number(match[2]) * (match[1] === '-' ? -1 : 1);
   return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** Why `value` is outside the range of `key` (naming both), or undefined when it is inside. */
+export function rangeProblem(key: string, value: number, range: IntegerRange): string | undefined {
+  if (value >= range.minimum && value <= range.maximum) return undefined;
+  return `${key} ${value} is out of range: must be from ${range.minimum} to ${range.maximum}`;
 }
 
 /** An rspec from PLC string attributes: each key's parsed value, or its default. */

@@ -29,7 +29,8 @@ export function parseSelector(selector: string): Requirement[] {
 
 export function matchesSelector(requirements: readonly Requirement[], labels: Record<string, string> | undefined): boolean {
   return requirements.every((r) => {
-    const actual = labels?.[r.key];
+    // Own properties only: `constructor` or `toString` is not a label every object has.
+    const actual = labels !== undefined && Object.hasOwn(labels, r.key) ? labels[r.key] : undefined;
     switch (r.op) {
       case 'eq':
         return actual === r.value;

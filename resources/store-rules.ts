@@ -2,7 +2,8 @@
 // update or delete does to the current object, or which typed error refuses it. A backend reads the
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { loanNameProblem } from './loan-names.js';
 import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
@@ -43,12 +44,32 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
   }
 }
 
-/** Second-precision RFC 3339, as Kubernetes writes timestamps. */
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export function timestampNow(): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** What a transaction decided: one result per operation, and the changes to record under one revision. */
+export interface TransactionPlan {
+  results: Array<AnyObject | undefined>;
+  changes: Array<{ type: WatchEventType; object: AnyObject }>;
 }
+
+/**
+ * Decide a transaction: every operation is planned against the current store; the changes apply
+ * together or, when any operation is refused, not at all (its typed error is thrown). An object may
+ * be written only once per transaction, as in an etcd txn, so no operation depends on another.
+ */
+export function planTransaction(operations: readonly WriteOperation[], context: PlanContext): TransactionPlan {
+  const written = new Set<string>();
+  const plan: TransactionPlan = { results: [], changes: [] };
+  for (const operation of operations) {
+    const { kind, name } = operation.type === 'delete' ? operation : identify(operation.object);
+    if (written.has(`${kind}/${name}`)) throw new BadRequestError(`a transaction may write ${kind.toLowerCase()} "${name}" only once`);
+    written.add(`${kind}/${name}`);
+    const { result, change } = planWrite(operation, context);
+    plan.results.push(result);
+    if (change) plan.changes.push(change);
+  }
+  return plan;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 function identify(object: unknown): { kind: Kind; name: string } {
   const kind = kindOf(object);
@@ -80,7 +101,7 @@ function planCreate(input: AnyObject, context: PlanContext): WritePlan {
     spec: input.spec,
     ...(input.status === undefined ? {} : { status: input.status }),
   } as AnyObject;
-  validateObject(kind, candidate);
+  admit(kind, candidate);
   if (context.read(kind, name)) throw new AlreadyExistsError(kind, name);
   return { result: candidate, change: { type: 'ADDED', object: candidate } };
 }
@@ -99,7 +120,7 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
     }
   }
   const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
-  validateObject(kind, candidate);
+  admit(kind, candidate);
   if (deleting && !(metadata.finalizers ?? []).length) {
     return { result: undefined, change: { type: 'DELETED', object: { ...candidate, metadata: { ...metadata, resourceVersion: String(context.revision) } } as AnyObject } };
   }
@@ -108,6 +129,18 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
   candidate.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
   candidate.metadata.resourceVersion = String(context.revision);
   return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
+}
+
+/**
+ * The checks a create or an update must pass: the kind's schema, then the rules between fields a
+ * schema cannot state. Status writes are not held to the latter, so an object stored before a rule
+ * existed can still get its status (and be deleted).
+ */
+function admit(kind: Kind, candidate: AnyObject): void {
+  validateObject(kind, candidate);
+  if (candidate.kind !== 'Loan') return;
+  const problem = loanNameProblem(candidate.metadata.name, candidate.spec.from);
+  if (problem) throw new InvalidError(`Loan "${candidate.metadata.name}" is invalid: metadata.name: ${problem}`, [{ field: 'metadata.name', message: problem }]);
 }
 
 function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {

@@ -6,12 +6,14 @@ import { NAME_RULES } from '../schemas/common.js';
 import { InvalidError, type StatusCause } from './errors.js';
 import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from '../schemas/types.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
+// verbose: errors carry their schema, so a range error can name both ends of the range.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true });
 const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {
   Sliver: ajv.compile(SCHEMAS.Sliver),
   Delegate: ajv.compile(SCHEMAS.Delegate),
   Loan: ajv.compile(SCHEMAS.Loan),
   Event: ajv.compile(SCHEMAS.Event),
+  NodeConfig: ajv.compile(SCHEMAS.NodeConfig),
 };
 
 function describe(error: ErrorObject): StatusCause {
@@ -27,6 +29,12 @@ function describe(error: ErrorObject): StatusCause {
       return { field, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };
     case 'const':
       return { field, message: `must be ${JSON.stringify(error.params.allowedValue)}` };
+    case 'minimum':
+    case 'maximum': {
+      const { minimum, maximum } = error.parentSchema as { minimum?: number; maximum?: number };
+      if (minimum !== undefined && maximum !== undefined) return { field, message: `${String(error.data)} is out of range: must be from ${minimum} to ${maximum}` };
+      return { field, message: error.message ?? 'is out of range' };
+    }
     default:
       return { field, message: error.message ?? 'is invalid' };
   }

@@ -4,10 +4,15 @@ import type { JSONSchemaType } from 'ajv';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: readable lines on a terminal, JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface SlvdConfigFile {
   dataDir?: string;
-  adapter?: 'sim' | 'linux' | 'vserver';
+  /** Start a new, empty store although the data dir holds other state (meant for one start). */
+  initStore?: boolean;
+  adapter?: 'sim' | 'linux' | 'vserver' | 'lxc';
   /** Filesystem root for the linux/vserver adapters (tests use a prefix). */
   root?: string;
   /** PLC's XML-RPC URL; exclusive with plcFile. */
@@ -16,18 +21,33 @@ export interface SlvdConfigFile {
   plcFile?: string;
   /** No PLC: the node is driven only through its own APIs; exclusive with plc and plcFile. */
   noPlc?: boolean;
-  /** The auth struct passed to GetSlivers. */
+  /** A fixed auth struct passed to GetSlivers instead of node authentication (BootAuth, then a session). */
   plcAuth?: Record<string, unknown>;
+  /** PEM file of the CA (or PLC's own certificate) PLC's https certificate must chain to. */
+  plcCacert?: string;
+  /** Accept a plain http:// PLC URL. */
+  plcAllowHttp?: boolean;
+  /** The node's PLC node_id (default: NODE_ID of the boot file). */
+  nodeId?: number;
+  /** A file holding the node key (default: NODE_KEY of the boot file). */
+  nodeKeyFile?: string;
+  /** The boot file with NODE_ID and NODE_KEY (default /usr/boot/plnode.txt). */
+  bootFile?: string;
   plcTimeout?: number;
   period?: number;
+  /** Up to this many seconds are added at random to each period, so a fleet does not poll in step. */
+  jitter?: number;
   startup?: boolean;
   stagger?: number;
   /** The orphan sweep destroys managed accounts slv has no record of, instead of reporting them. */
   adoptOrphans?: boolean;
   apiSocket?: string;
   xmlrpcSocket?: string;
+  /** The original's /tmp/sliver_mgr.api, served too for old clients when slvd can own it; "none" = off. */
+  xmlrpcLegacySocket?: string;
   xmlrpcPort?: number;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   /** Reconcile workers per controller. */
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
@@ -38,8 +58,23 @@ export interface SlvdConfigFile {
   uidRange?: UidRange;
   /** linux, vserver: the forward_api_calls binary installed as delegates' login shell (default: this checkout's native/ build). */
   delegateShell?: string;
-  /** linux, vserver: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
+  /** linux, vserver, lxc: network limits with tc on this device (docs/bwlimit.md); absent = not enforced. */
   bwlimit?: BwlimitConfig;
+  /** lxc: where containers and images live, the id base, per-container memory (docs/adapters.md). */
+  lxc?: LxcConfig;
+}
+
+export interface LxcConfig {
+  /** Containers, one directory each (default /var/lib/slv/lxc). */
+  lxcPath?: string;
+  /** Images, one directory each, named by vref (default /var/lib/slv/images). */
+  imageDir?: string;
+  /** A container's first id is idBase + xid × 65536 (default 0). */
+  idBase?: number;
+  /** Bytes of memory each container may use (default: no limit). */
+  memoryLimit?: number;
+  /** The lxc-vsh login helper installed setuid as slivers' shell (default native/lxc-vsh). */
+  sliverShell?: string;
 }
 
 export interface UidRange {
@@ -72,21 +107,30 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
   required: [],
   properties: {
     dataDir: path,
-    adapter: { type: 'string', enum: ['sim', 'linux', 'vserver'], nullable: true },
+    initStore: { type: 'boolean', nullable: true },
+    adapter: { type: 'string', enum: ['sim', 'linux', 'vserver', 'lxc'], nullable: true },
     root: path,
     plc: { type: 'string', pattern: '^https?://', nullable: true },
     plcFile: path,
     noPlc: { type: 'boolean', nullable: true },
     plcAuth: { type: 'object', required: [], additionalProperties: true, nullable: true },
+    plcCacert: path,
+    plcAllowHttp: { type: 'boolean', nullable: true },
+    nodeId: { type: 'integer', minimum: 1, nullable: true },
+    nodeKeyFile: path,
+    bootFile: path,
     plcTimeout: { type: 'number', exclusiveMinimum: 0, nullable: true },
     period: { type: 'number', exclusiveMinimum: 0, nullable: true },
+    jitter: seconds,
     startup: { type: 'boolean', nullable: true },
     stagger: seconds,
     adoptOrphans: { type: 'boolean', nullable: true },
     apiSocket: path,
     xmlrpcSocket: path,
+    xmlrpcLegacySocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
+    logFormat: { type: 'string', enum: [...LOG_FORMATS], nullable: true },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },
@@ -104,6 +148,19 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
         exemptCap: { ...bitsPerSecond, nullable: true },
         firstUid: { ...uid, nullable: true },
         nftTable: { ...name, nullable: true },
+      },
+      nullable: true,
+    },
+    lxc: {
+      type: 'object',
+      additionalProperties: false,
+      required: [],
+      properties: {
+        lxcPath: { type: 'string', pattern: '^/', nullable: true },
+        imageDir: { type: 'string', pattern: '^/', nullable: true },
+        idBase: { type: 'integer', minimum: 0, nullable: true },
+        memoryLimit: { type: 'integer', minimum: 4_194_304, nullable: true },
+        sliverShell: path,
       },
       nullable: true,
     },

@@ -2,21 +2,25 @@
 // `npm run schemas` writes them out as schemas/*.schema.json for other tools.
 import type { JSONSchemaType } from 'ajv';
 import {
+  EXPIRES_RANGE,
   INSTANTIATIONS,
   LOANABLE_RESOURCES,
   LOAN_REASONS,
   KINDS,
+  RESERVATION_POLICIES,
+  type ConfFile,
   type Delegate,
   type Delegation,
   type Kind,
   type Loan,
+  type NodeConfig,
   type SlvEvent,
   type Sliver,
 } from './types.js';
-import { accountMetadata, apiVersionSchema, conditionsSchema, objectMetadata, partialRSpecSchema, rspecSchema, stringMap } from './common.js';
+import { apiVersionSchema, conditionsSchema, objectMetadata, partialRSpecSchema, rspecSchema, sliverMetadata, stringMap } from './common.js';
 
 const keyList: JSONSchemaType<string[]> = { type: 'array', maxItems: 1024, items: { type: 'string', maxLength: 16384 } };
-const accountName = { type: 'string', pattern: accountMetadata.properties.name.pattern } as const;
+const sliverName = { type: 'string', pattern: sliverMetadata.properties.name.pattern } as const;
 const extra: JSONSchemaType<Record<string, unknown>> = { type: 'object', required: [], additionalProperties: true };
 
 const delegation: JSONSchemaType<Delegation> = {
@@ -24,7 +28,7 @@ const delegation: JSONSchemaType<Delegation> = {
   additionalProperties: false,
   required: ['account'],
   properties: {
-    account: accountName,
+    account: sliverName,
     methods: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
   },
 };
@@ -37,7 +41,7 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
   properties: {
     apiVersion: apiVersionSchema,
     kind: { type: 'string', const: 'Sliver' },
-    metadata: accountMetadata,
+    metadata: sliverMetadata,
     spec: {
       type: 'object',
       additionalProperties: false,
@@ -48,11 +52,19 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         keys: keyList,
         initscript: { type: 'string', maxLength: 1048576 },
         rspec: partialRSpecSchema,
-        expires: { type: 'integer', nullable: true },
+        expires: { type: 'integer', ...EXPIRES_RANGE, nullable: true },
         delegations: { type: 'array', items: delegation },
         timestamp: { type: 'integer', minimum: 0 },
         attributes: stringMap,
         extra: { ...extra, nullable: true },
+        vref: { type: 'string', nullable: true, minLength: 1, maxLength: 256 },
+        cpuCores: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['count', 'bestEffort'],
+          properties: { count: { type: 'integer', minimum: 0, maximum: 4096 }, bestEffort: { type: 'boolean' } },
+        },
         run: {
           type: 'object',
           nullable: true,
@@ -97,7 +109,7 @@ export const delegateSchema: JSONSchemaType<Delegate> = {
   properties: {
     apiVersion: apiVersionSchema,
     kind: { type: 'string', const: 'Delegate' },
-    metadata: accountMetadata,
+    metadata: sliverMetadata,
     spec: {
       type: 'object',
       additionalProperties: false,
@@ -138,8 +150,8 @@ export const loanSchema: JSONSchemaType<Loan> = {
       additionalProperties: false,
       required: ['from', 'to', 'resource', 'amount', 'order'],
       properties: {
-        from: accountName,
-        to: accountName,
+        from: sliverName,
+        to: sliverName,
         resource: { type: 'string', enum: [...LOANABLE_RESOURCES] },
         amount: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
         order: { type: 'integer', minimum: 0 },
@@ -197,9 +209,68 @@ export const eventSchema: JSONSchemaType<SlvEvent> = {
   },
 };
 
+const confFile: JSONSchemaType<ConfFile> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dest', 'source', 'permissions', 'owner', 'group', 'preinstallCmd', 'postinstallCmd', 'errorCmd', 'ignoreCmdErrors', 'alwaysUpdate'],
+  properties: {
+    dest: { type: 'string', pattern: '^/' },
+    source: { type: 'string' },
+    permissions: { type: 'string', pattern: '^[0-7]{3,4}$' },
+    owner: { type: 'string', minLength: 1 },
+    group: { type: 'string', minLength: 1 },
+    preinstallCmd: { type: 'string' },
+    postinstallCmd: { type: 'string' },
+    errorCmd: { type: 'string' },
+    ignoreCmdErrors: { type: 'boolean' },
+    alwaysUpdate: { type: 'boolean' },
+  },
+};
+
+export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
+  $id: 'https://nm.planet-lab.org/schemas/v1/nodeconfig.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: apiVersionSchema,
+    kind: { type: 'string', const: 'NodeConfig' },
+    metadata: objectMetadata,
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['timestamp', 'accounts', 'confFiles', 'reservationPolicy', 'leases', 'groups'],
+      properties: {
+        timestamp: { type: 'integer', minimum: 0 },
+        nodeId: { type: 'integer', nullable: true },
+        hostname: { type: 'string', nullable: true },
+        bandwidthCap: { type: 'integer', minimum: 8, nullable: true },
+        accounts: {
+          type: 'array',
+          items: { type: 'object', additionalProperties: false, required: ['name', 'keys'], properties: { name: { type: 'string', minLength: 1, maxLength: 254 }, keys: keyList } },
+        },
+        confFiles: { type: 'array', items: confFile },
+        reservationPolicy: { type: 'string', enum: [...RESERVATION_POLICIES] },
+        leases: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['sliceId', 'from', 'until'],
+            properties: { sliceId: { type: 'integer' }, sliver: { ...sliverName, nullable: true }, from: { type: 'integer' }, until: { type: 'integer' } },
+          },
+        },
+        groups: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    status: { type: 'object', nullable: true, required: [], additionalProperties: false },
+  },
+};
+
 export const SCHEMAS: { [K in Kind]: JSONSchemaType<import('./types.js').KindMap[K]> } = {
   Sliver: sliverSchema,
   Delegate: delegateSchema,
   Loan: loanSchema,
   Event: eventSchema,
+  NodeConfig: nodeConfigSchema,
 };

@@ -4,8 +4,11 @@
 export const API_GROUP = 'nm.planet-lab.org';
 export const API_VERSION = `${API_GROUP}/v1` as const;
 
-export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event'] as const;
+export const KINDS = ['Sliver', 'Delegate', 'Loan', 'Event', 'NodeConfig'] as const;
 export type Kind = (typeof KINDS)[number];
+
+/** The kinds of the `all` category (`get all`), as kubectl's: what users work with, not Events or node configuration. */
+export const CATEGORY_ALL: readonly Kind[] = ['Sliver', 'Delegate', 'Loan'];
 
 /** Who owns an object's spec. PLC-owned objects are rewritten and purged by the PLC source. */
 export const MANAGED_BY_LABEL = `${API_GROUP}/managed-by`;
@@ -63,6 +66,37 @@ export const RSPEC_KEYS = [
   'disk_max',
 ] as const;
 export type RSpecKey = (typeof RSPEC_KEYS)[number];
+
+export interface IntegerRange {
+  minimum: number;
+  maximum: number;
+}
+
+/**
+ * The values a sliver's rspec may hold (docs/api.md "Ranges"), from the original's meaning of each
+ * key and the kernel limits they end in; refused at admission and in PLC records, so none reaches
+ * the kernel. Effective values (with loans) may exceed them; adapters clamp to what the kernel takes.
+ */
+export const RSPEC_RANGES: Readonly<Record<RSpecKey, IntegerRange>> = {
+  /** A flag: 0 disabled, 1 enabled. */
+  enabled: { minimum: 0, maximum: 1 },
+  /** 1/1000 of a CPU: at most every CPU a Linux kernel can have (NR_CPUS 8192). */
+  cpu_min: { minimum: 0, maximum: 8_192_000 },
+  /** A weight: 8192 × 32 = 262,144, the largest cgroup v1 cpu.shares; larger shares cannot differ. */
+  cpu_share: { minimum: 0, maximum: 8192 },
+  /** bit/s: 1 Tbit/s, above any interface, keeps HTB's 64-bit byte rates and sums of loans exact. */
+  net_min: { minimum: 0, maximum: 1_000_000_000_000 },
+  net_max: { minimum: 0, maximum: 1_000_000_000_000 },
+  net2_min: { minimum: 0, maximum: 1_000_000_000_000 },
+  net2_max: { minimum: 0, maximum: 1_000_000_000_000 },
+  /** A share: each unit is one 1514-byte HTB quantum, and the quantum is 32 bits; 0 would send nothing. */
+  net_share: { minimum: 1, maximum: 2_836_834 },
+  /** KiB: 2^50 KiB is 1 EiB, ext4's largest filesystem; 0 is refused, the quota tools read it as "no limit". */
+  disk_max: { minimum: 1, maximum: 2 ** 50 },
+};
+
+/** Unix seconds: up to 9999-12-31T23:59:59Z, the last time an RFC 3339 timestamp can write. */
+export const EXPIRES_RANGE: Readonly<IntegerRange> = { minimum: 0, maximum: 253_402_300_799 };
 /** A complete rspec: every key present. */
 export type RSpec = Record<RSpecKey, number>;
 /** An rspec as written in a spec: missing keys take their defaults. */
@@ -123,7 +157,16 @@ export interface SliverSpec {
   attributes: Record<string, string>;
   /** PLC record fields slv does not interpret, kept as sent. */
   extra?: Record<string, unknown>;
+  /** The reference image PLC names (`vref` tag), for container adapters. */
+  vref?: string;
+  /** CPU cores reserved for this sliver (`cpu_cores` tag): a cpuset of `count` cores, plus the shared ones when `bestEffort`. */
+  cpuCores?: CpuCores;
   run?: RunSpec;
+}
+
+export interface CpuCores {
+  count: number;
+  bestEffort: boolean;
 }
 
 export interface SliverStatus {
@@ -215,6 +258,66 @@ export interface EventSpec {
 }
 export type SlvEvent = ResourceObject<'Event', EventSpec, Record<string, never>>;
 
+// ---- NodeConfig ----------------------------------------------------------------------------
+
+/**
+ * What today's PLC says about the node itself (one object, NODE_CONFIG_NAME), kept for the
+ * controllers of node duties: special accounts, configuration files, reservations, the node's
+ * bandwidth cap. Written by the PLC source from each answer of today's form.
+ */
+export const NODE_CONFIG_NAME = 'plc';
+
+export interface NodeAccount {
+  /** `root` or `site_admin`: the node's special accounts. */
+  name: string;
+  /** ssh public keys. */
+  keys: string[];
+}
+
+export interface ConfFile {
+  /** Where the file goes on the node. */
+  dest: string;
+  /** Where PLC serves it from (relative to PLC's boot server). */
+  source: string;
+  /** Octal, e.g. `644`. */
+  permissions: string;
+  owner: string;
+  group: string;
+  preinstallCmd: string;
+  postinstallCmd: string;
+  errorCmd: string;
+  ignoreCmdErrors: boolean;
+  alwaysUpdate: boolean;
+}
+
+export interface Lease {
+  sliceId: number;
+  /** The sliver the slice id belongs to on this node, when PLC sent it. */
+  sliver?: string;
+  /** Unix seconds. */
+  from: number;
+  until: number;
+}
+
+export const RESERVATION_POLICIES = ['none', 'lease_or_idle', 'lease_or_shared'] as const;
+export type ReservationPolicy = (typeof RESERVATION_POLICIES)[number];
+
+export interface NodeConfigSpec {
+  /** The timestamp (unix seconds) of the PLC answer that last changed this content. */
+  timestamp: number;
+  nodeId?: number;
+  hostname?: string;
+  /** The primary interface's `bwlimit` in bit/s; absent = PLC sets no cap. */
+  bandwidthCap?: number;
+  accounts: NodeAccount[];
+  confFiles: ConfFile[];
+  reservationPolicy: ReservationPolicy;
+  leases: Lease[];
+  /** Node groups the node belongs to. */
+  groups: string[];
+}
+export type NodeConfig = ResourceObject<'NodeConfig', NodeConfigSpec, Record<string, never>>;
+
 // ---- kind map -------------------------------------------------------------------------------
 
 export interface KindMap {
@@ -222,6 +325,7 @@ export interface KindMap {
   Delegate: Delegate;
   Loan: Loan;
   Event: SlvEvent;
+  NodeConfig: NodeConfig;
 }
 export type AnyObject = KindMap[Kind];
 
@@ -231,16 +335,25 @@ export const PLURALS: Record<Kind, string> = {
   Delegate: 'delegates',
   Loan: 'loans',
   Event: 'events',
+  NodeConfig: 'nodeconfigs',
 };
 export const SHORT_NAMES: Record<Kind, string[]> = {
   Sliver: ['sl', 'sliver', 'slivers'],
   Delegate: ['dg', 'delegate', 'delegates'],
   Loan: ['ln', 'loan', 'loans'],
   Event: ['ev', 'event', 'events'],
+  NodeConfig: ['nc', 'nodeconfig', 'nodeconfigs'],
 };
 
 /** Account names: a lowercase letter first, then letters, digits or `_`, at most 32. */
 export const ACCOUNT_NAME_PATTERN = '^[a-z][a-zA-Z0-9_]{0,31}$';
+/**
+ * Sliver and Delegate names: an account name, or any slice name PLC can produce
+ * (`loginbase_slicename`, the login base of lowercase letters, digits or dots), at most 64, except
+ * a login base starting with a dot (Loan and Event names derived from it could not start so).
+ * Whether the node can create an account of that name is the node adapter's business.
+ */
+export const SLIVER_NAME_PATTERN = '^(?=.{1,64}$)(?:[a-z][a-zA-Z0-9_]*|[a-z0-9][a-z0-9.]*_[a-zA-Z0-9_.]+)$';
 /** Loan and Event names: DNS-subdomain-like, because they are derived from other names. */
 export const OBJECT_NAME_PATTERN = '^[a-z0-9]([a-zA-Z0-9_.-]{0,251}[a-zA-Z0-9_])?$';
 

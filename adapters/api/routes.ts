@@ -1,31 +1,55 @@
-// The REST API's paths and query parameters (docs/api.md "Paths").
+// The REST API's protocol, shared by the server and the client library: paths, query parameters
+// and media types (docs/api.md "Paths").
 import { BadRequestError, NotFoundError } from '../../resources/errors.js';
+import { SLIVER_LOANS_KIND } from '../../resources/loans.js';
 import { matchesSelector, parseSelector, type Requirement } from '../../resources/selectors.js';
 import { API_VERSION, KINDS, PLURALS, type AnyObject, type Kind } from '../../schemas/types.js';
 
 export const API_PREFIX = `/apis/${API_VERSION}`;
 
+/** The media types the API reads and writes. */
+export const CONTENT_TYPES = {
+  json: 'application/json',
+  yaml: 'application/yaml',
+  jsonPatch: 'application/json-patch+json',
+  mergePatch: 'application/merge-patch+json',
+  applyYaml: 'application/apply-patch+yaml',
+  applyJson: 'application/apply-patch+json',
+} as const;
+/** `status` of every kind; `loans` of a Sliver: its loan list as one object (docs/api.md). */
+export type Subresource = 'status' | 'loans';
+
 export interface ResourceRoute {
   kind: Kind;
   name?: string;
-  subresource?: 'status';
+  subresource?: Subresource;
 }
 
 const KIND_BY_PLURAL = new Map(KINDS.map((kind) => [PLURALS[kind], kind]));
 
-/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]`, or undefined for any other path. */
-export function parseResourcePath(pathname: string): ResourceRoute | undefined {
-  if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
-  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
-  const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
-  if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
-  if (parts.length > 3 || (parts.length === 3 && parts[2] !== 'status') || parts.slice(1).some((p) => p === '')) {
-    throw new NotFoundError('path', pathname);
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    throw new BadRequestError(`malformed percent-encoding in the path segment ${JSON.stringify(segment.slice(0, 100))}`, { cause: error });
   }
-  return { kind, ...(parts[1] ? { name: parts[1] } : {}), ...(parts[2] ? { subresource: 'status' as const } : {}) };
 }
 
-export function resourcePath(kind: Kind, name?: string, subresource?: 'status'): string {
+/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`), or undefined for any other path. */
+export function parseResourcePath(pathname: string): ResourceRoute | undefined {
+  if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
+  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodePathSegment);
+  const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
+  if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
+  const subresource = parts[2];
+  const known = subresource === undefined || subresource === 'status' || (subresource === 'loans' && kind === 'Sliver');
+  if (parts.length > 3 || !known || parts.slice(1).some((p) => p === '')) {
+    throw new NotFoundError('path', pathname);
+  }
+  return { kind, ...(parts[1] ? { name: parts[1] } : {}), ...(subresource ? { subresource } : {}) };
+}
+
+export function resourcePath(kind: Kind, name?: string, subresource?: Subresource): string {
   return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
 }
 
@@ -34,13 +58,16 @@ export function resourceList(shortNames: Record<Kind, string[]>): unknown {
   return {
     kind: 'APIResourceList',
     groupVersion: API_VERSION,
-    resources: KINDS.map((kind) => ({
-      name: PLURALS[kind],
-      kind,
-      namespaced: false,
-      shortNames: shortNames[kind],
-      verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-    })),
+    resources: [
+      ...KINDS.map((kind) => ({
+        name: PLURALS[kind],
+        kind,
+        namespaced: false,
+        shortNames: shortNames[kind],
+        verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      })),
+      { name: `${PLURALS.Sliver}/loans`, kind: SLIVER_LOANS_KIND, namespaced: false, verbs: ['get', 'update'] },
+    ],
   };
 }
 
@@ -88,7 +115,7 @@ export function filterOf(query: URLSearchParams): ObjectFilter {
     try {
       return parseSelector(query.get(name) ?? '');
     } catch (error) {
-      throw new BadRequestError(`invalid ${name}: ${(error as Error).message}`);
+      throw new BadRequestError(`invalid ${name}: ${(error as Error).message}`, { cause: error });
     }
   };
   return { labels: parse('labelSelector'), fields: parse('fieldSelector') };

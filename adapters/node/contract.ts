@@ -62,13 +62,24 @@ export interface BandwidthLimits {
   net_share: number;
 }
 
+/** Consecutive uids, `first` to `first + count - 1`. */
+export interface UidSpan {
+  first: number;
+  count: number;
+}
+
 /** The bwlimit adapter (HTB with tc): classes keyed by the sliver's uid. */
 export interface BandwidthLimiter {
-  /** Set (or change) the classes of one sliver; concurrent calls may be coalesced into one batch. */
-  set(uid: number, limits: BandwidthLimits): Promise<void>;
+  /**
+   * Set (or change) the classes of one sliver; concurrent calls may be coalesced into one batch.
+   * Traffic of `alsoUids` (a container's id range) is classified as the sliver's own.
+   */
+  set(uid: number, limits: BandwidthLimits, alsoUids?: UidSpan): Promise<void>;
   /** Remove the sliver's classes and classification rules. */
   remove(uid: number): Promise<void>;
   /** The uids that currently have classes. */
   list(): Promise<number[]>;
+  /** The node cap in bit/s that PLC sets (its primary interface's bwlimit); undefined = back to the configured cap. */
+  setNodeCap(bitsPerSecond: number | undefined): Promise<void>;
   close(): Promise<void>;
 }

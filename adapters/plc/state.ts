@@ -20,13 +20,13 @@ export class PlcStateFile {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lastFullUpdate: 0 };
-      throw new StorageError(`cannot read PLC state ${this.path}: ${(error as Error).message}`);
+      throw new StorageError(`cannot read PLC state ${this.path}: ${(error as Error).message}`, { cause: error });
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-    } catch {
-      throw new StorageError(`PLC state ${this.path} is not JSON; remove it to start over (the next full update rewrites it)`);
+    } catch (error) {
+      throw new StorageError(`PLC state ${this.path} is not JSON; remove it to start over (the next full update rewrites it)`, { cause: error });
     }
     const state = parsed as { format?: unknown; lastFullUpdate?: unknown };
     if (state.format !== FORMAT || typeof state.lastFullUpdate !== 'number' || !Number.isSafeInteger(state.lastFullUpdate)) {

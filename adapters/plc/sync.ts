@@ -1,35 +1,48 @@
-// Syncing PLC's answer into the store (docs/behaviour.md §4). PLC owns the spec of the objects it labels
+// Syncing PLC's answer into the store (docs/plc.md). PLC owns the spec of the objects it labels
 // managed-by=plc; user-owned data (spec.run, Loans, status, other labels, finalizers) is kept on
 // every rewrite. A repeat of the same answer writes nothing. A fetch that fails or an answer that
-// is malformed changes nothing and is reported (log, metrics, lastResult); it never throws.
+// is malformed as a whole changes nothing and is reported (log, metrics, lastResult); it never
+// throws. A bad record is skipped with a Warning Event and the rest applies.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../resources/errors.js';
-import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type StoredRecord } from '../../resources/plc-records.js';
+import { InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
+import { retryOnConflict } from '../support/retry.js';
+import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedEntry, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../store/contract.js';
 import { recordUpdate } from '../../resources/apply.js';
-import { timestampNow } from '../../resources/store-rules.js';
-import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, type AnyObject, type Delegate, type Sliver } from '../../schemas/types.js';
-import type { GetSliversSource } from './source.js';
+import { jsonEqual } from '../../resources/equal.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
+import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, NODE_CONFIG_NAME, type Kind, type NodeConfig, type NodeConfigSpec, type Delegate, type Sliver } from '../../schemas/types.js';
+import { isPlcFault, type GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
-export type PlcSyncOutcome = 'applied' | 'unreachable' | 'malformed' | 'failed';
+export type PlcSyncOutcome = 'applied' | 'unreachable' | 'unauthorized' | 'malformed' | 'failed';
 
 export interface PlcSyncResult {
   outcome: PlcSyncOutcome;
   /** When the sync finished (ms since the epoch). */
   at: number;
+  /** PLC (or the file) answered, a fault included. */
+  reached: boolean;
   created: number;
   updated: number;
   deleted: number;
   /** Names PLC sent that a user owns (left alone). */
   conflicts: string[];
+  /** Parts of the answer left out as bad (the rest applied). */
+  skipped: SkippedEntry[];
   error?: string;
+}
+
+/** The object an Event is about: what the runtime's EventRecorder reads of it. */
+interface Involved {
+  kind: Kind;
+  metadata: { name: string; uid?: string };
 }
 
 /** Where warnings about objects go (the runtime's EventRecorder fits). */
 export interface PlcWarnings {
-  warning(object: AnyObject, reason: string, message: string): void;
+  warning(object: Involved, reason: string, message: string): void;
 }
 
 export interface PlcSyncOptions {
@@ -90,6 +103,10 @@ export class PlcSync {
   lastResult: PlcSyncResult | undefined;
   /** The last sync that applied an answer. */
   lastApplied: PlcSyncResult | undefined;
+  /** When PLC (or the file) last answered anything, a fault included (ms since the epoch). */
+  lastReached: number | undefined;
+  /** Whether PLC accepted the node's credentials at the last sync that got that far; undefined for sources that do not authenticate. */
+  authenticated: boolean | undefined;
 
   constructor(options: PlcSyncOptions) {
     this.store = options.store;
@@ -110,6 +127,9 @@ export class PlcSync {
     const result = await this.attempt();
     this.lastResult = result;
     this.metrics.syncs.inc({ outcome: result.outcome });
+    if (result.reached) this.lastReached = result.at;
+    if (this.source.authenticates && result.outcome !== 'unreachable') this.authenticated = result.outcome !== 'unauthorized';
+    if (result.skipped.length > 0) await this.reportSkipped(result.skipped);
     if (result.outcome === 'applied') {
       this.lastApplied = result;
       this.metrics.lastSuccess.set(result.at / 1000);
@@ -127,33 +147,62 @@ export class PlcSync {
     return result;
   }
 
-  private async reportConflicts(names: string[]): Promise<void> {
+  /** Each skipped part as a Warning on the object it concerns (the record's, else NodeConfig/plc). */
+  private async reportSkipped(skipped: SkippedEntry[]): Promise<void> {
+    this.log.warn({ skipped: skipped.map((entry) => entry.reason) }, `GetSlivers from ${this.source.description}: ${skipped.length} part(s) of the answer skipped as bad; the rest applied`);
     if (!this.events) return;
-    for (const name of names) {
-      const object = (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
-      if (object) this.events.warning(object, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
+    for (const entry of skipped) {
+      const stored = entry.name === undefined ? undefined : await this.storedNamed(entry.name);
+      const about: Involved = stored ?? (entry.name === undefined ? { kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME } } : { kind: 'Sliver', metadata: { name: entry.name } });
+      const kept = stored ? '; the stored object is kept as it was' : '';
+      this.events.warning(about, 'PlcRecordSkipped', `PLC's ${entry.name === undefined ? entry.path : `record "${entry.name}"`} was skipped: ${entry.reason}${kept}`);
     }
   }
 
+  private async reportConflicts(names: string[]): Promise<void> {
+    for (const name of names) await this.warn(name, 'PlcNameConflict', `PLC lists "${name}" but this object is not PLC-owned; PLC's record is ignored`);
+  }
+
+  /** A Warning Event on the stored Sliver or Delegate of that name, if there is one. */
+  private async warn(name: string, reason: string, message: string): Promise<void> {
+    if (!this.events) return;
+    const object = await this.storedNamed(name);
+    if (object) this.events.warning(object, reason, message);
+  }
+
+  private async storedNamed(name: string): Promise<Sliver | Delegate | undefined> {
+    return (await this.store.tryGet('Sliver', name)) ?? (await this.store.tryGet('Delegate', name));
+  }
+
   private async attempt(): Promise<PlcSyncResult> {
-    const empty = { created: 0, updated: 0, deleted: 0, conflicts: [] as string[] };
+    const empty = { created: 0, updated: 0, deleted: 0, conflicts: [] as string[], skipped: [] as SkippedEntry[] };
     let plan: PlcPlan;
+    let nodeConfig: NodeConfigSpec | undefined;
+    let skipped: SkippedEntry[];
+    let lastFullUpdate: number;
     try {
-      const answer = await this.source.fetch();
-      const updates = parseGetSlivers(answer);
-      plan = planPlcSync(await this.storedRecords(), updates, this.state.read().lastFullUpdate, Math.floor(this.now() / 1000));
+      const answer = parseGetSlivers(await this.source.fetch());
+      lastFullUpdate = this.state.read().lastFullUpdate;
+      plan = planPlcSync(await this.storedRecords(), answer.updates, lastFullUpdate, Math.floor(this.now() / 1000));
+      nodeConfig = answer.nodeConfig;
+      skipped = [...plan.skipped, ...answer.skippedNodeEntries];
     } catch (error) {
-      const outcome: PlcSyncOutcome = error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
-      return { outcome, at: this.now(), ...empty, error: (error as Error).message };
+      const outcome: PlcSyncOutcome =
+        error instanceof UnauthorizedError ? 'unauthorized' : error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
+      const reached = outcome !== 'unreachable' || isPlcFault(error);
+      return { outcome, at: this.now(), reached, ...empty, error: (error as Error).message };
     }
     try {
       const counts = await this.apply(plan);
-      if (plan.minTimestamp !== this.state.read().lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
-      return { outcome: 'applied', at: this.now(), ...counts, conflicts: plan.conflicts };
+      // A replayed older answer does not take the node's configuration back either.
+      const nodeConfigWrite = nodeConfig && nodeConfig.timestamp >= lastFullUpdate ? await this.writeNodeConfig(nodeConfig) : undefined;
+      if (nodeConfigWrite) counts[nodeConfigWrite] += 1;
+      if (plan.minTimestamp !== lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
+      return { outcome: 'applied', at: this.now(), reached: true, ...counts, conflicts: plan.conflicts, skipped };
     } catch (error) {
       // A store failure part-way: what was written is consistent per object, and the next sync
       // (same answer) completes it because records are applied by timestamp.
-      return { outcome: 'failed', at: this.now(), ...empty, error: (error as Error).message };
+      return { outcome: 'failed', at: this.now(), reached: true, ...empty, error: (error as Error).message };
     }
   }
 
@@ -189,11 +238,33 @@ export class PlcSync {
     return { created, updated, deleted };
   }
 
+  /**
+   * NodeConfig/plc from today's answer; what was written, if anything. Its content is compared
+   * without the timestamp (which PLC sets to the time of each call), so an unchanged node writes nothing.
+   */
+  private writeNodeConfig(spec: NodeConfigSpec): Promise<'created' | 'updated' | undefined> {
+    return retryOnConflict(
+      async () => {
+        const existing = await this.store.tryGet('NodeConfig', NODE_CONFIG_NAME);
+        if (existing && jsonEqual({ ...existing.spec, timestamp: 0 }, { ...spec, timestamp: 0 })) return undefined;
+        const object: NodeConfig = existing
+          ? { ...existing, metadata: { ...existing.metadata, labels: plcLabels(existing.metadata.labels) }, spec }
+          : { apiVersion: API_VERSION, kind: 'NodeConfig', metadata: { name: NODE_CONFIG_NAME, labels: plcLabels(undefined) }, spec };
+        const recorded = recordUpdate(existing, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
+        if (existing) await this.store.update(recorded);
+        else await this.store.create(recorded);
+        this.metrics.writes.inc({ operation: existing ? 'update' : 'create' });
+        return existing ? 'updated' : 'created';
+      },
+      { attempts: CONFLICT_RETRIES },
+    );
+  }
+
   /** Write one record; true when it created the object. */
-  private async upsert(record: PlcRecord): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      const existing = await this.store.tryGet(record.kind, record.name);
-      try {
+  private upsert(record: PlcRecord): Promise<boolean> {
+    return retryOnConflict(
+      async () => {
+        const existing = await this.store.tryGet(record.kind, record.name);
         if (!existing) {
           await this.store.create(this.newObject(record));
           this.metrics.writes.inc({ operation: 'create' });
@@ -202,10 +273,9 @@ export class PlcSync {
         await this.store.update(this.replaceSpec(existing, record));
         this.metrics.writes.inc({ operation: 'update' });
         return false;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      }
-    }
+      },
+      { attempts: CONFLICT_RETRIES },
+    );
   }
 
   /** PLC is recorded as the field manager of what it writes, so an apply by a user cannot silently take it over. */
@@ -215,7 +285,7 @@ export class PlcSync {
       record.kind === 'Sliver'
         ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
         : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
-    return recordUpdate(undefined, object, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(undefined, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 
   /** PLC's fields from the record; user-owned run state and all metadata kept (resourceVersion guards the write). */
@@ -224,6 +294,6 @@ export class PlcSync {
     const run = existing.kind === 'Sliver' ? existing.spec.run : undefined;
     // tryGet(record.kind) found it, so existing and record are of the same kind.
     const replaced = { ...existing, metadata, spec: run ? { ...record.spec, run } : record.spec } as Sliver | Delegate;
-    return recordUpdate(existing, replaced, MANAGED_BY_PLC, timestampNow());
+    return recordUpdate(existing, replaced, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 }

@@ -243,10 +243,15 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
       withStore(async ({ store }) => {
         const revision = store.revision();
         const cases: Array<[unknown, RegExp]> = [
-          [{ ...sliver('Bad-Name') }, /metadata\.name: must be an account name/],
-          [{ ...sliver('waytoolongname_abcdefghijklmnopqrstuvwxyz') }, /metadata\.name/],
+          [{ ...sliver('Bad-Name') }, /metadata\.name: must be an account name .* or a PLC slice name/],
+          [{ ...sliver(`waytoolongname_${'x'.repeat(50)}`) }, /metadata\.name/],
           [sliver('alpha', { rspec: { cpu_share: 1.5 } }), /spec\.rspec\.cpu_share: must be integer/],
           [sliver('alpha', { rspec: { bogus: 1 } as never }), /spec\.rspec\.bogus: unknown field/],
+          [sliver('alpha', { rspec: { cpu_share: -5 } }), /spec\.rspec\.cpu_share: -5 is out of range: must be from 0 to 8192/],
+          [sliver('alpha', { rspec: { enabled: 7 } }), /spec\.rspec\.enabled: 7 is out of range: must be from 0 to 1/],
+          [sliver('alpha', { rspec: { cpu_min: 2 ** 53 - 1 } }), /spec\.rspec\.cpu_min: 9007199254740991 is out of range: must be from 0 to 8192000/],
+          [sliver('alpha', { rspec: { net_share: 0, disk_max: 0 } }), /spec\.rspec\.net_share: 0 is out of range: must be from 1 to 2836834; spec\.rspec\.disk_max: 0 is out of range/],
+          [sliver('alpha', { expires: 2 ** 53 - 1 }), /spec\.expires: 9007199254740991 is out of range: must be from 0 to 253402300799/],
           [{ ...sliver('alpha'), kind: 'Pod' }, /unknown kind "Pod"/],
           [{ ...sliver('alpha'), apiVersion: 'v1' }, /apiVersion must be/],
           [{ ...sliver('alpha'), spec: { type: 'x' } }, /spec\.instantiation: required/],
@@ -266,6 +271,21 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await rejectsWith(store.update({ ...ok, spec: { ...ok.spec, keys: 'notalist' as never } }), 'Invalid', 422);
         await rejectsWith(store.updateStatus({ ...ok, status: { bogus: true } as never }), 'Invalid', 422);
         assert.deepEqual(await store.get('Sliver', 'alpha'), ok);
+      }));
+
+    test('a Loan must be named in its lender\'s namespace: <spec.from>.<suffix>', () =>
+      withStore(async ({ store }) => {
+        const revision = store.revision();
+        await assert.rejects(store.create(loan('princeton_codeen.0', 'mit_ron', 'mit_ron', 1)), (error: Error & { reason?: string; causes?: Array<{ field?: string }> }) => {
+          assert.equal(error.reason, 'Invalid');
+          assert.match(error.message, /metadata\.name: a loan from "mit_ron" must be named "mit_ron\.<suffix>"/);
+          assert.deepEqual(error.causes?.map((c) => c.field), ['metadata.name']);
+          return true;
+        });
+        await rejectsWith(store.create(loan('mit_ron', 'mit_ron', 'mit_ron', 1)), 'Invalid', 422);
+        assert.equal(store.revision(), revision);
+        const own = await store.create(loan('mit_ron.squat', 'mit_ron', 'mit_ron', 1));
+        await rejectsWith(store.update({ ...own, spec: { ...own.spec, from: 'princeton_codeen' } }), 'Invalid', 422);
       }));
 
     test('dry-run writes validate and answer but store nothing', () =>
@@ -292,6 +312,90 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.equal(store.revision(), start + 202);
       }));
 
+    test('a transaction applies every write under one new revision, one watch event per changed object', () =>
+      withStore(async ({ store }) => {
+        const alpha = await store.create(sliver('alpha'));
+        const beta = await store.create(sliver('beta'));
+        await store.create(loan('alpha.9', 'alpha', 'alpha', 1));
+        const start = store.revision();
+        const events = collect(store, { sinceRevision: start }, 3);
+        const results = await store.transact([
+          { type: 'update', object: { ...alpha, spec: { ...alpha.spec, initscript: 'x' } } },
+          { type: 'create', object: loan('alpha.0', 'alpha', 'beta', 2) },
+          { type: 'delete', kind: 'Loan', name: 'alpha.9' },
+          { type: 'update', object: structuredClone(beta) },
+        ]);
+        assert.equal(store.revision(), start + 1, 'one revision for the whole transaction');
+        assert.deepEqual(results.map((r) => r?.metadata.resourceVersion), [String(start + 1), String(start + 1), undefined, beta.metadata.resourceVersion], 'an unchanged object keeps its version');
+        assert.deepEqual(
+          (await events).map((e) => [e.type, e.object.metadata.name, e.revision]),
+          [['MODIFIED', 'alpha', start + 1], ['ADDED', 'alpha.0', start + 1], ['DELETED', 'alpha.9', start + 1]],
+        );
+        assert.deepEqual((await store.list('Loan')).items.map((l) => l.metadata.name), ['alpha.0']);
+        assert.equal((await store.get('Sliver', 'alpha')).spec.initscript, 'x');
+        // History replays the transaction's events too, and a list at its revision holds all of it.
+        const replay = await collect(store, { sinceRevision: start }, 3);
+        assert.deepEqual(replay.map((e) => e.revision), [start + 1, start + 1, start + 1]);
+      }));
+
+    test('a refused operation fails the whole transaction with its typed error and writes nothing', () =>
+      withStore(async ({ store }) => {
+        const alpha = await store.create(sliver('alpha'));
+        const newer = await store.update({ ...alpha, spec: { ...alpha.spec, initscript: 'one' } });
+        const revision = store.revision();
+        const events: WatchEvent[] = [];
+        const watch = store.watch({}, { onEvent: (e) => events.push(e) });
+        const fresh = { type: 'create', object: sliver('fresh') } as const;
+        await rejectsWith(store.transact([fresh, { type: 'create', object: sliver('alpha') }]), 'AlreadyExists', 409);
+        await assert.rejects(store.transact([fresh, { type: 'update', object: { ...alpha, spec: { ...alpha.spec, initscript: 'two' } } }]), (error: { reason: string; currentResourceVersion?: string }) => {
+          assert.equal(error.reason, 'Conflict');
+          assert.equal(error.currentResourceVersion, newer.metadata.resourceVersion);
+          return true;
+        });
+        await rejectsWith(store.transact([fresh, { type: 'delete', kind: 'Sliver', name: 'alpha', resourceVersion: alpha.metadata.resourceVersion! }]), 'Conflict', 409);
+        await rejectsWith(store.transact([fresh, { type: 'delete', kind: 'Loan', name: 'ghost.0' }]), 'NotFound', 404);
+        await rejectsWith(store.transact([fresh, { type: 'create', object: sliver('BAD') }]), 'Invalid', 422);
+        await rejectsWith(store.transact([fresh, { type: 'delete', kind: 'Sliver', name: 'fresh' }]), 'BadRequest', 400);
+        await store.create(sliver('marker'));
+        await new Promise((resolve) => setImmediate(resolve));
+        watch.stop();
+        assert.deepEqual(events.map((e) => e.object.metadata.name), ['marker'], 'no refused transaction emitted an event');
+        assert.equal(store.revision(), revision + 1);
+        assert.equal(await store.tryGet('Sliver', 'fresh'), undefined);
+        assert.equal((await store.get('Sliver', 'alpha')).spec.initscript, 'one');
+      }));
+
+    test('a transaction that changes nothing bumps nothing; a dry run writes nothing; an empty one is a no-op', () =>
+      withStore(async ({ store }) => {
+        const alpha = await store.create(sliver('alpha'));
+        const revision = store.revision();
+        const [same] = await store.transact([{ type: 'update', object: structuredClone(alpha) }]);
+        assert.equal(same?.metadata.resourceVersion, alpha.metadata.resourceVersion);
+        assert.deepEqual(await store.transact([]), []);
+        const [dry] = await store.transact([{ type: 'create', object: sliver('beta') }, { type: 'delete', kind: 'Sliver', name: 'alpha' }], { dryRun: true });
+        assert.equal(dry?.metadata.name, 'beta');
+        assert.equal(store.revision(), revision);
+        assert.equal(await store.tryGet('Sliver', 'beta'), undefined);
+        assert.ok(await store.tryGet('Sliver', 'alpha'));
+      }));
+
+    test('concurrent transactions and writes settle independently, each all or nothing', () =>
+      withStore(async ({ store }) => {
+        await store.create(sliver('taken'));
+        const start = store.revision();
+        const outcomes = await Promise.allSettled([
+          store.transact([{ type: 'create', object: sliver('a1') }, { type: 'create', object: sliver('a2') }]),
+          store.transact([{ type: 'create', object: sliver('b1') }, { type: 'create', object: sliver('taken') }]),
+          store.create(sliver('c1')),
+          store.transact([{ type: 'create', object: sliver('d1') }, { type: 'create', object: sliver('d2') }]),
+        ]);
+        assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        assert.equal(store.revision(), start + 3);
+        assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['a1', 'a2', 'c1', 'd1', 'd2', 'taken']);
+        const [a1, a2] = await Promise.all([store.get('Sliver', 'a1'), store.get('Sliver', 'a2')]);
+        assert.equal(a1.metadata.resourceVersion, a2.metadata.resourceVersion);
+      }));
+
     test('acknowledged writes survive a close and reopen', { skip: traits.durable ? false : `${backend} is not durable` }, async () => {
       const s = await open();
       try {
@@ -304,6 +408,11 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.deepEqual(await reopened.get('Sliver', 'alpha'), updated);
         const next = await reopened.create(sliver('beta'));
         assert.equal(next.metadata.resourceVersion, String(revision + 1));
+        const [gamma] = await reopened.transact([{ type: 'create', object: sliver('gamma') }, { type: 'create', object: sliver('delta') }]);
+        const again = await s.reopen();
+        assert.equal((await again.get('Sliver', 'delta')).metadata.resourceVersion, gamma?.metadata.resourceVersion);
+        const replay = await collect(again, { sinceRevision: revision + 1 }, 2);
+        assert.deepEqual(replay.map((e) => [e.object.metadata.name, e.revision]), [['gamma', revision + 2], ['delta', revision + 2]]);
       } finally {
         await s.cleanup();
       }

@@ -2,9 +2,9 @@
 // so that any backend passing adapters/store/conformance.ts can replace the embedded SQLite one.
 import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
 
-import type { WatchEventType } from '../../resources/store-rules.js';
+import type { WatchEventType, WriteOperation } from '../../resources/store-rules.js';
 
-export type { WatchEventType };
+export type { WatchEventType, WriteOperation };
 
 export interface WatchEvent<T extends AnyObject = AnyObject> {
   type: WatchEventType;
@@ -80,6 +80,15 @@ export interface Store {
    * when an update removes its last finalizer. Returns undefined when it was removed outright.
    */
   delete<K extends Kind>(kind: K, name: string, options?: DeleteOptions): Promise<KindMap[K] | undefined>;
+  /**
+   * Several writes as one: each operation (create, update, updateStatus, delete, with the rules and
+   * preconditions of the single writes) sees the store as the earlier ones left it. Either all
+   * apply, under ONE new revision shared by every changed object, with one watch event per changed
+   * object in operation order; or the first refused operation's typed error (409, 404, 422, ...) is
+   * thrown and nothing is written. An object may appear once per transaction (else 400). Answers
+   * one result per operation, as the single write would (undefined for an object removed).
+   */
+  transact(operations: readonly WriteOperation[], options?: WriteOptions): Promise<Array<AnyObject | undefined>>;
   watch(options: WatchOptions, handlers: WatchHandlers): Watch;
   /** The current store revision. */
   revision(): number;

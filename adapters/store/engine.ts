@@ -1,11 +1,12 @@
 // What every store backend shares: reads parse the stored JSON, lists filter by label selector,
-// writes become WriteOperations planned by resources/store-rules.ts. A backend supplies raw rows,
+// writes become transactions of WriteOperations planned by resources/store-rules.ts. A backend supplies raw rows,
 // persistence (`submit`) and watch history.
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../resources/errors.js';
 import { matchesSelector, parseSelector } from '../../resources/selectors.js';
 import type { DeleteOptions, ListOptions, ListResult, Store, Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
-import { timestampNow, type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
+import { type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
 
 export abstract class StoreBase implements Store {
@@ -13,8 +14,11 @@ export abstract class StoreBase implements Store {
   protected abstract readData(kind: Kind, name: string): string | undefined;
   /** Every serialized object of a kind, ordered by name. */
   protected abstract listData(kind: Kind): Iterable<string>;
-  /** Persist one write (or, for dryRun, only plan it); settles once the change is durable. */
-  protected abstract submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined>;
+  /**
+   * Persist one transaction (planned by resources/store-rules.ts `planTransaction`), or for dryRun
+   * only plan it; settles with one result per operation once the change is durable.
+   */
+  protected abstract submit(operations: readonly WriteOperation[], options: WriteOptions): Promise<Array<AnyObject | undefined>>;
   protected abstract assertOpen(): void;
   abstract watch(options: WatchOptions, handlers: WatchHandlers): Watch;
   abstract revision(): number;
@@ -28,7 +32,7 @@ export abstract class StoreBase implements Store {
   }
 
   protected planContext(revision: number): PlanContext {
-    return { revision, now: timestampNow(), newUid: randomUUID, read: (kind, name) => this.read(kind, name) };
+    return { revision, now: kubernetesTimestamp(Date.now()), newUid: randomUUID, read: (kind, name) => this.read(kind, name) };
   }
 
   async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {
@@ -53,20 +57,30 @@ export abstract class StoreBase implements Store {
     return { items, revision: this.revision() };
   }
 
+  /** A single write is a transaction of one operation. */
+  private async write(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined> {
+    const [result] = await this.submit([operation], options);
+    return result;
+  }
+
   create<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'create', object }, options) as Promise<T>;
+    return this.write({ type: 'create', object }, options) as Promise<T>;
   }
 
   update<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'update', object }, options) as Promise<T>;
+    return this.write({ type: 'update', object }, options) as Promise<T>;
   }
 
   updateStatus<T extends AnyObject>(object: T, options: WriteOptions = {}): Promise<T> {
-    return this.submit({ type: 'updateStatus', object }, options) as Promise<T>;
+    return this.write({ type: 'updateStatus', object }, options) as Promise<T>;
   }
 
   delete<K extends Kind>(kind: K, name: string, options: DeleteOptions = {}): Promise<KindMap[K] | undefined> {
     const precondition = options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion };
-    return this.submit({ type: 'delete', kind, name, ...precondition }, options) as Promise<KindMap[K] | undefined>;
+    return this.write({ type: 'delete', kind, name, ...precondition }, options) as Promise<KindMap[K] | undefined>;
+  }
+
+  transact(operations: readonly WriteOperation[], options: WriteOptions = {}): Promise<Array<AnyObject | undefined>> {
+    return this.submit(operations, options);
   }
 }

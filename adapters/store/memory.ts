@@ -4,7 +4,7 @@
 import { GoneError, UnavailableError } from '../../resources/errors.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
 import { StoreBase } from './engine.js';
-import { planWrite, type WriteOperation } from '../../resources/store-rules.js';
+import { planTransaction, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 import { WatchHub, type RecordedChange } from './watch-hub.js';
 
@@ -33,19 +33,22 @@ export class MemoryStore extends StoreBase {
       .map(([, data]) => data);
   }
 
-  protected async submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined> {
+  protected async submit(operations: readonly WriteOperation[], options: WriteOptions): Promise<Array<AnyObject | undefined>> {
     this.assertOpen();
-    const plan = planWrite(operation, this.planContext(this.currentRevision + 1));
-    if (options.dryRun || !plan.change) return plan.result;
-    const { type, object } = plan.change;
-    const data = JSON.stringify(object);
-    const key = MemoryStore.key(object.kind, object.metadata.name);
-    if (type === 'DELETED') this.objects.delete(key);
-    else this.objects.set(key, data);
-    const change: RecordedChange = { type, kind: object.kind, data, revision: ++this.currentRevision };
-    this.history.push(change);
-    this.hub.publish(change);
-    return plan.result === undefined ? undefined : (JSON.parse(JSON.stringify(plan.result)) as AnyObject);
+    const plan = planTransaction(operations, this.planContext(this.currentRevision + 1));
+    const results = plan.results.map((result) => (result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as AnyObject)));
+    if (options.dryRun || !plan.changes.length) return results;
+    const revision = ++this.currentRevision;
+    for (const { type, object } of plan.changes) {
+      const data = JSON.stringify(object);
+      const key = MemoryStore.key(object.kind, object.metadata.name);
+      if (type === 'DELETED') this.objects.delete(key);
+      else this.objects.set(key, data);
+      const change: RecordedChange = { type, kind: object.kind, data, revision };
+      this.history.push(change);
+      this.hub.publish(change);
+    }
+    return results;
   }
 
   watch(options: WatchOptions, handlers: WatchHandlers): Watch {

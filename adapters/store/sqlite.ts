@@ -13,13 +13,18 @@ import type {
   WatchOptions,
   WriteOptions,
 } from './contract.js';
-import { planWrite, type WriteOperation } from '../../resources/store-rules.js';
+import { planTransaction, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 import { WatchHub, type RecordedChange } from './watch-hub.js';
 
 /** `PRAGMA application_id` of slv store files ("SLV1"): anything else is a foreign database. */
 const APPLICATION_ID = 0x534c5631;
-const SCHEMA_VERSION = 1;
+/** 2: history keeps several changes per revision (a transaction's), in the order they were made. */
+const SCHEMA_VERSION = 2;
+const HISTORY_TABLE = `
+  CREATE TABLE history (seq INTEGER PRIMARY KEY, revision INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX history_revision ON history (revision);
+`;
 
 export interface SqliteStoreOptions {
   /** How many changes of history a watch can replay; older ones are compacted. */
@@ -27,8 +32,8 @@ export interface SqliteStoreOptions {
 }
 
 interface Pending {
-  operation: WriteOperation;
-  resolve(value: AnyObject | undefined): void;
+  operations: readonly WriteOperation[];
+  resolve(value: Array<AnyObject | undefined>): void;
   reject(error: unknown): void;
 }
 
@@ -37,12 +42,12 @@ function describeOpenFailure(file: string, error: unknown): StorageError {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new StorageError(`store file ${file} is not a usable slv database (corrupt or not SQLite): ${message}; nothing was changed`);
+    return new StorageError(`store file ${file} is not a usable slv database (corrupt or not SQLite): ${message}; nothing was changed`, { cause: error });
   }
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
-    return new StorageError(`cannot open store file ${file}: ${message} (check that the data dir exists and is writable by this user)`);
+    return new StorageError(`cannot open store file ${file}: ${message} (check that the data dir exists and is writable by this user)`, { cause: error });
   }
-  return new StorageError(`cannot open store file ${file}: ${message}`);
+  return new StorageError(`cannot open store file ${file}: ${message}`, { cause: error });
 }
 
 function checkDataDir(file: string): void {
@@ -96,7 +101,7 @@ export class SqliteStore extends StoreBase {
       put: db.prepare('INSERT INTO objects (kind, name, revision, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision, data = excluded.data'),
       remove: db.prepare('DELETE FROM objects WHERE kind = ? AND name = ?'),
       history: db.prepare('INSERT INTO history (revision, kind, name, type, data) VALUES (?, ?, ?, ?, ?)'),
-      historySince: db.prepare<[number], { revision: number; kind: string; type: string; data: string }>('SELECT revision, kind, type, data FROM history WHERE revision > ? ORDER BY revision'),
+      historySince: db.prepare<[number], { revision: number; kind: string; type: string; data: string }>('SELECT revision, kind, type, data FROM history WHERE revision > ? ORDER BY seq'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       compactBelow: db.prepare('DELETE FROM history WHERE revision <= ?'),
     };
@@ -126,11 +131,21 @@ export class SqliteStore extends StoreBase {
     db.pragma('busy_timeout = 5000');
     if (version === SCHEMA_VERSION) return;
     db.transaction(() => {
-      db.exec(`
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, name));
-        CREATE TABLE history (revision INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
-      `);
+      if (version === 0) {
+        db.exec(`
+          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+          CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, name));
+          ${HISTORY_TABLE}
+        `);
+      } else {
+        // Version 1 had one history row per revision, keyed by it: keep its order as seq.
+        db.exec(`
+          ALTER TABLE history RENAME TO history_v1;
+          ${HISTORY_TABLE}
+          INSERT INTO history (seq, revision, kind, name, type, data) SELECT revision, revision, kind, name, type, data FROM history_v1;
+          DROP TABLE history_v1;
+        `);
+      }
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -156,15 +171,15 @@ export class SqliteStore extends StoreBase {
 
   // ---- writes -------------------------------------------------------------------------------
 
-  protected submit(operation: WriteOperation, options: WriteOptions): Promise<AnyObject | undefined> {
+  protected submit(operations: readonly WriteOperation[], options: WriteOptions): Promise<Array<AnyObject | undefined>> {
     try {
       this.assertOpen();
-      if (options.dryRun) return Promise.resolve(planWrite(operation, this.planContext(this.currentRevision + 1)).result);
+      if (options.dryRun) return Promise.resolve(planTransaction(operations, this.planContext(this.currentRevision + 1)).results);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ operation, resolve, reject });
+      this.queue.push({ operations, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -172,33 +187,32 @@ export class SqliteStore extends StoreBase {
     });
   }
 
-  /** Commit every queued write in one transaction, then acknowledge each and notify watchers. */
+  /** Commit every queued transaction in one SQLite transaction, then acknowledge each and notify watchers. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; value: AnyObject | undefined } | { ok: false; error: unknown }> = [];
+    const outcomes: Array<{ ok: true; value: Array<AnyObject | undefined> } | { ok: false; error: unknown }> = [];
     const events: RecordedChange[] = [];
     let revision = this.currentRevision;
-    const applyOne = this.db.transaction((operation: WriteOperation) => {
-      const plan = planWrite(operation, this.planContext(revision + 1));
-      if (plan.change) {
+    const applyOne = this.db.transaction((operations: readonly WriteOperation[]) => {
+      const plan = planTransaction(operations, this.planContext(revision + 1));
+      if (plan.changes.length) {
         revision += 1;
-        const data = this.record(plan.change.type, plan.change.object, revision);
-        events.push({ type: plan.change.type, kind: plan.change.object.kind, data, revision });
+        for (const { type, object } of plan.changes) events.push({ type, kind: object.kind, data: this.record(type, object, revision), revision });
       }
-      return plan.result;
+      return plan.results;
     });
     try {
       this.db.transaction(() => {
-        for (const { operation } of batch) {
+        for (const { operations } of batch) {
           const before = revision;
           const eventCount = events.length;
           try {
-            outcomes.push({ ok: true, value: applyOne(operation) });
+            outcomes.push({ ok: true, value: applyOne(operations) });
           } catch (error) {
-            // The nested transaction rolled this one operation back; the batch goes on.
+            // The nested transaction rolled this one back; the batch goes on.
             revision = before;
             events.length = eventCount;
             outcomes.push({ ok: false, error });
@@ -207,7 +221,7 @@ export class SqliteStore extends StoreBase {
         if (revision !== this.currentRevision) this.statements.setMeta.run('revision', String(revision));
       })();
     } catch (error) {
-      const failure = new StorageError(`store commit failed: ${(error as Error).message}`);
+      const failure = new StorageError(`store commit failed: ${(error as Error).message}`, { cause: error });
       for (const pending of batch) pending.reject(failure);
       return;
     }

@@ -59,7 +59,7 @@ export async function runCommand(file: string, args: readonly string[], options:
   if (result.exitCode === undefined) {
     // Never started (ENOENT, EACCES) or killed by a signal.
     const cause = result.cause instanceof Error ? result.cause.message : result.signal ? `killed by ${result.signal}` : 'did not run';
-    throw new CommandError(command, undefined, stderr, cause);
+    throw new CommandError(command, undefined, stderr, cause, { cause: result.cause });
   }
   if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
     throw new CommandError(command, result.exitCode, stderr);
@@ -85,7 +85,7 @@ export async function startDetached(file: string, args: readonly string[], optio
   });
   if (pid === undefined) {
     const result = await child;
-    throw new CommandError(formatCommand(file, args), undefined, '', result.cause instanceof Error ? result.cause.message : 'did not start');
+    throw new CommandError(formatCommand(file, args), undefined, '', result.cause instanceof Error ? result.cause.message : 'did not start', { cause: result.cause });
   }
   child.unref();
   return pid;

@@ -6,12 +6,14 @@
 import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
+import { InvalidError, TerminalError } from '../../resources/errors.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, API_VERSION, type AnyObject, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
-import type { WatchEvent } from '../../adapters/store/contract.js';
+import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../runtime/predicates.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
-import { deleteLoansOf, type LoanIndex } from './loans.js';
+import { deleteLoansOf, LOAN_INDEXES } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
-import { setConditions, timestamp, writeMetadata, writeStatus, type ConditionInput } from './status.js';
+import { setConditions, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
 export { ACCOUNT_FINALIZER };
 
@@ -22,8 +24,9 @@ export { ACCOUNT_FINALIZER };
  * object names is one slv has no record of creating (left by another manager, or by an operator
  * who removed the finalizer): it is reported in a Warning Event and kept, unless adoptOrphans
  * (slvd --adopt-orphans) says to destroy it. Not an account name (those cannot contain `*`).
- * Queued with the first change the controller sees and then every ORPHAN_SWEEP_PERIOD_MS; slvd
- * may also queue it (an empty store sends no change).
+ * Queued with the first change the controller sees and by a periodic source every
+ * ORPHAN_SWEEP_PERIOD_MS (controllers/index.ts); slvd also queues it at start, since an empty
+ * store sends no change.
  */
 export const ORPHAN_SWEEP_KEY = '*orphan-sweep';
 export const ORPHAN_SWEEP_PERIOD_MS = 10 * 60_000;
@@ -62,8 +65,6 @@ function errorText(error: unknown): string {
 
 export interface AccountControllerOptions {
   node: SerializedNode;
-  /** To find a deleted sliver's loans. */
-  loans: LoanIndex;
   /** Destroy managed accounts no object names, instead of reporting them (slvd --adopt-orphans). */
   adoptOrphans: boolean;
 }
@@ -74,7 +75,25 @@ function unrecordedAccount(account: AccountInfo): AnyObject {
   return { apiVersion: API_VERSION, kind: account.class === 'sliver' ? 'Sliver' : 'Delegate', metadata: { name: account.name } } as Pick<AnyObject, 'apiVersion' | 'kind' | 'metadata'> as AnyObject;
 }
 
-export function createAccountController({ node, loans, adoptOrphans }: AccountControllerOptions): Reconciler {
+/**
+ * The changes this controller acts on: a resync, the spec (generation), a deletion starting, the
+ * effective rspec from the rspec controller, and a start by the startup stagger (a new
+ * lastStartTime with staggerStarted; this controller's own starts do not set staggerStarted).
+ * Other writes (its own status, the finalizer it adds) need no reconcile; a resync restores a
+ * removed finalizer.
+ */
+const needsReconcile = anyOf(
+  isResync,
+  generationChanged,
+  fieldChanged('metadata.deletionTimestamp'),
+  fieldChanged('status.effectiveRSpec'),
+  changedBy((object) => {
+    const status = object.kind === 'Sliver' ? (object as Sliver).status : undefined;
+    return status?.staggerStarted ? status.lastStartTime : undefined;
+  }),
+);
+
+export function createAccountController({ node, adoptOrphans }: AccountControllerOptions): Reconciler {
   const installed = new Map<string, Installed>();
 
   /** Remove the account and forget what was installed on it. */
@@ -97,7 +116,7 @@ export function createAccountController({ node, loans, adoptOrphans }: AccountCo
       await destroy(ops, name);
       context.events.normal(object, 'AccountDestroyed', `account ${name} destroyed because the ${object.kind.toLowerCase()} was deleted`);
     }
-    if (object.kind === 'Sliver') await deleteLoansOf(name, loans, context);
+    if (object.kind === 'Sliver') await deleteLoansOf(name, context);
     await writeMetadata(context.store, object, (metadata) => ({ ...metadata, finalizers: (metadata.finalizers ?? []).filter((f) => f !== ACCOUNT_FINALIZER) }));
   }
 
@@ -138,7 +157,7 @@ export function createAccountController({ node, loans, adoptOrphans }: AccountCo
     const { name } = sliver.metadata;
     const { spec } = sliver;
     const status = sliver.status ?? {};
-    const now = timestamp(context.clock);
+    const now = kubernetesTimestamp(context.clock.now());
     const generation = sliver.metadata.generation;
     let account: AccountInfo | undefined = await ops.get();
 
@@ -285,6 +304,10 @@ export function createAccountController({ node, loans, adoptOrphans }: AccountCo
       if (accountClassOf(object) === 'delegate') await reconcileDelegateClass(object, ops, context);
       else await reconcileSliver(object as Sliver, ops, context);
     } catch (error) {
+      if (isUnsupportedName(error)) {
+        await reportUnsupportedName(object, error, context);
+        throw new TerminalError(`the node cannot create an account named ${name}`, { cause: error });
+      }
       await reportNodeError(object, error, context);
       throw error;
     }
@@ -297,41 +320,20 @@ export function createAccountController({ node, loans, adoptOrphans }: AccountCo
     }
   }
 
-  // What this controller acts on, per object: a change elsewhere (status or finalizer it wrote
-  // itself, say) needs no reconcile. A resync delivers an unchanged resourceVersion and always gets one.
-  const seen = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();
-  function changedForAccount(event: WatchEvent): boolean {
-    const object = event.object as AccountObject;
-    const id = `${object.kind}/${object.metadata.name}`;
-    if (event.type === 'DELETED') {
-      seen.delete(id);
-      return true;
-    }
-    const { generation, deletionTimestamp, resourceVersion } = object.metadata;
-    // effectiveRSpec comes from the rspec controller; a start by the startup stagger shows as a new
-    // lastStartTime with staggerStarted (this controller's own starts do not set staggerStarted).
-    // Finalizers are left out: adding ours must not queue the object again (resync restores one removed).
-    const status = object.kind === 'Sliver' ? object.status : undefined;
-    const fingerprint = JSON.stringify([generation, deletionTimestamp, status?.effectiveRSpec, status?.staggerStarted ? status.lastStartTime : undefined]);
-    const previous = seen.get(id);
-    seen.set(id, { resourceVersion, fingerprint });
-    return !previous || previous.resourceVersion === resourceVersion || previous.fingerprint !== fingerprint;
-  }
-
   let sweepQueued = false;
   return {
     name: 'account',
     watches: ['Sliver', 'Delegate'],
+    indexes: LOAN_INDEXES,
     keysFor(event) {
-      const keys = changedForAccount(event) ? [event.object.metadata.name] : [];
+      const keys = needsReconcile(event) ? [event.object.metadata.name] : [];
       if (sweepQueued) return keys;
       sweepQueued = true;
       return [...keys, ORPHAN_SWEEP_KEY];
     },
     async reconcile(key, context) {
-      if (key !== ORPHAN_SWEEP_KEY) return node.withAccount(key, (ops) => reconcileName(key, context, ops));
-      await sweepOrphans(context);
-      return { requeueAfter: ORPHAN_SWEEP_PERIOD_MS };
+      if (key === ORPHAN_SWEEP_KEY) return sweepOrphans(context);
+      return node.withAccount(key, (ops) => reconcileName(key, context, ops));
     },
   };
 }
@@ -357,7 +359,7 @@ async function writeAccountConditions(
   context: ReconcileContext,
   { uid, observe = true, remove = [] }: { uid?: number; observe?: boolean; remove?: string[] } = {},
 ): Promise<void> {
-  const now = timestamp(context.clock);
+  const now = kubernetesTimestamp(context.clock.now());
   const generation = object.metadata.generation;
   const common = <S extends SliverStatus | DelegateStatus>(status: S): S => ({
     ...status,
@@ -376,6 +378,16 @@ async function reportNameTaken(object: AccountObject, context: ReconcileContext)
     message: `a Sliver named ${object.metadata.name} owns this account name; rename or delete one of them`,
   };
   await writeAccountConditions(object, [taken, { ...taken, type: CONDITION_READY }], context);
+}
+
+/** The node adapter refused the account's name itself (e.g. too long for its tools): retrying cannot help. */
+function isUnsupportedName(error: unknown): error is InvalidError {
+  return error instanceof InvalidError && error.causes.some((cause) => cause.field === 'name');
+}
+
+async function reportUnsupportedName(object: AccountObject, error: InvalidError, context: ReconcileContext): Promise<void> {
+  const refused: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'False', reason: 'AccountNameUnsupported', message: error.message };
+  await writeAccountConditions(object, [refused, { ...refused, type: CONDITION_READY }], context);
 }
 
 async function reportNodeError(object: AccountObject, error: unknown, context: ReconcileContext): Promise<void> {

@@ -5,15 +5,15 @@
 // Key = sliver name. A sliver's effective rspec depends only on its own loans and on the loans made
 // to it, and each of those loans on its lender's whole loan list (granted in order from the
 // lender's PLC rspec) and on which targets exist. So reconcile(S) runs the pure computation on that
-// neighbourhood: S, every lender to S, and all their targets. keysFor uses the loan index to queue
+// neighbourhood: S, every lender to S, and all their targets. keysFor uses the loan indexes to queue
 // exactly the slivers whose neighbourhood a change touches, so one loan change among 10,000
 // slivers costs a handful of small reconciles, not a relist.
 import { computeEffectiveRSpecs, type LoanInput } from '../../resources/rspec.js';
 import { jsonEqual } from '../../resources/equal.js';
-import type { WatchEvent } from '../../adapters/store/contract.js';
-import type { Loan, PartialRSpec, Sliver } from '../../schemas/types.js';
-import type { Cache, ReconcileContext, Reconciler } from '../runtime/types.js';
-import type { LoanIndex } from './loans.js';
+import type { Loan, LoanSpec, PartialRSpec, Sliver } from '../../schemas/types.js';
+import { changedBy } from '../runtime/predicates.js';
+import type { Cache, ChangeEvent, ReconcileContext, Reconciler } from '../runtime/types.js';
+import { LOAN_INDEXES, loansBy, loansTo } from './loans.js';
 import { writeStatus } from './status.js';
 
 /** A sliver counts for loans while it exists and is not being deleted. */
@@ -22,70 +22,56 @@ function liveSliver(cache: Cache, name: string): Sliver | undefined {
   return sliver && sliver.metadata.deletionTimestamp === undefined ? sliver : undefined;
 }
 
-interface SeenSliver {
-  resourceVersion: string | undefined;
-  /** The rspec while the sliver is live; null once it is being deleted. */
-  fingerprint: string | null;
+/** What a sliver contributes to loans: its rspec while live, nothing once it is being deleted. */
+const loanInputChanged = changedBy((object) => {
+  const sliver = object as Sliver;
+  return sliver.metadata.deletionTimestamp === undefined ? sliver.spec.rspec : null;
+});
+
+function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
+  return a.from === b.from && a.to === b.to && a.resource === b.resource && a.amount === b.amount && a.order === b.order;
 }
 
-export interface RSpecControllerOptions {
-  /** Kept current by this controller; read by the others. */
-  loans: LoanIndex;
-}
-
-export function createRSpecController({ loans: index }: RSpecControllerOptions): Reconciler {
-  const seen = new Map<string, SeenSliver>();
-
+export function createRSpecController(): Reconciler {
   /** S, the targets of S's loans, and every lender to S with all its targets. */
-  function affectedBy(sliver: string): string[] {
-    const keys = new Set([sliver, ...targetsOf(sliver)]);
-    for (const loan of index.lentTo(sliver)) {
-      const lender = index.spec(loan)?.from;
-      if (lender === undefined) continue;
+  function affectedBy(cache: Cache, sliver: string): string[] {
+    const keys = new Set([sliver, ...targetsOf(cache, sliver)]);
+    for (const loan of loansTo(cache, sliver)) {
+      const lender = loan.spec.from;
       keys.add(lender);
-      for (const target of targetsOf(lender)) keys.add(target);
+      for (const target of targetsOf(cache, lender)) keys.add(target);
     }
     return [...keys];
   }
 
-  function targetsOf(lender: string): string[] {
-    return index.lentBy(lender).flatMap((loan) => index.spec(loan)?.to ?? []);
+  function targetsOf(cache: Cache, lender: string): string[] {
+    return loansBy(cache, lender).map((loan) => loan.spec.to);
   }
 
-  function keysForLoan(event: WatchEvent): string[] {
-    const change = index.apply(event);
-    if (!change) return [];
+  function keysForLoan(event: ChangeEvent, cache: Cache): string[] {
+    const before = (event.oldObject as Loan | undefined)?.spec;
+    const after = event.type === 'DELETED' ? undefined : (event.object as Loan).spec;
+    // A status write (the decision this controller recorded) changes no neighbourhood.
+    if (!event.resync && before && after && sameSpec(before, after)) return [];
     const keys = new Set<string>();
-    for (const lender of new Set([change.before?.from, change.after?.from])) {
+    for (const lender of new Set([before?.from, after?.from])) {
       if (lender === undefined) continue;
       keys.add(lender);
-      for (const target of targetsOf(lender)) keys.add(target);
+      for (const target of targetsOf(cache, lender)) keys.add(target);
     }
-    if (change.before) keys.add(change.before.to);
+    if (before) keys.add(before.to);
     return [...keys];
   }
 
-  function keysForSliver(event: WatchEvent): string[] {
-    const sliver = event.object as Sliver;
-    const { name, resourceVersion } = sliver.metadata;
-    const live = event.type !== 'DELETED' && sliver.metadata.deletionTimestamp === undefined;
-    const fingerprint = live ? JSON.stringify(sliver.spec.rspec) : null;
-    const previous = seen.get(name);
-    if (event.type === 'DELETED') seen.delete(name);
-    else seen.set(name, { resourceVersion, fingerprint });
-    if (previous && event.type === 'MODIFIED') {
-      if (previous.resourceVersion === resourceVersion) return [name]; // periodic resync
-      if (previous.fingerprint === fingerprint) return []; // status or unrelated spec change
-    }
-    return affectedBy(name);
+  function keysForSliver(event: ChangeEvent, cache: Cache): string[] {
+    const { name } = event.object.metadata;
+    if (event.resync) return [name];
+    // Status and unrelated spec changes leave every effective rspec as it was.
+    return loanInputChanged(event) ? affectedBy(cache, name) : [];
   }
 
   async function reconcile(name: string, { cache, store }: ReconcileContext): Promise<void> {
-    const lenders = new Set([name]);
-    for (const loan of index.lentTo(name)) {
-      const lender = index.spec(loan)?.from;
-      if (lender !== undefined) lenders.add(lender);
-    }
+    const lenders = new Set([name, ...loansTo(cache, name).map((loan) => loan.spec.from)]);
     const rspecs = new Map<string, PartialRSpec>();
     const loans: LoanInput[] = [];
     const ownLoans: Loan[] = [];
@@ -96,10 +82,8 @@ export function createRSpecController({ loans: index }: RSpecControllerOptions):
     };
     for (const lender of lenders) {
       include(lender);
-      for (const loanName of index.lentBy(lender)) {
-        const loan = cache.get('Loan', loanName);
-        if (!loan || loan.spec.from !== lender) continue;
-        loans.push({ id: loanName, ...loan.spec });
+      for (const loan of loansBy(cache, lender)) {
+        loans.push({ id: loan.metadata.name, ...loan.spec });
         include(loan.spec.to);
         if (lender === name) ownLoans.push(loan);
       }
@@ -124,7 +108,8 @@ export function createRSpecController({ loans: index }: RSpecControllerOptions):
   return {
     name: 'rspec',
     watches: ['Sliver', 'Loan'],
-    keysFor: (event) => (event.object.kind === 'Loan' ? keysForLoan(event) : keysForSliver(event)),
+    indexes: LOAN_INDEXES,
+    keysFor: (event, cache) => (event.object.kind === 'Loan' ? keysForLoan(event, cache) : keysForSliver(event, cache)),
     reconcile,
   };
 }

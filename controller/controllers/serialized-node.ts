@@ -4,33 +4,7 @@
 // started since the daemon came up, so the startup stagger never starts one a second time.
 import type { RSpec } from '../../schemas/types.js';
 import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
-
-/** Runs tasks one at a time, in call order. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-/** One Mutex per key, dropped when its last task ends. */
-export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
+import { KeyedSequencer, Sequencer } from '../../adapters/support/sequencer.js';
 
 /** Node operations on one account, run while holding that account's lock. */
 export interface AccountOps {
@@ -48,9 +22,9 @@ export interface AccountOps {
 }
 
 export class SerializedNode {
-  private readonly accounts = new KeyedMutex();
-  private readonly creates = new Mutex();
-  private readonly destroys = new Mutex();
+  private readonly accounts = new KeyedSequencer();
+  private readonly creates = new Sequencer();
+  private readonly destroys = new Sequencer();
   private readonly started = new Set<string>();
 
   constructor(readonly adapter: NodeAdapter) {}

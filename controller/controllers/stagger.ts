@@ -4,10 +4,11 @@
 // and walked with requeueAfter. A sliver that account creation already started in this run is
 // skipped, and so is one without an account yet (creating it will start it).
 import { fullRSpec } from '../../resources/rspec.js';
+import { kubernetesTimestamp } from '../../resources/time.js';
 import type { Sliver } from '../../schemas/types.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import type { SerializedNode } from './serialized-node.js';
-import { timestamp, writeStatus } from './status.js';
+import { writeStatus } from './status.js';
 
 /** The one key of this controller. */
 export const STAGGER_KEY = 'startup';
@@ -36,7 +37,7 @@ export function createStaggerController({ node, staggerSeconds }: StaggerControl
       const sliver = context.cache.get('Sliver', name);
       if (!wantsToRun(sliver) || ops.startedThisRun() || !(await ops.get())) return;
       await ops.start();
-      const now = timestamp(context.clock);
+      const now = kubernetesTimestamp(context.clock.now());
       await writeStatus<'Sliver'>(context.store, sliver, (status) => ({ ...status, running: true, lastStartTime: now, staggerStarted: true }));
       context.events.normal(sliver, 'Started', `started by the startup stagger (${position})`);
     });

@@ -2,10 +2,10 @@
 // object's status, so each write re-applies only its own change to the freshest copy and retries
 // on a resourceVersion conflict instead of overwriting the others' fields.
 import { jsonEqual } from '../../resources/equal.js';
-import { ConflictError, NotFoundError } from '../../resources/errors.js';
+import { NotFoundError } from '../../resources/errors.js';
+import { retryOnConflict } from '../../adapters/support/retry.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { AnyObject, Condition, ConditionStatus, KindMap, ObjectMeta } from '../../schemas/types.js';
-import type { Clock } from '../runtime/types.js';
 
 type StatusKind = 'Sliver' | 'Delegate' | 'Loan';
 type StatusOf<K extends StatusKind> = NonNullable<KindMap[K]['status']>;
@@ -34,28 +34,25 @@ export function writeMetadata<T extends AnyObject>(store: Store, object: T, chan
 }
 
 /**
- * The read-modify-write loop: `plan(current)` returns the write to make (or undefined: nothing to
- * change). A conflict means the cache was behind the store: re-read and plan again.
+ * The read-modify-write: `plan(current)` returns the write to make (or undefined: nothing to
+ * change), first from `object`, then from a fresh read after each conflict (the cache was behind
+ * the store). Undefined when the object is gone.
  */
 async function writeWithRetry<T extends AnyObject>(store: Store, object: T, plan: (current: T) => (() => Promise<T>) | undefined): Promise<T | undefined> {
-  let current: T | undefined = object;
-  for (let attempt = 0; ; attempt++) {
-    const write = plan(current);
-    if (!write) return current;
-    try {
-      return await write();
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
-      current = (await store.tryGet(object.kind, object.metadata.name)) as T | undefined;
-      if (!current) return undefined;
-    }
+  try {
+    return await retryOnConflict(
+      async (attempt) => {
+        const current = attempt === 1 ? object : ((await store.tryGet(object.kind, object.metadata.name)) as T | undefined);
+        if (!current) return undefined;
+        const write = plan(current);
+        return write ? await write() : current;
+      },
+      { attempts: CONFLICT_RETRIES + 1 },
+    );
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
   }
-}
-
-/** Kubernetes-style time: UTC, whole seconds. */
-export function timestamp(clock: Clock): string {
-  return new Date(Math.floor(clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 export interface ConditionInput {

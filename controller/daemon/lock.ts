@@ -42,7 +42,8 @@ function isLiveDaemon(pid: number): boolean {
 
 export interface DataDirLock {
   readonly path: string;
-  release(): void;
+  /** Give the data dir up (the last thing slvd closes). */
+  close(): void;
 }
 
 export function acquireDataDirLock(dataDir: string): DataDirLock {
@@ -81,7 +82,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   }
   return {
     path,
-    release() {
+    close() {
       // Only our own lock: never remove one a successor took over.
       if (holderPid(path) === process.pid) unlinkSync(path);
     },

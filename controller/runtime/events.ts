@@ -2,10 +2,13 @@
 // the same (object, type, reason, message, source) bumps `count` and `lastTimestamp` of one Event
 // instead of adding another, and each object keeps at most `maxPerObject` Events (the least
 // recently seen are dropped). Writes are queued and serialized, so recording never blocks or
-// throws into a reconcile; a failed write is logged and dropped.
+// throws into a reconcile; a failed write is logged and dropped, and so is an event recorded
+// after close() (a reconcile finishing during shutdown).
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../../adapters/store/contract.js';
+import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
+import { Sequencer } from '../../adapters/support/sequencer.js';
 import { API_VERSION, type AnyObject, type EventSpec, type Kind, type SlvEvent } from '../../schemas/types.js';
 import type { Clock, EventRecorder } from './types.js';
 
@@ -32,22 +35,35 @@ function objectKey(kind: Kind, name: string): string {
   return `${kind}/${name}`;
 }
 
-export class StoreEventRecorder {
+export class StoreEventRecorder implements LongLived {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly maxPerObject: number;
   /** Event names per involved object with their lastTimestamp, loaded once from the store. */
   private index: Map<string, Map<string, string>> | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private pendingWrites = 0;
-  private readonly settledListeners: Array<() => void> = [];
+  private readonly writes = new Sequencer();
+  private readonly lifecycle = new Lifecycle('the event recorder');
 
   constructor(options: StoreEventRecorderOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.log = options.log;
     this.maxPerObject = options.maxPerObject ?? DEFAULT_MAX_EVENTS_PER_OBJECT;
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  /** Events may be recorded before start as well: start only marks the recorder as in use. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Write what is queued; later events are dropped. */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.writes.settled());
   }
 
   /** A recorder that reports as `source` (a controller or component name). */
@@ -79,28 +95,25 @@ export class StoreEventRecorder {
 
   /** Writes queued and not yet finished. */
   pending(): number {
-    return this.pendingWrites;
+    return this.writes.pending();
   }
 
   /** Called whenever the write queue drains. */
   onSettled(listener: () => void): void {
-    this.settledListeners.push(listener);
+    this.writes.onIdle(listener);
   }
 
   /** Resolves when every event recorded so far is written (or failed). */
   flush(): Promise<void> {
-    return this.chain;
+    return this.writes.settled();
   }
 
   private enqueue(task: () => Promise<void>): void {
-    this.pendingWrites += 1;
-    this.chain = this.chain
-      .then(task)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'could not write event'))
-      .finally(() => {
-        this.pendingWrites -= 1;
-        if (this.pendingWrites === 0) for (const listener of this.settledListeners) listener();
-      });
+    if (this.lifecycle.is('closing', 'closed')) {
+      this.log.debug('event recorder closed; event dropped');
+      return;
+    }
+    this.writes.run(task).catch((error: unknown) => this.log.warn({ err: error }, 'could not write event'));
   }
 
   private async loadIndex(): Promise<Map<string, Map<string, string>>> {

@@ -1,15 +1,17 @@
 // The informer: lists every kind, then watches the store from the list revision, keeping a cache
-// that the reconcilers read. A watch that fails (store closed, 410 Gone, a throwing handler) is
-// never left dead: the informer relists after a backoff delay, emits the differences as events,
-// and watches again.
+// that the reconcilers read, with client-go style indexes over it. A watch that fails (store
+// closed, 410 Gone, a throwing handler) is never left dead: the informer relists after a backoff
+// delay, emits the differences as events, and watches again. Every event carries the object the
+// cache held before, so no listener needs a copy of its own.
 import type { Logger } from 'pino';
-import { GoneError } from '../../resources/errors.js';
+import { GoneError, InvariantError, UnavailableError } from '../../resources/errors.js';
 import type { Store, Watch, WatchEvent } from '../../adapters/store/contract.js';
+import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
 import { KINDS, type AnyObject, type Kind, type KindMap } from '../../schemas/types.js';
-import type { Cache, Clock } from './types.js';
+import type { Cache, ChangeEvent, Clock } from './types.js';
 import { backoffDelay, type BackoffOptions } from './queue.js';
 
-export type InformerListener = (event: WatchEvent) => void;
+export type InformerListener = (event: ChangeEvent) => void;
 
 export interface InformerOptions {
   store: Store;
@@ -27,19 +29,51 @@ function revisionOf(object: AnyObject): number {
   return Number(object.metadata.resourceVersion ?? 0);
 }
 
-export class Informer implements Cache {
+/** One index of one kind: object names by index value, and each object's values (to remove them). */
+class Index {
+  private readonly names = new Map<string, Set<string>>();
+  private readonly valuesOf = new Map<string, readonly string[]>();
+
+  constructor(readonly keys: (object: AnyObject) => readonly string[]) {}
+
+  /** Re-index one object: `object` undefined removes it. */
+  update(name: string, object: AnyObject | undefined): void {
+    for (const value of this.valuesOf.get(name) ?? []) {
+      const set = this.names.get(value);
+      set?.delete(name);
+      if (set?.size === 0) this.names.delete(value);
+    }
+    this.valuesOf.delete(name);
+    if (!object) return;
+    const values = this.keys(object);
+    if (values.length === 0) return;
+    this.valuesOf.set(name, values);
+    for (const value of values) {
+      const set = this.names.get(value);
+      if (set) set.add(name);
+      else this.names.set(value, new Set([name]));
+    }
+  }
+
+  lookup(value: string): readonly string[] {
+    return [...(this.names.get(value) ?? [])];
+  }
+}
+
+export class Informer implements Cache, LongLived {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly kinds: readonly Kind[];
   private readonly retry: BackoffOptions;
+  private readonly lifecycle = new Lifecycle('the informer');
   private readonly objects = new Map<Kind, Map<string, AnyObject>>();
+  private readonly indexes = new Map<Kind, Map<string, Index>>();
   private readonly listeners: InformerListener[] = [];
   private readonly progressListeners: Array<() => void> = [];
   private watch: Watch | undefined;
   private reconnectTimer: unknown;
   private failures = 0;
-  private stopped = false;
   private seenRevision = 0;
   /** Relists after the first (each one follows a failed watch). */
   relists = 0;
@@ -50,10 +84,17 @@ export class Informer implements Cache {
     this.log = options.log;
     this.kinds = options.kinds ?? KINDS;
     this.retry = options.retry ?? DEFAULT_RETRY;
-    for (const kind of this.kinds) this.objects.set(kind, new Map());
+    for (const kind of this.kinds) {
+      this.objects.set(kind, new Map());
+      this.indexes.set(kind, new Map());
+    }
   }
 
-  /** Every change to a cached object, after the cache reflects it. */
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  /** Every change to a cached object, after the cache (and its indexes) reflect it. */
   onEvent(listener: InformerListener): void {
     this.listeners.push(listener);
   }
@@ -63,17 +104,35 @@ export class Informer implements Cache {
     this.progressListeners.push(listener);
   }
 
-  /** The first list and watch; a store that cannot be listed at start is an error for the caller. */
-  async start(): Promise<void> {
-    await this.sync();
+  /**
+   * Keep `kind` objects findable by `keys(object)` (see byIndex), from now on and for what is
+   * cached already. Registering the same function again under a name is a no-op; another is a bug.
+   */
+  addIndex<K extends Kind>(kind: K, name: string, keys: (object: KindMap[K]) => readonly string[]): void {
+    const indexes = this.indexes.get(kind);
+    if (!indexes) throw new InvariantError(`cannot index ${kind}: the informer does not cache that kind`);
+    const existing = indexes.get(name);
+    if (existing) {
+      if (existing.keys !== keys) throw new InvariantError(`${kind} index "${name}" is already registered with another function`);
+      return;
+    }
+    const index = new Index(keys as (object: AnyObject) => readonly string[]);
+    for (const [objectName, object] of this.objects.get(kind) ?? []) index.update(objectName, object);
+    indexes.set(name, index);
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.watch?.stop();
-    this.watch = undefined;
-    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+  /** The first list and watch; a store that cannot be listed at start is an error for the caller. */
+  start(): Promise<void> {
+    return this.lifecycle.start(() => this.sync());
+  }
+
+  close(): Promise<void> {
+    return this.lifecycle.close(() => {
+      this.watch?.stop();
+      this.watch = undefined;
+      if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+    });
   }
 
   /** True when the cache reflects every store write up to `revision` and a watch is running. */
@@ -93,6 +152,17 @@ export class Informer implements Cache {
     return [...(this.objects.get(kind)?.values() ?? [])] as KindMap[K][];
   }
 
+  byIndex<K extends Kind>(kind: K, index: string, value: string): KindMap[K][] {
+    const found = this.indexes.get(kind)?.get(index);
+    if (!found) throw new InvariantError(`no ${kind} index "${index}": the controller reading it must declare it`);
+    const objects = this.objects.get(kind);
+    return found.lookup(value).flatMap((name) => objects?.get(name) ?? []) as KindMap[K][];
+  }
+
+  private closing(): boolean {
+    return this.lifecycle.is('closing', 'closed');
+  }
+
   private async sync(): Promise<void> {
     const fresh = new Map<Kind, Map<string, AnyObject>>();
     let since = Number.POSITIVE_INFINITY;
@@ -101,7 +171,7 @@ export class Informer implements Cache {
       fresh.set(kind, new Map(listed.items.map((item) => [item.metadata.name, item as AnyObject])));
       since = Math.min(since, listed.revision);
     }
-    if (this.stopped) return;
+    if (this.closing()) return;
     this.replaceAll(fresh, since);
     // Kinds were listed at (possibly) different revisions: watching from the oldest replays what
     // the later lists already hold, and apply() skips those by resourceVersion.
@@ -113,16 +183,20 @@ export class Informer implements Cache {
   }
 
   private replaceAll(fresh: Map<Kind, Map<string, AnyObject>>, revision: number): void {
-    const changes: WatchEvent[] = [];
+    const changes: ChangeEvent[] = [];
     for (const [kind, objects] of fresh) {
       const old = this.objects.get(kind) ?? new Map<string, AnyObject>();
       for (const [name, object] of objects) {
         const before = old.get(name);
-        if (!before) changes.push({ type: 'ADDED', object, revision: revisionOf(object) });
-        else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) changes.push({ type: 'MODIFIED', object, revision: revisionOf(object) });
+        if (!before) changes.push({ type: 'ADDED', object, revision: revisionOf(object), resync: false });
+        else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) changes.push({ type: 'MODIFIED', object, oldObject: before, revision: revisionOf(object), resync: false });
       }
-      for (const [name, object] of old) if (!objects.has(name)) changes.push({ type: 'DELETED', object, revision });
+      for (const [name, object] of old) if (!objects.has(name)) changes.push({ type: 'DELETED', object, oldObject: object, revision, resync: false });
       this.objects.set(kind, objects);
+      for (const index of this.indexes.get(kind)?.values() ?? []) {
+        for (const name of old.keys()) if (!objects.has(name)) index.update(name, undefined);
+        for (const [name, object] of objects) index.update(name, object);
+      }
     }
     this.seenRevision = revision;
     for (const change of changes) this.emit(change);
@@ -131,41 +205,48 @@ export class Informer implements Cache {
 
   private apply(event: WatchEvent): void {
     this.seenRevision = Math.max(this.seenRevision, event.revision);
-    if (this.cacheChange(event)) this.emit(event);
+    const change = this.cacheChange(event);
+    if (change) this.emit(change);
     for (const listener of this.progressListeners) listener();
   }
 
-  /** Apply a watch event to the cache; false when the cache already holds it or something newer. */
-  private cacheChange(event: WatchEvent): boolean {
+  /** Apply a watch event to the cache; undefined when the cache already holds it or something newer. */
+  private cacheChange(event: WatchEvent): ChangeEvent | undefined {
     const objects = this.objects.get(event.object.kind);
-    if (!objects) return false;
+    if (!objects) return undefined;
     const name = event.object.metadata.name;
     const cached = objects.get(name);
     if (event.type === 'DELETED') {
       // A later re-create of the same name is newer than this delete.
-      if (!cached || revisionOf(cached) > event.revision) return false;
+      if (!cached || revisionOf(cached) > event.revision) return undefined;
       objects.delete(name);
-      return true;
+      this.reindex(event.object.kind, name, undefined);
+      return { ...event, oldObject: cached, resync: false };
     }
     // Replayed history the lists already hold.
-    if (cached && revisionOf(cached) >= event.revision) return false;
+    if (cached && revisionOf(cached) >= event.revision) return undefined;
     objects.set(name, event.object);
-    return true;
+    this.reindex(event.object.kind, name, event.object);
+    return { ...event, ...(cached ? { oldObject: cached } : {}), resync: false };
   }
 
-  private emit(event: WatchEvent): void {
+  private reindex(kind: Kind, name: string, object: AnyObject | undefined): void {
+    for (const index of this.indexes.get(kind)?.values() ?? []) index.update(name, object);
+  }
+
+  private emit(event: ChangeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
   private watchFailed(error: Error): void {
-    if (this.stopped) return;
+    if (this.closing()) return;
     this.watch?.stop();
     this.watch = undefined;
     this.scheduleReconnect(error);
   }
 
   private scheduleReconnect(error: Error): void {
-    if (this.stopped || this.reconnectTimer !== undefined) return;
+    if (this.closing() || this.reconnectTimer !== undefined) return;
     this.failures += 1;
     // Gone only means "relist": do that at once, but back off if relisting keeps failing.
     const delay = error instanceof GoneError && this.failures === 1 ? 0 : backoffDelay(this.failures, this.retry);
@@ -173,7 +254,7 @@ export class Informer implements Cache {
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.relists += 1;
-      this.sync().catch((e: unknown) => this.scheduleReconnect(e instanceof Error ? e : new Error(String(e))));
+      this.sync().catch((e: unknown) => this.scheduleReconnect(e instanceof Error ? e : new UnavailableError(`relisting failed: ${String(e)}`, { cause: e })));
     }, delay);
   }
 }

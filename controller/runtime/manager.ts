@@ -1,16 +1,20 @@
 // The Manager runs Reconcilers: one shared informer feeds one work queue per controller, each
 // drained by N workers. A reconcile that throws is retried with backoff (TerminalError: recorded,
 // not retried); one bad object never stops a controller. Metrics, logs and events per controller.
+// Runnables (pollers, periodic sweeps, status writers) start once the cache is synced and close
+// before the controllers do.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { TerminalError } from '../../resources/errors.js';
-import type { Store, WatchEvent } from '../../adapters/store/contract.js';
+import { InvariantError, TerminalError } from '../../resources/errors.js';
+import type { Store } from '../../adapters/store/contract.js';
+import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
-import type { Cache, Clock, ReconcileContext, ReconcileResult, Reconciler } from './types.js';
+import type { Cache, ChangeEvent, Clock, ControllerHandle, ReconcileContext, ReconcileResult, Reconciler, Runnable } from './types.js';
 import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.js';
+import { Periodic } from './periodic.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 
 export interface ManagerOptions {
@@ -37,29 +41,32 @@ interface Controller {
   workers: Promise<void>[];
 }
 
-type Phase = 'new' | 'running' | 'stopping' | 'stopped';
+interface ChangeListener {
+  kinds: readonly Kind[];
+  listener: (event: ChangeEvent) => void;
+}
 
-export class Manager {
+export class Manager implements LongLived {
   readonly metrics: RuntimeMetrics;
   readonly events: StoreEventRecorder;
+  readonly clock: Clock;
   private readonly store: Store;
   private readonly log: Logger;
-  private readonly clock: Clock;
   private readonly workerCount: number;
-  private readonly resyncPeriodMs: number;
-  private readonly backoff: BackoffOptions | undefined;
+  private readonly lifecycle = new Lifecycle('the manager');
   private readonly informer: Informer;
+  private readonly resync: Periodic;
+  private readonly backoff: BackoffOptions | undefined;
   private readonly controllers = new Map<string, Controller>();
+  private readonly runnables: Array<{ runnable: Runnable; started: (error?: unknown) => void }> = [];
+  private readonly changeListeners: ChangeListener[] = [];
   private readonly idleWaiters: Array<() => void> = [];
-  private resyncTimer: unknown;
-  private phase: Phase = 'new';
 
   constructor(options: ManagerOptions) {
     this.store = options.store;
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
     this.workerCount = Math.max(1, options.workers ?? DEFAULT_WORKERS);
-    this.resyncPeriodMs = options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
     this.backoff = options.backoff;
     this.metrics = createRuntimeMetrics(options.registry);
     this.events = new StoreEventRecorder({
@@ -72,6 +79,18 @@ export class Manager {
     this.informer = new Informer({ store: this.store, clock: this.clock, log: this.log.child({ component: 'informer' }) });
     this.informer.onEvent((event) => this.dispatch(event));
     this.informer.onProgress(() => this.checkIdle());
+    this.resync = new Periodic({
+      name: 'resync',
+      clock: this.clock,
+      periodMs: options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
+      runAtStart: false,
+      run: () => this.resyncAll(),
+      onError: (error) => this.log.error({ err: error }, 'resync failed'),
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
   }
 
   /** The informer cache (kept current by watch) that reconcilers read. */
@@ -83,10 +102,11 @@ export class Manager {
     return this.metrics.registry;
   }
 
-  /** Register a reconciler; all must be added before start(). */
-  add(reconciler: Reconciler): void {
-    if (this.phase !== 'new') throw new Error(`cannot add controller "${reconciler.name}" after the manager started`);
-    if (this.controllers.has(reconciler.name)) throw new Error(`controller "${reconciler.name}" is already registered`);
+  /** Register a reconciler and the indexes it reads; all must be added before start(). */
+  add(reconciler: Reconciler): ControllerHandle {
+    this.lifecycle.require(`add controller "${reconciler.name}"`, 'new');
+    if (this.controllers.has(reconciler.name)) throw new InvariantError(`controller "${reconciler.name}" is already registered`);
+    for (const index of reconciler.indexes ?? []) this.informer.addIndex(index.kind, index.name, index.keys);
     const queue = new WorkQueue({
       name: reconciler.name,
       clock: this.clock,
@@ -102,35 +122,53 @@ export class Manager {
       clock: this.clock,
     };
     this.controllers.set(reconciler.name, { reconciler, queue, context, workers: [] });
+    // For triggers that are not store changes (a periodic sweep, the daemon at start).
+    return { name: reconciler.name, enqueue: (key) => queue.add(key) };
   }
 
-  /** List and watch, queue every existing object, start the workers. */
+  /**
+   * Run `runnable` with the manager: started once the cache is synced (at once if the manager
+   * already runs), closed before the controllers, in reverse order of adding. Resolves when it
+   * has started; a failed start is logged and rejects.
+   */
+  addRunnable(runnable: Runnable): Promise<void> {
+    this.lifecycle.require(`add runnable "${runnable.name}"`, 'new', 'starting', 'running');
+    return new Promise<void>((resolve, reject) => {
+      const entry = { runnable, started: (error?: unknown) => (error === undefined ? resolve() : reject(error)) };
+      this.runnables.push(entry);
+      if (this.lifecycle.is('running')) void this.startRunnable(entry);
+    });
+  }
+
+  /** Call `listener` after every cache change of one of `kinds` (for runnables that follow the cache). */
+  onChange(kinds: readonly Kind[], listener: (event: ChangeEvent) => void): void {
+    this.changeListeners.push({ kinds, listener });
+  }
+
+  /** List and watch, queue every existing object, start the workers, then the runnables. */
   async start(): Promise<void> {
-    if (this.phase !== 'new') throw new Error('the manager was already started');
-    this.phase = 'running';
-    await this.informer.start();
-    for (const controller of this.controllers.values()) {
-      for (let i = 0; i < this.workerCount; i++) controller.workers.push(this.work(controller));
-    }
-    this.scheduleResync();
-    this.log.info({ controllers: [...this.controllers.keys()] }, 'controllers started');
-  }
-
-  /** Queue a key for one controller (for triggers that are not store changes). */
-  enqueue(controllerName: string, key: string): void {
-    const controller = this.controllers.get(controllerName);
-    if (!controller) throw new Error(`no controller named "${controllerName}"`);
-    controller.queue.add(key);
+    await this.lifecycle.start(async () => {
+      await this.events.start();
+      await this.informer.start();
+      for (const controller of this.controllers.values()) {
+        await controller.queue.start();
+        for (let i = 0; i < this.workerCount; i++) controller.workers.push(this.work(controller));
+      }
+      await this.resync.start();
+      this.log.info({ controllers: [...this.controllers.keys()] }, 'controllers started');
+    });
+    await Promise.all(this.runnables.map((entry) => this.startRunnable(entry)));
   }
 
   /** The informer lists and watches (the store is reachable and the cache current). */
   isReady(): boolean {
-    return this.phase === 'running' && this.informer.isWatching();
+    return this.lifecycle.is('running') && this.informer.isWatching();
   }
 
   /**
    * Resolves once the cache has seen every store write, no key is queued or being reconciled, and
-   * every event is written. Retries and requeues scheduled for later do not count as work.
+   * every event is written. Retries and requeues scheduled for later do not count as work. A
+   * closing manager counts as idle: a runnable waiting here must not hold up its own close.
    */
   waitForIdle(): Promise<void> {
     return new Promise((resolve) => {
@@ -139,22 +177,38 @@ export class Manager {
     });
   }
 
-  /** Stop taking changes, let the workers finish what is queued, write pending events. */
-  async stop(): Promise<void> {
-    if (this.phase === 'stopped' || this.phase === 'stopping') return;
-    this.phase = 'stopping';
-    if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
-    this.informer.stop();
-    for (const controller of this.controllers.values()) controller.queue.shutdown();
-    await Promise.all([...this.controllers.values()].flatMap((c) => c.workers));
-    await this.events.flush();
-    this.phase = 'stopped';
-    this.checkIdle();
+  /**
+   * Close the runnables (last added first), stop taking changes, let the workers finish what is
+   * queued, write pending events. A runnable that fails to close is logged; the rest still close.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.close(async () => {
+      this.checkIdle();
+      for (const { runnable } of [...this.runnables].reverse()) {
+        await runnable.close().catch((error: unknown) => this.log.error({ err: error, runnable: runnable.name }, 'closing a runnable failed'));
+      }
+      await this.resync.close();
+      await this.informer.close();
+      for (const controller of this.controllers.values()) await controller.queue.close();
+      await Promise.all([...this.controllers.values()].flatMap((c) => c.workers));
+      await this.events.close();
+      this.checkIdle();
+    });
+  }
+
+  private async startRunnable(entry: { runnable: Runnable; started: (error?: unknown) => void }): Promise<void> {
+    try {
+      await entry.runnable.start();
+      entry.started();
+    } catch (error) {
+      this.log.error({ err: error, runnable: entry.runnable.name }, 'a runnable failed to start');
+      entry.started(error);
+    }
   }
 
   private idle(): boolean {
-    if (this.phase === 'stopped') return true;
-    if (this.phase !== 'running' || !this.informer.hasSeen(this.store.revision())) return false;
+    if (this.lifecycle.is('closing', 'closed')) return true;
+    if (!this.lifecycle.is('running') || !this.informer.hasSeen(this.store.revision())) return false;
     for (const controller of this.controllers.values()) if (!controller.queue.isIdle()) return false;
     return this.events.pending() === 0;
   }
@@ -164,36 +218,36 @@ export class Manager {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private dispatch(event: WatchEvent): void {
+  private dispatch(event: ChangeEvent): void {
     if (event.type === 'DELETED') this.events.forgetObject(event.object.kind, event.object.metadata.name);
     for (const controller of this.controllers.values()) {
       if (controller.reconciler.watches.includes(event.object.kind)) this.enqueueFor(controller, event);
     }
+    for (const { kinds, listener } of this.changeListeners) {
+      if (!kinds.includes(event.object.kind)) continue;
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.error({ err: error, object: `${event.object.kind}/${event.object.metadata.name}` }, 'a change listener failed');
+      }
+    }
   }
 
-  private enqueueFor(controller: Controller, event: WatchEvent): void {
+  private enqueueFor(controller: Controller, event: ChangeEvent): void {
     try {
-      const keys = controller.reconciler.keysFor ? controller.reconciler.keysFor(event) : [event.object.metadata.name];
+      const keys = controller.reconciler.keysFor ? controller.reconciler.keysFor(event, this.informer) : [event.object.metadata.name];
       for (const key of keys) controller.queue.add(key);
     } catch (error) {
       controller.context.log.error({ err: error, object: `${event.object.kind}/${event.object.metadata.name}` }, 'keysFor failed; change not queued');
     }
   }
 
-  private scheduleResync(): void {
-    if (this.resyncPeriodMs <= 0) return;
-    this.resyncTimer = this.clock.setTimeout(() => {
-      this.resync();
-      this.scheduleResync();
-    }, this.resyncPeriodMs);
-  }
-
   /** Queue every cached object again: the safety net for anything a watch event missed. */
-  private resync(): void {
+  private resyncAll(): void {
     for (const controller of this.controllers.values()) {
       for (const kind of controller.reconciler.watches) {
-        for (const object of this.informer.list(kind as Kind)) {
-          this.enqueueFor(controller, { type: 'MODIFIED', object, revision: Number(object.metadata.resourceVersion ?? 0) });
+        for (const object of this.informer.list(kind)) {
+          this.enqueueFor(controller, { type: 'MODIFIED', object, oldObject: object, resync: true, revision: Number(object.metadata.resourceVersion ?? 0) });
         }
       }
     }

@@ -1,6 +1,7 @@
 // A rate-limited work queue with client-go's guarantees: a key waits in the queue at most once
 // (dedup), a key being processed is never handed to a second worker, a key added while it is being
 // processed is queued again when it is done, and failures back off exponentially per key up to a cap.
+import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
 import type { Clock } from './types.js';
 import type { RuntimeMetrics } from './metrics.js';
 
@@ -19,7 +20,7 @@ export interface WorkQueueOptions {
   clock: Clock;
   backoff?: BackoffOptions;
   metrics?: RuntimeMetrics;
-  /** Called whenever the queue may have become idle (after `done`, after shutdown). */
+  /** Called whenever the queue may have become idle (after `done`, after close). */
   onSettled?: () => void;
 }
 
@@ -28,7 +29,7 @@ export function backoffDelay(failures: number, options: BackoffOptions): number 
   return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, failures - 1));
 }
 
-export class WorkQueue {
+export class WorkQueue implements LongLived {
   readonly name: string;
   private readonly clock: Clock;
   private readonly backoff: BackoffOptions;
@@ -43,19 +44,29 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { due: number; handle: unknown }>();
   private readonly failures = new Map<string, number>();
   private readonly waiters: Array<(key: string | undefined) => void> = [];
-  private shuttingDown = false;
+  private readonly lifecycle: Lifecycle;
 
   constructor(options: WorkQueueOptions) {
     this.name = options.name;
+    this.lifecycle = new Lifecycle(`the work queue ${options.name}`);
     this.clock = options.clock;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.metrics = options.metrics;
     this.onSettled = options.onSettled;
   }
 
-  /** Queue a key now. A key already waiting is not queued twice. */
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  /** Keys may be added before start (the informer's first list); get() waits for them either way. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Queue a key now. A key already waiting is not queued twice; a closing queue takes no keys. */
   add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+    if (this.closing() || this.dirty.has(key)) return;
     this.metrics?.queueAdds.inc({ name: this.name });
     this.dirty.add(key);
     // A key being processed is queued again by done(), so no worker sees it twice at once.
@@ -64,7 +75,7 @@ export class WorkQueue {
 
   /** Queue a key after `ms`; of several pending delays for one key, the earliest wins. */
   addAfter(key: string, ms: number): void {
-    if (this.shuttingDown) return;
+    if (this.closing()) return;
     if (ms <= 0) {
       this.add(key);
       return;
@@ -101,7 +112,7 @@ export class WorkQueue {
   /** The next key to process, or undefined once the queue is shut down and empty. */
   get(): Promise<string | undefined> {
     if (this.ready.length > 0) return Promise.resolve(this.take(this.ready.shift() as string));
-    if (this.shuttingDown) return Promise.resolve(undefined);
+    if (this.closing()) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -125,14 +136,21 @@ export class WorkQueue {
     return this.ready.length === 0 && this.processing.size === 0;
   }
 
-  /** Stop accepting keys and drop pending delays; queued keys are still handed out, then get() ends. */
-  shutdown(): void {
-    if (this.shuttingDown) return;
-    this.shuttingDown = true;
-    for (const { handle } of this.delayed.values()) this.clock.clearTimeout(handle);
-    this.delayed.clear();
-    if (this.ready.length === 0) for (const waiter of this.waiters.splice(0)) waiter(undefined);
-    this.onSettled?.();
+  /**
+   * Stop accepting keys and drop pending delays (at once, before the promise); queued keys are still
+   * handed out, then get() ends.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => {
+      for (const { handle } of this.delayed.values()) this.clock.clearTimeout(handle);
+      this.delayed.clear();
+      if (this.ready.length === 0) for (const waiter of this.waiters.splice(0)) waiter(undefined);
+      this.onSettled?.();
+    });
+  }
+
+  private closing(): boolean {
+    return this.lifecycle.is('closing', 'closed');
   }
 
   private push(key: string): void {
@@ -155,7 +173,7 @@ export class WorkQueue {
     if (queued !== undefined) this.metrics?.queueDuration.observe({ name: this.name }, (now - queued) / 1000);
     this.startedAt.set(key, now);
     this.metrics?.queueDepth.set({ name: this.name }, this.ready.length);
-    if (this.shuttingDown && this.ready.length === 0) for (const waiter of this.waiters.splice(0)) waiter(undefined);
+    if (this.closing() && this.ready.length === 0) for (const waiter of this.waiters.splice(0)) waiter(undefined);
     return key;
   }
 }

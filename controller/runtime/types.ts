@@ -1,6 +1,7 @@
 // The contract between the controller runtime (controller/runtime/) and the reconcilers built on it.
 import type { Logger } from 'pino';
 import type { Store, WatchEvent } from '../../adapters/store/contract.js';
+import type { LongLived } from '../../adapters/support/lifecycle.js';
 import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
 
 /** Time, injectable so tests can drive queues, backoff, expiry and stagger with a fake clock. */
@@ -9,6 +10,16 @@ export interface Clock {
   now(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+}
+
+/**
+ * A change as the informer delivers it: the store's event, plus the object the cache held before
+ * (MODIFIED and DELETED, when the cache had it) and whether it is a periodic resync, which
+ * re-delivers an unchanged object (then `oldObject` is `object`).
+ */
+export interface ChangeEvent<T extends AnyObject = AnyObject> extends WatchEvent<T> {
+  oldObject?: T;
+  resync: boolean;
 }
 
 export interface ReconcileResult {
@@ -20,6 +31,16 @@ export interface ReconcileResult {
 export interface Cache {
   get<K extends Kind>(kind: K, name: string): KindMap[K] | undefined;
   list<K extends Kind>(kind: K): KindMap[K][];
+  /** The cached objects whose index `index` (see IndexDefinition) holds `value`. */
+  byIndex<K extends Kind>(kind: K, index: string, value: string): KindMap[K][];
+}
+
+/** A client-go style indexer: the cache keeps objects of `kind` findable by the values `keys` returns. */
+export interface IndexDefinition<K extends Kind = Kind> {
+  kind: K;
+  name: string;
+  /** The index values of an object (none: the object is not in this index). */
+  keys(object: KindMap[K]): readonly string[];
 }
 
 /** Records Events on objects; repeats of the same reason and message are aggregated. */
@@ -41,11 +62,27 @@ export interface Reconciler {
   readonly name: string;
   /** Kinds whose changes enqueue keys. */
   readonly watches: readonly Kind[];
-  /** Keys a change affects (default: the object's own name). */
-  keysFor?(event: WatchEvent): string[];
+  /** Indexes this controller reads through `cache.byIndex`; the manager registers them on the informer. */
+  readonly indexes?: readonly IndexDefinition[];
+  /** Keys a change affects (default: the object's own name). The cache already reflects the change. */
+  keysFor?(event: ChangeEvent, cache: Cache): string[];
   /**
    * Level-triggered and idempotent: read current state, drive the node toward it. Throwing retries
    * with backoff, except TerminalError (resources/errors.ts), which is recorded and not retried.
    */
   reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult | void>;
+}
+
+/** A registered controller: how code outside the store's changes (a timer, slvd) queues its keys. */
+export interface ControllerHandle {
+  readonly name: string;
+  enqueue(key: string): void;
+}
+
+/**
+ * A long-lived part the manager starts after the cache is synced and closes (in reverse order)
+ * before its controllers: pollers, periodic sweeps, status writers.
+ */
+export interface Runnable extends LongLived {
+  readonly name: string;
 }

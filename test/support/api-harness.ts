@@ -31,7 +31,7 @@ export async function startTestApi(options: { maxBodyBytes?: number } = {}): Pro
   const metrics = new Registry();
   const server = await startApiServer({ store, socketPath, metrics, ready: () => true, node, ...options });
   const client = new ApiClient(socketPath);
-  return {
+  const api: TestApi = {
     dir,
     socketPath,
     store,
@@ -41,12 +41,13 @@ export async function startTestApi(options: { maxBodyBytes?: number } = {}): Pro
     server,
     close: async () => {
       client.close();
-      await server.close();
+      await api.server.close(); // the server a test restarted, if it did
       await store.close();
       await node.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return api;
 }
 
 /** A PLC-style sliver as a manifest (no server-set metadata). */

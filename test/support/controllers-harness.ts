@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
-import { createControllers } from '../../controller/controllers/index.js';
+import { setupControllers, type ControllerName, type Controllers } from '../../controller/controllers/index.js';
 import { FakeClock, Manager } from '../../controller/runtime/index.js';
 import type { Clock } from '../../controller/runtime/types.js';
 import { parseLoanList } from '../../resources/rspec.js';
 import type { Store } from '../../adapters/store/contract.js';
+import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { API_VERSION, type Loan, type Sliver, type SliverSpec } from '../../schemas/types.js';
 
 export const TEST_TIMEOUT = { timeout: 30_000 };
@@ -32,6 +33,7 @@ export interface Daemon {
   store: Store;
   node: SimAdapter;
   manager: Manager;
+  controllers: Controllers;
   clock: Clock;
   /** Wait until the cache is current and every queue is empty. */
   settle(): Promise<void>;
@@ -45,6 +47,9 @@ export interface DaemonOptions {
   staggerSeconds?: number;
   workers?: number;
   adoptOrphans?: boolean;
+  bandwidth?: BandwidthLimiter;
+  /** Controllers left out. */
+  without?: ControllerName[];
 }
 
 /** Open store and sim node in `dir` and run the controllers on them. */
@@ -55,17 +60,25 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const clock = options.clock ?? new FakeClock();
   // Fast retries: tests with a FakeClock advance it; with a real clock they must not wait long.
   const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
-  for (const controller of createControllers({ node, startup: options.startup ?? false, staggerSeconds: options.staggerSeconds ?? 3, adoptOrphans: options.adoptOrphans ?? false })) manager.add(controller);
+  const controllers = setupControllers(manager, {
+    node,
+    startup: options.startup ?? false,
+    staggerSeconds: options.staggerSeconds ?? 3,
+    adoptOrphans: options.adoptOrphans ?? false,
+    ...(options.bandwidth ? { bandwidth: options.bandwidth } : {}),
+    ...(options.without ? { without: options.without } : {}),
+  });
   await manager.start();
   return {
     dir,
     store,
     node,
     manager,
+    controllers,
     clock,
     settle: () => manager.waitForIdle(),
     async stop() {
-      await manager.stop();
+      await manager.close();
       await node.close();
       await store.close();
     },

@@ -14,6 +14,8 @@ const PACKAGE_OF = {
   ssh: 'openssh-client',
   'ssh-keygen': 'openssh-client',
   python3: 'python3',
+  'lxc-start': 'lxc',
+  newuidmap: 'uidmap',
 } as const;
 export type HostProgram = keyof typeof PACKAGE_OF;
 

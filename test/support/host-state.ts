@@ -5,16 +5,17 @@
 //   node --import tsx test/support/host-state.ts check FILE   (exit 1 and the differences if any)
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultCgroupParent } from '../../adapters/node/linux/cgroup.js';
-import { DEFAULTS } from '../../controller/daemon/config.js';
+import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
+import { mountPoints } from '../../adapters/node/posix/mounts.js';
 import { findProgram } from './host-needs.js';
 
 /** Each aspect of the host as lines, so that a difference can be named line by line. */
 type HostState = Record<string, string[]>;
 
-const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/shells'];
+const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/shells', '/etc/subuid', '/etc/subgid'];
+const CGROUP_ROOT = '/sys/fs/cgroup';
 const SETTLE_MS = 10_000;
 /** Files whose lines hold secrets: only the first field is shown in a difference. */
 const SECRET_FILES = new Set(['/etc/shadow', '/etc/gshadow']);
@@ -25,15 +26,23 @@ function commandLines(program: string, args: string[]): string[] {
   return execFileSync(path, args, { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
-/** Every cgroup directory (recursively) under the test parents: slv and slv-test-* beside it. */
+/**
+ * Every cgroup directory (recursively) the tests' parents may hold, in every mounted hierarchy (LXC
+ * makes its cgroups in all of them): slv, slv-test-* and their LXC .monitor twins, and lxc.pivot.
+ */
 function testCgroups(): string[] {
-  const base = dirname(defaultCgroupParent());
   const walk = (dir: string): string[] => [dir, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => walk(join(dir, e.name)))];
-  if (!existsSync(base)) return [];
-  return readdirSync(base, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && (entry.name === 'slv' || entry.name.startsWith('slv-test-')))
-    .flatMap((entry) => walk(join(base, entry.name)))
+  const ours = (name: string) => /^slv(-test-[^.]+)?(\.monitor)?$/.test(name) || name === 'lxc.pivot';
+  const mounted = new Set(mountPoints());
+  const hierarchies = existsSync(CGROUP_ROOT) ? readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name)).filter((dir) => mounted.has(dir)) : [];
+  return hierarchies
+    .flatMap((hierarchy) => readdirSync(hierarchy, { withFileTypes: true }).filter((entry) => entry.isDirectory() && ours(entry.name)).flatMap((entry) => walk(join(hierarchy, entry.name))))
     .sort();
+}
+
+/** Mounts test roots and LXC containers may make, all under /tmp/slv-*. */
+function testMounts(): string[] {
+  return mountPoints().filter((mount) => mount.startsWith('/tmp/slv-')).sort();
 }
 
 function sshdProcesses(): string[] {
@@ -62,9 +71,10 @@ function recordHostState(): HostState {
   for (const file of ACCOUNT_FILES) state[file] = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : ['(absent)'];
   state['network namespaces'] = commandLines('ip', ['netns', 'list']);
   state['nftables tables'] = commandLines('nft', ['list', 'tables']);
-  state[`cgroups under ${dirname(defaultCgroupParent())}/slv*`] = testCgroups();
+  state[`cgroups named slv*, lxc.pivot under ${CGROUP_ROOT}`] = testCgroups();
+  state['mounts under /tmp/slv-*'] = testMounts();
   state['sshd processes'] = sshdProcesses();
-  state[DEFAULTS.xmlrpcSocket] = pathState(DEFAULTS.xmlrpcSocket);
+  for (const socket of [DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET]) state[socket] = pathState(socket);
   return state;
 }
 

@@ -15,6 +15,8 @@ export function parseKeepingFloats(text: string): unknown {
 
 export const LOAN_VECTORS_URL = new URL('../fixtures/loan_vectors.json', import.meta.url);
 export const GETSLIVERS_SAMPLE_URL = new URL('../fixtures/getslivers-sample.json', import.meta.url);
+/** Today's GetSlivers answer (PLCAPI 5's documented return shape, invented values). */
+export const GETSLIVERS_TODAY_SAMPLE_URL = new URL('../fixtures/getslivers-today-sample.json', import.meta.url);
 
 export function loadLoanVectors(): unknown {
   return parseKeepingFloats(readFileSync(LOAN_VECTORS_URL, 'utf8'));

@@ -17,14 +17,17 @@ export interface Daemon {
   exited: Promise<number | null>;
 }
 
-/** `args` must include `--data-dir`; the daemon is SIGKILLed after the test if still running. */
-export function spawnSlvd(t: TestContext, args: string[]): Daemon {
-  // Each daemon keeps its XML-RPC socket in its own data dir, off the shared /tmp/sliver_mgr.api default.
+/**
+ * `args` must include `--data-dir`; `nodeArgs` go to node before the entry point (e.g. `--import`
+ * of a test's own module). The daemon is SIGKILLed after the test if still running.
+ */
+export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = []): Daemon {
+  // Each daemon keeps its XML-RPC socket in its own data dir, off the host-wide defaults.
   const dataDir = args[args.indexOf('--data-dir') + 1]!;
-  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api')];
+  const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none'];
   let started: ChildProcess | undefined;
   const release = registerCleanup(`slvd --data-dir ${dataDir}`, () => started?.kill('SIGKILL'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   started = child;
   child.once('exit', () => void release());
   let output = '';

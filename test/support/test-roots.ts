@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CpuCgroups, defaultCgroupParent } from '../../adapters/node/linux/cgroup.js';
+import { CpuCgroups, defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../../adapters/node/contract.js';
 import { registerCleanup } from './host-cleanup.js';
 import { needs } from './host-needs.js';
@@ -29,7 +29,7 @@ const releases: Array<() => Promise<void>> = [];
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
 // Blocks of 4,000 uids per label. 62,000-62,099 is taken by test/root/e2e/ssh-delegate-daemon.test.ts
 // (host accounts, not a test root): keep new blocks clear of it.
-const UID_BLOCKS: Record<string, number> = { linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
+const UID_BLOCKS: Record<string, number> = { lxc: 29_000, 'e2e-lxc': 33_000, linux: 41_000, vserver: 45_000, bench: 49_000, 'e2e-linux': 53_000, 'e2e-bwlimit': 57_000 };
 const UIDS_PER_ROOT = 100;
 const ROOTS_PER_BLOCK = 40;
 let rootsMade = 0;
@@ -111,6 +111,10 @@ export function hostEtcHashes(): Record<string, string> {
 /** A faithful test double for the bwlimit adapter: it records what it is asked to do. */
 export class RecordingBandwidthLimiter implements BandwidthLimiter {
   readonly classes = new Map<number, BandwidthLimits>();
+  nodeCap: number | undefined;
+  async setNodeCap(bitsPerSecond: number | undefined): Promise<void> {
+    this.nodeCap = bitsPerSecond;
+  }
   async set(uid: number, limits: BandwidthLimits): Promise<void> {
     this.classes.set(uid, { ...limits });
   }

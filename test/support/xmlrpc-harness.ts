@@ -118,10 +118,14 @@ export function parseReply(body: string): Promise<Outcome> {
   });
 }
 
-/** POST a raw body to the Unix socket (as this process: root) and return the HTTP status and body. */
-export function rawPost(socketPath: string, body: string | Buffer, headers: Record<string, string | number> = {}, method = 'POST'): Promise<{ status: number; body: string }> {
+/** A Unix socket path, or a port on 127.0.0.1. */
+export type Endpoint = string | { port: number };
+
+/** POST a raw body to the endpoint (as this process: root) and return the HTTP status and body. */
+export function rawPost(endpoint: Endpoint, body: string | Buffer, headers: Record<string, string | number> = {}, method = 'POST'): Promise<{ status: number; body: string }> {
+  const target = typeof endpoint === 'string' ? { socketPath: endpoint } : { host: '127.0.0.1', port: endpoint.port };
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: '/', method, headers: { 'Content-Type': 'text/xml', ...headers } }, (res) => {
+    const req = request({ ...target, path: '/', method, headers: { 'Content-Type': 'text/xml', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -4,9 +4,9 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { SlvError, StatusReasons, UnavailableError, type StatusBody, type StatusReason } from '../../../resources/errors.js';
 import type { WatchEventType } from '../../store/contract.js';
-import type { AnyObject, Kind, KindMap } from '../../../schemas/types.js';
-import { CONTENT_TYPES } from '../rest/http.js';
-import { resourcePath } from '../routes.js';
+import { API_VERSION, type AnyObject, type Kind, type KindMap } from '../../../schemas/types.js';
+import { SLIVER_LOANS_KIND, type LoanEntry, type SliverLoans } from '../../../resources/loans.js';
+import { CONTENT_TYPES, resourcePath } from '../routes.js';
 
 export interface ApiResponse<T = unknown> {
   code: number;
@@ -49,7 +49,7 @@ function connectionError(socketPath: string, error: NodeJS.ErrnoException): Erro
     case 'EACCES':
       return new UnavailableError(`cannot connect to slvd: permission denied on ${socketPath}`);
     default:
-      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`);
+      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`, { cause: error });
   }
 }
 
@@ -149,8 +149,19 @@ export class ApiClient {
     return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: patch, contentType: CONTENT_TYPES.mergePatch })).body;
   }
 
+  /** An RFC 6902 JSON patch: a list of operations. */
+  async jsonPatch<K extends Kind>(kind: K, name: string, operations: unknown[]): Promise<KindMap[K]> {
+    return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: operations, contentType: CONTENT_TYPES.jsonPatch })).body;
+  }
+
   async create<T extends AnyObject>(object: T): Promise<T> {
     return (await this.request<T>('POST', resourcePath(object.kind), { body: object })).body;
+  }
+
+  /** Replace a sliver's whole loan list in one transaction (the `slivers/NAME/loans` subresource). */
+  async replaceLoans(sliver: string, loans: readonly LoanEntry[]): Promise<SliverLoans> {
+    const body: SliverLoans = { apiVersion: API_VERSION, kind: SLIVER_LOANS_KIND, metadata: { name: sliver }, spec: { loans: loans.map(([to, resource, amount]) => ({ to, resource, amount })) } };
+    return (await this.request<SliverLoans>('PUT', resourcePath('Sliver', sliver, 'loans'), { body })).body;
   }
 
   /** 200 with a Status: gone; 202 with the object: finalizers hold it. */

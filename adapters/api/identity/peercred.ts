@@ -1,21 +1,15 @@
-// Caller identity from the kernel: the one module that wraps the native SO_PEERCRED addon.
-// Credentials are read once per connection and cached on the socket, so a long keep-alive
+// Caller identity on a Unix socket: the peer's credentials as the kernel recorded them at connect
+// (SO_PEERCRED). Read once per connection and cached on the socket, so a long keep-alive
 // connection cannot change identity and the syscall is not repeated per request.
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { SlvError } from '../../../resources/errors.js';
+import { native } from '../../support/native.js';
 
 export interface PeerCredentials {
   pid: number;
   uid: number;
   gid: number;
 }
-
-interface PeerCredAddon {
-  peerCred(fd: number): PeerCredentials;
-}
-
-const addon = createRequire(import.meta.url)('../../../native/build/Release/peercred.node') as PeerCredAddon;
 
 /** What the kernel reports as uid when a socket has no peer credentials ((uid_t)-1). */
 export const NO_IDENTITY_UID = 4294967295;
@@ -32,7 +26,7 @@ function readCredentials(socket: Socket): PeerCredentials | SlvError {
   if (typeof fd !== 'number' || fd < 0) return unauthorized('the connection has no file descriptor (closed, or not a socket)');
   let credentials: PeerCredentials;
   try {
-    credentials = addon.peerCred(fd);
+    credentials = native.peerCred(fd);
   } catch (error) {
     return unauthorized(`only Unix-socket peers are accepted (${(error as Error).message})`);
   }

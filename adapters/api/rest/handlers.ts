@@ -1,15 +1,18 @@
 // The REST verbs on the resource kinds: get, list, watch, create, update, patch (JSON patch, merge
 // patch, server-side apply), delete and the status subresource, each authorized by resources/authz.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import fastJsonPatch from 'fast-json-patch';
-import { applyConfiguration, mergePatch, recordUpdate } from '../../../resources/apply.js';
-import { authorize, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
+import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate } from '../../../resources/apply.js';
+import { authorize, authorizeAttempt, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
+import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
+import { replaceLoans } from '../loan-replacement.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../schemas/types.js';
 import { kindOf } from '../../../resources/validation.js';
-import { CONTENT_TYPES, mediaType, parseBody, readBody, sendJson, statusOf } from './http.js';
-import { dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
+import { readBoundedBody } from '../../support/body.js';
+import { retryOnConflict } from '../../support/retry.js';
+import { mediaType, parseBody, sendJson, statusOf } from './http.js';
+import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, matchesFilter, revisionOf, type ResourceRoute } from '../routes.js';
 
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
@@ -37,6 +40,8 @@ export class ResourceApi {
     if (route.name === undefined) {
       if (method === 'GET') return flagOf(query, 'watch') ? this.watch(context) : this.list(context);
       if (method === 'POST') return this.create(context);
+    } else if (route.subresource === 'loans') {
+      if (method === 'GET' || method === 'PUT') return this.loans(context, method);
     } else if (route.subresource === 'status') {
       if (method === 'GET') return this.get(context);
       if (method === 'PUT') return this.replace(context, 'updateStatus');
@@ -67,6 +72,12 @@ export class ResourceApi {
     authorize({ caller, verb, kind, ...(current ? { current } : {}), ...(desired ? { desired } : {}) }, await this.sliverLookup([current, desired]));
   }
 
+  /** Before merging the caller's input into `object`: is the caller someone who may write to it at all? */
+  private async authorizeAttempt(caller: Caller, verb: 'update' | 'updateStatus' | 'create', object: AnyObject): Promise<void> {
+    if (caller.uid === ROOT_UID) return;
+    authorizeAttempt(caller, verb, object, await this.sliverLookup([object]));
+  }
+
   /** Field manager of a plain write: `?fieldManager=`, else the caller's account. */
   private manager(context: RequestContext): string {
     return context.query.get('fieldManager') || (context.caller.account ?? `uid-${context.caller.uid}`);
@@ -79,7 +90,7 @@ export class ResourceApi {
     if (!allowed.includes(type)) {
       throw new SlvError('UnsupportedMediaType', `unsupported Content-Type ${JSON.stringify(type)} for ${context.req.method ?? ''}: expected ${allowed.join(', ')}`);
     }
-    const value = parseBody(await readBody(context.req, this.maxBodyBytes), type);
+    const value = parseBody(await readBoundedBody(context.req, this.maxBodyBytes), type);
     if (value === undefined) throw new BadRequestError('request body is empty');
     return value;
   }
@@ -122,8 +133,13 @@ export class ResourceApi {
     const filter = filterOf(query);
     const since = revisionOf(query);
     let queue = Promise.resolve();
+    // Never throws: a line that cannot be written ends the stream, and the client re-watches.
     const send = (line: unknown) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      try {
+        if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
+      } catch {
+        res.destroy();
+      }
     };
     const deliver = async (event: WatchEvent) => {
       if (!matchesFilter(filter, event.object)) return;
@@ -138,10 +154,11 @@ export class ResourceApi {
           queue = queue.then(() => deliver(event)).catch((error: unknown) => send({ type: 'ERROR', object: statusOf(error) }));
         },
         onError: (error) => {
-          queue = queue.then(() => {
-            send({ type: 'ERROR', object: statusOf(error) });
-            res.end();
-          });
+          queue = queue
+            .then(() => {
+              send({ type: 'ERROR', object: statusOf(error) });
+              res.end();
+            });
         },
       },
     );
@@ -168,6 +185,7 @@ export class ResourceApi {
     const { res, route, query, caller } = context;
     const input = await this.objectBody(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]);
     const current = await this.store.get(route.kind, route.name!);
+    await this.authorizeAttempt(caller, verb, current);
     const dryRun = dryRunOf(query);
     if (verb === 'updateStatus') {
       await this.authorize(caller, verb, route.kind, current, input);
@@ -186,13 +204,13 @@ export class ResourceApi {
       return this.apply(context);
     }
     const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
-    if (type === CONTENT_TYPES.jsonPatch && !Array.isArray(patch)) throw new BadRequestError('a JSON patch must be an array of operations');
     const { res, route, query, caller } = context;
     const dryRun = dryRunOf(query);
     const object = await retryOnRace(
       () => this.store.get(route.kind, route.name!),
       async (current) => {
-        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? jsonPatch(current!, patch as fastJsonPatch.Operation[]) : mergePatch(current, patch));
+        await this.authorizeAttempt(caller, verb, current!);
+        const patched = checkIdentity(route, type === CONTENT_TYPES.jsonPatch ? applyJsonPatch(current, patch) : mergePatch(current, patch));
         // A resourceVersion the patch sets is a precondition; otherwise the read one guards the write.
         patched.metadata.resourceVersion ??= current!.metadata.resourceVersion;
         if (verb === 'updateStatus') {
@@ -223,6 +241,7 @@ export class ResourceApi {
           const actual = current?.metadata.resourceVersion;
           throw new ConflictError(route.kind, route.name!, `resourceVersion ${wanted} is stale, current is ${actual ?? 'none (the object does not exist)'}`, actual);
         }
+        await this.authorizeAttempt(caller, current ? 'update' : 'create', current ?? configuration);
         const desired = applyConfiguration(current, configuration, manager, { force, now: new Date().toISOString() });
         await this.authorize(caller, current ? 'update' : 'create', route.kind, current, desired);
         created = !current;
@@ -234,7 +253,7 @@ export class ResourceApi {
 
   private async remove(context: RequestContext): Promise<void> {
     const { req, res, route, query, caller } = context;
-    const options = parseBody(await readBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
+    const options = parseBody(await readBoundedBody(req, this.maxBodyBytes), CONTENT_TYPES.json) as { preconditions?: { resourceVersion?: unknown } } | undefined;
     const wanted = options?.preconditions?.resourceVersion;
     if (wanted !== undefined && typeof wanted !== 'string') throw new BadRequestError('preconditions.resourceVersion must be a string');
     const current = await this.store.get(route.kind, route.name!);
@@ -252,6 +271,26 @@ export class ResourceApi {
       message: `${route.kind.toLowerCase()} "${route.name!}" deleted`,
       details: { kind: route.kind, name: route.name },
     });
+  }
+
+  /**
+   * `slivers/NAME/loans`: GET the sliver's loan list, PUT a new one (replaced in one transaction,
+   * as XML-RPC SetLoans does). Reading needs what reading the Loans needs; replacing, SetLoans.
+   */
+  private async loans(context: RequestContext, method: 'GET' | 'PUT'): Promise<void> {
+    const { res, route, query, caller } = context;
+    const lender = route.name!;
+    const sliver = await this.store.get('Sliver', lender);
+    if (method === 'GET') authorizeSliverOperation(caller, 'readLoans', lender, sliver, `read the loans of sliver "${lender}"`);
+    else authorizeSliverOperation(caller, 'writeLoans', lender, sliver, `replace the loans of sliver "${lender}"`);
+    if (method === 'GET') {
+      const listed = await this.store.list('Loan');
+      sendJson(res, 200, sliverLoansOf(lender, loansOfLender(listed.items, lender), listed.revision));
+      return;
+    }
+    const wanted = parseSliverLoans(await this.body(context, [CONTENT_TYPES.json, CONTENT_TYPES.yaml]), lender);
+    const replaced = await replaceLoans(this.store, wanted, { fieldManager: this.manager(context), dryRun: dryRunOf(query) });
+    sendJson(res, 200, sliverLoansOf(lender, replaced.loans, replaced.revision, replaced.removed));
   }
 
   /** End every open watch (the server is closing). */
@@ -274,29 +313,21 @@ function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   return object;
 }
 
-function jsonPatch(document: AnyObject, operations: fastJsonPatch.Operation[]): unknown {
-  try {
-    return fastJsonPatch.applyPatch(structuredClone(document), operations, true, false).newDocument;
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
-    throw new InvalidError(`the JSON patch cannot be applied: ${message}`);
-  }
-}
-
 /**
  * A read-modify-write: `write` gets what `read` returned. When it fails with a conflict and the
  * object has changed since the read, a concurrent write won the race: read again and retry. A
  * conflict on an unchanged object (a stale precondition, a field-ownership conflict) is the answer.
  */
 async function retryOnRace(read: () => Promise<AnyObject | undefined>, write: (current: AnyObject | undefined) => Promise<AnyObject | undefined>): Promise<AnyObject | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await read();
-    try {
-      return await write(current);
-    } catch (error) {
-      if (attempt >= MAX_WRITE_ATTEMPTS || !(error instanceof ConflictError || error instanceof AlreadyExistsError)) throw error;
-      const now = await read();
-      if (now?.metadata.resourceVersion === current?.metadata.resourceVersion) throw error;
-    }
-  }
+  let current: AnyObject | undefined;
+  return retryOnConflict(
+    async () => {
+      current = await read();
+      return write(current);
+    },
+    {
+      attempts: MAX_WRITE_ATTEMPTS,
+      retryable: async (error) => (error instanceof ConflictError || error instanceof AlreadyExistsError) && (await read())?.metadata.resourceVersion !== current?.metadata.resourceVersion,
+    },
+  );
 }

@@ -1,65 +1,22 @@
-// HTTP plumbing of the REST API: bounded body reading, parsed bodies, JSON and Status responses.
+// HTTP plumbing of the REST API: parsed bodies, JSON and Status responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
-import { describeYamlError } from '../../../resources/documents.js';
-import { BadRequestError, ConflictError, SlvError, type StatusBody } from '../../../resources/errors.js';
+import { parseJsonDocument, parseYamlDocument } from '../../../resources/documents.js';
+import { ConflictError, SlvError, type StatusBody } from '../../../resources/errors.js';
+import { CONTENT_TYPES } from '../routes.js';
 
 /** Requests larger than this are refused with 413 (an initscript may be 1 MiB; JSON escaping adds to it). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-export const CONTENT_TYPES = {
-  json: 'application/json',
-  yaml: 'application/yaml',
-  jsonPatch: 'application/json-patch+json',
-  mergePatch: 'application/merge-patch+json',
-  applyYaml: 'application/apply-patch+yaml',
-  applyJson: 'application/apply-patch+json',
-} as const;
 
 export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? CONTENT_TYPES.json).split(';')[0]!.trim().toLowerCase();
 }
 
-function tooLarge(limit: number): SlvError {
-  return new SlvError('RequestEntityTooLarge', `request body is larger than the limit of ${limit} bytes`);
-}
-
-/** The whole body, refusing (413) before reading when Content-Length says it is too large. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(limit));
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** A body as JSON, or as YAML for the YAML media types. An empty body is undefined. */
+/** A body as JSON, or as YAML for the YAML media types, in null-prototype objects (resources/documents.ts). An empty body is undefined. */
 export function parseBody(body: Buffer, type: string): unknown {
   const text = body.toString('utf8');
   if (!text.trim()) return undefined;
-  if (type === CONTENT_TYPES.yaml || type === CONTENT_TYPES.applyYaml) {
-    try {
-      return parseYaml(text);
-    } catch (error) {
-      throw new BadRequestError(`request body is not valid YAML${describeYamlError(error as Error)}`);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new BadRequestError(`request body is not valid JSON: ${(error as Error).message}`);
-  }
+  if (type === CONTENT_TYPES.yaml || type === CONTENT_TYPES.applyYaml) return parseYamlDocument(text, 'request body');
+  return parseJsonDocument(text, 'request body');
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {

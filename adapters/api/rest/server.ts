@@ -1,14 +1,15 @@
 // slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED.
-import { lstatSync, chmodSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { ROOT_UID, type Caller } from '../../../resources/authz.js';
-import { NotFoundError, SlvError, UsageError } from '../../../resources/errors.js';
+import type { Caller } from '../../../resources/authz.js';
+import { BadRequestError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { API_VERSION, PLURALS, SHORT_NAMES } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
-import { peerCredentials } from '../identity/peercred.js';
+import { listenUnixSocket } from '../../support/unix-socket.js';
+import { ConnectionBudget, createApiHttpServer } from '../http-server.js';
+import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
 import { API_PREFIX, parseResourcePath, resourceList } from '../routes.js';
@@ -24,6 +25,9 @@ export interface ApiServerOptions {
   /** Maps the peer uid to an account name. */
   node: NodeAdapter;
   maxBodyBytes?: number;
+  /** Shared with the other API listeners (default: a budget of its own with the default limits). */
+  connections?: ConnectionBudget;
+  log?: Logger;
 }
 
 export interface ApiServer {
@@ -35,33 +39,17 @@ function registered<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
 
-/** Does something answer on this Unix socket? (ECONNREFUSED: a stale file left by a dead server.) */
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNREFUSED') resolve(false);
-      else reject(new UsageError(`cannot check the API socket ${path}: ${error.message}`));
-    });
-  });
+/** The path and query of a request line, parsed without resolving it against a base: `//x` is a path, not a host. */
+interface RequestTarget {
+  pathname: string;
+  searchParams: URLSearchParams;
 }
 
-/** Make `path` free for a new socket: remove a stale socket, refuse a live server or a non-socket file. */
-async function claimSocketPath(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  if (!isSocket) throw new UsageError(`the API socket path ${path} exists and is not a socket; refusing to replace it`);
-  if (await socketAnswers(path)) throw new UsageError(`another server is already listening on the API socket ${path}`);
-  unlinkSync(path);
+function requestTarget(raw: string): RequestTarget {
+  const question = raw.indexOf('?');
+  const pathname = question < 0 ? raw : raw.slice(0, question);
+  if (!pathname.startsWith('/')) throw new BadRequestError(`the request path must start with "/", got ${JSON.stringify(pathname.slice(0, 100))}`);
+  return { pathname, searchParams: new URLSearchParams(question < 0 ? '' : raw.slice(question + 1)) };
 }
 
 const PLURAL_NAMES = new Set(Object.values(PLURALS));
@@ -96,11 +84,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   );
 
   async function identify(req: IncomingMessage): Promise<Caller> {
-    const { uid } = peerCredentials(req.socket);
-    return { uid, account: uid === ROOT_UID ? 'root' : await node.accountNameByUid(uid) };
+    const uid = connectionUid(req.socket);
+    if (uid === undefined) throw new SlvError('Unauthorized', 'cannot identify the caller: the kernel named no peer for this connection');
+    return resolveCaller(uid, node);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> {
     const method = req.method ?? 'GET';
     const resource = parseResourcePath(url.pathname);
     if (resource) return resources.handle({ req, res, route: resource, query: url.searchParams, caller: await identify(req) });
@@ -127,43 +116,39 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
-  const server = createServer((req, res) => {
+  const server = createApiHttpServer(options.connections ?? new ConnectionBudget(), (req, res) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const verb = (req.method ?? 'GET').toLowerCase();
-    const resource = metricResource(url.pathname);
-    route(req, res, url)
-      .catch((error: unknown) => sendError(res, error))
+    let resource = 'other';
+    const handled = (async () => {
+      const target = requestTarget(req.url ?? '/');
+      resource = metricResource(target.pathname);
+      await route(req, res, target);
+    })();
+    // Every request ends in an answer or a closed connection, whatever fails on the way.
+    void handled
+      .catch((error: unknown) => {
+        if (!(error instanceof SlvError)) options.log?.error({ err: error, method: req.method, url: req.url }, 'REST request failed');
+        sendError(res, error);
+      })
+      .catch((error: unknown) => {
+        options.log?.error({ err: error }, 'REST error answer could not be sent; connection closed');
+        res.destroy();
+      })
       .finally(() => {
         requests.inc({ verb, resource, code: res.statusCode });
         latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-  });
-  // Read the identity as soon as the peer connects, while the descriptor certainly exists.
-  server.on('connection', (socket) => {
-    try {
-      peerCredentials(socket);
-    } catch {
-      // Kept on the socket: every request on it is refused with 401.
-    }
+      })
+      .catch((error: unknown) => options.log?.error({ err: error }, 'REST request metrics not recorded'));
   });
 
-  await claimSocketPath(socketPath);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // Local users connect with their own uid; authorization is per request, by that uid.
-  chmodSync(socketPath, 0o666);
+  const socket = await listenUnixSocket(server, socketPath, { mode: 0o666 }); // any local user; authorization is per request, by uid
 
   return {
     close: () =>
       new Promise<void>((resolve, reject) => {
         resources.endWatches();
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => (error ? reject(error) : socket.release().then(resolve, reject)));
         server.closeIdleConnections();
       }),
   };

@@ -5,8 +5,12 @@
 // - <i8> decodes to a number (the package leaves a string), or a bigint beyond 2^53;
 // - <int> must be an integer (the package's parseInt accepts "12abc");
 // - structs decode to null-prototype objects, so member names like __proto__ are plain keys;
-// - integers beyond 32 bits encode as <i8> (the package writes <int> for every integer).
+// - integers beyond 32 bits encode as <i8> (the package writes <int> for every integer);
+// - text XML 1.0 does not allow (control characters, U+FFFE, U+FFFF, lone surrogates) is refused in
+//   a request, raw or as a character reference, and replaced by U+FFFD in every answer, faults
+//   included, since the package's builder throws on it.
 import { createRequire } from 'node:module';
+import { BadRequestError } from '../../../resources/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,8 +68,9 @@ export class XmlRpcFault extends Error {
   constructor(
     readonly faultCode: number,
     readonly faultString: string,
+    options?: ErrorOptions,
   ) {
-    super(faultString);
+    super(faultString, options);
     this.name = 'XmlRpcFault';
   }
 }
@@ -76,10 +81,28 @@ export interface MethodCall {
 }
 
 const INTEGER = /^[+-]?[0-9]+$/;
+/** A character XML 1.0 does not allow (its Char production), a lone surrogate included. */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
+
+/** U+XXXX of a character, for messages that must not contain it. */
+function codePointName(character: string): string {
+  return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function refuseNonXmlText(text: string): void {
+  const bad = NOT_XML_CHAR.exec(text)?.[0];
+  if (bad !== undefined) throw new Error(`the request contains ${codePointName(bad)}, which XML 1.0 does not allow`);
+}
+
+/** `text` with every character XML 1.0 does not allow replaced by U+FFFD. */
+function xmlSafeText(text: string): string {
+  return text.replace(NOT_XML_CHARS, '\uFFFD');
+}
 
 function decodeInteger(data: string, tag: string): number | bigint {
   const text = data.trim();
-  if (!INTEGER.test(text)) throw new Error(`<${tag}> must hold an integer, got ${JSON.stringify(text.slice(0, 40))}`);
+  if (!INTEGER.test(text)) throw new BadRequestError(`<${tag}> must hold an integer, got ${JSON.stringify(text.slice(0, 40))}`);
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : BigInt(text);
 }
@@ -112,7 +135,7 @@ function correctedDeserializer(): PackageDeserializer {
   };
   deserializer.endDouble = (data) => {
     const value = Number(data.trim());
-    if (data.trim() === '' || !Number.isFinite(value)) throw new Error(`<double> must hold a number, got ${JSON.stringify(data.trim().slice(0, 40))}`);
+    if (data.trim() === '' || !Number.isFinite(value)) throw new BadRequestError(`<double> must hold a number, got ${JSON.stringify(data.trim().slice(0, 40))}`);
     deserializer.push(new XmlRpcDouble(value));
     deserializer.value = false;
   };
@@ -123,11 +146,11 @@ function correctedDeserializer(): PackageDeserializer {
   deserializer.endStruct = () => {
     const mark = deserializer.marks.pop() ?? 0;
     const items = deserializer.stack.slice(mark);
-    if (items.length % 2 !== 0) throw new Error('a struct member lacks its name or its value');
+    if (items.length % 2 !== 0) throw new BadRequestError('a struct member lacks its name or its value');
     const struct: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < items.length; i += 2) {
       const name = items[i];
-      if (typeof name !== 'string') throw new Error('a struct member name must be a string');
+      if (typeof name !== 'string') throw new BadRequestError('a struct member name must be a string');
       struct[name] = items[i + 1];
     }
     deserializer.stack.splice(mark, items.length, struct);
@@ -150,16 +173,25 @@ export function decodeMethodCall(body: Buffer): MethodCall {
   const parser = sax.parser(false); // not strict, as the package's own stream
   parser.onopentag = (node) => deserializer.onOpentag(node);
   parser.onclosetag = (name) => deserializer.onClosetag(name);
-  parser.ontext = (text) => deserializer.onText(text);
-  parser.oncdata = (text) => deserializer.onCDATA(text);
+  // Character references arrive decoded here (&#1; as U+0001), after the raw check below.
+  parser.ontext = (text) => {
+    refuseNonXmlText(text);
+    deserializer.onText(text);
+  };
+  parser.oncdata = (text) => {
+    refuseNonXmlText(text);
+    deserializer.onCDATA(text);
+  };
   parser.onerror = (error) => deserializer.onError(error);
   parser.onend = () => deserializer.onDone();
   try {
-    parser.write(body.toString('utf8')).close();
+    const text = body.toString('utf8');
+    refuseNonXmlText(text);
+    parser.write(text).close();
   } catch (error) {
     outcome ??= { error: error as Error };
   }
-  if (!outcome) throw new Error('Invalid XML-RPC message');
+  if (!outcome) throw new BadRequestError('Invalid XML-RPC message');
   if ('error' in outcome) throw outcome.error;
   return outcome.call;
 }
@@ -170,21 +202,23 @@ class I8 extends CustomType {}
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-// Integers outside the 32-bit <int> range become <i8>; everything else is left to the package.
-function withI8(value: unknown): unknown {
+// Integers outside the 32-bit <int> range become <i8>, strings and member names XML-safe;
+// everything else is left to the package.
+function forXml(value: unknown): unknown {
+  if (typeof value === 'string') return xmlSafeText(value);
   if (typeof value === 'bigint') return new I8(value.toString());
   if (typeof value === 'number') return Number.isInteger(value) && (value < INT32_MIN || value > INT32_MAX) ? new I8(String(value)) : value;
-  if (Array.isArray(value)) return value.map(withI8);
+  if (Array.isArray(value)) return value.map(forXml);
   if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, withI8(member)]));
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [xmlSafeText(key), forXml(member)]));
   }
   return value;
 }
 
 export function encodeResponse(value: unknown): string {
-  return serializer.serializeMethodResponse(withI8(value));
+  return serializer.serializeMethodResponse(forXml(value));
 }
 
 export function encodeFault(fault: XmlRpcFault): string {
-  return serializer.serializeFault({ faultCode: fault.faultCode, faultString: fault.faultString });
+  return serializer.serializeFault({ faultCode: fault.faultCode, faultString: xmlSafeText(fault.faultString) });
 }

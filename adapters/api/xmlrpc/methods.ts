@@ -1,12 +1,15 @@
 // The Node Manager API methods (docs/behaviour.md §6) over the store: every method reads specs or writes
 // desired state (run state, instantiation, Loans); the controllers act on the node. The checks run
 // in the order clients rely on: method, argument count, caller identity, sliver, permission, loans.
-import { ROOT_UID } from '../../../resources/authz.js';
-import { ConflictError, InvalidError } from '../../../resources/errors.js';
-import { compareLoans, computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
+import { mayCallOnSliver, type Caller } from '../../../resources/authz.js';
+import { InvalidError } from '../../../resources/errors.js';
+import { loansOfLender } from '../../../resources/loans.js';
+import { computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
+import { retryOnConflict } from '../../support/retry.js';
 import type { Store } from '../../store/contract.js';
-import { API_VERSION, type Loan, type LoanSpec, type RSpec, type RunSpec, type Sliver } from '../../../schemas/types.js';
+import type { Loan, RSpec, RunSpec, Sliver } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
+import { replaceLoans } from '../loan-replacement.js';
 import { XmlRpcFault } from './codec.js';
 
 export interface ApiContext {
@@ -16,15 +19,10 @@ export interface ApiContext {
   nowSeconds(): number;
 }
 
-/** Who is calling: the uid the kernel reported (undefined if it could not tell) and its account. */
-export interface Caller {
-  uid?: number;
-  name?: string;
-}
-
 interface Invocation {
   context: ApiContext;
-  caller: Caller;
+  /** Undefined: the kernel could not name the caller (public methods do not ask). */
+  caller: Caller | undefined;
   params: unknown[];
 }
 
@@ -50,19 +48,21 @@ export const FAULT_PERMISSION = 108;
 const NOT_A_SLIVER = 'Invalid argument: the first argument must be a sliver name.';
 const BAD_LOANS = 'Invalid argument: the second argument must be a well-formed loan specification';
 
+/** The field manager SetLoans records on the Loans it writes. */
+const SETLOANS_MANAGER = 'SetLoans';
+
 /** Conflicting writers (the controllers write status, not spec, so this is rare): re-read and retry. */
 const CONFLICT_RETRIES = 5;
 
 async function changeRun(store: Store, name: string, change: (run: RunSpec) => RunSpec): Promise<1> {
-  for (let attempt = 1; ; attempt++) {
-    const sliver = await store.get('Sliver', name);
-    try {
+  await retryOnConflict(
+    async () => {
+      const sliver = await store.get('Sliver', name);
       await store.update({ ...sliver, spec: { ...sliver.spec, run: change({ ...sliver.spec.run }) } });
-      return 1;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt === CONFLICT_RETRIES) throw error;
-    }
-  }
+    },
+    { attempts: CONFLICT_RETRIES },
+  );
+  return 1;
 }
 
 function isLive(sliver: Sliver, nowSeconds: number): boolean {
@@ -97,32 +97,7 @@ async function computeEffectiveNow(context: ApiContext, now: number): Promise<Ma
 }
 
 async function loansOf(store: Store, lender: string): Promise<Loan[]> {
-  const loans = (await store.list('Loan')).items.filter((loan) => loan.spec.from === lender);
-  return loans.sort((a, b) => compareLoans({ id: a.metadata.name, ...a.spec }, { id: b.metadata.name, ...b.spec }));
-}
-
-/**
- * Replace the lender's Loans by position: the i-th existing Loan is updated in place, new positions
- * get `<lender>.<i>`, extras are deleted. Every write is dry-run first, so a loan the store would
- * refuse (a target that cannot be an account name) faults before anything is written.
- */
-async function replaceLoans(store: Store, lender: string, loans: Array<[string, LoanSpec['resource'], number]>): Promise<void> {
-  const existing = await loansOf(store, lender);
-  const writes = loans.map(([to, resource, amount], order) => {
-    const spec: LoanSpec = { from: lender, to, resource, amount, order };
-    const current = existing[order];
-    return current
-      ? (dryRun: boolean) => store.update({ ...current, spec }, { dryRun })
-      : (dryRun: boolean) => store.create<Loan>({ apiVersion: API_VERSION, kind: 'Loan', metadata: { name: `${lender}.${order}` }, spec }, { dryRun });
-  });
-  try {
-    for (const write of writes) await write(true);
-  } catch (error) {
-    if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
-    throw error;
-  }
-  for (const write of writes) await write(false);
-  for (const extra of existing.slice(loans.length)) await store.delete('Loan', extra.metadata.name, { resourceVersion: extra.metadata.resourceVersion });
+  return loansOfLender((await store.list('Loan')).items, lender);
 }
 
 /** A sliver's record as the original API reported it: PLC fields plus `_rspec` and `_loans`. */
@@ -142,20 +117,6 @@ async function sliverRecord(context: ApiContext, sliver: Sliver): Promise<Record
     _rspec: effective.get(name) ?? fullRSpec(sliver.spec.rspec),
     _loans: loans.map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
   };
-}
-
-/** Serializes SetLoans per lender: two concurrent calls must not interleave their writes. */
-const loanLocks = new Map<string, Promise<unknown>>();
-async function withLoanLock<T>(lender: string, body: () => Promise<T>): Promise<T> {
-  const previous = loanLocks.get(lender) ?? Promise.resolve();
-  const current = previous.then(body, body);
-  const settled = current.catch(() => undefined);
-  loanLocks.set(lender, settled);
-  try {
-    return await current;
-  } finally {
-    if (loanLocks.get(lender) === settled) loanLocks.delete(lender);
-  }
 }
 
 const METHODS: Record<string, MethodDefinition> = {
@@ -222,7 +183,13 @@ const METHODS: Record<string, MethodDefinition> = {
     run: async ({ context, params }, sliver) => {
       const loans = parseLoanList(params[1]);
       if (!loans) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS);
-      await withLoanLock(sliver.metadata.name, () => replaceLoans(context.store, sliver.metadata.name, loans));
+      try {
+        await replaceLoans(context.store, { lender: sliver.metadata.name, loans }, { fieldManager: SETLOANS_MANAGER });
+      } catch (error) {
+        // The store refused the list itself (a target that cannot be an account name): nothing was written.
+        if (error instanceof InvalidError) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, BAD_LOANS, { cause: error });
+        throw error;
+      }
       return 1;
     },
   },
@@ -247,8 +214,8 @@ const METHODS: Record<string, MethodDefinition> = {
     doc: "return the caller's own record",
     access: 'caller',
     run: async ({ context, caller }) => {
-      const name = caller.name;
-      if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller.uid} has no account on this node`);
+      const name = caller?.account;
+      if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller?.uid} has no account on this node`);
       const sliver = await context.store.tryGet('Sliver', name);
       if (sliver && isLive(sliver, context.nowSeconds())) return sliverRecord(context, sliver);
       const delegate = await context.store.tryGet('Delegate', name);
@@ -269,37 +236,30 @@ function helpText(): string {
   }).join('');
 }
 
-function permitted(caller: Caller, sliver: Sliver, method: string): boolean {
-  if (caller.uid === ROOT_UID) return true;
-  if (caller.name === undefined) return false;
-  if (caller.name === sliver.metadata.name) return true;
-  return sliver.spec.delegations.some((d) => d.account === caller.name && (d.methods === undefined || d.methods.includes(method)));
-}
-
 /**
  * Run one API call. `identify` is asked for the caller only once the method and argument count are
  * known to be right. Every failure is an XmlRpcFault with the code and string clients expect.
  */
-export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller>, method: string, params: unknown[]): Promise<unknown> {
+export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller | undefined>, method: string, params: unknown[]): Promise<unknown> {
   const definition = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!definition) throw new XmlRpcFault(FAULT_UNKNOWN_METHOD, `Invalid API method ${method}.  Valid choices are ${METHOD_NAMES.join(', ')}`);
   if (params.length !== definition.params.length) {
     throw new XmlRpcFault(FAULT_ARGUMENT_COUNT, `Invalid argument count: got ${params.length}, expecting ${definition.params.length}.`);
   }
   try {
-    const caller = definition.access === 'public' ? {} : await identify();
+    const caller = definition.access === 'public' ? undefined : await identify();
     const invocation = { context, caller, params };
     if (definition.access !== 'sliver') {
-      if (definition.access === 'caller' && caller.uid === undefined) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+      if (definition.access === 'caller' && caller === undefined) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
       return await definition.run(invocation);
     }
     const name = params[0];
     const sliver = typeof name === 'string' ? await context.store.tryGet('Sliver', name) : undefined;
     if (!sliver || !isLive(sliver, context.nowSeconds())) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, NOT_A_SLIVER);
-    if (!permitted(caller, sliver, method)) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
+    if (!caller || !mayCallOnSliver(caller, sliver.metadata.name, sliver, [method])) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
     return await definition.run(invocation, sliver);
   } catch (error) {
     if (error instanceof XmlRpcFault) throw error;
-    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
+    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`, { cause: error });
   }
 }

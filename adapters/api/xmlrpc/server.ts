@@ -1,116 +1,79 @@
-// The XML-RPC compatibility shim (docs/behaviour.md §6): our own `http` servers on the API Unix socket and on
-// loopback TCP. The xmlrpc package's own server is not used: it hides the socket (no caller
+// The XML-RPC compatibility shim (docs/xmlrpc.md): our own `http` servers on the API Unix sockets
+// and on loopback TCP. The xmlrpc package's own server is not used: it hides the socket (no caller
 // identity), answers bad input with an empty 404 and crashes on a throwing handler. Here every
-// request gets HTTP 200 with a methodResponse or a fault, whatever the input.
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+// request ends in HTTP 200 with a methodResponse or a fault, whatever the input, or, if even a
+// fault cannot be written, in a closed connection: never in a rejection nobody handles.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ROOT_UID } from '../../../resources/authz.js';
-import { UnavailableError, UsageError } from '../../../resources/errors.js';
+import { SocketPathError, UsageError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import type { NodeAdapter } from '../../node/contract.js';
-import { peerCredentials } from '../identity/peercred.js';
-import { tcpPeerUid } from '../identity/tcp-peer.js';
+import { BodyTooLargeError, readBoundedBody } from '../../support/body.js';
+import { listenUnixSocket, type UnixSocketListener } from '../../support/unix-socket.js';
+import { ConnectionBudget, createApiHttpServer } from '../http-server.js';
+import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
-import { FAULT_CALL_FAILED, callApiMethod, type ApiContext, type Caller } from './methods.js';
+import { FAULT_CALL_FAILED, callApiMethod, type ApiContext } from './methods.js';
 
-export const DEFAULT_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
+/** Root's socket, in a directory only root may write, so no other user can stand in for slvd. */
+export const DEFAULT_XMLRPC_SOCKET = '/run/slv/sliver_mgr.api';
+/** The original Node Manager's socket, in world-writable /tmp: served for old clients when slvd can own it. */
+export const LEGACY_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
 export const DEFAULT_XMLRPC_PORT = 812;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
-/** A client gets this long to send its whole request (forward_api_calls gives up after 30 s too). */
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Connections the kernel queues before accept (capped by net.core.somaxconn). Node's 511 fills under
+ * a burst of connections, and a peer whose SYN is dropped retries only after a second.
+ */
+const LISTEN_BACKLOG = 4096;
 /** Faults about the request itself (not the method), as Python's SimpleXMLRPCServer numbers them. */
 export const FAULT_BAD_REQUEST = 1;
+/** What a client is told when its answer could not be encoded; the cause goes to the log. */
+const ENCODING_FAILED = new XmlRpcFault(FAULT_CALL_FAILED, 'Error in call: internal error while encoding the answer (logged by slvd)');
 
 export interface XmlRpcShimOptions {
   store: Store;
   node: NodeAdapter;
-  /** Unix socket path, mode 0666 (default /tmp/sliver_mgr.api). */
+  /** Unix socket path, mode 0666 (default /run/slv/sliver_mgr.api); its directory is created. */
   socketPath?: string;
+  /** More Unix socket paths served the same way (the legacy /tmp/sliver_mgr.api for old clients). */
+  extraSocketPaths?: string[];
   /** TCP port on `host` (default 812); 0 = no TCP listener. */
   port?: number;
-  /** Default 127.0.0.1: the TCP identity check only works for loopback peers. */
+  /** Default 127.0.0.1: the TCP identity check only works for peers on this host. */
   host?: string;
   /** Larger request bodies are refused with a fault (default 1 MiB). */
   maxRequestBytes?: number;
+  /** Shared with the other API listeners (default: a budget of its own with the default limits). */
+  connections?: ConnectionBudget;
   log?: Logger;
   /** Unix seconds (tests may fix it). */
   nowSeconds?: () => number;
 }
 
+/** A Unix socket path and whether the shim serves on it (if not, why: a squatter, a bad directory). */
+export interface SocketReport {
+  path: string;
+  serving: boolean;
+  problem?: string;
+}
+
 export interface XmlRpcShim {
+  /** The first socket path. */
   socketPath: string;
+  sockets: SocketReport[];
   /** The TCP port listened on, if any. */
   tcpPort?: number;
   close(): Promise<void>;
 }
 
-type Identify = (socket: Socket) => Promise<number | undefined>;
-
-function unixPeerUid(socket: Socket): Promise<number | undefined> {
-  try {
-    return Promise.resolve(peerCredentials(socket).uid);
-  } catch {
-    return Promise.resolve(undefined);
-  }
-}
-
-/** TCP peers are looked up as soon as they are accepted: once a peer has closed, its row no longer names it. */
-function tcpIdentities(): { onConnection(socket: Socket): void; identify: Identify } {
-  const lookups = new WeakMap<Socket, Promise<number | undefined>>();
-  return {
-    onConnection(socket) {
-      const { localAddress, localPort, remoteAddress, remotePort } = socket;
-      const lookup =
-        localAddress && localPort && remoteAddress && remotePort
-          ? tcpPeerUid({ address: localAddress, port: localPort }, { address: remoteAddress, port: remotePort }).catch(() => undefined)
-          : Promise.resolve(undefined);
-      lookups.set(socket, lookup);
-    },
-    identify: (socket) => lookups.get(socket) ?? Promise.resolve(undefined),
-  };
-}
-
-async function callerOf(node: NodeAdapter, uid: number | undefined): Promise<Caller> {
-  if (uid === undefined) return {};
-  const name = uid === ROOT_UID ? 'root' : await node.accountNameByUid(uid);
-  return name === undefined ? { uid } : { uid, name };
-}
-
-/**
- * The request body, or undefined if it exceeds `limit`. An oversize body is still read to its end
- * (and dropped) so the client, which writes the whole request before reading, gets the fault
- * rather than a broken pipe; past DRAIN_FACTOR times the limit the connection is cut instead.
- */
-const DRAIN_FACTOR = 64;
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    request.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length <= limit) chunks.push(chunk);
-      else if (length > limit * DRAIN_FACTOR) request.destroy(new Error(`request body beyond ${limit * DRAIN_FACTOR} bytes`));
-    });
-    request.on('end', () => resolve(length > limit ? undefined : Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 /** Resolves once the answer is handed to the OS (or the connection is gone). */
-function send(response: ServerResponse, xml: string): Promise<void> {
+function send(response: ServerResponse, xml: string, closeAfter: boolean): Promise<void> {
   return new Promise((resolve) => {
     response.once('close', resolve);
-    response.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml) });
+    response.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), ...(closeAfter ? { Connection: 'close' } : {}) });
     response.end(xml, resolve);
   });
-}
-
-function sendFault(response: ServerResponse, error: unknown, log?: Logger): Promise<void> {
-  const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error).message}`);
-  if (fault.faultCode === FAULT_CALL_FAILED) log?.warn({ err: error }, 'XML-RPC call failed');
-  return send(response, encodeFault(fault));
 }
 
 /** What every request handler shares: the API, the limits, and the calls being answered. */
@@ -125,90 +88,89 @@ interface Shared {
 /** The request's method call; request-level problems are fault 1. */
 async function readCall(request: IncomingMessage, maxRequestBytes: number): Promise<MethodCall> {
   if (request.method !== 'POST') throw new XmlRpcFault(FAULT_BAD_REQUEST, `XML-RPC requests must be HTTP POST, not ${request.method ?? 'unknown'}`);
-  const body = await readBody(request, maxRequestBytes);
-  if (!body) throw new XmlRpcFault(FAULT_BAD_REQUEST, `Request too large: the limit is ${maxRequestBytes} bytes`);
+  let body: Buffer;
+  try {
+    body = await readBoundedBody(request, maxRequestBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new XmlRpcFault(FAULT_BAD_REQUEST, `Request too large: the limit is ${maxRequestBytes} bytes`, { cause: error });
+    throw error;
+  }
   try {
     return decodeMethodCall(body);
   } catch (error) {
-    throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`);
+    throw new XmlRpcFault(FAULT_BAD_REQUEST, `Malformed XML-RPC request: ${(error as Error).message}`, { cause: error });
   }
 }
 
-async function resultXml(call: MethodCall, socket: Socket, shared: Shared, identify: Identify): Promise<string> {
-  const { context } = shared;
-  const result = await callApiMethod(context, () => identify(socket).then((uid) => callerOf(context.node, uid)), call.method, call.params);
+/** The answer's XML: the result, or the fault the failure amounts to; never throws. */
+function answerXml(outcome: { result: unknown } | { error: unknown }, log: Logger | undefined): string {
   try {
-    return encodeResponse(result);
+    if ('result' in outcome) return encodeResponse(outcome.result);
+    const { error } = outcome;
+    const fault = error instanceof XmlRpcFault ? error : new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: ${(error as Error)?.message ?? String(error)}`);
+    if (fault.faultCode === FAULT_CALL_FAILED) log?.warn({ err: error }, 'XML-RPC call failed');
+    return encodeFault(fault);
   } catch (error) {
-    throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: the result cannot be encoded as XML-RPC (${(error as Error).message})`);
+    log?.error({ err: error }, 'XML-RPC answer could not be encoded; sent a generic fault');
+    return encodeFault(ENCODING_FAILED);
   }
 }
 
-function handler(shared: Shared, identify: Identify) {
+async function answer(request: IncomingMessage, response: ServerResponse, shared: Shared): Promise<void> {
+  let outcome: { result: unknown } | { error: unknown };
+  try {
+    const call = await readCall(request, shared.maxRequestBytes);
+    const { context } = shared;
+    const identify = async () => {
+      const uid = connectionUid(request.socket);
+      return uid === undefined ? undefined : resolveCaller(uid, context.node);
+    };
+    outcome = { result: await callApiMethod(context, identify, call.method, call.params) };
+  } catch (error) {
+    outcome = { error };
+  }
+  // A body refused unread leaves the rest of it on the connection: answer, then close.
+  const undrained = 'error' in outcome && outcome.error instanceof XmlRpcFault && outcome.error.cause instanceof BodyTooLargeError && !outcome.error.cause.drained;
+  await send(response, answerXml(outcome, shared.log), undrained);
+}
+
+function handler(shared: Shared) {
   return (request: IncomingMessage, response: ServerResponse): void => {
-    readCall(request, shared.maxRequestBytes).then(
-      (call) => {
-        const answered = resultXml(call, request.socket, shared, identify).then(
-          (xml) => send(response, xml),
-          (error: unknown) => sendFault(response, error, shared.log),
-        );
-        shared.calls.add(answered);
-        void answered.finally(() => shared.calls.delete(answered));
-      },
-      (error: unknown) => sendFault(response, error, shared.log),
-    );
+    const answered = answer(request, response, shared).catch((error: unknown) => {
+      shared.log?.error({ err: error }, 'XML-RPC request could not be answered; connection closed');
+      response.destroy();
+    });
+    shared.calls.add(answered);
+    void answered.finally(() => shared.calls.delete(answered));
   };
 }
 
-function createShimServer(shared: Shared, identify: Identify): Server {
-  const server = createServer(handler(shared, identify));
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  return server;
-}
-
-function listen(server: Server, target: string | { port: number; host: string }): Promise<void> {
+function listenTcp(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    const done = (): void => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
-    };
-    if (typeof target === 'string') server.listen(target, done);
-    else server.listen(target.port, target.host, done);
-  });
-}
-
-/** Removes a socket file left by a dead server; refuses a live one or anything that is not a socket. */
-async function clearStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (!stat) return;
-  if (!stat.isSocket()) throw new UsageError(`XML-RPC socket path ${path} exists and is not a socket; remove it or choose another path`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
     });
-    probe.once('error', () => resolve(false));
   });
-  if (live) throw new UnavailableError(`XML-RPC socket ${path} is in use by another process`);
-  await unlink(path);
 }
 
-/** Start the shim on the Unix socket and (unless port is 0) on TCP. */
+/**
+ * Start the shim on its Unix sockets and (unless port is 0) on TCP. A socket path that is taken
+ * (another server, a file in the way, an unsafe directory) is reported in `sockets` and skipped,
+ * not fatal: the other listeners serve.
+ */
 export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRpcShim> {
-  const socketPath = options.socketPath ?? DEFAULT_XMLRPC_SOCKET;
+  const socketPaths = [options.socketPath ?? DEFAULT_XMLRPC_SOCKET, ...(options.extraSocketPaths ?? [])];
   const port = options.port ?? DEFAULT_XMLRPC_PORT;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`XML-RPC port must be an integer from 0 to 65535, got ${port}`);
   if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) throw new UsageError(`XML-RPC request limit must be a positive number of bytes, got ${maxRequestBytes}`);
   const context: ApiContext = { store: options.store, node: options.node, nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)) };
   const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}) };
+  const connections = options.connections ?? new ConnectionBudget();
   const servers: Server[] = [];
-  let socketInode: number | undefined;
+  const listeners: UnixSocketListener[] = [];
   const close = async (): Promise<void> => {
     const closed = Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     servers.forEach((server) => server.closeIdleConnections());
@@ -217,25 +179,26 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
     await Promise.allSettled([...shared.calls]);
     servers.forEach((server) => server.closeAllConnections());
     await closed;
-    // Remove the socket file only if it is still ours (a successor may have replaced it).
-    const stat = await lstat(socketPath).catch(() => undefined);
-    if (stat && stat.ino === socketInode) await unlink(socketPath);
+    await Promise.all(listeners.map((listener) => listener.release()));
   };
-  const shim: XmlRpcShim = { socketPath, close };
+  const shim: XmlRpcShim = { socketPath: socketPaths[0]!, sockets: [], close };
 
   try {
-    await clearStaleSocket(socketPath);
-    const unixServer = createShimServer(shared, unixPeerUid);
-    await listen(unixServer, socketPath);
-    servers.push(unixServer);
-    socketInode = (await lstat(socketPath)).ino;
-    await chmod(socketPath, 0o666); // any local user may call; the peer's uid decides what it may do
-
+    for (const path of socketPaths) {
+      const server = createApiHttpServer(connections, handler(shared));
+      try {
+        listeners.push(await listenUnixSocket(server, path, { mode: 0o666, createDirectory: true }));
+        servers.push(server);
+        shim.sockets.push({ path, serving: true });
+      } catch (error) {
+        if (!(error instanceof SocketPathError)) throw error;
+        options.log?.error({ err: error, path }, 'XML-RPC socket not served');
+        shim.sockets.push({ path, serving: false, problem: error.message });
+      }
+    }
     if (port !== 0) {
-      const identities = tcpIdentities();
-      const tcpServer = createShimServer(shared, identities.identify);
-      tcpServer.on('connection', identities.onConnection);
-      await listen(tcpServer, { port, host: options.host ?? '127.0.0.1' });
+      const tcpServer = createApiHttpServer(connections, handler(shared));
+      await listenTcp(tcpServer, port, options.host ?? '127.0.0.1');
       servers.push(tcpServer);
       const address = tcpServer.address();
       if (address && typeof address === 'object') shim.tcpPort = address.port;

@@ -5,11 +5,11 @@
 // the next one, and a batch is one `nft -f -` (map elements) and one `tc -batch -` (classes),
 // never one process per class. What was applied is kept in tc's printed form, read back from the
 // kernel at start, so re-applying the same limits runs nothing, even across a restart.
-import { UnavailableError, UsageError } from '../../../resources/errors.js';
+import { InvalidError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import { runCommand } from '../../support/exec.js';
-import type { BandwidthLimiter, BandwidthLimits } from '../../node/contract.js';
-import { DEFAULT_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
-import { elementScript, parseExemptDestinations, tableScript, type TableContents } from './nft.js';
+import type { BandwidthLimiter, BandwidthLimits, UidSpan } from '../../node/contract.js';
+import { DEFAULT_MINOR, NODE_CAP_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
+import { elementScript, parseExemptDestinations, tableScript, type SliverEntry, type TableContents } from './nft.js';
 import { classDeleteLine, classReplaceLine, parseClassShow, rootQdiscDeleteLine, rootQdiscLine, rootQdiscState, sameClass, shownForm, type ShownClass } from './tc.js';
 
 export interface BandwidthLimiterOptions {
@@ -37,7 +37,7 @@ export interface CommandCounts {
   reads: number;
 }
 
-type Change = BandwidthLimits | 'remove';
+type Change = { limits: BandwidthLimits; alsoUids: string | undefined } | 'remove';
 
 interface Waiter {
   resolve: () => void;
@@ -61,7 +61,9 @@ function checkedName(what: string, value: unknown, maxLength: number): string {
 export class HtbBandwidthLimiter implements BandwidthLimiter {
   readonly counts: CommandCounts = { tcBatches: 0, nftScripts: 0, reads: 0 };
   private readonly device: string;
-  private readonly nodeCap: number;
+  /** The configured cap, used while PLC sets none. */
+  private readonly configuredNodeCap: number;
+  private nodeCap: number;
   private readonly exemptCap: number;
   private readonly exempt: TableContents['exempt'];
   private readonly netns: string | undefined;
@@ -70,6 +72,11 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
   private readonly timeoutMs: number | undefined;
   /** uid → its two classes (sliver, exempt) as tc prints them, as they are in the kernel. */
   private applied = new Map<number, ShownClass[]>();
+  /**
+   * uid → the uid range (`A-B`) classified as it. Not read back at start: a restart forgets the
+   * ranges until the node adapter sets the sliver again (slvd re-applies every sliver's limits).
+   */
+  private appliedRanges = new Map<number, string>();
   /** Changes waiting for the next batch (the latest change per uid wins; all its callers wait). */
   private pending = new Map<number, { change: Change; waiters: Waiter[] }>();
   /** The batch being applied now. */
@@ -85,7 +92,8 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
 
   private constructor(options: BandwidthLimiterOptions) {
     this.device = checkedName('device', options.device, 15);
-    this.nodeCap = positiveRate('nodeCap', options.nodeCap);
+    this.configuredNodeCap = positiveRate('nodeCap', options.nodeCap);
+    this.nodeCap = this.configuredNodeCap;
     this.exemptCap = options.exemptCap === undefined ? this.nodeCap : positiveRate('exemptCap', options.exemptCap);
     this.exempt = parseExemptDestinations(options.exemptDestinations ?? []);
     this.netns = options.netns === undefined ? undefined : checkedName('netns', options.netns, 255);
@@ -96,13 +104,15 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
     this.timeoutMs = options.commandTimeoutMs;
   }
 
-  async set(uid: number, limits: BandwidthLimits): Promise<void> {
+  async set(uid: number, limits: BandwidthLimits, alsoUids?: UidSpan): Promise<void> {
     const minor = sliverMinor(uid, this.firstUid);
     const clean = validateLimits(uid, limits);
+    const range = alsoUids && uidSpanText(uid, alsoUids);
     const current = this.applied.get(uid);
     const settled = !this.pending.has(uid) && !this.inFlight.has(uid);
-    if (settled && current && sliverClasses(minor, clean).every((spec, i) => sameClass(shownForm(spec), current[i]))) return;
-    return this.enqueue(uid, clean);
+    const sameRange = this.appliedRanges.get(uid) === range;
+    if (settled && current && sameRange && sliverClasses(minor, clean).every((spec, i) => sameClass(shownForm(spec), current[i]))) return;
+    return this.enqueue(uid, { limits: clean, alsoUids: range });
   }
 
   /**
@@ -118,6 +128,21 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
   async list(): Promise<number[]> {
     await this.idle();
     return [...this.applied.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Replace the node cap (and the default class's ceiling under it); the exempt cap stays as
+   * configured. Sliver classes are untouched: they hang under the node cap class.
+   */
+  async setNodeCap(bitsPerSecond: number | undefined): Promise<void> {
+    const next = bitsPerSecond === undefined ? this.configuredNodeCap : positiveRate('node cap', bitsPerSecond);
+    if (next === this.nodeCap) return;
+    if (this.closed) throw new UnavailableError('the bandwidth limiter is closed');
+    const lines = treeClasses(next, this.exemptCap)
+      .filter((spec) => spec.minor === NODE_CAP_MINOR || spec.minor === DEFAULT_MINOR)
+      .map((spec) => classReplaceLine(this.device, spec));
+    await this.tcBatch(lines);
+    this.nodeCap = next;
   }
 
   /** Waits for queued changes; the classes and rules stay in the kernel for the next start. */
@@ -157,11 +182,12 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
     if (lines.length) await this.tcBatch(lines);
     await this.nftScript(tableScript(this.table, this.device, { exempt: this.exempt, slivers: [...applied.keys()].map((uid) => this.minors(uid)) }));
     this.applied = applied;
+    this.appliedRanges = new Map();
   }
 
-  private minors(uid: number): TableContents['slivers'][number] {
+  private minors(uid: number, alsoUids?: string): SliverEntry {
     const minor = sliverMinor(uid, this.firstUid);
-    return { uid, minor, exemptMinor: exemptMinor(minor) };
+    return { uid, minor, exemptMinor: exemptMinor(minor), ...(alsoUids ? { alsoUids } : {}) };
   }
 
   private enqueue(uid: number, change: Change): Promise<void> {
@@ -203,30 +229,37 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
 
   private async apply(batch: Map<number, Change>): Promise<void> {
     const tcLines: string[] = [];
-    const added: TableContents['slivers'][number][] = [];
-    const removed: number[] = [];
+    const added: SliverEntry[] = [];
+    const removed: Array<Pick<SliverEntry, 'uid' | 'alsoUids'>> = [];
+    const moved: Array<{ uid: number; from?: string; to?: string }> = [];
     const next = new Map(this.applied);
+    const nextRanges = new Map(this.appliedRanges);
     for (const [uid, change] of batch) {
-      const minors = this.minors(uid);
       const current = this.applied.get(uid);
+      const currentRange = this.appliedRanges.get(uid);
+      const minors = this.minors(uid, change === 'remove' ? undefined : change.alsoUids);
       if (change === 'remove') {
         if (!current) continue;
-        removed.push(uid);
+        removed.push({ uid, ...(currentRange ? { alsoUids: currentRange } : {}) });
         tcLines.push(classDeleteLine(this.device, minors.minor), classDeleteLine(this.device, minors.exemptMinor));
         next.delete(uid);
+        nextRanges.delete(uid);
         continue;
       }
-      const specs = sliverClasses(minors.minor, change);
+      if (change.alsoUids) nextRanges.set(uid, change.alsoUids);
+      else nextRanges.delete(uid);
+      if (!current) added.push(minors);
+      else if (currentRange !== change.alsoUids) moved.push({ uid, ...(currentRange ? { from: currentRange } : {}), ...(change.alsoUids ? { to: change.alsoUids } : {}) });
+      const specs = sliverClasses(minors.minor, change.limits);
       const wanted = specs.map(shownForm);
       if (current && wanted.every((w, i) => sameClass(w, current[i]))) continue;
-      if (!current) added.push(minors);
       tcLines.push(...specs.map((spec) => classReplaceLine(this.device, spec)));
       next.set(uid, wanted);
     }
     try {
       // Rules first: a uid mapped to a class that does not exist yet still falls to the default
       // class, and a removed uid stops being classified before its classes go.
-      const elements = elementScript(this.table, added, removed);
+      const elements = elementScript(this.table, added, removed, moved);
       if (elements) await this.nftScript(elements);
       if (tcLines.length) await this.tcBatch(tcLines);
     } catch (error) {
@@ -235,6 +268,7 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
       throw error;
     }
     this.applied = next;
+    this.appliedRanges = nextRanges;
   }
 
   private command(file: string, args: string[]): [string, string[]] {
@@ -258,6 +292,15 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
     const [cmd, args] = this.command('nft', ['-f', '-']);
     await runCommand(cmd, args, { input: script, timeoutMs: this.timeoutMs });
   }
+}
+
+/** `A-B` as nft writes a range; a range holding the sliver's own uid or past the largest uid is refused. */
+function uidSpanText(uid: number, span: UidSpan): string {
+  const last = span.first + span.count - 1;
+  if (!Number.isSafeInteger(span.first) || !Number.isSafeInteger(span.count) || span.first < 0 || span.count < 1 || last > 4_294_967_294 || (uid >= span.first && uid <= last)) {
+    throw new InvalidError(`invalid uid range for uid ${uid}: ${span.first}+${span.count} must be a non-empty range of valid uids without the sliver's own uid`, [{ field: 'alsoUids', message: 'invalid range' }]);
+  }
+  return `${span.first}-${last}`;
 }
 
 /** Validate the options, reconcile the device's tree with them, and return the running limiter. */

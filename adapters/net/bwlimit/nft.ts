@@ -36,14 +36,29 @@ function elements(values: string[]): string {
 
 export interface TableContents {
   exempt: { ipv4: string[]; ipv6: string[] };
-  /** Each sliver's uid (also its connections' conntrack mark), class minor and exempt class minor. */
-  slivers: ReadonlyArray<{ uid: number; minor: number; exemptMinor: number }>;
+  /**
+   * Each sliver's uid (also its connections' conntrack mark), class minor and exempt class minor,
+   * and the uid range (`A-B`) classified as the sliver too (a container's ids).
+   */
+  slivers: ReadonlyArray<SliverEntry>;
+}
+
+export interface SliverEntry {
+  uid: number;
+  minor: number;
+  exemptMinor: number;
+  alsoUids?: string;
+}
+
+/** The uid-to-mark elements of a sliver: its uid, and its range if it has one. */
+function markElements(sliver: Pick<SliverEntry, 'uid' | 'alsoUids'>): string[] {
+  return [`${sliver.uid} : ${sliver.uid}`, ...(sliver.alsoUids ? [`${sliver.alsoUids} : ${sliver.uid}`] : [])];
 }
 
 /** The three maps' elements for these slivers, by map name. */
 function mapElements(slivers: TableContents['slivers']): Array<[map: string, elements: string[]]> {
   return [
-    [MARK_MAP, slivers.map((s) => `${s.uid} : ${s.uid}`)],
+    [MARK_MAP, slivers.flatMap(markElements)],
     [SLIVER_MAP, slivers.map((s) => `${s.uid} : ${classid(s.minor)}`)],
     [EXEMPT_MAP, slivers.map((s) => `${s.uid} : ${classid(s.exemptMinor)}`)],
   ];
@@ -66,7 +81,7 @@ export function tableScript(table: string, device: string, contents: TableConten
     `table inet ${table} {`,
     `  set exempt4 { type ipv4_addr; flags interval; auto-merge;${elements(contents.exempt.ipv4)} }`,
     `  set exempt6 { type ipv6_addr; flags interval; auto-merge;${elements(contents.exempt.ipv6)} }`,
-    `  map ${MARK_MAP} { typeof meta skuid : ct mark;${marks} }`,
+    `  map ${MARK_MAP} { typeof meta skuid : ct mark; flags interval;${marks} }`,
     `  map ${SLIVER_MAP} { typeof ct mark : meta priority;${classes} }`,
     `  map ${EXEMPT_MAP} { typeof ct mark : meta priority;${exemptClasses} }`,
     '  chain output {',
@@ -81,14 +96,27 @@ export function tableScript(table: string, device: string, contents: TableConten
   ].join('\n');
 }
 
-/** Map element changes of one batch, as one nft script (applied as one transaction). */
-export function elementScript(table: string, added: TableContents['slivers'], removed: readonly number[]): string {
+/**
+ * Map element changes of one batch, as one nft script (applied as one transaction): slivers added,
+ * slivers removed (with the range they had), and uid ranges moved from `from` to `to`.
+ */
+export function elementScript(
+  table: string,
+  added: TableContents['slivers'],
+  removed: ReadonlyArray<Pick<SliverEntry, 'uid' | 'alsoUids'>>,
+  moved: ReadonlyArray<{ uid: number; from?: string; to?: string }> = [],
+): string {
   const lines: string[] = [];
+  const deleted = moved.flatMap((m) => m.from ?? []);
+  if (deleted.length) lines.push(`delete element inet ${table} ${MARK_MAP} { ${deleted.join(', ')} }`);
+  if (removed.length) {
+    lines.push(`delete element inet ${table} ${MARK_MAP} { ${removed.flatMap((s) => [String(s.uid), ...(s.alsoUids ? [s.alsoUids] : [])]).join(', ')} }`);
+    for (const map of [SLIVER_MAP, EXEMPT_MAP]) lines.push(`delete element inet ${table} ${map} { ${removed.map((s) => s.uid).join(', ')} }`);
+  }
   if (added.length) {
     for (const [map, values] of mapElements(added)) lines.push(`add element inet ${table} ${map} { ${values.join(', ')} }`);
   }
-  if (removed.length) {
-    for (const map of [MARK_MAP, SLIVER_MAP, EXEMPT_MAP]) lines.push(`delete element inet ${table} ${map} { ${removed.join(', ')} }`);
-  }
+  const ranges = moved.flatMap((m) => (m.to ? [`${m.to} : ${m.uid}`] : []));
+  if (ranges.length) lines.push(`add element inet ${table} ${MARK_MAP} { ${ranges.join(', ')} }`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -4,6 +4,7 @@
 // iproute2 6.1 ignores `-j` for HTB classes (it prints text), and prints rates rounded to a unit
 // (`1234Kbit` for 1,234,567 bit/s). So what was applied is compared in tc's printed form: the
 // limiter renders what it wants exactly as tc would print it and compares the two.
+import { NodeError } from '../../../resources/errors.js';
 import { QDISC_MAJOR, classid, type ClassSpec } from './classes.js';
 
 /** A class as `tc -d class show` prints it. `quantum` is absent for inner classes. */
@@ -46,7 +47,7 @@ export function sameClass(wanted: ShownClass, shown: ShownClass | undefined): bo
 
 function parseHandle(handle: string, line: string): number {
   const match = /^([0-9a-f]+):([0-9a-f]*)$/.exec(handle);
-  if (!match || parseInt(match[1]!, 16) !== QDISC_MAJOR) throw new Error(`unexpected class handle "${handle}" in tc output: ${line}`);
+  if (!match || parseInt(match[1]!, 16) !== QDISC_MAJOR) throw new NodeError(`unexpected class handle "${handle}" in tc output: ${line}`);
   return parseInt(match[2] || '0', 16);
 }
 
@@ -58,7 +59,7 @@ export function parseClassShow(output: string): Map<number, ShownClass> {
     if (!head) continue;
     const rate = / rate (\S+)/.exec(line)?.[1];
     const ceil = / ceil (\S+)/.exec(line)?.[1];
-    if (!rate || !ceil) throw new Error(`cannot read rate and ceil from tc output: ${line}`);
+    if (!rate || !ceil) throw new NodeError(`cannot read rate and ceil from tc output: ${line}`);
     const quantum = / quantum (\d+)/.exec(line)?.[1];
     const minor = parseHandle(head[1]!, line);
     classes.set(minor, {

@@ -1,22 +1,12 @@
 // Disk quota with the standard quota tools: `setquota -u UID 0 KIB 0 0 FILESYSTEM` (block limits
 // are in KiB, disk_max's unit). Where the tools are absent or the filesystem has no user quota,
 // the reason is returned so status can say why disk_max is not enforced.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { runCommand } from '../../support/exec.js';
 import { CommandError } from '../../../resources/errors.js';
+import { mountPointOf } from '../posix/mounts.js';
 
 const SETQUOTA = '/usr/sbin/setquota';
-
-/** The mount point `path` lives on (longest matching mount in /proc/self/mountinfo). */
-export function mountPointOf(path: string): string {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mount): mount is string => mount !== undefined)
-    .map((mount) => mount.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-  const matches = mounts.filter((mount) => mount === '/' || path === mount || path.startsWith(`${mount}/`));
-  return matches.reduce((longest, mount) => (mount.length > longest.length ? mount : longest), '/');
-}
 
 /** Set the uid's hard block limit on the filesystem holding `home`; the reason if it cannot be. */
 export async function setDiskQuota(uid: number, home: string, kib: number): Promise<string | undefined> {

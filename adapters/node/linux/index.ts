@@ -8,7 +8,7 @@ import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
 import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
 import type { PasswdEntry } from '../posix/accounts.js';
-import { CpuCgroups, defaultCgroupParent } from './cgroup.js';
+import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
 import { setDiskQuota } from './disk-quota.js';
 import { appliedReport, applyBandwidth, mergeReports, unsupportedReport } from '../posix/limits.js';
 import { PasswdNode, type PasswdNodeOptions } from '../posix/passwd-node.js';

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidError, NotFoundError } from '../../../resources/errors.js';
-import { ACCOUNT_NAME_PATTERN } from '../../../schemas/types.js';
+import { SLIVER_NAME_PATTERN } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
+import { KeyedSequencer } from '../../support/sequencer.js';
 import type { AccountClass, AccountInfo } from '../contract.js';
 import { PinnedDir } from './safe-write.js';
 
@@ -33,16 +34,13 @@ export interface LocalAccountsOptions {
 
 const GECOS_TYPE_PREFIX = 'slv ';
 const TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-const accountNamePattern = new RegExp(ACCOUNT_NAME_PATTERN);
+const sliverNamePattern = new RegExp(SLIVER_NAME_PATTERN);
+/** utmp, ps and most tools of a Linux node keep at most 32 characters of a login name. */
+export const MAX_ACCOUNT_NAME = 32;
 const USERDEL_NO_SUCH_USER = 6;
 
 /** useradd/usermod/userdel lock <root>/etc/passwd and fail rather than wait: one at a time per root. */
-const passwdLocks = new Map<string, Promise<unknown>>();
-function serialized<T>(root: string, body: () => Promise<T>): Promise<T> {
-  const run = (passwdLocks.get(root) ?? Promise.resolve()).then(body, body);
-  passwdLocks.set(root, run.catch(() => undefined));
-  return run;
-}
+const passwdEdits = new KeyedSequencer();
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const entries: PasswdEntry[] = [];
@@ -56,9 +54,12 @@ export function parsePasswd(text: string): PasswdEntry[] {
   return entries;
 }
 
+/** Names this node's account tools can create: any sliver name PLC can produce, up to 32 characters. */
 export function assertAccountName(name: string): void {
-  if (!accountNamePattern.test(name)) {
-    throw new InvalidError(`invalid account name "${name}": must be a lowercase letter first, then letters, digits or _, at most 32 characters`, [{ field: 'name', message: `does not match ${ACCOUNT_NAME_PATTERN}` }]);
+  if (!sliverNamePattern.test(name) || name.length > MAX_ACCOUNT_NAME) {
+    throw new InvalidError(`invalid account name "${name}": this node's accounts take a sliver name (letters, digits, _ and dots, as PLC makes them) of at most ${MAX_ACCOUNT_NAME} characters`, [
+      { field: 'name', message: `must match ${SLIVER_NAME_PATTERN} and be at most ${MAX_ACCOUNT_NAME} characters` },
+    ]);
   }
 }
 
@@ -140,7 +141,7 @@ export class LocalAccounts {
   async add(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
     const args = [
       ...this.prefixArgs(),
-      '--badname', // the name already matched ACCOUNT_NAME_PATTERN, which allows capitals
+      '--badname', // the name already passed assertAccountName, which allows capitals, dots and a leading digit
       '--create-home',
       '--user-group',
       '--shell',
@@ -149,7 +150,7 @@ export class LocalAccounts {
       ...(this.uidRange ? ['--key', `UID_MIN=${this.uidRange.min}`, '--key', `UID_MAX=${this.uidRange.max}`] : []),
       name,
     ];
-    await serialized(this.root, () => runCommand('/usr/sbin/useradd', args));
+    await passwdEdits.run(this.root, () => runCommand('/usr/sbin/useradd', args));
     return this.requireInfo(name);
   }
 
@@ -159,7 +160,7 @@ export class LocalAccounts {
    */
   async remove(name: string): Promise<void> {
     const gid = this.find(name)?.gid;
-    await serialized(this.root, async () => {
+    await passwdEdits.run(this.root, async () => {
       await runCommand('/usr/sbin/userdel', [...this.prefixArgs(), '--remove', name], { okExitCodes: [USERDEL_NO_SUCH_USER] });
       if (gid !== undefined && this.hasEmptyUserGroup(name, gid)) await runCommand('/usr/sbin/groupdel', [...this.prefixArgs(), name]);
     });
@@ -172,7 +173,7 @@ export class LocalAccounts {
   /** Remote login off: the account expires (sshd refuses expired accounts, keys or not). */
   async setLoginEnabled(name: string, enabled: boolean): Promise<void> {
     if (this.loginEnabled(name) === enabled) return;
-    await serialized(this.root, () => runCommand('/usr/sbin/usermod', [...this.prefixArgs(), '--expiredate', enabled ? '' : '1', name]));
+    await passwdEdits.run(this.root, () => runCommand('/usr/sbin/usermod', [...this.prefixArgs(), '--expiredate', enabled ? '' : '1', name]));
   }
 
   /** False when the shadow entry carries an expiry date in the past. */

@@ -1,6 +1,6 @@
 // LimitReport pieces shared by the linux and vserver adapters.
 import { RSPEC_KEYS, type RSpec, type RSpecKey } from '../../../schemas/types.js';
-import type { BandwidthLimiter, LimitReport } from '../contract.js';
+import type { BandwidthLimiter, LimitReport, UidSpan } from '../contract.js';
 
 export const NET_KEYS = ['net_min', 'net_max', 'net2_min', 'net2_max', 'net_share'] as const satisfies readonly RSpecKey[];
 
@@ -12,10 +12,10 @@ export function unsupportedReport(keys: readonly RSpecKey[], reason: string): Li
   return { applied: [], unsupported: keys.map((resource) => ({ resource, reason })) };
 }
 
-/** Network limits through the bwlimit adapter, keyed by the account's uid. */
-export async function applyBandwidth(bandwidth: BandwidthLimiter | undefined, uid: number, rspec: RSpec): Promise<LimitReport> {
+/** Network limits through the bwlimit adapter, keyed by the account's uid (and `alsoUids`, a container's ids). */
+export async function applyBandwidth(bandwidth: BandwidthLimiter | undefined, uid: number, rspec: RSpec, alsoUids?: UidSpan): Promise<LimitReport> {
   if (!bandwidth) return unsupportedReport(NET_KEYS, 'network limits not enforced: no bandwidth limiter is configured on this node');
-  await bandwidth.set(uid, { net_min: rspec.net_min, net_max: rspec.net_max, net2_min: rspec.net2_min, net2_max: rspec.net2_max, net_share: rspec.net_share });
+  await bandwidth.set(uid, { net_min: rspec.net_min, net_max: rspec.net_max, net2_min: rspec.net2_min, net2_max: rspec.net2_max, net_share: rspec.net_share }, alsoUids);
   return appliedReport(NET_KEYS);
 }
 

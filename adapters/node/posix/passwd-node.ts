@@ -2,7 +2,8 @@
 // account's home, the delegate login shell, and the bandwidth limiter keyed by uid.
 import { fileURLToPath } from 'node:url';
 import type { AccountInfo, BandwidthLimiter } from '../contract.js';
-import { LocalAccounts, type ManagedShells } from './accounts.js';
+import type { AccountClass } from '../contract.js';
+import { LocalAccounts, type ManagedShells, type PasswdEntry } from './accounts.js';
 
 const DEFAULT_DELEGATE_SHELL_SOURCE = fileURLToPath(new URL('../../../native/forward_api_calls', import.meta.url));
 
@@ -43,6 +44,17 @@ export abstract class PasswdNode {
 
   async setKeys(name: string, keys: string[]): Promise<void> {
     this.accounts.writeKeys(name, keys);
+  }
+
+  /**
+   * The first step of destroying an account: undefined when it is absent (destroying is
+   * idempotent), NotFound when slv does not manage it, else its entry with its bandwidth classes gone.
+   */
+  protected async beginDestroy(name: string): Promise<(PasswdEntry & { class: AccountClass }) | undefined> {
+    if (!this.accounts.find(name)) return undefined;
+    const account = this.accounts.require(name); // never destroy an account slv does not manage
+    await this.bandwidth?.remove(account.uid);
+    return account;
   }
 
   /** Nothing to release: the node's state is the OS itself (the bandwidth limiter is its owner's). */

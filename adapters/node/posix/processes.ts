@@ -1,6 +1,7 @@
 // Killing every process of a sliver: by its uid (pkill -U) and by its cgroup, repeated until none
 // is left, because a process can fork between one sweep and the next.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeError } from '../../../resources/errors.js';
 import { runCommand } from '../../support/exec.js';
 
 const PKILL_NO_MATCH = 1;
@@ -23,7 +24,7 @@ export async function killAll(uid: number, cgroupPids: () => number[]): Promise<
     await sleep(SWEEP_PAUSE_MS); // let the kernel reap before looking again
   }
   const left = [...new Set([...(await pidsOfUid(uid)), ...cgroupPids()])];
-  if (left.length) throw new Error(`processes of uid ${uid} survived ${SWEEPS} SIGKILL sweeps: ${left.join(', ')}`);
+  if (left.length) throw new NodeError(`processes of uid ${uid} survived ${SWEEPS} SIGKILL sweeps: ${left.join(', ')}`);
 }
 
 function killQuietly(pid: number): void {

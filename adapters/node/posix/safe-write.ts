@@ -6,6 +6,7 @@
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
+import { NodeError } from '../../../resources/errors.js';
 
 export interface Ownership {
   uid: number;
@@ -27,11 +28,11 @@ export class PinnedDir {
     const where = create?.parent ? `${create.parent.procPath}/${basename(path)}` : path;
     let fd = tryOpenDir(where);
     if (fd === undefined) {
-      if (!create) throw new Error(`${path} is not a directory (or is a symlink)`);
+      if (!create) throw new NodeError(`${path} is not a directory (or is a symlink)`);
       rmSync(where, { force: true }); // a symlink or file in the way: unlink removes the link, never its target
       mkdirSync(where, { mode: create.mode });
       fd = tryOpenDir(where);
-      if (fd === undefined) throw new Error(`${path} changed while it was being created`);
+      if (fd === undefined) throw new NodeError(`${path} changed while it was being created`);
     }
     const dir = new PinnedDir(fd, path);
     if (create) {

@@ -2,6 +2,7 @@
 // chsh accept only listed shells).
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { NodeError } from '../../../resources/errors.js';
 import { PinnedDir } from './safe-write.js';
 
 const ROOT_OWNED = { uid: 0, gid: 0 };
@@ -25,14 +26,14 @@ export function installFile(root: string, inside: string, content: string | Uint
 function systemDir(root: string, dir: string): string {
   const resolved = realpathSync(dir);
   const base = realpathSync(root);
-  if (resolved !== base && !resolved.startsWith(base === '/' ? '/' : `${base}/`)) throw new Error(`${dir} leads outside the root ${root} (to ${resolved})`);
+  if (resolved !== base && !resolved.startsWith(base === '/' ? '/' : `${base}/`)) throw new NodeError(`${dir} leads outside the root ${root} (to ${resolved})`);
   return resolved;
 }
 
-/** Copy a program into the root (mode 0755), when its source exists. Returns whether it did. */
-export function installProgram(root: string, inside: string, source: string): boolean {
+/** Copy a program into the root (mode 0755 unless given), when its source exists. Returns whether it did. */
+export function installProgram(root: string, inside: string, source: string, mode = 0o755): boolean {
   if (!existsSync(source)) return false;
-  installFile(root, inside, readFileSync(source), 0o755);
+  installFile(root, inside, readFileSync(source), mode);
   return true;
 }
 

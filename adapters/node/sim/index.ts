@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../../../resources/errors.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
 import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
 import { StateFile } from './state-file.js';
+import { assertAccountName } from '../posix/accounts.js';
 
 /** The first uid handed out; lower uids belong to the system. */
 export const SIM_FIRST_UID = 1000;
@@ -156,6 +157,7 @@ export class SimAdapter implements NodeAdapter {
 
   async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
     return this.call({ method: 'createAccount', name }, () => {
+      assertAccountName(name); // a simulated Linux node: its account tools' name rules
       const existing = this.state.records.get(name);
       if (existing) {
         if (existing.class !== accountClass) throw new ConflictError('account', name, `it exists with class ${existing.class}, not ${accountClass}`);

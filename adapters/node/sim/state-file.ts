@@ -93,7 +93,7 @@ export class StateFile<V> {
       try {
         snapshot = JSON.parse(readFileSync(this.snapshotPath, 'utf8')) as Snapshot<V>;
       } catch (e) {
-        throw new StorageError(`${this.snapshotPath} is not valid JSON (${(e as Error).message}); nothing was changed`);
+        throw new StorageError(`${this.snapshotPath} is not valid JSON (${(e as Error).message}); nothing was changed`, { cause: e });
       }
       if (snapshot?.format !== this.format || typeof snapshot.records !== 'object' || snapshot.records === null) {
         throw new StorageError(`${this.snapshotPath} is not a ${this.format} file; nothing was changed`);

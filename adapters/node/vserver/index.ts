@@ -4,7 +4,7 @@
 // network by the bwlimit adapter. Delegates are plain accounts, as in the original's delegate.py.
 // docs/adapters.md lists the exact commands.
 import { join } from 'node:path';
-import { BadRequestError } from '../../../resources/errors.js';
+import { BadRequestError, NodeError } from '../../../resources/errors.js';
 import { CPU_GUARANTEE_THRESHOLD } from '../../../resources/rspec.js';
 import type { RSpec } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
@@ -61,19 +61,17 @@ export class VServerAdapter extends PasswdNode implements NodeAdapter {
     }
     await this.run('vuseradd', [name]);
     const created = this.accounts.get(name);
-    if (created?.class !== 'sliver') throw new Error(`vuseradd ${name} did not leave an account with login shell ${VSERVER_SHELLS.sliver} in ${this.accounts.path('/etc/passwd')}`);
+    if (created?.class !== 'sliver') throw new NodeError(`vuseradd ${name} did not leave an account with login shell ${VSERVER_SHELLS.sliver} in ${this.accounts.path('/etc/passwd')}`);
     return created;
   }
 
   async destroyAccount(name: string): Promise<void> {
-    const entry = this.accounts.find(name);
-    if (!entry) return;
-    const account = this.accounts.require(name); // never destroy an account slv does not manage
-    await this.bandwidth?.remove(entry.uid);
+    const account = await this.beginDestroy(name);
+    if (!account) return;
     if (account.class === 'sliver') {
       await this.run('vuserdel', [name]); // stops the vserver first
     } else {
-      await killAll(entry.uid, () => []);
+      await killAll(account.uid, () => []);
       await this.accounts.remove(name);
     }
   }

@@ -77,7 +77,7 @@ test('get: aligned tables, wide, yaml, json, name, jsonpath, label selectors, sh
     run(['get', 'sl', 'beta', '-o', 'yaml']),
   ]);
   const lines = tableRun.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^NAME\s+READY\s+RUNNING\s+XID\s+INSTANTIATION\s+AGE$/);
+  assert.match(lines[0]!, /^NAME\s+READY\s+STATUS\s+XID\s+INSTANTIATION\s+AGE$/);
   assert.equal(lines.length, 3);
   const column = (line: string, header: string) => line.slice(lines[0]!.indexOf(header)).split(/\s+/)[0];
   assert.deepEqual(lines.slice(1).map((l) => column(l, 'INSTANTIATION')), ['plc-instantiated', 'plc-instantiated'], 'columns line up');

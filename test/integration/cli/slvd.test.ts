@@ -16,7 +16,7 @@ const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../../examples/getslivers.jso
 test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeout: 120_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'slv-slvctl-slvd-'));
   const socket = join(dataDir, 'api.sock');
-  const daemon = spawn(process.execPath, [SLVD, '--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--period', '3600', '--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--log-level', 'info'], {
+  const daemon = spawn(process.execPath, [SLVD, '--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--period', '3600', '--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -46,7 +46,7 @@ test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeou
   assert.match(described.stdout, /^\s+cpu_share\s+64\s+64$/m, 'PLC rspec and effective rspec side by side');
   assert.match(described.stdout, /^\s+Ready\s+True\s/m);
   const table = await run(['get', 'sl', 'princeton_codeen']);
-  assert.match(table.stdout, /^princeton_codeen\s+True\s+true\s+\d+\s+plc-instantiated\s/m, table.stdout);
+  assert.match(table.stdout, /^princeton_codeen\s+True\s+Running\s+\d+\s+plc-instantiated\s/m, table.stdout);
 
   const stop = join(dataDir, 'stop.yaml');
   writeFileSync(stop, 'apiVersion: nm.planet-lab.org/v1\nkind: Sliver\nmetadata: {name: princeton_codeen}\nspec:\n  run: {state: Stopped}\n');

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ApiClient } from '../../../adapters/api/client/client.js';
-import { cgroupVersionAt, cpuFiles } from '../../../adapters/node/linux/cgroup.js';
+import { cgroupVersionAt, cpuFiles } from '../../../adapters/node/posix/cgroup.js';
 import { LINUX_SHELLS } from '../../../adapters/node/linux/index.js';
 import { hostEtcHashes, makeTestRoot, SKIP_TEST_ROOTS, removeTestRoots, waitForFile, waitUntil } from '../../support/test-roots.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../../adapters/api/client/client.js';
-import { CpuCgroups, defaultCgroupParent } from '../../../adapters/node/linux/cgroup.js';
+import { CpuCgroups, defaultCgroupParent } from '../../../adapters/node/posix/cgroup.js';
 import { LINUX_SHELLS } from '../../../adapters/node/linux/index.js';
 import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput } from '../../support/xmlrpc-harness.js';
 import { worldReadableTempDir } from '../../support/staging.js';

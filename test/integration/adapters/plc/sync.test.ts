@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import xmlrpc from 'xmlrpc';
-import { PlcStateFile, PlcSync, fileSource, xmlRpcSource, type GetSliversSource } from '../../../../adapters/plc/index.js';
+import { PlcClient, PlcStateFile, PlcSync, fileSource, structAuthSource, type GetSliversSource } from '../../../../adapters/plc/index.js';
 import { applyConfiguration } from '../../../../resources/apply.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { ACCOUNT_FINALIZER, MANAGED_BY_LABEL, type AnyObject } from '../../../../schemas/types.js';
@@ -37,7 +37,7 @@ function setup(t: TestContext, source: GetSliversSource): { store: Store; sync: 
 test('the sample file is ingested as PLC-owned objects; the same answer again writes nothing', { timeout: 10_000 }, async (t) => {
   const { store, sync, state } = setup(t, fileSource(SAMPLE));
   const first = await sync.syncOnce();
-  assert.deepEqual({ ...first, at: 0 }, { outcome: 'applied', at: 0, created: 4, updated: 0, deleted: 0, conflicts: [] });
+  assert.deepEqual({ ...first, at: 0 }, { outcome: 'applied', at: 0, reached: true, created: 4, updated: 0, deleted: 0, conflicts: [], skipped: [] });
   const slivers = (await store.list('Sliver')).items.map((s) => s.metadata.name).sort();
   assert.deepEqual(slivers, ['princeton_eisentest', 'princeton_sirius', 'utah_elab_delegated']);
   const snoop = await store.get('Delegate', 'del_snoop');
@@ -101,6 +101,26 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
 });
 
+test('a record with a value out of range is skipped and reported; the others apply and its stored sliver is kept', { timeout: 10_000 }, async (t) => {
+  const source = memorySource();
+  const store = tempStore(t);
+  const recorded: Array<{ name: string; reason: string; message: string }> = [];
+  const events = { warning: (o: AnyObject, reason: string, message: string) => void recorded.push({ name: o.metadata.name, reason, message }) };
+  const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
+  source.next = answer(100, [{ name: 'pl_a' }, { name: 'pl_b' }]);
+  await sync.syncOnce();
+  source.next = answer(200, [{ name: 'pl_a', attributes: [{ name: 'cpu_share', value: '-5' }] }, { name: 'pl_b', attributes: [{ name: 'cpu_share', value: '64' }] }]);
+  const result = await sync.syncOnce();
+  assert.equal(result.outcome, 'applied');
+  assert.deepEqual(result.skipped, [{ path: '[0].slivers[0]', name: 'pl_a', reason: '[0].slivers[0]: cpu_share -5 is out of range: must be from 0 to 8192' }]);
+  assert.equal((await store.get('Sliver', 'pl_b')).spec.rspec.cpu_share, 64, 'the good record applies');
+  const kept = await store.get('Sliver', 'pl_a');
+  assert.equal(kept.metadata.deletionTimestamp, undefined, 'the skipped record\'s sliver is not purged');
+  assert.equal(kept.spec.timestamp, 100, 'and keeps its last good spec');
+  assert.deepEqual(recorded.map((r) => [r.name, r.reason]), [['pl_a', 'PlcRecordSkipped']]);
+  assert.match(recorded[0]!.message, /cpu_share -5 is out of range: must be from 0 to 8192/);
+});
+
 test('records older than the last full update are ignored, also after a restart', { timeout: 10_000 }, async (t) => {
   const source = memorySource();
   const { store, sync, state } = setup(t, source);
@@ -119,10 +139,10 @@ test('a malformed answer or an unreadable file changes nothing and says why', { 
   source.next = answer(100, [{ name: 'pl_a' }]);
   await sync.syncOnce();
   const revision = store.revision();
-  source.next = answer(200, [{ name: 'pl_b' }, { name: 'Not An Account' }]);
+  source.next = [{ timestamp: 200, node_id: 1, slivers: { pl_b: {} } }];
   const malformed = await sync.syncOnce();
   assert.equal(malformed.outcome, 'malformed');
-  assert.match(malformed.error ?? '', /slivers\[1\]\.name: must be an account name/);
+  assert.match(malformed.error ?? '', /\[0\]\.slivers: must be a list of sliver records/);
   assert.equal(store.revision(), revision);
   assert.equal(state.read().lastFullUpdate, 100);
 
@@ -135,6 +155,41 @@ test('a malformed answer or an unreadable file changes nothing and says why', { 
   const missing = await new PlcSync({ store, source: fileSource(join(dir, 'absent.json')), state, log: silentLog }).syncOnce();
   assert.equal(missing.outcome, 'unreachable');
   assert.equal(store.revision(), revision);
+});
+
+test('one bad record among 1,000: the 999 others apply, the bad one is reported, and its stored sliver is kept as it was', { timeout: 60_000 }, async (t) => {
+  const source = memorySource();
+  const store = tempStore(t);
+  const warnings: Array<{ kind: string; name: string; reason: string; message: string }> = [];
+  const events = { warning: (o: { kind: string; metadata: { name: string } }, reason: string, message: string) => void warnings.push({ kind: o.kind, name: o.metadata.name, reason, message }) };
+  const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
+  const names = Array.from({ length: 1000 }, (_, i) => `site${i % 10}_slice${i}`);
+  source.next = answer(100, names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '10' }] })));
+  assert.equal((await sync.syncOnce()).created, 1000);
+
+  // The next answer changes every record; one of them has keys PLC cannot have meant.
+  const bad = names[500] as string;
+  source.next = answer(200, names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })));
+  const result = await sync.syncOnce();
+  assert.equal(result.outcome, 'applied');
+  assert.deepEqual([result.created, result.updated, result.deleted], [0, 999, 0]);
+  assert.deepEqual(result.skipped.map((entry) => [entry.name, entry.path]), [[bad, '[0].slivers[500]']]);
+  assert.match(result.skipped[0]?.reason ?? '', /slivers\[500\]\.keys: must be a list/);
+  const slivers = new Map((await store.list('Sliver')).items.map((s) => [s.metadata.name, s]));
+  assert.equal(slivers.size, 1000, 'nothing purged');
+  assert.equal(slivers.get(bad)?.spec.rspec.cpu_share, 10, 'the skipped record\'s sliver is kept as it was');
+  assert.equal(slivers.get(bad)?.metadata.deletionTimestamp, undefined);
+  assert.equal(slivers.get(names[0] as string)?.spec.rspec.cpu_share, 20);
+  assert.deepEqual(warnings.map((w) => [w.kind, w.name, w.reason]), [['Sliver', bad, 'PlcRecordSkipped']]);
+  assert.match(warnings[0]?.message ?? '', new RegExp(`record "${bad}" was skipped: .*keys: must be a list.*kept as it was`));
+
+  // Still bad an answer later: still kept; fixed: applied like any newer record.
+  source.next = answer(300, names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })));
+  assert.equal((await sync.syncOnce()).deleted, 0);
+  source.next = answer(400, names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '30' }] })));
+  const fixed = await sync.syncOnce();
+  assert.deepEqual([fixed.updated, fixed.skipped.length], [1000, 0]);
+  assert.equal((await store.get('Sliver', bad)).spec.rspec.cpu_share, 30);
 });
 
 /** A local XML-RPC server standing in for PLC: answers GetSlivers(auth) with the sample. */
@@ -156,7 +211,8 @@ async function fakePlc(t: TestContext, reply: (auth: unknown) => unknown): Promi
 test('GetSlivers over XML-RPC from a local stand-in for PLC, with the auth struct', { timeout: 10_000 }, async (t) => {
   const auth = { AuthMethod: 'anonymous' };
   const plc = await fakePlc(t, (a) => ((a as { AuthMethod?: string }).AuthMethod === 'anonymous' ? sampleNodes : new Error('Failed to authenticate call')));
-  const { store, sync } = setup(t, xmlRpcSource({ url: plc.url, auth }));
+  const client = new PlcClient({ url: plc.url, allowHttp: true });
+  const { store, sync } = setup(t, structAuthSource(client, auth));
   const result = await sync.syncOnce();
   assert.equal(result.outcome, 'applied');
   assert.equal(result.created, 4);
@@ -165,9 +221,11 @@ test('GetSlivers over XML-RPC from a local stand-in for PLC, with the auth struc
   assert.equal(sirius.spec.rspec.cpu_min, 200);
   assert.equal(sirius.spec.expires, 1893456000);
 
-  const refused = await new PlcSync({ store, source: xmlRpcSource({ url: plc.url, auth: { AuthMethod: 'password' } }), state: new PlcStateFile(join(tempDir(t), 's.json')), log: silentLog }).syncOnce();
-  assert.equal(refused.outcome, 'unreachable');
+  const refused = await new PlcSync({ store, source: structAuthSource(client, { AuthMethod: 'password' }), state: new PlcStateFile(join(tempDir(t), 's.json')), log: silentLog }).syncOnce();
+  assert.equal(refused.outcome, 'unauthorized');
+  assert.equal(refused.reached, true, 'a fault is an answer');
   assert.match(refused.error ?? '', /fault 103: Failed to authenticate call/);
+  assert.throws(() => new PlcClient({ url: plc.url }), /plain http; PLC is reached over https \(add --plc-allow-http/);
 });
 
 test('an unreachable PLC changes nothing and is reported', { timeout: 10_000 }, async (t) => {
@@ -176,10 +234,12 @@ test('an unreachable PLC changes nothing and is reported', { timeout: 10_000 }, 
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const { store, sync } = setup(t, xmlRpcSource({ url: `http://127.0.0.1:${port}/`, auth: {} }));
+  const { store, sync } = setup(t, structAuthSource(new PlcClient({ url: `http://127.0.0.1:${port}/`, allowHttp: true }), {}));
   const result = await sync.syncOnce();
   assert.equal(result.outcome, 'unreachable');
   assert.match(result.error ?? '', /cannot reach PLC at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  assert.equal(result.reached, false);
+  assert.equal(sync.lastReached, undefined);
   assert.equal(store.revision(), 0);
 });
 

@@ -129,3 +129,44 @@ test('SqliteStore is the Store the daemon opens', () => {
   assert.ok(store instanceof SqliteStore);
   return store.close().then(() => rmSync(dir, { recursive: true, force: true }));
 });
+
+test('a schema 1 store (one history row per revision) is migrated in place, keeping objects and history', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'store.db');
+  const v1 = new Database(file);
+  v1.exec(`
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, name));
+    CREATE TABLE history (revision INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+  `);
+  const stored = (name: string, revision: number) => JSON.stringify({ ...sliver(name), metadata: { name, resourceVersion: String(revision), generation: 1 } });
+  v1.prepare('INSERT INTO objects VALUES (?, ?, ?, ?)').run('Sliver', 'old', 2, stored('old', 2));
+  v1.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?)').run(1, 'Sliver', 'gone', 'ADDED', stored('gone', 1));
+  v1.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?)').run(2, 'Sliver', 'old', 'ADDED', stored('old', 2));
+  v1.prepare("INSERT INTO meta VALUES ('revision', '2')").run();
+  v1.pragma('application_id = 1397511729');
+  v1.pragma('user_version = 1');
+  v1.close();
+  const store = openSqliteStore(file);
+  try {
+    assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['old']);
+    const replayed: Array<[string, number]> = [];
+    await new Promise<void>((resolve) => {
+      const watch = store.watch({ sinceRevision: 0 }, {
+        onEvent(event) {
+          replayed.push([event.object.metadata.name, event.revision]);
+          if (replayed.length === 2) {
+            watch.stop();
+            resolve();
+          }
+        },
+      });
+    });
+    assert.deepEqual(replayed, [['gone', 1], ['old', 2]]);
+    const [a] = await store.transact([{ type: 'create', object: sliver('a') }, { type: 'create', object: sliver('b') }]);
+    assert.equal(a?.metadata.resourceVersion, '3');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
-import { ACCOUNT_FINALIZER, ORPHAN_SWEEP_KEY } from '../../../../controller/controllers/index.js';
+import { ACCOUNT_FINALIZER } from '../../../../controller/controllers/index.js';
 import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../../../../adapters/node/sim/index.js';
 import { API_VERSION, type Delegate } from '../../../../schemas/types.js';
 import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from '../../../support/controllers-harness.js';
@@ -84,6 +84,35 @@ test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (
   assert.deepEqual((await loansOf(store, 'gamma')).map((l) => l.spec.to), ['beta'], 'loans to it vanish');
   assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec?.cpu_share, 32 + 4);
   assert.ok(node.inspect('beta'), 'others untouched');
+});
+
+test('with the rspec controller switched off, a deleted or expired sliver still loses its loans', TEST_TIMEOUT, async (t) => {
+  // The Loan indexes belong to the runtime: the account and expiry controllers read them whether
+  // or not the rspec controller (which used to feed them) runs.
+  const clock = new FakeClock(1_700_000_000_000);
+  const daemon = await startDaemon({ clock, without: ['rspec'] });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  await createSliver(store, 'alpha');
+  await createSliver(store, 'beta');
+  await createSliver(store, 'soon', { expires: 1_700_000_010 });
+  await setLoans(store, 'alpha', [['beta', 'cpu_share', 4]]);
+  await setLoans(store, 'beta', [['alpha', 'cpu_share', 4], ['soon', 'cpu_share', 2]]);
+  await setLoans(store, 'soon', [['beta', 'cpu_share', 1]]);
+  await daemon.settle();
+  assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec, undefined, 'no rspec controller: nothing computed');
+
+  await store.delete('Sliver', 'alpha');
+  await daemon.settle();
+  assert.equal(node.inspect('alpha'), undefined, 'account destroyed');
+  assert.deepEqual(await loansOf(store, 'alpha'), [], 'loans from the deleted sliver vanish');
+  assert.deepEqual((await loansOf(store, 'beta')).map((l) => l.spec.to), ['soon'], 'loans to it vanish');
+
+  clock.advance(10_001);
+  await daemon.settle();
+  assert.equal(await store.tryGet('Sliver', 'soon'), undefined, 'expired');
+  assert.deepEqual(await loansOf(store, 'soon'), [], 'loans from the expired sliver vanish');
+  assert.deepEqual(await loansOf(store, 'beta'), [], 'loans to it vanish');
 });
 
 test('a sliver deleted while the daemon is down loses its account at the next start', TEST_TIMEOUT, async () => {
@@ -205,7 +234,7 @@ test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed acc
   try {
     await daemon.settle();
     assert.ok(daemon.node.inspect('leftover'), 'no object, no change: nothing queued the sweep yet');
-    daemon.manager.enqueue('account', ORPHAN_SWEEP_KEY);
+    daemon.controllers.sweepOrphans();
     await daemon.settle();
     assert.deepEqual(await daemon.node.listAccounts(), []);
   } finally {
@@ -386,4 +415,28 @@ test('a node failure is reported in status and retried with backoff', TEST_TIMEO
   await daemon.settle();
   assert.equal(condition(await store.get('Sliver', 'alpha'), 'Ready')?.status, 'True');
   assert.equal(node.inspect('alpha')?.running, true);
+});
+
+test('a name the node cannot make an account of: that sliver is not Ready with the reason, not retried; the others carry on', TEST_TIMEOUT, async (t) => {
+  const clock = new FakeClock();
+  const daemon = await startDaemon({ clock });
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  // A PLC slice name of 40 characters: valid for PLC, too long for a Linux node's account tools
+  // (the sim node applies the same rule as the linux adapter).
+  const long = `princeton_${'x'.repeat(30)}`;
+  const mark = node.history.length;
+  await createSliver(store, long);
+  await createSliver(store, '3dlab_render');
+  await daemon.settle();
+  const attempts = () => node.history.slice(mark).filter((call) => call.method === 'createAccount' && call.name === long).length;
+  const settled = attempts();
+  clock.advance(600_000);
+  await daemon.settle();
+
+  const refused = await store.get('Sliver', long);
+  assert.deepEqual([condition(refused, 'Ready')?.status, condition(refused, 'Ready')?.reason], ['False', 'AccountNameUnsupported']);
+  assert.match(refused.status?.conditions?.find((c) => c.type === 'AccountReady')?.message ?? '', /invalid account name "princeton_x+": .* at most 32 characters/);
+  assert.equal(attempts(), settled, 'no retries with backoff: retrying cannot help');
+  assert.equal(condition(await store.get('Sliver', '3dlab_render'), 'Ready')?.status, 'True');
 });

@@ -9,17 +9,25 @@ import { tempDir } from '../../../support/runtime-helpers.js';
 
 function flags(argv: string[]) {
   const parsed = parseCommandLine(argv);
-  assert.ok(!('help' in parsed));
+  assert.ok(!('print' in parsed));
   return parsed;
 }
 
-test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, the original's XML-RPC endpoints", () => {
+test("embedded defaults: sim adapter, ./data, the example GetSlivers file, the API socket in the data dir, XML-RPC in a root-owned directory and the original's endpoints", () => {
   const config = resolveConfig(flags([]).flags);
   assert.equal(config.dataDir, resolve('./data'));
   assert.equal(config.adapter, 'sim');
   assert.deepEqual(config.plc, { kind: 'file', path: EXAMPLE_PLC_FILE });
   assert.equal(config.apiSocket, resolve('./data/api.sock'));
-  assert.equal(config.xmlrpcSocket, '/tmp/sliver_mgr.api');
+  if (process.getuid?.() === 0) {
+    assert.equal(config.xmlrpcSocket, '/run/slv/sliver_mgr.api');
+    assert.equal(config.xmlrpcLegacySocket, '/tmp/sliver_mgr.api');
+  } else {
+    assert.equal(config.xmlrpcSocket, resolve('./data/sliver_mgr.api'));
+    assert.equal(config.xmlrpcLegacySocket, undefined);
+  }
+  assert.equal(resolveConfig(flags(['--xmlrpc-legacy-socket', 'none']).flags).xmlrpcLegacySocket, undefined);
+  assert.equal(resolveConfig(flags(['--xmlrpc-legacy-socket', 'old.api']).flags).xmlrpcLegacySocket, resolve('old.api'));
   assert.equal(config.xmlrpcPort, 812);
   assert.equal(config.xmlrpcPortExplicit, false);
   assert.equal(resolveConfig(flags(['--xmlrpc-port', '812']).flags).xmlrpcPortExplicit, true);
@@ -42,7 +50,32 @@ test('the file overrides defaults with paths relative to itself; flags override 
   assert.equal(config.configFile, file);
 
   const fromFile = resolveConfig({}, loadConfigFile(file));
-  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', auth: { AuthMethod: 'session', session: 'abc' }, timeoutMs: 30_000 });
+  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', allowHttp: false, auth: { kind: 'struct', struct: { AuthMethod: 'session', session: 'abc' } }, timeoutMs: 30_000 });
+});
+
+test('node authentication: id, key file, boot file and CA from flags or the file; plcAuth replaces it', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'plc: https://plc.example.org/PLCAPI/\nplcCacert: plc-ca.pem\nnodeKeyFile: node.key\njitter: 10\n');
+  const parsed = flags(['--config', file, '--node-id', '42', '--boot-file', 'plnode.txt']);
+  const config = resolveConfig(parsed.flags, loadConfigFile(file), parsed.configFile);
+  assert.deepEqual(config.plc, {
+    kind: 'url',
+    url: 'https://plc.example.org/PLCAPI/',
+    cacert: join(dir, 'plc-ca.pem'),
+    allowHttp: false,
+    auth: { kind: 'node', nodeId: 42, keyFile: join(dir, 'node.key'), bootFile: resolve('plnode.txt') },
+    timeoutMs: 30_000,
+  });
+  assert.equal(config.jitterSeconds, 10);
+  const byDefault = resolveConfig(flags(['--plc', 'https://plc.example.org/PLCAPI/']).flags);
+  assert.deepEqual(byDefault.plc.kind === 'url' && byDefault.plc.auth, { kind: 'node', bootFile: '/usr/boot/plnode.txt' });
+  assert.equal(byDefault.jitterSeconds, DEFAULTS.jitterSeconds);
+  const allowed = resolveConfig(flags(['--plc', 'http://plc/', '--plc-allow-http']).flags).plc;
+  assert.ok(allowed.kind === 'url' && allowed.allowHttp);
+  writeFileSync(file, 'plc: https://plc/\nplcAuth: {AuthMethod: anonymous}\n');
+  assert.throws(() => resolveConfig(flags(['--node-id', '3']).flags, loadConfigFile(file)), /plcAuth replaces node authentication: drop nodeId or plcAuth/);
+  assert.throws(() => flags(['--node-id', '0']), /--node-id must be a PLC node_id/);
 });
 
 test('invalid settings are refused naming them', (t) => {
@@ -58,11 +91,11 @@ test('invalid settings are refused naming them', (t) => {
   usage(() => loadConfigFile(write('d.yaml', '- a\n- b\n')), /must be object/);
   usage(() => loadConfigFile(join(dir, 'absent.yaml')), /cannot read config file/);
   usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets more than one of plc, plcFile and noPlc/);
-  usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver/);
+  usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver, lxc/);
   usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
   usage(() => parseCommandLine(['--period', '0']), /--period must be more than 0/);
   usage(() => parseCommandLine(['extra']), /too many arguments/);
-  assert.match((parseCommandLine(['--help']) as { help: string }).help, /--plc-file <file>/);
+  assert.match((parseCommandLine(['--help']) as { print: string }).print, /--plc-file <file>/);
 });
 
 test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, flags overriding; firstUid follows uidRange', (t) => {

@@ -1,9 +1,10 @@
 // slvd as a real process on a temp data dir: readiness in status.json, one instance per data dir,
 // SIGTERM exits 0, a restart resumes from the store while PLC is unreachable, stale locks, PLC
-// over XML-RPC from a local stand-in, the config file with SIGHUP, and usage errors.
+// over XML-RPC from a local stand-in, today's PLC over HTTPS with node authentication (the
+// faithful stand-in), the config file with SIGHUP, and usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +14,10 @@ import { EXAMPLE_PLC_FILE } from '../../../../controller/daemon/config.js';
 import { ExitCodes } from '../../../../resources/errors.js';
 import { tempDir } from '../../../support/runtime-helpers.js';
 import { readStatus, spawnSlvd, waitForOutput, waitForStatus } from '../../../support/slvd-process.js';
+import { startPlcStandIn } from '../../../support/plc-stand-in.js';
+import { GETSLIVERS_TODAY_SAMPLE_URL } from '../../../support/reference-vectors.js';
+import { PLC_SESSION_FILE } from '../../../../controller/daemon/slvd.js';
+import type { NodeConfig, Sliver } from '../../../../schemas/types.js';
 
 const EXAMPLE_SLIVERS = 4;
 
@@ -75,7 +80,9 @@ test('a restart with PLC unreachable resumes from the store; a stale lock is tak
   assert.equal(readFileSync(join(dataDir, 'slvd.pid'), 'utf8').trim(), String(first.child.pid));
 
   const port = await closedPort();
-  const second = spawnSlvd(t, ['--data-dir', dataDir, '--plc', `http://127.0.0.1:${port}/PLCAPI/`]);
+  const keyFile = join(dataDir, 'node.key');
+  writeFileSync(keyFile, 'the-node-key\n');
+  const second = spawnSlvd(t, ['--data-dir', dataDir, '--plc', `https://127.0.0.1:${port}/PLCAPI/`, '--node-id', '7', '--node-key-file', keyFile]);
   const status = await waitForStatus(dataDir, second, (s) => s.pid === second.child.pid && s.plc.lastSync !== undefined && s.ready, 'the restarted daemon is ready');
   assert.equal(status.plc.lastSync?.outcome, 'unreachable');
   assert.match(status.plc.lastSync?.error ?? '', /ECONNREFUSED/);
@@ -85,7 +92,33 @@ test('a restart with PLC unreachable resumes from the store; a stale lock is tak
   assert.equal(await second.exited, 0);
 });
 
-test('slvd polls a local stand-in for PLC over XML-RPC', { timeout: 60_000 }, async (t) => {
+test('a zero-byte or missing store.db next to other state is refused naming --init-store; --init-store starts anew', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  writeFileSync(join(dataDir, 'status.json'), '{}\n');
+  writeFileSync(join(dataDir, 'slvd.yaml'), 'logLevel: info\n');
+  writeFileSync(join(dataDir, 'store.db'), '');
+  const zeroBytes = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  assert.equal(await zeroBytes.exited, ExitCodes.failure);
+  assert.match(zeroBytes.output(), /store file \S+store\.db is empty \(0 bytes\) but the data dir \S+ holds other state \(status\.json\): refusing to start a new, empty store.*--init-store/);
+  assert.equal(readFileSync(join(dataDir, 'store.db')).length, 0, 'the empty file is left as it was');
+
+  rmSync(join(dataDir, 'store.db'));
+  const missing = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  assert.equal(await missing.exited, ExitCodes.failure);
+  assert.match(missing.output(), /store file \S+store\.db is missing but the data dir/);
+  assert.equal(existsSync(join(dataDir, 'store.db')), false);
+
+  const init = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--init-store']);
+  await waitForStatus(dataDir, init, allReady, 'a new store is started with --init-store');
+  init.child.kill('SIGTERM');
+  assert.equal(await init.exited, 0);
+  const restarted = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE]);
+  await waitForStatus(dataDir, restarted, (s) => s.pid === restarted.child.pid && allReady(s), 'the store it made opens without the flag');
+  restarted.child.kill('SIGTERM');
+  assert.equal(await restarted.exited, 0);
+});
+
+test('slvd polls a local stand-in for PLC over plain XML-RPC with a fixed auth struct when asked to', { timeout: 60_000 }, async (t) => {
   const nodes = JSON.parse(readFileSync(EXAMPLE_PLC_FILE, 'utf8')) as unknown;
   const calls: unknown[][] = [];
   let server!: ReturnType<typeof xmlrpc.createServer>;
@@ -99,12 +132,65 @@ test('slvd polls a local stand-in for PLC over XML-RPC', { timeout: 60_000 }, as
 
   const dataDir = tempDir(t, 'slvd-');
   const config = join(dataDir, 'slvd.yaml');
-  writeFileSync(config, `plc: http://127.0.0.1:${port}/PLCAPI/\nplcAuth: {AuthMethod: hmac, node_id: 42}\n`);
+  writeFileSync(config, `plc: http://127.0.0.1:${port}/PLCAPI/\nplcAllowHttp: true\nplcAuth: {AuthMethod: hmac, node_id: 42}\n`);
   const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--config', config]);
   await waitForStatus(dataDir, daemon, allReady, 'the slivers from PLC are Ready');
   assert.deepEqual(calls[0], [{ AuthMethod: 'hmac', node_id: 42 }]);
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
+});
+
+test("slvd against today's PLC (the HTTPS stand-in): BootAuth, a session, today's answer Ready; a wrong key is a clear error and the stored state is kept", { timeout: 90_000 }, async (t) => {
+  const today = JSON.parse(readFileSync(GETSLIVERS_TODAY_SAMPLE_URL, 'utf8')) as { slivers: Array<Record<string, unknown>> };
+  const nodeKey = 'node-42-secret-key';
+  // As PLC answers: the time of the call, and slices that expire in the future.
+  const plc = await startPlcStandIn(t, {
+    nodes: { 42: nodeKey },
+    answer: () => {
+      const now = Math.floor(Date.now() / 1000);
+      return { ...today, timestamp: now, slivers: today.slivers.map((sliver) => ({ ...sliver, expires: Math.max(now + 30 * 86400, sliver.expires as number) })) };
+    },
+  });
+  const dataDir = tempDir(t, 'slvd-');
+  const keyFile = join(dataDir, 'node.key');
+  writeFileSync(keyFile, `${nodeKey}\n`, { mode: 0o600 });
+  const args = ['--data-dir', dataDir, '--plc', plc.url, '--plc-cacert', plc.caFile, '--node-id', '42', '--node-key-file', keyFile];
+  const daemon = spawnSlvd(t, args);
+  const status = await waitForStatus(dataDir, daemon, (s) => s.ready && s.slivers.ready === 2 && s.delegates.ready === 1, "today's slivers are Ready");
+  assert.equal(status.plc.authenticated, true);
+  assert.ok(status.plc.lastReached);
+  assert.deepEqual(status.plc.lastSync?.skipped, []);
+  assert.deepEqual(plc.calls.slice(0, 2).map((c) => `${c.method}/${String(c.authMethod)}`), ['GetSession/hmac', 'GetSlivers/session']);
+  assert.equal(statSync(join(dataDir, PLC_SESSION_FILE)).mode & 0o777, 0o600);
+
+  const get = async <T>(path: string): Promise<T> => {
+    const answer = await request(status.apiSocket, 'GET', `/apis/nm.planet-lab.org/v1/${path}`);
+    assert.equal(answer.status, 200, answer.body);
+    return JSON.parse(answer.body) as T;
+  };
+  const codeen = await get<Sliver>('slivers/princeton_codeen');
+  assert.deepEqual([codeen.spec.rspec.cpu_share, codeen.spec.rspec.net_max, codeen.spec.vref, codeen.spec.initscript], [64, 20_000_000, 'lxc-f37-x86_64', '#!/bin/sh\nexec /usr/local/codeen/bin/proxy\n']);
+  assert.equal(codeen.status?.effectiveRSpec?.net_max, 20_000_000);
+  const render = await get<Sliver>('slivers/3dlab_render');
+  assert.deepEqual([render.spec.rspec.cpu_min, render.spec.rspec.disk_max], [250, 20_000_000]);
+  assert.equal((await get<NodeConfig>('nodeconfigs/plc')).spec.bandwidthCap, 100_000_000);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+
+  // PLC re-keyed the node and dropped its session: this node's key is now wrong.
+  plc.nodes.set(42, 'rekeyed-at-plc');
+  plc.sessions.clear();
+  rmSync(join(dataDir, 'status.json'));
+  const refused = spawnSlvd(t, args);
+  const after = await waitForStatus(dataDir, refused, (s) => s.ready && s.plc.lastSync !== undefined, 'the daemon with a wrong key is up');
+  assert.equal(after.plc.lastSync?.outcome, 'unauthorized');
+  assert.equal(after.plc.authenticated, false);
+  assert.match(after.plc.lastSync?.error ?? '', /PLC refused node 42's BootAuth \(wrong node id or key\?\)/);
+  assert.deepEqual([after.slivers, after.delegates], [{ total: 2, ready: 2 }, { total: 1, ready: 1 }], 'the stored state is kept');
+  await waitForOutput(refused, /PLC refused node 42's BootAuth/);
+  assert.ok(!refused.output().includes(nodeKey) && !daemon.output().includes(nodeKey), 'the key is never logged');
+  refused.child.kill('SIGTERM');
+  assert.equal(await refused.exited, 0);
 });
 
 test('SIGHUP re-reads the config file: a new PLC file is synced at once', { timeout: 60_000 }, async (t) => {
@@ -125,12 +211,35 @@ test('SIGHUP re-reads the config file: a new PLC file is synced at once', { time
   writeFileSync(config, 'plcFile: two.json\nperiod: 3600\n');
   daemon.child.kill('SIGHUP');
   await waitForStatus(dataDir, daemon, (s) => s.slivers.ready === 2, 'the second file is synced after SIGHUP');
-  assert.match(daemon.output(), /SIGHUP: configuration reloaded/);
+  assert.match(daemon.output(), /SIGHUP: configuration reloaded: plc \S+one\.json -> \S+two\.json/);
+
+  // Exactly what changed, and what waits for a restart; a file put back needs none.
+  writeFileSync(config, 'plcFile: two.json\nperiod: 60\nstagger: 7\nworkers: 4\n');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: these changes take effect after a restart: staggerSeconds 3 -> 7, workers 16 -> 4/);
+  assert.match(daemon.output(), /SIGHUP: configuration reloaded: periodSeconds 3600 -> 60"/);
+  writeFileSync(config, 'plcFile: two.json\nperiod: 60\n');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: configuration reloaded, nothing changed/);
+  assert.equal(daemon.output().match(/take effect after a restart/g)?.length, 1, 'restored settings need no restart');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
 });
 
-test('slvd --no-plc is Ready at once, serves its API and polls no PLC', { timeout: 60_000 }, async (t) => {
+test('slvd --version prints the version; without --config SIGHUP says there is nothing to re-read', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const version = spawnSlvd(t, ['--data-dir', dataDir, '--version']);
+  assert.equal(await version.exited, 0);
+  assert.match(version.output(), /^slvd \d+\.\d+\.\d+\n$/);
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--period', '3600']);
+  await waitForStatus(dataDir, daemon, allReady, 'the example is synced');
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /SIGHUP: nothing to re-read: slvd was started without --config/);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+});
+
+test('slvd --no-plc is Ready at once, serves its API and polls no PLC; turning PLC on by SIGHUP waits for a restart', { timeout: 60_000 }, async (t) => {
   const dataDir = tempDir(t, 'slvd-');
   const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--no-plc']);
   const status = await waitForStatus(dataDir, daemon, (s) => s.ready, 'Ready');
@@ -139,6 +248,19 @@ test('slvd --no-plc is Ready at once, serves its API and polls no PLC', { timeou
   assert.deepEqual(await request(status.apiSocket, 'GET', '/readyz'), { status: 200, body: 'ok' });
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
+
+  // The poller is made at start: a PLC source named by a reload is taken up by the next start.
+  const config = join(dataDir, 'slvd.yaml');
+  writeFileSync(config, 'noPlc: true\nperiod: 3600\n');
+  const reloaded = spawnSlvd(t, ['--data-dir', dataDir, '--config', config]);
+  await waitForStatus(dataDir, reloaded, (s) => s.ready && s.phase === 'running', 'Ready again');
+  writeFileSync(config, `plcFile: ${EXAMPLE_PLC_FILE}\nperiod: 60\n`);
+  reloaded.child.kill('SIGHUP');
+  await waitForOutput(reloaded, /SIGHUP: these changes take effect after a restart: plc none \(--no-plc\) -> \S+getslivers\.json/);
+  assert.match(reloaded.output(), /SIGHUP: configuration reloaded: periodSeconds 3600 -> 60"/);
+  assert.deepEqual(readStatus(dataDir)?.plc, { source: 'none (--no-plc)' });
+  reloaded.child.kill('SIGTERM');
+  assert.equal(await reloaded.exited, 0);
 });
 
 test('bad flags and bad config files exit 2 naming what is wrong, before touching the data dir', { timeout: 60_000 }, async (t) => {
@@ -150,7 +272,11 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
     [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose one of --plc URL, --plc-file FILE and --no-plc/],
     // The example answer would create its slivers as real accounts (and the sweep would meet every other one).
     [['--adapter', 'linux'], /the linux adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
-    [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
+    [['--adapter', 'lxc'], /the lxc adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
+    [['--log-format', 'xml'], /option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json/],
+    [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
+    [['--plc', 'http://127.0.0.1:1/', '--node-id', '1', '--node-key-file', config], /--plc: "http:\/\/127\.0\.0\.1:1\/" is plain http; PLC is reached over https \(add --plc-allow-http/],
+    [['--plc', 'https://127.0.0.1:1/', '--boot-file', join(dataDir, 'no-plnode.txt')], /cannot read the boot file .*no-plnode\.txt/],
   ];
   for (const [args, message] of cases) {
     const run = spawnSlvd(t, ['--data-dir', join(dataDir, 'unused'), ...args]);
@@ -158,4 +284,35 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
     assert.match(run.output(), message);
   }
   assert.equal(existsSync(join(dataDir, 'unused')), false);
+});
+
+test('a failure no request handled stops slvd in order and exits 1, saying why', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  // Stands in for a bug: a rejected promise nobody handles, outside any request.
+  const bug = join(dataDir, 'bug.mjs');
+  writeFileSync(bug, "process.on('SIGUSR2', () => void Promise.reject(new Error('injected bug')));\n");
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE], ['--import', bug]);
+  await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
+  daemon.child.kill('SIGUSR2');
+  assert.equal(await daemon.exited, ExitCodes.failure);
+  assert.match(daemon.output(), /"level":60,[^\n]*injected bug[^\n]*"origin":"unhandledRejection"/);
+  assert.equal(readStatus(dataDir)?.phase, 'stopped');
+  assert.equal(existsSync(join(dataDir, 'slvd.pid')), false, 'the lock is released');
+});
+
+test('a squatted XML-RPC socket path is reported in status.json, not fatal: slvd serves on its other sockets', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const squatted = join(dataDir, 'legacy.api');
+  const squatter = createNetServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(squatted, () => resolve()));
+  t.after(() => squatter.close());
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--xmlrpc-legacy-socket', squatted]);
+  const status = await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
+  assert.deepEqual(status.xmlrpcSockets, [
+    { path: join(dataDir, 'sliver_mgr.api'), serving: true },
+    { path: squatted, serving: false, problem: `cannot serve on the Unix socket ${squatted}: another server (the socket belongs to ${process.getuid?.() === 0 ? 'root' : `uid ${process.getuid?.()}`}) is listening on it` },
+  ]);
+  assert.match(daemon.output(), /"level":50,[^\n]*"msg":"XML-RPC socket not served"/);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
 });

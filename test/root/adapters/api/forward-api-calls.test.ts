@@ -2,7 +2,8 @@
 // and against misbehaving servers: the reply body on stdout, or a faultCode 1 fault and exit 1.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -90,6 +91,55 @@ describe('forward_api_calls', TIMEOUT, () => {
     assert.deepEqual(await faultOf(await run(notFound)), { code: 1, string: 'forward_api_calls: the API answered HTTP/1.1 404 Not Found' });
     const quick = buildForwardApiCalls(freshDir(), world.shim.socketPath, '-DTIMEOUT_SECONDS=1');
     assert.deepEqual(await faultOf(await run(silent, quick)), { code: 1, string: 'forward_api_calls: no complete reply within 1 s' });
+  });
+
+  test('half-closing after the request, it gets the answer of a slow call: SetLoans with several loans', async () => {
+    const loans = '<array><data>' + [1, 2, 3].map((amount) => `<value><array><data><value><string>bob</string></value><value><string>cpu_share</string></value><value><int>${amount}</int></value></data></array></value>`).join('') + '</data></array>';
+    for (let round = 0; round < 5; round++) {
+      const result = await runWithInput(forward, [], methodCallXml('SetLoans', ['<string>alice</string>', loans]), { uid: aliceUid });
+      assert.equal(result.code, 0, result.stdout);
+      assert.deepEqual(await parseReply(result.stdout), { result: 1 });
+    }
+    const listed = await runWithInput(forward, [], methodCallXml('GetLoans', ['<string>alice</string>']), { uid: aliceUid });
+    assert.deepEqual(await parseReply(listed.stdout), { result: [['bob', 'cpu_share', 1], ['bob', 'cpu_share', 2], ['bob', 'cpu_share', 3]] });
+  });
+
+  test('a server not running as root gets nothing: the impostor is refused before the call is sent', async () => {
+    const open = freshDir();
+    chmodSync(open, 0o777); // as /tmp without the sticky bit: anyone may put a socket here
+    const path = join(open, 'sliver_mgr.api');
+    const received = join(open, 'received');
+    // Listens as uid 65534, records how many bytes the client sent, answers a forged result.
+    const impostor = `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.settimeout(5)
+data = b''
+try:
+    while True:
+        chunk = c.recv(65536)
+        if not chunk: break
+        data += chunk
+        if b'</methodCall>' in data: break
+except socket.timeout:
+    pass
+open(sys.argv[2], 'w').write(str(len(data)))
+body = b'<?xml version="1.0"?><methodResponse><params><param><value><int>1</int></value></param></params></methodResponse>'
+c.sendall(b'HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(body) + body)
+c.close()
+`;
+    const child = spawn('/usr/bin/python3', ['-c', impostor, path, received], { uid: 65534, gid: 65534, stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await runWithInput(forward, [], methodCallXml('SetLoans', ['<string>alice</string>', '<array><data></data></array>']), { uid: aliceUid, env: { SLV_API_SOCKET: path } });
+    await exited;
+    assert.deepEqual(await faultOf(result), { code: 1, string: `forward_api_calls: the server on ${path} runs as uid 65534, not 0: refusing to send the call` });
+    assert.equal(readFileSync(received, 'utf8'), '0', 'the impostor received nothing');
   });
 
   let dirs = 0;

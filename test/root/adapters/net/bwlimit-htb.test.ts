@@ -239,4 +239,23 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: SKIP_N
     assert.ok(shown.has(0x1) && shown.has(sliverMinor(1001, 1000)) && shown.has(sliverMinor(1002, 1000)));
     await Promise.all([limiter.remove(1001), limiter.remove(1002)]);
   });
+
+  test("PLC's node cap replaces the configured one in the kernel, sliver classes untouched; undefined goes back", { timeout: 20_000 }, async () => {
+    const limiter = await start();
+    await limiter.set(1001, limits(2_000_000));
+    const minor = sliverMinor(1001, 1000);
+    const before = parseClassShow(await showClasses(pair));
+    await limiter.setNodeCap(20_000_000);
+    const capped = parseClassShow(await showClasses(pair));
+    assert.deepEqual(capped.get(0x1), { minor: 0x1, parentMinor: undefined, rate: '20Mbit', ceil: '20Mbit' });
+    assert.equal(capped.get(0x2)?.ceil, '20Mbit');
+    assert.deepEqual(capped.get(minor), before.get(minor));
+    assert.deepEqual(capped.get(0x3), before.get(0x3), 'the exempt cap stays as configured');
+    const batches = limiter.counts.tcBatches;
+    await limiter.setNodeCap(20_000_000);
+    assert.equal(limiter.counts.tcBatches, batches, 'the same cap again runs nothing');
+    await limiter.setNodeCap(undefined);
+    assert.deepEqual(parseClassShow(await showClasses(pair)).get(0x1), before.get(0x1));
+    await assert.rejects(limiter.setNodeCap(3), /node cap must be an integer number of bit\/s >= 8, got 3/);
+  });
 });

@@ -48,3 +48,16 @@ test('data left in a socket the sliver already closed is still held to its class
   // 1 MiB at 2 Mbit/s takes about 4 s; had the queued tail escaped to the default class it would take a fraction.
   assertNear(await transfer(pair, SLIVER_UID, pair.receiverAddress, 1 << 20), 2_000_000, 'sliver writing 1 MiB and closing at once');
 });
+
+test('a container\'s whole id range is held to its sliver\'s class, and a new net_max (a Loan) raises it', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
+  // What the lxc adapter asks for: the sliver's xid plus its container's 65,536 ids (root inside is the first).
+  const range = { first: SLIVER_UID * 65_536, count: 65_536 };
+  await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000), range);
+  const [containerRoot, containerUser] = await Promise.all([transfer(pair, range.first, pair.receiverAddress), transfer(pair, range.first + 1000, pair.receiverAddress)]);
+  // Both share the one class: together they are held to net_max.
+  assertNear(containerRoot + containerUser, 2_000_000, 'two processes of the container together (net_max 2 Mbit/s)');
+  await limiter.set(SLIVER_UID, sliverLimits(5_000_000, 6_000_000), range);
+  assertNear(await transfer(pair, range.first, pair.receiverAddress), 5_000_000, 'the container after its net_max became 5 Mbit/s');
+  await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000));
+  assert.ok((await transfer(pair, range.first, pair.receiverAddress)) > 4 * 2_000_000, 'without the range, the container\'s ids are unclassified again');
+});

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupVersionAt, cpuFiles, CpuCgroups, defaultCgroupParent } from '../../../../adapters/node/linux/cgroup.js';
+import { cgroupVersionAt, cpuFiles, CpuCgroups, defaultCgroupParent } from '../../../../adapters/node/posix/cgroup.js';
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { createLinuxAdapter } from '../../../../adapters/node/linux/index.js';
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../../../resources/errors.js';
@@ -71,12 +71,14 @@ test('bad names, types and keys are refused naming what is wrong, and nothing is
   const { adapter, root } = linuxNode();
   t.after(() => adapter.close());
   const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
-  for (const name of ['../etc', 'Pl', '1abc', 'a b', '', 'x'.repeat(33)]) {
+  for (const name of ['../etc', 'Pl', '1abc', 'a b', '', 'x'.repeat(33), `princeton_${'x'.repeat(30)}`]) {
     await assert.rejects(adapter.createAccount(name, 'sliver'), (e: unknown) => e instanceof InvalidError && e.message.includes(`invalid account name "${name}"`));
   }
   await assert.rejects(adapter.createAccount('pl_alpha', 'sliver', 'sliver VServer'), (e: unknown) => e instanceof InvalidError && /invalid sliver type "sliver VServer"/.test(e.message));
   assert.equal(readFileSync(join(root, 'etc/passwd'), 'utf8'), passwd);
   await adapter.createAccount('pl_alpha', 'sliver');
+  // A PLC slice name whose login base starts with a digit is one useradd can make.
+  assert.equal((await adapter.createAccount('3dlab_render', 'sliver')).name, '3dlab_render');
   await adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAAgood']);
   await assert.rejects(adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAA', 'ssh-rsa AAAA\ncommand="sh" ssh-rsa BBBB']), (e: unknown) => e instanceof InvalidError && /invalid ssh key 2 for "pl_alpha"/.test(e.message));
   assert.equal(readFileSync(join(root, 'home/pl_alpha/.ssh/authorized_keys'), 'utf8'), 'ssh-ed25519 AAAAgood\n', 'the old keys stay');
@@ -239,6 +241,7 @@ test('cgroup file values for v1 and v2', { timeout: 5_000 }, () => {
   assert.deepEqual(cpuFiles(2, rspec({ enabled: 0, cpu_min: 500 })), [['cpu.weight', '1'], ['cpu.max', '1000 100000']]);
   assert.deepEqual(cpuFiles(1, rspec({ cpu_share: 0 })), [['cpu.shares', '2'], ['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', '-1']], 'clamped to the kernel minimum');
   assert.deepEqual(cpuFiles(2, rspec({ cpu_share: 1_000_000 }))[0], ['cpu.weight', '10000'], 'clamped to the kernel maximum');
+  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 2 ** 50 }))[1], ['cpu.max', `${2 ** 44 - 1} 100000`], 'an effective guarantee loans pushed past any range: the kernel\'s largest quota');
 });
 
 test('createNodeAdapter("linux") opens the linux adapter on the given root', T, async (t) => {

@@ -1,10 +1,13 @@
 // The informer on a real SQLite store: list then watch, and recovery when the watch fails or the
-// history it needs was compacted (410 Gone): it relists, reports what changed meanwhile, watches on.
+// history it needs was compacted (410 Gone): it relists, reports what changed meanwhile, watches on;
+// events carry the old object, indexes follow the cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../../controller/runtime/clock.js';
 import { Informer } from '../../../../controller/runtime/informer.js';
-import { GoneError, UnavailableError } from '../../../../resources/errors.js';
+import { GoneError, IllegalStateError, InvariantError, UnavailableError } from '../../../../resources/errors.js';
+import type { ChangeEvent } from '../../../../controller/runtime/types.js';
+import type { Sliver } from '../../../../schemas/types.js';
 import type { Store, WatchEvent, WatchHandlers } from '../../../../adapters/store/contract.js';
 import { silentLog as silent, tempStore, until } from '../../../support/runtime-helpers.js';
 import { sliver } from '../../../../adapters/store/conformance.js';
@@ -70,7 +73,7 @@ test('the informer relists after a failed watch and reports what changed while i
   await store.create(sliver('after'));
   await until(() => events.length === 1, 'the new watch delivers');
   assert.deepEqual(events, ['ADDED after']);
-  informer.stop();
+  await informer.close();
 });
 
 test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff while relisting fails', { timeout: 10_000 }, async (t) => {
@@ -102,5 +105,48 @@ test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff
   clock.advance(200);
   await until(() => informer.isWatching(), 'the informer watches again');
   assert.deepEqual(informer.list('Sliver').map((s) => s.metadata.name).sort(), ['s1', 's2', 's3', 's4', 's5']);
-  informer.stop();
+  await informer.close();
+});
+
+test('events carry the object the cache held before; indexes follow every change, relists included', { timeout: 10_000 }, async (t) => {
+  const real = tempStore(t);
+  const { store, breakWatch } = breakableStore(real);
+  const clock = new FakeClock();
+  const informer = new Informer({ store, clock, log: silent, kinds: ['Sliver'] });
+  const byType = (s: Sliver) => [s.spec.type];
+  await real.create(sliver('a', { type: 'one' }));
+  informer.addIndex('Sliver', 'by-type', byType);
+  const events: ChangeEvent[] = [];
+  informer.onEvent((event) => events.push(event));
+  await informer.start();
+  informer.addIndex('Sliver', 'by-type', byType); // the same function again: a no-op
+  assert.throws(() => informer.addIndex('Sliver', 'by-type', (s) => [s.metadata.name]), InvariantError, 'another function under a taken name is a bug');
+  assert.throws(() => informer.byIndex('Sliver', 'by-name', 'a'), /no Sliver index "by-name"/);
+  const names = (type: string) => informer.byIndex('Sliver', 'by-type', type).map((s) => s.metadata.name).sort();
+  assert.deepEqual(names('one'), ['a'], 'objects cached before the index was added are indexed');
+
+  const a = await real.get('Sliver', 'a');
+  await real.update({ ...a, spec: { ...a.spec, type: 'two' } });
+  await real.create(sliver('b', { type: 'two' }));
+  await until(() => events.length === 3, 'the watch delivers');
+  const modified = events[1]!;
+  assert.equal(modified.type, 'MODIFIED');
+  assert.equal(modified.resync, false);
+  assert.equal((modified.oldObject as Sliver).spec.type, 'one', 'the old object is the one cached before');
+  assert.equal((modified.object as Sliver).spec.type, 'two');
+  assert.equal(events[2]!.oldObject, undefined, 'ADDED has no old object');
+  assert.deepEqual(names('one'), []);
+  assert.deepEqual(names('two'), ['a', 'b']);
+
+  breakWatch();
+  await real.delete('Sliver', 'b');
+  clock.advance(100);
+  await until(() => informer.isWatching(), 'the informer watches again');
+  const deleted = events.at(-1)!;
+  assert.equal(deleted.type, 'DELETED');
+  assert.equal((deleted.oldObject as Sliver).spec.type, 'two', 'a delete found by relisting carries the cached object');
+  assert.deepEqual(names('two'), ['a'], 'the relist re-indexed');
+  await informer.close();
+  assert.equal(informer.state, 'closed');
+  await assert.rejects(informer.start(), IllegalStateError);
 });

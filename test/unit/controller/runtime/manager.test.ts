@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../../../controller/runtime/clock.js';
 import { Manager, type ManagerOptions } from '../../../../controller/runtime/manager.js';
 import type { ReconcileResult, Reconciler } from '../../../../controller/runtime/types.js';
-import { TerminalError } from '../../../../resources/errors.js';
+import { IllegalStateError, TerminalError } from '../../../../resources/errors.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { silentLog as silent, tempStore, until } from '../../../support/runtime-helpers.js';
 import { sliver } from '../../../../adapters/store/conformance.js';
@@ -15,7 +15,7 @@ function setup(t: TestContext, options: Partial<ManagerOptions> = {}): { store: 
   const store = tempStore(t);
   const clock = new FakeClock();
   const manager = new Manager({ store, clock, log: silent, workers: 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 100, maxDelayMs: 1000 }, ...options });
-  t.after(() => manager.stop());
+  t.after(() => manager.close());
   return { store, clock, manager };
 }
 
@@ -202,7 +202,7 @@ test('keysFor maps changes of other kinds to keys; a throwing keysFor is contain
     name: 'loans',
     watches: ['Sliver', 'Loan'],
     keysFor: (event) => {
-      if (event.object.kind === 'Loan' && event.object.metadata.name === 'bad') throw new Error('cannot map');
+      if (event.object.kind === 'Loan' && event.object.metadata.name === 'lender.bad') throw new Error('cannot map');
       return event.object.kind === 'Loan' ? [event.object.spec.from] : [event.object.metadata.name];
     },
     reconcile: async (key) => void seen.push(key),
@@ -210,8 +210,8 @@ test('keysFor maps changes of other kinds to keys; a throwing keysFor is contain
   await manager.start();
   await manager.waitForIdle();
   const loan = (name: string) => ({ apiVersion: 'nm.planet-lab.org/v1' as const, kind: 'Loan' as const, metadata: { name }, spec: { from: 'lender', to: 'x', resource: 'cpu_share' as const, amount: 1, order: 0 } });
-  await store.create(loan('bad'));
-  await store.create(loan('good'));
+  await store.create(loan('lender.bad'));
+  await store.create(loan('lender.good'));
   await manager.waitForIdle();
   assert.deepEqual(seen, ['lender', 'lender']);
 });
@@ -222,6 +222,76 @@ test('stop drains what is queued and resolves', { timeout: 10_000 }, async (t) =
   const done: string[] = [];
   manager.add(reconciler('drain', async (key) => void done.push(key)));
   await manager.start();
-  await manager.stop();
+  await manager.close();
   assert.deepEqual(done.sort(), ['s1', 's2', 's3']);
+});
+
+test('resync events say so; a handle queues keys; runnables start after the cache and close first, in reverse', { timeout: 10_000 }, async (t) => {
+  const { store, clock, manager } = setup(t, { resyncPeriodMs: 60_000 });
+  await store.create(sliver('one'));
+  const events: string[] = [];
+  const reconciled: string[] = [];
+  const handle = manager.add({
+    name: 'flags',
+    watches: ['Sliver'],
+    keysFor: (event) => {
+      events.push(`${event.type}${event.resync ? ' resync' : ''} ${event.object.metadata.name}`);
+      return [event.object.metadata.name];
+    },
+    reconcile: async (key) => void reconciled.push(key),
+  });
+  const order: string[] = [];
+  const runnable = (name: string) => ({
+    name,
+    state: 'new' as const,
+    start: async () => void order.push(`start ${name}: ${manager.cache.list('Sliver').length} cached`),
+    close: async () => void order.push(`close ${name}`),
+  });
+  const changes: string[] = [];
+  manager.onChange(['Sliver'], (event) => changes.push(`${event.type} ${event.object.metadata.name}`));
+  const first = manager.addRunnable(runnable('first'));
+  await manager.start();
+  await first;
+  await manager.addRunnable(runnable('late'));
+  await manager.waitForIdle();
+  assert.deepEqual(order, ['start first: 1 cached', 'start late: 1 cached']);
+  assert.deepEqual(changes, ['ADDED one']);
+
+  handle.enqueue('not-an-object');
+  clock.advance(60_000);
+  await manager.waitForIdle();
+  assert.deepEqual(events, ['ADDED one', 'MODIFIED resync one']);
+  assert.deepEqual(reconciled.sort(), ['not-an-object', 'one', 'one']);
+  assert.deepEqual(changes, ['ADDED one'], 'a resync is no change');
+
+  await manager.close();
+  assert.deepEqual(order.slice(2), ['close late', 'close first']);
+  assert.throws(() => manager.add(reconciler('too-late', () => undefined)), IllegalStateError);
+});
+
+test('a runnable waiting for idle while the manager closes does not hold up the close', { timeout: 10_000 }, async (t) => {
+  const { store, manager } = setup(t);
+  await store.create(sliver('one'));
+  const gate = deferred();
+  manager.add(reconciler('slow', () => gate.promise));
+  let waited: Promise<void> | undefined;
+  let closeStarted!: () => void;
+  const closing = new Promise<void>((resolve) => (closeStarted = resolve));
+  const added = manager.addRunnable({
+    name: 'waits-for-idle',
+    state: 'new',
+    start: async () => undefined,
+    close: async () => {
+      closeStarted();
+      await waited; // like the PLC poller's readiness report, in flight when SIGTERM comes
+    },
+  });
+  await manager.start();
+  await added;
+  waited = manager.waitForIdle();
+  const closed = manager.close();
+  await closing;
+  gate.resolve();
+  await closed;
+  assert.equal(manager.state, 'closed');
 });

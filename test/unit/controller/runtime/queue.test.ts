@@ -77,7 +77,7 @@ test('shutdown hands out what is queued, drops delays, then ends every get', { t
   const { q, clock } = queue();
   q.add('a');
   q.addAfter('b', 100);
-  q.shutdown();
+  void q.close();
   q.add('c');
   assert.equal(clock.pendingTimers(), 0);
   assert.equal(await q.get(), 'a');

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ApiClient, type ApiWatchEvent } from '../../../../../adapters/api/client/client.js';
-import { CONTENT_TYPES } from '../../../../../adapters/api/rest/http.js';
+import { CONTENT_TYPES } from '../../../../../adapters/api/routes.js';
 import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
 import { recordUpdate } from '../../../../../resources/apply.js';
-import { SlvError, UsageError } from '../../../../../resources/errors.js';
+import { SlvError, SocketPathError } from '../../../../../resources/errors.js';
 import type { Loan, Sliver } from '../../../../../schemas/types.js';
 import { sliverManifest, startTestApi, type TestApi } from '../../../../support/api-harness.js';
 
@@ -44,7 +44,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events']);
+  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/loans']);
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
@@ -146,6 +146,37 @@ test('a request declaring an oversized body is refused before it is read', { tim
   assert.match(answer, /"reason":"RequestEntityTooLarge"/);
 });
 
+/** One raw HTTP/1.1 request on a fresh connection; the whole answer as text. */
+function rawRequest(socketPath: string, requestLine: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(socketPath);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    socket.write(`${requestLine}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+test('request targets that once killed the server: unresolvable paths and malformed percent-encoding', { timeout: 10_000 }, async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    for (const target of ['//', '//x:notaport/', '//x:notaport/healthz?a=%']) {
+      assert.match(await rawRequest(api.socketPath, `GET ${target} HTTP/1.1`), /^HTTP\/1\.1 404 [^]*"reason":"NotFound"/, target);
+    }
+    const malformed = await rawRequest(api.socketPath, `GET ${resourcePath('Sliver')}/%E0%A4%A HTTP/1.1`);
+    assert.match(malformed, /^HTTP\/1\.1 400 /);
+    assert.match(malformed, /malformed percent-encoding in the path segment \\"%E0%A4%A\\"/);
+    assert.match(await rawRequest(api.socketPath, 'GET * HTTP/1.1'), /^HTTP\/1\.1 400 [^]*the request path must start with/);
+    assert.equal((await api.client.request('GET', '/healthz')).code, 200);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.deepEqual(unhandled, []);
+});
+
 test('server-side apply: create, unchanged re-apply, conflict with PLC-owned fields, force', { timeout: 10_000 }, async () => {
   const { client, store } = api;
   const applied = await client.apply(sliverManifest('applied', { keys: ['k1'] }), { fieldManager: 'slvctl' });
@@ -219,13 +250,13 @@ test('a watch from a compacted revision is 410 Gone; closing the server ends ope
 test('the socket: a stale file is replaced, a live server is not, a non-socket is refused', { timeout: 10_000 }, async () => {
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: api.socketPath, metrics: new Registry(), ready: () => true, node: api.node }),
-    (error: unknown) => error instanceof UsageError && /another server is already listening/.test(error.message),
+    (error: unknown) => error instanceof SocketPathError && /another server \(the socket belongs to root\) is listening on it/.test(error.message),
   );
   const plainFile = join(api.dir, 'not-a-socket');
   writeFileSync(plainFile, 'x');
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }),
-    /exists and is not a socket/,
+    /exists, owned by root, and is not a socket/,
   );
   // A server that died without cleaning up leaves its socket file behind.
   const stalePath = join(api.dir, 'stale.sock');
@@ -241,7 +272,7 @@ test('the socket: a stale file is replaced, a live server is not, a non-socket i
 });
 
 /** Runs HTTP requests as `uid` with /usr/bin/node; returns [code, reason or name] per request. */
-function requestsAs(uid: number, requests: Array<{ method: string; path: string; body?: unknown; type?: string }>): Promise<Array<[number, string]>> {
+function requestsAs(uid: number, requests: Array<{ method: string; path: string; body?: unknown; raw?: string; type?: string }>): Promise<Array<[number, string]>> {
   const script = `
 const http = require('node:http');
 const requests = ${JSON.stringify(requests)};
@@ -249,7 +280,7 @@ const requests = ${JSON.stringify(requests)};
   const out = [];
   for (const r of requests) {
     out.push(await new Promise((resolve, reject) => {
-      const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+      const body = r.raw !== undefined ? r.raw : r.body === undefined ? undefined : JSON.stringify(r.body);
       const req = http.request({ socketPath: ${JSON.stringify(api.socketPath)}, method: r.method, path: r.path,
         headers: body ? { 'Content-Type': r.type || 'application/json', 'Content-Length': Buffer.byteLength(body) } : {} }, (res) => {
         let text = '';
@@ -293,6 +324,10 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
     { method: 'POST', path: resourcePath('Loan'), body: foreignLoan },
     { method: 'DELETE', path: resourcePath('Sliver', 'alice') },
     { method: 'GET', path: `${resourcePath('Sliver')}?labelSelector=` },
+    { method: 'PUT', path: resourcePath('Sliver', 'alice', 'loans'), body: loansOf('alice', [{ to: 'bob', resource: 'cpu_share', amount: 3 }, { to: 'bob', resource: 'net_max', amount: 9 }]) },
+    { method: 'PUT', path: resourcePath('Sliver', 'bob', 'loans'), body: loansOf('bob', []) },
+    { method: 'GET', path: resourcePath('Sliver', 'alice', 'loans') },
+    { method: 'POST', path: resourcePath('Loan'), body: { ...ownLoan, metadata: { name: 'bob.7' } } },
   ]);
   assert.deepEqual(results[0], [200, 'alice']);
   assert.deepEqual(results[1], [200, 'alice']);
@@ -307,7 +342,18 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
   assert.deepEqual(results[8]![1].split(',').sort(), ['alice', 'bob'], 'a list shows only what the caller may read');
   assert.equal((await client.get('Sliver', 'alice')).spec.run?.state, 'Stopped');
   assert.equal(await client.tryGet('Loan', 'bob.0'), undefined);
+  assert.deepEqual(results[9], [200, 'alice'], 'a sliver replaces its own loans');
+  assert.equal(results[10]![0], 403);
+  assert.match(results[10]![1], /may not replace the loans of sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing SetLoans may/);
+  assert.deepEqual(results[11], [200, 'alice']);
+  assert.deepEqual(results[12], [422, 'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>" (a suffix without dots), e.g. "alice.0" (loan names are reserved to their lender, spec.from)']);
+  const loans = (await client.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.resource, l.spec.amount, l.spec.order]);
+  assert.deepEqual(loans, [['alice.0', 'alice', 'cpu_share', 3, 0], ['alice.1', 'alice', 'net_max', 9, 1]]);
 });
+
+function loansOf(sliver: string, loans: unknown[]): unknown {
+  return { apiVersion: 'nm.planet-lab.org/v1', kind: 'SliverLoans', metadata: { name: sliver }, spec: { loans } };
+}
 
 test('a uid without an account on the node is refused with its uid named', { timeout: 15_000 }, async (t) => {
   if (process.getuid?.() !== 0) {
@@ -317,4 +363,40 @@ test('a uid without an account on the node is refused with its uid named', { tim
   const [[code, message]] = (await requestsAs(54321, [{ method: 'GET', path: resourcePath('Sliver', 'alice') }])) as [[number, string]];
   assert.equal(code, 403);
   assert.match(message, /uid 54321 \(no account on this node\) may not read sliver "alice"/);
+});
+
+test('prototype pollution: member names that reach Object.prototype are refused at the edge; selectors see own labels only', { timeout: 15_000 }, async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to run a client as another uid');
+    return;
+  }
+  const { client, node } = api;
+  const carol = await node.createAccount('carol', 'sliver');
+  await client.create(sliverManifest('carol'));
+  const hostile = '{"spec":{"__proto__":{"zzpolluted":"yes"}}}';
+  const apply = `${resourcePath('Sliver', 'carol')}?fieldManager=x`;
+  const results = await requestsAs(65534, [
+    { method: 'PATCH', path: apply, raw: `{"apiVersion":"nm.planet-lab.org/v1","kind":"Sliver","metadata":{"name":"carol"},${hostile.slice(1)}`, type: CONTENT_TYPES.applyJson },
+    { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: hostile, type: CONTENT_TYPES.mergePatch },
+    { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: '{"spec":{"run":{"state":"Stopped"}}}', type: CONTENT_TYPES.mergePatch },
+  ]);
+  assert.deepEqual(results.slice(0, 2), [
+    [400, 'BadRequest: the key "__proto__" at /spec is not allowed: __proto__, constructor, prototype are refused as keys'],
+    [400, 'BadRequest: the key "__proto__" at /spec is not allowed: __proto__, constructor, prototype are refused as keys'],
+  ]);
+  // A stranger is refused before any merge work; the owner is refused the keys all the same.
+  assert.equal(results[2]![0], 403);
+  const own = await requestsAs(carol.uid, [
+    { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: '[{"op":"add","path":"/spec/constructor/prototype/zzpolluted","value":1}]', type: CONTENT_TYPES.jsonPatch },
+    { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: '{"metadata":{"labels":{"prototype":"x"}}}', type: CONTENT_TYPES.mergePatch },
+  ]);
+  assert.deepEqual(own.map(([code]) => code), [400, 400]);
+  assert.equal(({} as Record<string, unknown>).zzpolluted, undefined, 'Object.prototype is untouched');
+  assert.equal((await client.request('GET', '/metrics')).code, 200, 'and the server (prom-client included) still serves');
+
+  const list = (selector: string) => client.list('Sliver', { labelSelector: selector }).then((l) => l.items.map((s) => s.metadata.name));
+  assert.deepEqual(await list('constructor'), []);
+  assert.deepEqual(await list('toString'), []);
+  assert.ok((await list('!constructor')).includes('carol'));
+  assert.deepEqual((await client.list('Sliver', { fieldSelector: 'constructor' })).items, []);
 });

@@ -305,11 +305,20 @@ describe('XML-RPC shim', TIMEOUT, () => {
 });
 
 describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
-  test('a live socket is refused, a stale one replaced, anything else left alone; close removes the socket', async () => {
+  test('a live socket is reported and left alone, the other sockets served; a stale one is replaced; close removes the socket', async () => {
     const world = await startWorld();
-    const start = (socketPath: string) => startXmlRpcShim({ store: world.store, node: world.node, socketPath, port: 0 });
+    const start = (socketPath: string, extraSocketPaths: string[] = []) => startXmlRpcShim({ store: world.store, node: world.node, socketPath, extraSocketPaths, port: 0 });
     try {
-      await assert.rejects(start(world.shim.socketPath), /in use by another process/);
+      const other = join(world.dir, 'other.sock');
+      const second = await start(world.shim.socketPath, [other]);
+      assert.deepEqual(second.sockets, [
+        { path: world.shim.socketPath, serving: false, problem: `cannot serve on the Unix socket ${world.shim.socketPath}: another server (the socket belongs to root) is listening on it` },
+        { path: other, serving: true },
+      ]);
+      assert.ok('result' in (await pythonCall(world, `unix:${other}`, 'Help')));
+      await second.close();
+      assert.throws(() => lstatSync(other), /ENOENT/);
+      assert.ok(lstatSync(world.shim.socketPath).isSocket(), "the first shim's socket is untouched");
       await world.shim.close();
       assert.throws(() => lstatSync(world.shim.socketPath), /ENOENT/);
 
@@ -320,7 +329,9 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       assert.ok('result' in (await pythonCall(world, world.unixEndpoint, 'Help')));
       await again.close();
 
-      await assert.rejects(start(join(world.dir, 'xmlrpc-client.py')), /exists and is not a socket/);
+      const blocked = await start(join(world.dir, 'xmlrpc-client.py'));
+      assert.match(blocked.sockets[0]?.problem ?? '', /exists, owned by root, and is not a socket/);
+      await blocked.close();
       assert.ok(lstatSync(join(world.dir, 'xmlrpc-client.py')).isFile());
     } finally {
       await world.close();

@@ -4,7 +4,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnavailableError } from '../../../resources/errors.js';
+import { NodeError, UnavailableError } from '../../../resources/errors.js';
 import { CPU_GUARANTEE_THRESHOLD } from '../../../resources/rspec.js';
 import type { RSpec } from '../../../schemas/types.js';
 
@@ -17,6 +17,8 @@ const V2_ROOT = '/sys/fs/cgroup';
 export const CFS_PERIOD_US = 100_000;
 /** The smallest quota the kernel accepts: 1 % of a CPU, what a disabled sliver keeps. */
 const CFS_MIN_QUOTA_US = 1_000;
+/** The largest quota the kernel accepts (2^44 - 1 µs); loans can add up to more than one sliver's range. */
+const CFS_MAX_QUOTA_US = 2 ** 44 - 1;
 /** cpu_share 32 (the default) maps to the kernel's default weight: 1024 shares (v1), 100 (v2). */
 const DEFAULT_SHARE = 32;
 /** How long destroying a sliver waits for its killed processes to leave the cgroup. */
@@ -48,7 +50,7 @@ export function cpuFiles(version: CgroupVersion, rspec: Pick<RSpec, 'enabled' | 
   const disabled = rspec.enabled === 0;
   const guaranteed = rspec.cpu_min >= CPU_GUARANTEE_THRESHOLD;
   const weight = guaranteed ? rspec.cpu_min : rspec.cpu_share;
-  const quotaUs = disabled ? CFS_MIN_QUOTA_US : guaranteed ? Math.max(CFS_MIN_QUOTA_US, rspec.cpu_min * (CFS_PERIOD_US / 1000)) : undefined;
+  const quotaUs = disabled ? CFS_MIN_QUOTA_US : guaranteed ? clamp(rspec.cpu_min * (CFS_PERIOD_US / 1000), CFS_MIN_QUOTA_US, CFS_MAX_QUOTA_US) : undefined;
   if (version === 1) {
     return [
       ['cpu.shares', String(disabled ? 2 : clamp(Math.round((weight * 1024) / DEFAULT_SHARE), 2, 262_144))],
@@ -72,7 +74,7 @@ export class CpuCgroups {
 
   constructor(parent: string) {
     const version = cgroupVersionAt(parent);
-    if (version === undefined) throw new Error(`cgroup parent ${parent} is not on a cgroup filesystem`);
+    if (version === undefined) throw new NodeError(`cgroup parent ${parent} is not on a cgroup filesystem`);
     this.parent = parent;
     this.version = version;
   }
