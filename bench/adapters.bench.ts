@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { createLinuxAdapter } from '../adapters/node/linux/index.js';
 import { DEFAULT_RSPEC } from '../resources/rspec.js';
-import { isRoot, makeTestRoot, removeTestRoots } from '../test/support/test-roots.js';
+import { makeTestRoot, removeTestRoots, SKIP_TEST_ROOTS } from '../test/support/test-roots.js';
 import { report } from './report.js';
 
 const BENCH = 'adapters';
@@ -17,8 +17,8 @@ async function perSliver(metric: string, names: string[], body: (name: string) =
   report(BENCH, metric, (performance.now() - start) / names.length, 'ms/sliver', { slivers: names.length, adapter: 'linux' });
 }
 
-if (!isRoot) {
-  process.stderr.write('bench/adapters: skipped, the linux adapter needs root\n');
+if (SKIP_TEST_ROOTS) {
+  process.stderr.write(`bench/adapters: skipped, the linux adapter ${SKIP_TEST_ROOTS}\n`);
 } else {
   const node = makeTestRoot('bench');
   const adapter = createLinuxAdapter({ dataDir: node.dataDir, root: node.root, cgroupParent: node.cgroupParent, uidRange: node.uidRange });
@@ -36,6 +36,6 @@ if (!isRoot) {
     await perSliver('linux_destroy_account', names, (name) => adapter.destroyAccount(name));
   } finally {
     await adapter.close();
-    removeTestRoots();
+    await removeTestRoots();
   }
 }

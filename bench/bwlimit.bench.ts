@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { createBandwidthLimiter, type HtbBandwidthLimiter } from '../adapters/net/bwlimit/index.js';
 import type { BandwidthLimits } from '../adapters/node/contract.js';
-import { NOT_ROOT, createNetnsPair, isRoot } from '../test/support/netns.js';
+import { SKIP_NETNS, createNetnsPair } from '../test/support/netns.js';
 import { report } from './report.js';
 
 const BENCH = 'bwlimit';
@@ -20,8 +20,8 @@ async function timed(limiter: HtbBandwidthLimiter, metric: string, work: () => P
   report(BENCH, metric, elapsed, 'ms', { slivers: SLIVERS, tc_batches: limiter.counts.tcBatches - before.tcBatches, nft_scripts: limiter.counts.nftScripts - before.nftScripts, ...extra });
 }
 
-if (!isRoot) {
-  process.stderr.write(`bwlimit bench skipped: ${NOT_ROOT}\n`);
+if (SKIP_NETNS) {
+  process.stderr.write(`bwlimit bench skipped: ${SKIP_NETNS}\n`);
 } else {
   const pair = await createNetnsPair('bench');
   try {

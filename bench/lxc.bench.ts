@@ -6,14 +6,14 @@
 // and no figures otherwise. Goals: 100 slivers up within two minutes of boot (≥ 1 container/s),
 // and 100 idle slivers in well under a GiB of memory and a small fraction of one image on disk.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_IMAGE } from '../adapters/node/lxc/index.js';
 import { rootfsPaths } from '../adapters/node/lxc/rootfs.js';
-import { lxcCleanup, lxcMissing, makeImageDir, makeLxcNode } from '../test/support/lxc.js';
-import { isRoot, removeTestRoots } from '../test/support/test-roots.js';
+import { lxcCleanup, makeImageDir, makeLxcNode, SKIP_LXC } from '../test/support/lxc.js';
+import { removeTestRoots } from '../test/support/test-roots.js';
 import { report } from './report.js';
 
 const BENCH = 'lxc';
@@ -48,13 +48,11 @@ function sliverOwnFiles(containerDir: string): string[] {
   return readdirSync(containerDir).map((entry) => join(containerDir, entry)).filter((path) => path !== lower && path !== merged);
 }
 
-if (!isRoot || lxcMissing) {
-  process.stderr.write(`bench/lxc: skipped, ${!isRoot ? 'the lxc adapter needs root' : `${lxcMissing} is missing (apt-get install lxc busybox-static uidmap)`}\n`);
+if (SKIP_LXC) {
+  process.stderr.write(`bench/lxc: skipped, ${SKIP_LXC}\n`);
 } else {
   const cleanup = lxcCleanup();
-  const scratch = mkdtempSync('/tmp/slv-bench-lxc-images-');
-  const node = makeLxcNode('bench', makeImageDir(scratch));
-  cleanup.track(node.lxcPath, node.uidRange, node.cgroupParent);
+  const node = makeLxcNode('bench', makeImageDir('bench-lxc-images', cleanup), cleanup);
   const { adapter } = node;
   const names = Array.from({ length: SLIVERS }, (_, i) => `pl_lxc${i}`);
   try {
@@ -74,8 +72,7 @@ if (!isRoot || lxcMissing) {
   } finally {
     for (const name of names) await adapter.destroyAccount(name).catch((error: unknown) => process.stderr.write(`bench/lxc: destroying ${name}: ${(error as Error).message}\n`));
     await adapter.close();
-    cleanup.run();
-    removeTestRoots();
-    rmSync(scratch, { recursive: true, force: true });
+    await cleanup.run();
+    await removeTestRoots();
   }
 }

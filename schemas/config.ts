@@ -19,6 +19,8 @@ export interface SlvdConfigFile {
   plc?: string;
   /** A GetSlivers answer saved as JSON; exclusive with plc. */
   plcFile?: string;
+  /** No PLC: the node is driven only through its own APIs; exclusive with plc and plcFile. */
+  noPlc?: boolean;
   /** A fixed auth struct passed to GetSlivers instead of node authentication (BootAuth, then a session). */
   plcAuth?: Record<string, unknown>;
   /** PEM file of the CA (or PLC's own certificate) PLC's https certificate must chain to. */
@@ -37,6 +39,8 @@ export interface SlvdConfigFile {
   jitter?: number;
   startup?: boolean;
   stagger?: number;
+  /** The orphan sweep destroys managed accounts slv has no record of, instead of reporting them. */
+  adoptOrphans?: boolean;
   apiSocket?: string;
   /** The REST API on this loopback TCP port too, for kubectl (0 = off). */
   apiPort?: number;
@@ -118,6 +122,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     root: path,
     plc: { type: 'string', pattern: '^https?://', nullable: true },
     plcFile: path,
+    noPlc: { type: 'boolean', nullable: true },
     plcAuth: { type: 'object', required: [], additionalProperties: true, nullable: true },
     plcCacert: path,
     plcAllowHttp: { type: 'boolean', nullable: true },
@@ -129,6 +134,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     jitter: seconds,
     startup: { type: 'boolean', nullable: true },
     stagger: seconds,
+    adoptOrphans: { type: 'boolean', nullable: true },
     apiSocket: path,
     apiPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
     xmlrpcSocket: path,

@@ -37,6 +37,10 @@ export async function runCommand(file: string, args: readonly string[], options:
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const result = await execa(file, args, {
     reject: false,
+    // execa's cleanup hooks signal-exit, which re-raises SIGINT/SIGTERM and kills this process when
+    // the signal's listeners happen to number as many as the commands in flight: slvd's graceful
+    // drain (and a test's cleanup) would then be cut short. Commands are bounded by the timeout.
+    cleanup: false,
     timeout: timeoutMs,
     forceKillAfterDelay: 2_000,
     stdin: options.input === undefined ? 'ignore' : 'pipe',

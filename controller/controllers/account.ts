@@ -8,7 +8,7 @@ import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
 import { InvalidError, MissingImageError, TerminalError } from '../../resources/errors.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
-import { ACCOUNT_FINALIZER, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, type AnyObject, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
 import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../runtime/predicates.js';
 import type { ReconcileContext, Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, LOAN_INDEXES } from './loans.js';
@@ -18,10 +18,15 @@ import { setConditions, writeMetadata, writeStatus, type ConditionInput } from '
 export { ACCOUNT_FINALIZER };
 
 /**
- * The key of the orphan sweep: every managed account that no Sliver or Delegate names is destroyed.
- * Not an account name (those cannot contain `*`). Queued with the first change the controller sees
- * and by a periodic source every ORPHAN_SWEEP_PERIOD_MS (controllers/index.ts); slvd also queues
- * it at start, since an empty store sends no change.
+ * The key of the orphan sweep: it looks at every managed account that no Sliver or Delegate names.
+ * slv's record of the accounts it created is their objects: the account finalizer keeps an object
+ * in the store from before its account is created until after it is destroyed. So an account no
+ * object names is one slv has no record of creating (left by another manager, or by an operator
+ * who removed the finalizer): it is reported in a Warning Event and kept, unless adoptOrphans
+ * (slvd --adopt-orphans) says to destroy it. Not an account name (those cannot contain `*`).
+ * Queued with the first change the controller sees and by a periodic source every
+ * ORPHAN_SWEEP_PERIOD_MS (controllers/index.ts); slvd also queues it at start, since an empty
+ * store sends no change.
  */
 export const ORPHAN_SWEEP_KEY = '*orphan-sweep';
 export const ORPHAN_SWEEP_PERIOD_MS = 10 * 60_000;
@@ -31,6 +36,8 @@ export const CONDITION_RESOURCES_APPLIED = 'ResourcesApplied';
 export const CONDITION_READY = 'Ready';
 /** ResourcesApplied=False reason: some rspec keys cannot be enforced on this node (not a failure to retry). */
 export const RESOURCES_UNSUPPORTED = 'Unsupported';
+/** Event reason: a managed account that no object names was found and kept. */
+export const UNRECORDED_ACCOUNT = 'UnrecordedAccount';
 
 type AccountObject = Sliver | Delegate;
 
@@ -58,6 +65,14 @@ function errorText(error: unknown): string {
 
 export interface AccountControllerOptions {
   node: SerializedNode;
+  /** Destroy managed accounts no object names, instead of reporting them (slvd --adopt-orphans). */
+  adoptOrphans: boolean;
+}
+
+/** What an Event about an account no object names is filed under: the kind of its class, its name. */
+function unrecordedAccount(account: AccountInfo): AnyObject {
+  // The event recorder reads only kind and name; there is no object to give it.
+  return { apiVersion: API_VERSION, kind: account.class === 'sliver' ? 'Sliver' : 'Delegate', metadata: { name: account.name } } as Pick<AnyObject, 'apiVersion' | 'kind' | 'metadata'> as AnyObject;
 }
 
 /**
@@ -78,7 +93,7 @@ const needsReconcile = anyOf(
   }),
 );
 
-export function createAccountController({ node }: AccountControllerOptions): Reconciler {
+export function createAccountController({ node, adoptOrphans }: AccountControllerOptions): Reconciler {
   const installed = new Map<string, Installed>();
 
   /** Remove the account and forget what was installed on it. */
@@ -269,9 +284,14 @@ export function createAccountController({ node }: AccountControllerOptions): Rec
       if (object && isDeleting(object) && object.metadata.finalizers?.includes(ACCOUNT_FINALIZER)) await finalize(object, owner, ops, context);
     }
     if (!owner) {
-      if (!sliver && !delegate && (await ops.get())) {
+      const account = !sliver && !delegate ? await ops.get() : undefined;
+      if (account && adoptOrphans) {
         await destroy(ops, name);
-        context.log.info({ account: name }, 'destroyed an orphan account: no Sliver or Delegate names it');
+        context.log.info({ account: name }, 'destroyed an orphan account: no Sliver or Delegate names it (--adopt-orphans)');
+      } else if (account) {
+        const message = `${account.class} account ${name} (uid ${account.uid}) has a managed shell but slv has no record of creating it: kept; delete it by hand, or run slvd with --adopt-orphans to have slv destroy such accounts`;
+        context.events.warning(unrecordedAccount(account), UNRECORDED_ACCOUNT, message);
+        context.log.warn({ account: name, uid: account.uid }, message);
       }
       return;
     }

@@ -46,6 +46,8 @@ export interface ControllersOptions {
   /** slvd --startup: start the existing slivers, staggered, after the first sync. */
   startup: boolean;
   staggerSeconds: number;
+  /** The orphan sweep destroys managed accounts slv has no record of, instead of reporting them. */
+  adoptOrphans?: boolean;
   /** The node's bandwidth limiter, when limits are enforced: PLC's node cap goes to it. */
   bandwidth?: BandwidthLimiter;
   /** The node duties' needs; without, the duty controllers are not set up. */
@@ -66,7 +68,7 @@ export interface Controllers {
 export function setupControllers(manager: Manager, options: ControllersOptions): Controllers {
   const node = new SerializedNode(options.node);
   const included = (name: ControllerName) => !options.without?.includes(name) && (options.enabled?.has(name) ?? true);
-  const account = included('account') ? manager.add(createAccountController({ node })) : undefined;
+  const account = included('account') ? manager.add(createAccountController({ node, adoptOrphans: options.adoptOrphans ?? false })) : undefined;
   if (included('rspec')) manager.add(createRSpecController());
   if (included('expiry')) manager.add(createExpiryController());
   if (options.startup) manager.add(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));

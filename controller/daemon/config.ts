@@ -21,7 +21,7 @@ import { SLV_VERSION } from '../../resources/version.js';
 /** The value of --xmlrpc-legacy-socket (or xmlrpcLegacySocket) that turns the legacy socket off. */
 const NO_SOCKET = 'none';
 
-/** The example GetSlivers answer `npm start` reads when no PLC is configured. */
+/** The example GetSlivers answer the sim adapter reads when no PLC is configured (`npm start`). */
 export const EXAMPLE_PLC_FILE = checkoutPath('examples/getslivers.json');
 
 export const DEFAULTS = {
@@ -45,7 +45,8 @@ export type PlcAuthConfig = { kind: 'node'; nodeId?: number; keyFile?: string; b
 
 export type PlcSourceConfig =
   | { kind: 'url'; url: string; cacert?: string; allowHttp: boolean; auth: PlcAuthConfig; timeoutMs: number }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  | { kind: 'none' };
 
 export interface SlvdConfig {
   /** Absolute. */
@@ -59,6 +60,8 @@ export interface SlvdConfig {
   jitterSeconds: number;
   startup: boolean;
   staggerSeconds: number;
+  /** The orphan sweep destroys managed accounts slv has no record of (default: reports them). */
+  adoptOrphans: boolean;
   apiSocket: string;
   /** The REST API's loopback TCP port; 0 = not on TCP. */
   apiPort: number;
@@ -138,13 +141,15 @@ function program(): Command {
     .option('--node-id <id>', `this node's PLC node_id (default: NODE_ID in ${DEFAULT_BOOT_FILE})`, number('--node-id', true))
     .option('--node-key-file <file>', `file holding the node key (default: NODE_KEY in ${DEFAULT_BOOT_FILE})`)
     .option('--boot-file <file>', `the node's boot file with NODE_ID and NODE_KEY (default ${DEFAULT_BOOT_FILE})`)
-    .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default: the example)')
+    .option('--plc-file <file>', 'read GetSlivers answers from this JSON file instead of PLC (default for the sim adapter: the example)')
+    .option('--no-plc', 'no PLC: the node is driven only through its own APIs')
     .option('--period <seconds>', `seconds between PLC polls (default ${DEFAULTS.periodSeconds})`, number('--period', false))
     .option('--jitter <seconds>', `up to this many seconds added at random to each period (default ${DEFAULTS.jitterSeconds})`, number('--jitter', false))
     .option('-s, --startup', 'start every enabled sliver after the first sync, staggered')
     .option('--controllers <list>', "controllers to run: * = the default set, -name leaves one out, name adds one (e.g. '*,-conf-files')")
     .option('--conf-file-dirs <dirs>', `comma list of directories PLC's conf files may go to (default ${DEFAULT_CONF_FILE_DIRS.join(',')})`)
     .option('--stagger <seconds>', `delay between staggered starts (default ${DEFAULTS.staggerSeconds})`, number('--stagger', false))
+    .option('--adopt-orphans', 'destroy accounts with a managed shell that slv has no record of (default: report them in an Event)')
     .option('--api-socket <path>', 'REST API Unix socket (default <data-dir>/api.sock)')
     .option('--api-port <port>', 'also serve the REST API on this TCP port on 127.0.0.1, for kubectl; 0 = off (default 0)', number('--api-port', true))
     .option('--xmlrpc-socket <path>', `XML-RPC shim Unix socket, mode 0666 (default ${DEFAULT_XMLRPC_SOCKET} as root, else <data-dir>/sliver_mgr.api)`)
@@ -187,7 +192,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     ...(o.lxcIdBase !== undefined ? { idBase: o.lxcIdBase as number } : {}),
   };
   if (Object.keys(lxc).length > 0) flags.lxc = lxc;
-  if (o.plc !== undefined) flags.plc = o.plc as string;
+  // Commander reads --no-plc as plc=false.
+  if (o.plc === false) flags.noPlc = true;
+  else if (o.plc !== undefined) flags.plc = o.plc as string;
   if (o.plcFile !== undefined) flags.plcFile = abs(o.plcFile);
   if (o.plcCacert !== undefined) flags.plcCacert = abs(o.plcCacert);
   if (o.plcAllowHttp !== undefined) flags.plcAllowHttp = true;
@@ -197,6 +204,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.period !== undefined) flags.period = o.period as number;
   if (o.jitter !== undefined) flags.jitter = o.jitter as number;
   if (o.startup !== undefined) flags.startup = true;
+  if (o.adoptOrphans !== undefined) flags.adoptOrphans = true;
   if (o.stagger !== undefined) flags.stagger = o.stagger as number;
   if (o.controllers !== undefined) flags.controllers = o.controllers as string;
   if (o.confFileDirs !== undefined) flags.confFileDirs = (o.confFileDirs as string).split(',').filter((dir) => dir !== '');
@@ -276,13 +284,20 @@ function plcAuthConfig(merged: SlvdConfigFile): PlcAuthConfig {
 
 /** Defaults, then the file, then the flags. */
 export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, configFile?: string): SlvdConfig {
-  if (flags.plc !== undefined && flags.plcFile !== undefined) throw new UsageError('choose either --plc URL or --plc-file FILE, not both');
-  if (file.plc !== undefined && file.plcFile !== undefined) throw new UsageError('the config file sets both plc and plcFile; choose one');
+  const plcChoices = (settings: SlvdConfigFile) => [settings.plc !== undefined, settings.plcFile !== undefined, settings.noPlc === true].filter(Boolean).length;
+  if (plcChoices(flags) > 1) throw new UsageError('choose one of --plc URL, --plc-file FILE and --no-plc');
+  if (plcChoices(file) > 1) throw new UsageError('the config file sets more than one of plc, plcFile and noPlc; choose one');
   const merged: SlvdConfigFile = { ...file, ...flags, ...(file.lxc || flags.lxc ? { lxc: { ...file.lxc, ...flags.lxc } } : {}) };
-  // A PLC chosen on the command line replaces the file's choice of either kind.
-  if (flags.plc !== undefined) delete merged.plcFile;
-  if (flags.plcFile !== undefined) delete merged.plc;
+  // A PLC source chosen on the command line replaces the file's choice of any kind.
+  if (plcChoices(flags) > 0) {
+    for (const key of ['plc', 'plcFile', 'noPlc'] as const) if (flags[key] === undefined) delete merged[key];
+  }
   const dataDir = resolve(merged.dataDir ?? DEFAULTS.dataDir);
+  const adapter = merged.adapter ?? DEFAULTS.adapter;
+  // The example answer creates accounts like princeton_codeen: harmless on the sim node, never on a real one.
+  if (adapter !== 'sim' && plcChoices(merged) === 0) {
+    throw new UsageError(`the ${adapter} adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc (only the sim adapter defaults to the example answer)`);
+  }
   const plc: PlcSourceConfig =
     merged.plc !== undefined
       ? {
@@ -293,8 +308,9 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
           auth: plcAuthConfig(merged),
           timeoutMs: (merged.plcTimeout ?? DEFAULTS.plcTimeoutSeconds) * 1000,
         }
-      : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
-  const adapter = merged.adapter ?? DEFAULTS.adapter;
+      : merged.noPlc
+        ? { kind: 'none' }
+        : { kind: 'file', path: merged.plcFile ?? EXAMPLE_PLC_FILE };
   const unused = NOT_USED_BY[adapter].filter((key) => merged[key] !== undefined);
   if (unused.length > 0) throw new UsageError(`${unused.join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to the ${adapter} adapter`);
   const { uidRange, bwlimit } = merged;
@@ -323,6 +339,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     jitterSeconds: merged.jitter ?? DEFAULTS.jitterSeconds,
     startup: merged.startup ?? false,
     staggerSeconds: merged.stagger ?? DEFAULTS.staggerSeconds,
+    adoptOrphans: merged.adoptOrphans ?? false,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
     apiPort: merged.apiPort ?? 0,
     // Root serves from a directory only root may write; anyone else from the data dir.

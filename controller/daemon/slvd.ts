@@ -47,16 +47,18 @@ const NODE_STATE_ENTRIES = new Set([`${STORE_FILE}-wal`, `${STORE_FILE}-shm`, PL
 
 /** After a bug (an unhandled failure) the orderly stop gets this long before the process exits anyway. */
 const STOP_AFTER_BUG_MS = 10_000;
+/** How the PLC source reads in logs and status.json when there is none. */
+const NO_PLC = 'none (--no-plc)';
 
 /** Settings SIGHUP applies at once. */
 const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet', 'controllers', 'confFileDirs'] as const;
+const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet', 'controllers', 'confFileDirs', 'adoptOrphans'] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
 
 function settingText(key: Setting, config: SlvdConfig): string {
   const value = config[key];
-  if (key === 'plc') return config.plc.kind === 'url' ? config.plc.url : config.plc.path;
+  if (key === 'plc') return plcText(config.plc);
   return value === undefined ? '(unset)' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
@@ -73,7 +75,13 @@ function plcClientFor(config: Extract<PlcSourceConfig, { kind: 'url' }>): PlcCli
   return new PlcClient({ url: config.url, allowHttp: config.allowHttp, timeoutMs: config.timeoutMs, ...(config.cacert !== undefined ? { cacert: config.cacert } : {}) });
 }
 
-function plcSourceFor(config: PlcSourceConfig, dataDir: string): GetSliversSource {
+function plcText(plc: PlcSourceConfig): string {
+  return plc.kind === 'url' ? plc.url : plc.kind === 'file' ? plc.path : NO_PLC;
+}
+
+type PlcSourceToPoll = Exclude<PlcSourceConfig, { kind: 'none' }>;
+
+function plcSourceFor(config: PlcSourceToPoll, dataDir: string): GetSliversSource {
   if (config.kind === 'file') return fileSource(config.path);
   const client = plcClientFor(config);
   if (config.auth.kind === 'struct') return structAuthSource(client, config.auth.struct);
@@ -143,18 +151,26 @@ export class Slvd {
     await this.lifecycle.start(() => this.startParts());
     const { config } = this;
     this.log.info(
-      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcSync?.description, apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
+      { dataDir: config.dataDir, adapter: config.adapter, plc: this.plcDescription(), apiSocket: config.apiSocket, xmlrpcSocket: config.xmlrpcSocket, xmlrpcPort: config.xmlrpcPort },
       'slvd started',
     );
     // After 'running', so the first sync's readiness report is not skipped as "still starting".
     const { manager, poller } = this;
     if (manager && poller) void manager.addRunnable(poller).catch(() => undefined); // a failed start is logged by the manager
+    else {
+      this.firstSyncDone = true; // no PLC: nothing to wait for, the node's own APIs drive it
+      this.writeStatus();
+    }
+  }
+
+  private plcDescription(): string {
+    return this.plcSync?.description ?? NO_PLC;
   }
 
   private async startParts(): Promise<void> {
     const { config } = this;
     // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error.
-    const plcSource = plcSourceFor(config.plc, config.dataDir);
+    const plcSource = config.plc.kind === 'none' ? undefined : plcSourceFor(config.plc, config.dataDir);
     const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     const lock = acquireDataDirLock(config.dataDir);
@@ -193,6 +209,7 @@ export class Slvd {
       node,
       startup: config.startup,
       staggerSeconds: config.staggerSeconds,
+      adoptOrphans: config.adoptOrphans,
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
       enabled: selectControllers(config.controllers, CONTROLLER_NAMES, CONTROLLER_NAMES),
       ...(config.adapter === 'sim' ? {} : { duties: dutiesFor(config) }),
@@ -215,7 +232,7 @@ export class Slvd {
     await manager.start();
 
     if (config.fleet) this.joinFleet(config.fleet, store);
-    this.plcSync = this.createPlcSync(plcSource);
+    if (plcSource) this.plcSync = this.createPlcSync(plcSource);
     // One budget for every API listener, within the descriptors the process may open.
     const openFiles = native.raiseOpenFileLimit();
     const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
@@ -235,7 +252,7 @@ export class Slvd {
     this.xmlrpcSockets = xmlrpc.sockets;
     controllers.sweepOrphans();
     // Started by the manager once slvd runs (start()); closed with the manager.
-    this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, ...this.pollTiming(config), log: this.log, onSynced: (result) => this.afterSync(result) });
+    if (this.plcSync) this.poller = new PlcPoller({ sync: this.plcSync, clock: systemClock, ...this.pollTiming(config), log: this.log, onSynced: (result) => this.afterSync(result) });
   }
 
   /**
@@ -281,14 +298,17 @@ export class Slvd {
     }
     const running = this.config;
     const differs = (key: Setting) => JSON.stringify(running[key]) !== JSON.stringify(next[key]);
-    const applied = LIVE_SETTINGS.filter(differs);
-    const pending = RESTART_ONLY.filter(differs);
+    // The poller is made at start: turning PLC polling on or off waits for a restart too.
+    const pollingToggled = (running.plc.kind === 'none') !== (next.plc.kind === 'none');
+    const restartOnly: readonly Setting[] = pollingToggled ? [...RESTART_ONLY, 'plc'] : RESTART_ONLY;
+    const applied = LIVE_SETTINGS.filter((key) => differs(key) && !restartOnly.includes(key));
+    const pending = restartOnly.filter(differs);
     // What a restart would change stays as it runs.
-    const kept = Object.fromEntries(RESTART_ONLY.map((key) => [key, running[key]]));
+    const kept = Object.fromEntries(restartOnly.map((key) => [key, running[key]]));
     this.config = { ...next, ...kept, xmlrpcPortExplicit: running.xmlrpcPortExplicit };
     this.log.level = next.logLevel;
     this.poller?.setTiming(this.pollTiming(next));
-    if (applied.includes('plc') && this.poller) {
+    if (applied.includes('plc') && this.poller && next.plc.kind !== 'none') {
       try {
         this.plcSync = this.createPlcSync(plcSourceFor(next.plc, next.dataDir));
       } catch (error) {
@@ -391,7 +411,7 @@ export class Slvd {
         xmlrpcSockets: this.xmlrpcSockets,
         xmlrpcPort: this.config.xmlrpcPort,
         plc: {
-          source: this.plcSync?.description ?? '',
+          source: this.plcDescription(),
           ...(last
             ? {
                 lastSync: {

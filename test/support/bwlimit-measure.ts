@@ -5,10 +5,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { NetnsPair } from './netns.js';
+import { processStagingDir, stageFile } from './staging.js';
 
-const TRANSFER = fileURLToPath(new URL('../fixtures/bwlimit-transfer.py', import.meta.url));
+let stagedTransfer: string | undefined;
+/** The transfer script where the sending uid can read it. */
+function transferScript(): string {
+  stagedTransfer ??= stageFile(new URL('../fixtures/bwlimit-transfer.py', import.meta.url), processStagingDir());
+  return stagedTransfer;
+}
 const PYTHON = '/usr/bin/python3';
 const SKIP_S = 1;
 const WINDOW_S = 4;
@@ -27,7 +32,7 @@ export function transfer(pair: NetnsPair, uid: number, address: string, closeAft
   const receiveArgs = closeAfterBytes === undefined ? ['receive', String(SKIP_S), String(WINDOW_S)] : ['receive-all'];
   return measure(pair.receiver, receiveArgs, (port) => ({
     file: 'ip',
-    args: ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, TRANSFER, 'send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])],
+    args: ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, transferScript(), 'send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])],
     what: `sender (uid ${uid})`,
   }));
 }
@@ -45,7 +50,7 @@ export function streamFrom(receiverNetns: string, sender: (port: number) => { fi
 async function measure(receiverNetns: string, receiveArgs: string[], sender: (port: number) => { file: string; args: string[]; what: string; anyExit?: boolean }): Promise<number> {
   const port = nextPort++;
   const [mode, ...modeArgs] = receiveArgs;
-  const receiver = spawn('ip', ['netns', 'exec', receiverNetns, PYTHON, TRANSFER, mode!, String(port), ...modeArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const receiver = spawn('ip', ['netns', 'exec', receiverNetns, PYTHON, transferScript(), mode!, String(port), ...modeArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   receiver.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -46,6 +46,7 @@ export interface DaemonOptions {
   startup?: boolean;
   staggerSeconds?: number;
   workers?: number;
+  adoptOrphans?: boolean;
   bandwidth?: BandwidthLimiter;
   /** The node duties' files and conf file source, when a test runs the duty controllers. */
   duties?: DutiesOptions;
@@ -65,6 +66,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     node,
     startup: options.startup ?? false,
     staggerSeconds: options.staggerSeconds ?? 3,
+    adoptOrphans: options.adoptOrphans ?? false,
     ...(options.bandwidth ? { bandwidth: options.bandwidth } : {}),
     ...(options.duties ? { duties: options.duties } : {}),
     ...(options.without ? { without: options.without } : {}),

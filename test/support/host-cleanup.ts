@@ -25,7 +25,14 @@ async function runPendingAndExit(signal: NodeJS.Signals): Promise<void> {
 export function registerCleanup(what: string, cleanup: Cleanup): () => Promise<void> {
   if (!handlersInstalled) {
     handlersInstalled = true;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void runPendingAndExit(signal));
+    // Kept installed: a second signal while the cleanups run must not end the process halfway.
+    let cleaning = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (!cleaning) void runPendingAndExit(signal);
+        cleaning = true;
+      });
+    }
   }
   const entry = { what, cleanup };
   pending.push(entry);

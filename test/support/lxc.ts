@@ -1,20 +1,23 @@
 // LXC test nodes: a busybox image built at test time, the lxc adapter over a test root (its own
 // uid block, so its own container id ranges), and a cleanup that undoes everything such a node can
 // leave on the host: running containers, mounts, /etc/subuid and /etc/subgid lines, cgroups in
-// every hierarchy (LXC makes <parent>, <parent>.monitor and lxc.pivot). Register it before creating.
+// every hierarchy (LXC makes <parent>, <parent>.monitor and lxc.pivot). Each part is registered
+// (test/support/host-cleanup.ts) before it is created, so an interrupted run undoes it too.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createLxcAdapter, DEFAULT_IMAGE, type LxcAdapter, type LxcAdapterOptions } from '../../adapters/node/lxc/index.js';
 import { containerIdRange, subidLine, withSubidLine } from '../../adapters/node/lxc/ids.js';
 import { mountPointOf, mountPoints } from '../../adapters/node/posix/mounts.js';
+import { registerCleanup } from './host-cleanup.js';
+import { needs } from './host-needs.js';
 import { makeTestRoot, type TestRoot } from './test-roots.js';
 
 export const BUSYBOX = '/bin/busybox';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
-export const lxcMissing = ['/usr/bin/lxc-start', BUSYBOX, '/usr/bin/newuidmap'].find((tool) => !existsSync(tool));
-export const NO_LXC = `needs LXC, busybox-static and uidmap (${lxcMissing ?? ''} is missing): apt-get install lxc busybox-static uidmap`;
+/** The `skip` of tests that run containers; the image needs a static busybox at BUSYBOX. */
+export const SKIP_LXC = needs('LXC containers, /etc/subuid, cgroups', 'lxc-start', 'newuidmap') || (existsSync(BUSYBOX) ? false : `needs ${BUSYBOX}: apt-get install busybox-static`);
 
 /**
  * A minimal image: busybox and its applets, root in passwd, and an inittab whose init only reaps
@@ -40,18 +43,24 @@ export interface LxcTestNode extends TestRoot {
   adapter: LxcAdapter;
 }
 
-/** The lxc adapter on a fresh test root; the image dir may be shared between nodes. */
-export function makeLxcNode(label: string, imageDir: string, options: Partial<LxcAdapterOptions> = {}): LxcTestNode {
+/** The lxc adapter on a fresh test root, tracked by `cleanup`; the image dir may be shared between nodes. */
+export function makeLxcNode(label: string, imageDir: string, cleanup: LxcCleanup, options: Partial<LxcAdapterOptions> = {}): LxcTestNode {
   const root = makeTestRoot(label);
   const lxcPath = join(root.root, '..', 'lxc');
+  cleanup.track(lxcPath, root.uidRange, root.cgroupParent);
   mkdirSync(lxcPath, { mode: 0o755 });
   const adapter = createLxcAdapter({ root: root.root, cgroupParent: root.cgroupParent, uidRange: root.uidRange, lxcPath, imageDir, ...options });
   return { ...root, lxcPath, imageDir, adapter };
 }
 
-/** A shared image dir holding the busybox image as `default`. */
-export function makeImageDir(parent: string): string {
-  const imageDir = join(parent, 'images');
+/** A temp dir `/tmp/slv-LABEL-XXXXXX` holding the busybox image as `default` (removed by `cleanup`). */
+export function makeImageDir(label: string, cleanup: LxcCleanup): string {
+  let scratch: string | undefined;
+  cleanup.add(`lxc image dir of ${label}`, () => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+  scratch = mkdtempSync(`/tmp/slv-${label}-`);
+  const imageDir = join(scratch, 'images');
   buildBusyboxImage(join(imageDir, DEFAULT_IMAGE));
   return imageDir;
 }
@@ -61,7 +70,9 @@ export function makeLxcDaemonRoot(label: string, cleanup: LxcCleanup): TestRoot 
   const node = makeTestRoot(label);
   const lxcPath = join(node.root, '..', 'lxc');
   cleanup.track(lxcPath, node.uidRange, node.cgroupParent);
-  return { ...node, lxcPath, imageDir: makeImageDir(join(node.root, '..')) };
+  const imageDir = join(node.root, '..', 'images');
+  buildBusyboxImage(join(imageDir, DEFAULT_IMAGE));
+  return { ...node, lxcPath, imageDir };
 }
 
 /**
@@ -91,26 +102,33 @@ function run(file: string, args: string[]): void {
   }
 }
 
-/**
- * Undo what lxc nodes may have left: containers under `lxcPaths` are killed and their mounts
- * undone, subid lines of `uidRanges`' containers are removed, and the cgroup dirs LXC makes for
- * `cgroupParents` are removed from every hierarchy (lxc.pivot too, when it was not there before).
- */
 export interface LxcCleanup {
+  /** Register the undoing of an lxc node (containers under `lxcPath`, its subid lines and cgroups); call before creating it. */
   track(lxcPath: string, uidRange: { min: number; max: number }, cgroupParent: string): void;
-  run(): void;
+  /** Register another cleanup of the same run (released by run(), newest first). */
+  add(what: string, cleanup: () => unknown): void;
+  /** Undo everything tracked, newest first; lxc.pivot last, when it was not there before. */
+  run(): Promise<void>;
 }
 
+/**
+ * One per test file, made before any lxc node: it records which hierarchies already had
+ * lxc.pivot and registers its removal first, so that it runs after every node's cleanup, also when
+ * the run is interrupted. Each node's cleanup stops its containers, undoes their mounts, removes
+ * the subid lines of its uid range and the cgroup dirs LXC makes for its parent in every hierarchy.
+ */
 export function lxcCleanup(): LxcCleanup {
   const hierarchies = readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((h) => mountPoints().includes(h));
   const pivotsBefore = new Set(hierarchies.filter((h) => existsSync(join(h, 'lxc.pivot'))));
-  const tracked: Array<{ lxcPath: string; uidRange: { min: number; max: number }; cgroupParent: string }> = [];
+  const releases = [
+    registerCleanup('lxc.pivot cgroups', () => {
+      for (const hierarchy of hierarchies) if (!pivotsBefore.has(hierarchy)) removeCgroupTree(join(hierarchy, 'lxc.pivot'));
+    }),
+  ];
+  const add = (what: string, cleanup: () => unknown) => void releases.push(registerCleanup(what, cleanup));
   return {
     track(lxcPath, uidRange, cgroupParent) {
-      tracked.push({ lxcPath, uidRange, cgroupParent });
-    },
-    run() {
-      for (const { lxcPath, uidRange, cgroupParent } of tracked.splice(0)) {
+      add(`lxc node ${lxcPath}`, () => {
         if (existsSync(lxcPath)) for (const name of readdirSync(lxcPath)) run('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '-k']);
         for (const mount of mountPoints().filter((m) => m.startsWith(`${lxcPath}/`)).sort((a, b) => b.length - a.length)) run('/usr/bin/umount', ['-l', mount]);
         for (const file of ['/etc/subuid', '/etc/subgid']) {
@@ -121,8 +139,11 @@ export function lxcCleanup(): LxcCleanup {
         }
         const rel = relative(mountPointOf(cgroupParent), cgroupParent);
         for (const hierarchy of hierarchies) for (const dir of [rel, `${rel}.monitor`]) removeCgroupTree(join(hierarchy, dir));
-      }
-      for (const hierarchy of hierarchies) if (!pivotsBefore.has(hierarchy)) removeCgroupTree(join(hierarchy, 'lxc.pivot'));
+      });
+    },
+    add,
+    async run() {
+      for (let release = releases.pop(); release; release = releases.pop()) await release();
     },
   };
 }

@@ -2,9 +2,11 @@
 // carries the limiter's HTB tree on its veth end; the receiver has a plain address and an exempt one.
 import { randomBytes } from 'node:crypto';
 import { runCommand } from '../../adapters/support/exec.js';
+import { registerCleanup } from './host-cleanup.js';
+import { needs } from './host-needs.js';
 
-export const isRoot = process.getuid?.() === 0;
-export const NOT_ROOT = 'needs root: network namespaces, tc and nftables';
+/** The `skip` of tests on a netns pair with the limiter (HTB with tc, nftables classification) and transfers. */
+export const SKIP_NETNS = needs('network namespaces, tc and nftables', 'ip', 'tc', 'nft', 'python3');
 
 export interface NetnsPair {
   sender: string;
@@ -29,15 +31,12 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
   const sender = `slv-s-${id}`;
   const receiver = `slv-r-${id}`;
   const device = 'slv0';
-  const created: string[] = [];
-  const remove = async () => {
-    await Promise.all(created.map((ns) => runCommand('ip', ['netns', 'delete', ns], { timeoutMs: 10_000 }).catch(() => undefined)));
-  };
+  // Registered before the namespaces exist; deleting one that was never made fails harmlessly.
+  const remove = registerCleanup(`network namespaces ${sender}, ${receiver}`, async () => {
+    await Promise.all([sender, receiver].map((ns) => runCommand('ip', ['netns', 'delete', ns], { timeoutMs: 10_000 }).catch(() => undefined)));
+  });
   try {
-    for (const ns of [sender, receiver]) {
-      await ip('netns', 'add', ns);
-      created.push(ns);
-    }
+    for (const ns of [sender, receiver]) await ip('netns', 'add', ns);
     await ip('-n', sender, 'link', 'add', device, 'type', 'veth', 'peer', 'name', 'slv1', 'netns', receiver);
     await ip('-n', sender, 'addr', 'add', '10.201.0.1/24', 'dev', device);
     await ip('-n', receiver, 'addr', 'add', '10.201.0.2/24', 'dev', 'slv1');

@@ -9,8 +9,8 @@ import { RSPEC_KEYS } from '../../schemas/types.js';
 import type { NodeAdapter } from '../../adapters/node/contract.js';
 
 export interface ContractOptions {
-  /** Skip the whole suite, saying why (e.g. not root). */
-  skip?: string;
+  /** Skip the whole suite, saying why (e.g. not root); false runs it. */
+  skip?: string | false;
   /** Per-test timeout (default 30 s). */
   timeoutMs?: number;
 }

@@ -2,8 +2,16 @@
 // other client (kubectl) the same way.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { processStagingDir, stageProgram } from './staging.js';
 
 export const SLVCTL = fileURLToPath(new URL('../../bin/slvctl.js', import.meta.url));
+
+let stagedSlvctl: string | undefined;
+/** slvctl bundled where other uids can run it. */
+function slvctlForOtherUsers(): string {
+  stagedSlvctl ??= stageProgram("import { main } from './cli/main.ts';\nprocess.exit(await main(process.argv));\n", processStagingDir(), 'slvctl.mjs');
+  return stagedSlvctl;
+}
 
 export interface Run {
   code: number | null;
@@ -15,7 +23,7 @@ export interface RunOptions {
   socket: string;
   input?: string;
   env?: Record<string, string>;
-  /** Run as this uid (and gid), with /usr/bin/node so the binary is reachable for any user. */
+  /** Run as this uid (and gid): a staged slvctl with /usr/bin/node, both reachable for any user. */
   uid?: number;
 }
 
@@ -71,7 +79,7 @@ export function startProgram(file: string, args: string[], options: ProgramOptio
 export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env };
   const node = options.uid === undefined ? process.execPath : '/usr/bin/node';
-  return startProgram(node, [SLVCTL, ...args], { env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.uid === undefined ? {} : { uid: options.uid }) }, timeoutMs);
+  return startProgram(node, [options.uid === undefined ? SLVCTL : slvctlForOtherUsers(), ...args], { env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.uid === undefined ? {} : { uid: options.uid }) }, timeoutMs);
 }
 
 export function slvctl(args: string[], options: RunOptions): Promise<Run> {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonStatus } from '../../controller/daemon/status-file.js';
+import { registerCleanup } from './host-cleanup.js';
 
 const MAIN = new URL('../../controller/daemon/main.ts', import.meta.url).pathname;
 
@@ -24,7 +25,11 @@ export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = [
   // Each daemon keeps its XML-RPC socket in its own data dir, off the host-wide defaults.
   const dataDir = args[args.indexOf('--data-dir') + 1]!;
   const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none'];
+  let started: ChildProcess | undefined;
+  const release = registerCleanup(`slvd --data-dir ${dataDir}`, () => started?.kill('SIGKILL'));
   const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started = child;
+  child.once('exit', () => void release());
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

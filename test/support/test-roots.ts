@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
+import { CpuCgroups, defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
 import type { BandwidthLimiter, BandwidthLimits } from '../../adapters/node/contract.js';
+import { registerCleanup } from './host-cleanup.js';
+import { needs } from './host-needs.js';
 
-export const isRoot = process.getuid?.() === 0;
-export const NOT_ROOT = 'needs root (useradd --prefix, cgroups, setuid): run the tests as root';
+/** The `skip` of tests that use test roots. */
+export const SKIP_TEST_ROOTS = needs('useradd --prefix, cgroups, setuid');
 
 export interface TestRoot {
   root: string;
@@ -20,7 +22,8 @@ export interface TestRoot {
   cgroupParent: string;
 }
 
-const roots: TestRoot[] = [];
+/** Each root's release of its registered cleanup, in creation order. */
+const releases: Array<() => Promise<void>> = [];
 
 // Test files run in parallel processes, and stopping a sliver kills everything its uid runs: each
 // label (one per test file) owns a disjoint block of uids, each root 100 of them.
@@ -39,10 +42,18 @@ let rootsMade = 0;
 export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {}): TestRoot {
   const block = UID_BLOCKS[label];
   if (block === undefined || rootsMade >= ROOTS_PER_BLOCK) throw new Error(`no uid block left for test roots labelled "${label}"`);
+  const min = block + rootsMade++ * UIDS_PER_ROOT;
   const base = mkdtempSync(`/tmp/slv-${label}-`);
+  const testRoot: TestRoot = {
+    root: join(base, 'root'),
+    dataDir: join(base, 'data'),
+    uidRange: { min, max: min + UIDS_PER_ROOT - 1 },
+    cgroupParent: join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`),
+  };
+  // Before anything runs as its accounts or its cgroups exist.
+  releases.push(registerCleanup(`test root ${base}`, () => removeTestRoot(testRoot)));
   chmodSync(base, 0o755);
-  const root = join(base, 'root');
-  const dataDir = join(base, 'data');
+  const { root, dataDir } = testRoot;
   mkdirSync(join(root, 'etc'), { recursive: true, mode: 0o755 });
   mkdirSync(join(root, 'home'), { mode: 0o755 });
   mkdirSync(dataDir, { mode: 0o700 });
@@ -50,32 +61,45 @@ export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n', { mode: 0o644 });
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
-  const min = block + rootsMade++ * UIDS_PER_ROOT;
-  const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-${base.split('-').pop()}`);
   if (options.loginDefs) {
     const defs = { UID_MIN: min, UID_MAX: min + UIDS_PER_ROOT - 1, GID_MIN: min, GID_MAX: min + UIDS_PER_ROOT - 1, USERGROUPS_ENAB: 'yes' };
     writeFileSync(join(root, 'etc/login.defs'), Object.entries(defs).map(([key, value]) => `${key} ${value}\n`).join(''), { mode: 0o644 });
   }
-  const testRoot = { root, dataDir, uidRange: { min, max: min + UIDS_PER_ROOT - 1 }, cgroupParent };
-  roots.push(testRoot);
   return testRoot;
 }
 
-/** Kill what the roots' accounts still run, remove their cgroups and files. */
-export function removeTestRoots(): void {
-  for (const { root, uidRange, cgroupParent } of roots.splice(0)) {
-    const uids = Array.from({ length: uidRange.max - uidRange.min + 1 }, (_, i) => uidRange.min + i);
-    try {
-      execFileSync('/usr/bin/pkill', ['-KILL', '-U', uids.join(',')], { stdio: 'ignore' });
-    } catch {
-      // exit 1: nothing ran as those uids
-    }
-    if (existsSync(cgroupParent)) {
-      for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroupParent, child.name));
-      rmdirSync(cgroupParent);
-    }
-    rmSync(join(root, '..'), { recursive: true, force: true });
+/** Kill what the root's accounts still run, remove its cgroups (once the killed have left) and files. */
+async function removeTestRoot({ root, uidRange, cgroupParent }: TestRoot): Promise<void> {
+  const uids = Array.from({ length: uidRange.max - uidRange.min + 1 }, (_, i) => uidRange.min + i);
+  try {
+    execFileSync('/usr/bin/pkill', ['-KILL', '-U', uids.join(',')], { stdio: 'ignore' });
+  } catch {
+    // exit 1: nothing ran as those uids
   }
+  if (existsSync(cgroupParent)) {
+    const cgroups = new CpuCgroups(cgroupParent);
+    for (const child of readdirSync(cgroupParent, { withFileTypes: true })) {
+      if (!child.isDirectory()) continue;
+      // A starter still root between joining the cgroup and dropping to the account escapes pkill -U.
+      for (const pid of cgroups.pids(child.name)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
+      await cgroups.remove(child.name);
+    }
+    rmdirSync(cgroupParent);
+  }
+  rmSync(join(root, '..'), { recursive: true, force: true });
+}
+
+/** Remove every test root this process made; one that cannot be removed does not keep the others. */
+export async function removeTestRoots(): Promise<void> {
+  const results = await Promise.allSettled(releases.splice(0).map((release) => release()));
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+  if (failures.length > 0) throw new Error(`test roots not removed: ${failures.join('; ')}`);
 }
 
 /** Hashes of the host's account files, to show a test left them alone. */

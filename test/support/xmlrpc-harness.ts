@@ -1,11 +1,10 @@
 // A running XML-RPC shim over a real SQLite store and the sim node, in a world-readable temp dir,
 // and Python's xmlrpc.client as the foreign client (optionally under another uid).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +12,11 @@ import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index
 import { openSqliteStore, type SqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim, type XmlRpcShim, type XmlRpcShimOptions } from '../../adapters/api/xmlrpc/server.js';
 import { API_VERSION, type Sliver, type SliverSpec } from '../../schemas/types.js';
+import { needs } from './host-needs.js';
+import { stageFile, worldReadableTempDir } from './staging.js';
 
 /** For node:test's `skip`: the foreign clients run as other uids, which only root can do. */
-export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : 'needs root: the clients run as other uids';
+export const NEEDS_ROOT = needs('the clients run as other uids', 'python3');
 
 export interface ShimWorld {
   dir: string;
@@ -25,13 +26,6 @@ export interface ShimWorld {
   /** `unix:<socket>` for the Python client. */
   unixEndpoint: string;
   close(): Promise<void>;
-}
-
-/** A temp dir other uids can enter (mkdtemp makes it 0700). */
-export function worldReadableTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  chmodSync(dir, 0o755);
-  return dir;
 }
 
 /** A TCP port nobody listens on right now (the kernel's choice of an ephemeral port). */
@@ -57,8 +51,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ShimWorld>
   const store = openSqliteStore(join(dir, 'store.db'));
   const node = createSimAdapter({ dataDir: join(dir, 'node'), systemAccounts: systemAccounts ?? {} });
   const socketPath = options.socketPath ?? join(dir, 'api.sock');
-  copyFileSync(new URL('../fixtures/xmlrpc-client.py', import.meta.url), join(dir, 'client.py'));
-  chmodSync(join(dir, 'client.py'), 0o644);
+  stageFile(new URL('../fixtures/xmlrpc-client.py', import.meta.url), dir);
   const shim = await startXmlRpcShim({ store, node, port: 0, ...shimOptions, socketPath });
   return {
     dir,
@@ -92,7 +85,7 @@ export function pythonCalls(world: ShimWorld, endpoint: string, calls: PythonCal
   return new Promise((resolve, reject) => {
     const child = execFile(
       '/usr/bin/python3',
-      [join(world.dir, 'client.py'), endpoint],
+      [join(world.dir, 'xmlrpc-client.py'), endpoint],
       { cwd: world.dir, env: { PATH: '/usr/bin:/bin' }, timeout: 30_000, ...(uid === undefined ? {} : { uid, gid: uid }) },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`python client failed: ${error.message}\n${stderr}`));

@@ -3,7 +3,8 @@
 // filesystem the parent lives on.
 import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { NodeError } from '../../../resources/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeError, UnavailableError } from '../../../resources/errors.js';
 import { CPU_GUARANTEE_THRESHOLD } from '../../../resources/rspec.js';
 import type { RSpec } from '../../../schemas/types.js';
 
@@ -20,6 +21,9 @@ const CFS_MIN_QUOTA_US = 1_000;
 const CFS_MAX_QUOTA_US = 2 ** 44 - 1;
 /** cpu_share 32 (the default) maps to the kernel's default weight: 1024 shares (v1), 100 (v2). */
 const DEFAULT_SHARE = 32;
+/** How long destroying a sliver waits for its killed processes to leave the cgroup. */
+const CGROUP_EMPTY_WAIT_MS = 5_000;
+const CGROUP_EMPTY_POLL_MS = 20;
 
 /** The default parent: `slv` under the v1 cpu hierarchy when mounted, else under the v2 root. */
 export function defaultCgroupParent(): string {
@@ -106,9 +110,28 @@ export class CpuCgroups {
     return readFileSync(join(this.path(name), file), 'utf8').trim();
   }
 
-  /** Remove the sliver's cgroup (it must be empty); absent is fine. */
-  remove(name: string): void {
-    if (existsSync(this.path(name))) rmdirSync(this.path(name));
+  /**
+   * Remove the sliver's cgroup; absent is fine. Killed processes leave the cgroup only once the
+   * kernel has finished them, so a busy cgroup is waited for (bounded) before it counts as an error.
+   */
+  async remove(name: string): Promise<void> {
+    const dir = this.path(name);
+    const deadline = Date.now() + CGROUP_EMPTY_WAIT_MS;
+    for (;;) {
+      try {
+        rmdirSync(dir);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY') throw error;
+        if (Date.now() >= deadline) {
+          const left = this.pids(name);
+          throw new UnavailableError(`cgroup ${dir} is still busy ${CGROUP_EMPTY_WAIT_MS / 1000} s after its processes were killed; pids left: ${left.length ? left.join(', ') : 'none listed (exiting)'}`, { cause: error });
+        }
+      }
+      await sleep(CGROUP_EMPTY_POLL_MS);
+    }
   }
 
   private ensure(name: string): string {

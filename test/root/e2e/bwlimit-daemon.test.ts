@@ -13,7 +13,7 @@ import { exemptMinor, sliverMinor } from '../../../adapters/net/bwlimit/classes.
 import { parseClassShow, type ShownClass } from '../../../adapters/net/bwlimit/tc.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
 import { makeTestRoot, removeTestRoots } from '../../support/test-roots.js';
-import { NOT_ROOT, createNetnsPair, isRoot, showClasses, type NetnsPair } from '../../support/netns.js';
+import { SKIP_NETNS, createNetnsPair, showClasses, type NetnsPair } from '../../support/netns.js';
 import { UNLIMITED_UID, assertNear, transfer } from '../../support/bwlimit-measure.js';
 import { readStatus, spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 
@@ -24,10 +24,10 @@ const LOANED = 3_000_000;
 let pair: NetnsPair | undefined;
 after(async () => {
   await pair?.remove();
-  removeTestRoots();
+  await removeTestRoots();
 });
 
-test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the sliver\'s uid, and a Loan through the REST API raises it', { skip: isRoot ? false : NOT_ROOT, timeout: 60_000 }, async (t) => {
+test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the sliver\'s uid, and a Loan through the REST API raises it', { skip: SKIP_NETNS, timeout: 60_000 }, async (t) => {
   pair = await createNetnsPair('e2e');
   const node = makeTestRoot('e2e-bwlimit');
   const plcFile = join(node.dataDir, 'getslivers.json');
@@ -85,10 +85,10 @@ test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the slive
   assert.equal(await daemon.exited, 0, daemon.output());
 });
 
-test('slvd refuses to start when the bwlimit device does not exist, quoting tc', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async (t) => {
+test('slvd refuses to start when the bwlimit device does not exist, quoting tc', { skip: SKIP_NETNS, timeout: 30_000 }, async (t) => {
   const node = makeTestRoot('e2e-bwlimit');
   const configFile = join(node.dataDir, 'slvd.yaml');
-  writeFileSync(configFile, `adapter: linux\nroot: ${node.root}\nbwlimit: {device: slvnodev0, nodeCap: ${NODE_CAP}}\n`);
+  writeFileSync(configFile, `adapter: linux\nroot: ${node.root}\nnoPlc: true\nbwlimit: {device: slvnodev0, nodeCap: ${NODE_CAP}}\n`);
   const daemon = spawnSlvd(t, ['--data-dir', node.dataDir, '--config', configFile]);
   assert.equal(await daemon.exited, 1, daemon.output());
   assert.match(daemon.output(), /slvd: command failed: tc .*dev slvnodev0 .*Cannot find device "slvnodev0"/);

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { ApiClient } from '../../../adapters/api/client/client.js';
 import { cgroupVersionAt, cpuFiles } from '../../../adapters/node/posix/cgroup.js';
 import { LINUX_SHELLS } from '../../../adapters/node/linux/index.js';
-import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, removeTestRoots, waitForFile, waitUntil } from '../../support/test-roots.js';
+import { hostEtcHashes, makeTestRoot, SKIP_TEST_ROOTS, removeTestRoots, waitForFile, waitUntil } from '../../support/test-roots.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 
 const ALPHA_KEYS = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIalpha1 one@alpha', 'ssh-rsa AAAAB3NzaC1yc2EAAAADalpha2 two@alpha'];
@@ -34,7 +34,7 @@ function passwd(root: string): Map<string, string[]> {
 
 after(removeTestRoots);
 
-test('slvd --adapter linux --root PREFIX: PLC slivers and a delegate become accounts; a sliver PLC drops is destroyed; the host /etc is untouched', { skip: isRoot ? false : NOT_ROOT, timeout: 60_000 }, async (t) => {
+test('slvd --adapter linux --root PREFIX: PLC slivers and a delegate become accounts; a sliver PLC drops is destroyed; the host /etc is untouched', { skip: SKIP_TEST_ROOTS, timeout: 60_000 }, async (t) => {
   const hostBefore = hostEtcHashes();
   const node = makeTestRoot('e2e-linux');
   const writeAnswer = (file: string, timestamp: number, slivers: unknown[]) => writeFileSync(join(node.dataDir, file), JSON.stringify({ timestamp, slivers }));

@@ -15,15 +15,15 @@ import { after, test } from 'node:test';
 import { ApiClient } from '../../../adapters/api/client/client.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
 import { assertNear, streamFrom } from '../../support/bwlimit-measure.js';
-import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeLxcDaemonRoot, NO_LXC } from '../../support/lxc.js';
+import { lxcCleanup, lxcSlvdConfig, makeLxcDaemonRoot, SKIP_LXC } from '../../support/lxc.js';
 import { createHostLink, type HostLink } from '../../support/netns.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
-import { isRoot, NOT_ROOT, removeTestRoots } from '../../support/test-roots.js';
+import { removeTestRoots } from '../../support/test-roots.js';
 
 const NODE_CAP = 50_000_000;
 const NET_MAX = 2_000_000;
 const LOANED = 3_000_000;
-const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : false;
+const skip = SKIP_LXC;
 const nftTable = `slv_test_lxc_${randomBytes(3).toString('hex')}`;
 const containers = skip ? undefined : lxcCleanup();
 let link: HostLink | undefined;

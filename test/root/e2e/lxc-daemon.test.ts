@@ -13,15 +13,15 @@ import { containerIdRange } from '../../../adapters/node/lxc/ids.js';
 import { cgroupVersionAt, cpuFiles } from '../../../adapters/node/posix/cgroup.js';
 import { isMountPoint, mountPoints } from '../../../adapters/node/posix/mounts.js';
 import { API_VERSION, type Loan } from '../../../schemas/types.js';
-import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeLxcDaemonRoot, NO_LXC } from '../../support/lxc.js';
-import { isRoot, NOT_ROOT, removeTestRoots, waitUntil } from '../../support/test-roots.js';
+import { lxcCleanup, lxcSlvdConfig, makeLxcDaemonRoot, SKIP_LXC } from '../../support/lxc.js';
+import { removeTestRoots, waitUntil } from '../../support/test-roots.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 
-const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : false;
+const skip = SKIP_LXC;
 const cleanup = skip ? undefined : lxcCleanup();
-after(() => {
-  cleanup?.run();
-  removeTestRoots();
+after(async () => {
+  await cleanup?.run();
+  await removeTestRoots();
 });
 
 const NAMES = ['lxc_alpha', 'lxc_beta', 'lxc_gamma'];
@@ -32,7 +32,7 @@ function attach(lxcPath: string, name: string, script: string): string {
 }
 
 test('slvd --adapter lxc: three PLC slivers are three containers over one image; cpu.shares follows the rspec and a Loan; a dropped sliver is destroyed', { skip, timeout: 120_000 }, async (t) => {
-  assert.ok(cleanup);
+  if (!cleanup) throw new Error('the cleanup is made whenever the test runs');
   const node = makeLxcDaemonRoot('e2e-lxc', cleanup);
   const { lxcPath, imageDir } = node;
   const answer = (file: string, timestamp: number, slivers: unknown[]) => writeFileSync(join(node.dataDir, file), JSON.stringify({ timestamp, slivers }));

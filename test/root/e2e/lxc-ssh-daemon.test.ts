@@ -18,14 +18,15 @@ import { after, test } from 'node:test';
 import { LXC_SHELLS } from '../../../adapters/node/lxc/index.js';
 import { defaultCgroupParent } from '../../../adapters/node/posix/cgroup.js';
 import { guardHostAccounts, hostAccount, hostFileHashes, idsInRange } from '../../support/host-accounts.js';
-import { lxcCleanup, lxcMissing, lxcSlvdConfig, makeImageDir, NO_LXC } from '../../support/lxc.js';
+import { DEFAULT_IMAGE } from '../../../adapters/node/lxc/index.js';
+import { buildBusyboxImage, lxcCleanup, lxcSlvdConfig, SKIP_LXC } from '../../support/lxc.js';
 import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
 import { makeSshKeys, SSHD, startLoopbackSshd } from '../../support/sshd.js';
-import { isRoot, NOT_ROOT, waitUntil } from '../../support/test-roots.js';
-import { worldReadableTempDir } from '../../support/xmlrpc-harness.js';
+import { waitUntil } from '../../support/test-roots.js';
+import { worldReadableTempDir } from '../../support/staging.js';
 
 const UID_RANGE = { min: 62_100, max: 62_199 };
-const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : !existsSync(SSHD) ? `needs OpenSSH's sshd (${SSHD}): apt-get install openssh-server` : false;
+const skip = SKIP_LXC || (!existsSync(SSHD) ? `needs OpenSSH's sshd (${SSHD}): apt-get install openssh-server` : false);
 const sliver = `slvx_${randomBytes(3).toString('hex')}`;
 const INSTALLED = [...Object.values(LXC_SHELLS), '/etc/slv', '/run/slv'];
 const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-e2e-lxc-ssh-${sliver}`);
@@ -54,7 +55,8 @@ test('ssh sliver@node lands in the sliver\'s container through the setuid lxc-vs
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { mode: 0o755 });
   mkdirSync(lxcPath, { mode: 0o755 });
-  const imageDir = makeImageDir(dir);
+  const imageDir = join(dir, 'images');
+  buildBusyboxImage(join(imageDir, DEFAULT_IMAGE));
   // lxc-vsh has its lxc path compiled in: a build for this test's.
   const vsh = join(dir, 'lxc-vsh');
   execFileSync('make', ['-s', '-B', '-C', fileURLToPath(new URL('../../../native', import.meta.url)), `VSH_OUT=${vsh}`, `LXC_PATH=${lxcPath}`, vsh], { stdio: 'pipe' });

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore, SqliteStore } from '../../../../adapters/store/sqlite.js';
 import { runStoreConformance, sliver } from '../../../../adapters/store/conformance.js';
 import type { Store } from '../../../../adapters/store/contract.js';
+import { stageProgram } from '../../../support/staging.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'slv-store-'));
@@ -64,10 +65,9 @@ test('a missing data dir is named in the error', () => {
 test('a data dir without write permission is refused, naming the dir', { skip: process.getuid?.() === 0 ? false : 'checked as root by running the opener as nobody' }, () => {
   const dir = tempDir();
   chmodSync(dir, 0o755);
-  const script = join(dir, 'open.ts');
-  writeFileSync(script, `import { openSqliteStore } from '${process.cwd()}/adapters/store/sqlite.ts';\ntry { openSqliteStore('${dir}/store.db'); console.log('OPENED'); } catch (e) { console.log(e.message); }\n`);
-  chmodSync(script, 0o644);
-  const result = spawnSync('/usr/bin/node', ['--import', 'tsx', script], { uid: 65534, gid: 65534, cwd: process.cwd(), encoding: 'utf8', env: { ...process.env, HOME: '/tmp', TSX_DISABLE_CACHE: '1' }, timeout: 30_000 });
+  const source = `import { openSqliteStore } from './adapters/store/sqlite.ts';\ntry { openSqliteStore(${JSON.stringify(join(dir, 'store.db'))}); console.log('OPENED'); } catch (e) { console.log(e.message); }\n`;
+  const script = stageProgram(source, dir, 'open.mjs');
+  const result = spawnSync('/usr/bin/node', [script], { uid: 65534, gid: 65534, cwd: '/', encoding: 'utf8', timeout: 30_000 });
   assert.match(result.stdout, new RegExp(`permission denied: this user \\(uid 65534\\) cannot write ${dir}`), result.stderr);
   assert.throws(() => statSync(join(dir, 'store.db')));
   rmSync(dir, { recursive: true, force: true });

@@ -195,41 +195,49 @@ test('a type change destroys the account, creates it again and starts it', TEST_
   assert.equal((await store.get('Sliver', 'alpha')).status?.xid, node.inspect('alpha')?.uid);
 });
 
-test('orphan sweep: a managed account no object names is destroyed; named ones stay', TEST_TIMEOUT, async () => {
+/** Managed accounts on a sim node before the daemon first starts on it: slv has no record of them. */
+async function nodeWithAccounts(accounts: Array<[string, 'sliver' | 'delegate']>): Promise<string> {
   const dir = tempDir();
   const node = createSimAdapter({ dataDir: dir });
-  await node.createAccount('orphan', 'sliver');
-  await node.createAccount('stale', 'delegate');
-  await node.createAccount('kept', 'delegate');
+  for (const [name, accountClass] of accounts) await node.createAccount(name, accountClass);
   await node.close();
+  return dir;
+}
 
+test('orphan sweep: managed accounts slv has no record of are reported in a Warning Event and kept; a named one is reused', TEST_TIMEOUT, async () => {
+  const dir = await nodeWithAccounts([['orphan', 'sliver'], ['stale', 'delegate'], ['kept', 'delegate']]);
   const daemon = await startDaemon({ dir });
   try {
     await daemon.store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'kept' }, spec: { keys: ['ssh-ed25519 K'], timestamp: 1 } });
     await daemon.settle();
-    assert.deepEqual((await daemon.node.listAccounts()).map((a) => a.name), ['kept']);
+    assert.deepEqual((await daemon.node.listAccounts()).map((a) => a.name).sort(), ['kept', 'orphan', 'stale']);
+    assert.equal(daemon.node.callCount('destroyAccount'), 0, 'nothing slv did not create is destroyed');
     assert.equal(daemon.node.callCount('createAccount'), 0, 'the delegate account was reused');
     assert.deepEqual(daemon.node.inspect('kept')?.keys, ['ssh-ed25519 K']);
     const delegate = await daemon.store.get('Delegate', 'kept');
     assert.equal(delegate.status?.uid, daemon.node.inspect('kept')?.uid);
     assert.equal(condition(delegate, 'Ready')?.status, 'True');
+    const reports = (await daemon.store.list('Event')).items.filter((event) => event.spec.reason === 'UnrecordedAccount');
+    assert.deepEqual(
+      reports.map((event) => [event.spec.type, event.spec.involvedObject.kind, event.spec.involvedObject.name]).sort(),
+      [['Warning', 'Delegate', 'stale'], ['Warning', 'Sliver', 'orphan']],
+    );
+    const orphan = reports.find((event) => event.spec.involvedObject.name === 'orphan');
+    assert.match(orphan?.spec.message ?? '', /^sliver account orphan \(uid \d+\) has a managed shell but slv has no record of creating it: kept; .*--adopt-orphans/);
   } finally {
     await daemon.stop();
   }
 });
 
-test('orphan sweep on an empty store runs when slvd queues it', TEST_TIMEOUT, async () => {
-  const dir = tempDir();
-  const node = createSimAdapter({ dataDir: dir });
-  await node.createAccount('leftover', 'sliver');
-  await node.close();
-  const daemon = await startDaemon({ dir });
+test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed accounts no object names, also on an empty store when slvd queues it', TEST_TIMEOUT, async () => {
+  const dir = await nodeWithAccounts([['leftover', 'sliver'], ['stale', 'delegate']]);
+  const daemon = await startDaemon({ dir, adoptOrphans: true });
   try {
     await daemon.settle();
     assert.ok(daemon.node.inspect('leftover'), 'no object, no change: nothing queued the sweep yet');
     daemon.controllers.sweepOrphans();
     await daemon.settle();
-    assert.equal(daemon.node.inspect('leftover'), undefined);
+    assert.deepEqual(await daemon.node.listAccounts(), []);
   } finally {
     await daemon.stop();
   }

@@ -92,7 +92,7 @@ test('invalid settings are refused naming them', (t) => {
   usage(() => loadConfigFile(write('c.yaml', 'dataDir: [1\n')), /is not valid YAML/);
   usage(() => loadConfigFile(write('d.yaml', '- a\n- b\n')), /must be object/);
   usage(() => loadConfigFile(join(dir, 'absent.yaml')), /cannot read config file/);
-  usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets both plc and plcFile/);
+  usage(() => resolveConfig({}, loadConfigFile(write('e.yaml', 'plc: http://a/\nplcFile: x.json\n'))), /sets more than one of plc, plcFile and noPlc/);
   usage(() => parseCommandLine(['--adapter', 'xen']), /Allowed choices are sim, linux, vserver, lxc/);
   usage(() => parseCommandLine(['--xmlrpc-port', '1.5']), /--xmlrpc-port expects a non-negative integer/);
   usage(() => parseCommandLine(['--api-port', '70000']), /--api-port 70000 is not a port/);
@@ -107,7 +107,7 @@ test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, 
   const file = join(dir, 'slvd.yaml');
   writeFileSync(
     file,
-    'adapter: linux\ncgroupParent: /sys/fs/cgroup/cpu/slv\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, exemptDestinations: [10.0.0.0/8]}\n',
+    'adapter: linux\nnoPlc: true\ncgroupParent: /sys/fs/cgroup/cpu/slv\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, exemptDestinations: [10.0.0.0/8]}\n',
   );
   const fromFile = resolveConfig({}, loadConfigFile(file));
   assert.equal(fromFile.cgroupParent, '/sys/fs/cgroup/cpu/slv');
@@ -120,7 +120,7 @@ test('linux adapter settings: cgroupParent, uidRange and bwlimit from the file, 
   assert.equal(config.cgroupParent, '/sys/fs/cgroup/cpu/other');
   assert.equal(config.bwlimit?.firstUid, 30000);
 
-  writeFileSync(file, 'adapter: linux\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, firstUid: 1000}\n');
+  writeFileSync(file, 'adapter: linux\nnoPlc: true\nuidRange: {min: 20000, max: 29999}\nbwlimit: {device: eth0, nodeCap: 100000000, firstUid: 1000}\n');
   assert.equal(resolveConfig({}, loadConfigFile(file)).bwlimit?.firstUid, 1000, 'an explicit firstUid is kept');
   assert.equal(resolveConfig({}).bwlimit, undefined, 'no bwlimit section, no limiter');
 });
@@ -134,15 +134,15 @@ test('invalid linux adapter settings are refused naming them', (t) => {
     return resolveConfig({}, loadConfigFile(file));
   };
   const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
-  usage(() => load('adapter: linux\nbwlimit: {device: eth0}\n'), /bwlimit must have required property 'nodeCap'/);
-  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 4}\n'), /bwlimit\.nodeCap must be >= 8/);
-  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, cap: 5}\n'), /unknown setting "bwlimit\.cap"/);
-  usage(() => load('adapter: linux\nbwlimit: {device: eth0, nodeCap: 1000000, exemptDestinations: 10.0.0.0/8}\n'), /bwlimit\.exemptDestinations must be array/);
-  usage(() => load('adapter: linux\nuidRange: {min: 0, max: 10}\n'), /uidRange\.min must be >= 1/);
-  usage(() => load('adapter: linux\nuidRange: {min: 30000, max: 20000}\n'), /uidRange 30000-20000 is empty/);
-  usage(() => load('adapter: linux\ncgroupParent: slv\n'), /cgroupParent must match pattern "\^\/"/);
+  usage(() => load('adapter: linux\nnoPlc: true\nbwlimit: {device: eth0}\n'), /bwlimit must have required property 'nodeCap'/);
+  usage(() => load('adapter: linux\nnoPlc: true\nbwlimit: {device: eth0, nodeCap: 4}\n'), /bwlimit\.nodeCap must be >= 8/);
+  usage(() => load('adapter: linux\nnoPlc: true\nbwlimit: {device: eth0, nodeCap: 1000000, cap: 5}\n'), /unknown setting "bwlimit\.cap"/);
+  usage(() => load('adapter: linux\nnoPlc: true\nbwlimit: {device: eth0, nodeCap: 1000000, exemptDestinations: 10.0.0.0/8}\n'), /bwlimit\.exemptDestinations must be array/);
+  usage(() => load('adapter: linux\nnoPlc: true\nuidRange: {min: 0, max: 10}\n'), /uidRange\.min must be >= 1/);
+  usage(() => load('adapter: linux\nnoPlc: true\nuidRange: {min: 30000, max: 20000}\n'), /uidRange 30000-20000 is empty/);
+  usage(() => load('adapter: linux\nnoPlc: true\ncgroupParent: slv\n'), /cgroupParent must match pattern "\^\/"/);
   usage(() => load('bwlimit: {device: eth0, nodeCap: 1000000}\nuidRange: {min: 20000, max: 29999}\n'), /uidRange, bwlimit do not apply to the sim adapter/);
-  usage(() => load('adapter: vserver\ncgroupParent: /sys/fs/cgroup/cpu/slv\n'), /cgroupParent does not apply to the vserver adapter/);
+  usage(() => load('adapter: vserver\nnoPlc: true\ncgroupParent: /sys/fs/cgroup/cpu/slv\n'), /cgroupParent does not apply to the vserver adapter/);
   usage(() => parseCommandLine(['--uid-range', '20000']), /--uid-range expects MIN-MAX/);
 });
 
@@ -155,12 +155,12 @@ test('delegateShell: relative to the file, overridden by --delegate-shell; a mis
     writeFileSync(file, text);
     return resolveConfig(flags(argv).flags, loadConfigFile(file));
   };
-  assert.equal(load('adapter: linux\ndelegateShell: fac\n').delegateShell, join(dir, 'fac'));
-  assert.equal(load('adapter: vserver\ndelegateShell: fac\n', ['--delegate-shell', join(dir, 'other')]).delegateShell, join(dir, 'other'));
-  assert.equal(load('adapter: linux\n').delegateShell, undefined, 'absent: the adapter installs its default');
+  assert.equal(load('adapter: linux\nnoPlc: true\ndelegateShell: fac\n').delegateShell, join(dir, 'fac'));
+  assert.equal(load('adapter: vserver\nnoPlc: true\ndelegateShell: fac\n', ['--delegate-shell', join(dir, 'other')]).delegateShell, join(dir, 'other'));
+  assert.equal(load('adapter: linux\nnoPlc: true\n').delegateShell, undefined, 'absent: the adapter installs its default');
   const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
-  usage(() => load('adapter: linux\ndelegateShell: missing\n'), new RegExp(`delegateShell ${join(dir, 'missing')}: no such file`));
-  usage(() => load(`adapter: linux\ndelegateShell: ${dir}\n`), /is not a regular file/);
+  usage(() => load('adapter: linux\nnoPlc: true\ndelegateShell: missing\n'), new RegExp(`delegateShell ${join(dir, 'missing')}: no such file`));
+  usage(() => load(`adapter: linux\nnoPlc: true\ndelegateShell: ${dir}\n`), /is not a regular file/);
   usage(() => load('delegateShell: fac\n'), /delegateShell does not apply to the sim adapter/);
 });
 
@@ -177,4 +177,29 @@ test('--controllers and --conf-file-dirs: defaults, flags over the file, an unkn
   assert.equal(config.controllers, '*,-conf-files');
   assert.deepEqual(config.confFileDirs, ['/etc/planetlab', '/etc/cron.d']);
   assert.throws(() => resolveConfig(flags(['--controllers', '*,-bwmom']).flags), (e: Error) => e instanceof UsageError && /unknown controller "bwmom"/.test(e.message));
+});
+
+test('a real adapter needs an explicit PLC source (--plc, --plc-file or --no-plc); only the sim adapter defaults to the example', (t) => {
+  const dir = tempDir(t);
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  for (const adapter of ['linux', 'vserver']) {
+    usage(() => resolveConfig(flags(['--adapter', adapter]).flags), new RegExp(`^the ${adapter} adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc`));
+  }
+  assert.deepEqual(resolveConfig(flags(['--adapter', 'linux', '--no-plc']).flags).plc, { kind: 'none' });
+  assert.deepEqual(resolveConfig(flags(['--adapter', 'linux', '--plc-file', 'answer.json']).flags).plc, { kind: 'file', path: resolve('answer.json') });
+  assert.equal(resolveConfig(flags(['--adapter', 'vserver', '--plc', 'http://plc.example.org/']).flags).plc.kind, 'url');
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'adapter: linux\nnoPlc: true\n');
+  assert.deepEqual(resolveConfig({}, loadConfigFile(file)).plc, { kind: 'none' }, 'noPlc in the file');
+  assert.deepEqual(resolveConfig(flags(['--plc-file', 'x.json']).flags, loadConfigFile(file)).plc, { kind: 'file', path: resolve('x.json') }, 'a flag replaces the file\'s choice');
+  usage(() => resolveConfig(flags(['--no-plc', '--plc-file', 'x.json']).flags), /choose one of --plc URL, --plc-file FILE and --no-plc/);
+  assert.deepEqual(resolveConfig(flags([]).flags).plc, { kind: 'file', path: EXAMPLE_PLC_FILE }, 'sim: the example');
+});
+
+test('--adopt-orphans (adoptOrphans in the file) lets the orphan sweep destroy accounts slv has no record of; off by default', (t) => {
+  assert.equal(resolveConfig(flags([]).flags).adoptOrphans, false);
+  assert.equal(resolveConfig(flags(['--adopt-orphans']).flags).adoptOrphans, true);
+  const file = join(tempDir(t), 'slvd.yaml');
+  writeFileSync(file, 'adoptOrphans: true\n');
+  assert.equal(resolveConfig({}, loadConfigFile(file)).adoptOrphans, true);
 });

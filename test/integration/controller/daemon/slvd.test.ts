@@ -241,13 +241,40 @@ test('slvd --version prints the version; without --config SIGHUP says there is n
   assert.equal(await daemon.exited, 0);
 });
 
+test('slvd --no-plc is Ready at once, serves its API and polls no PLC; turning PLC on by SIGHUP waits for a restart', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t, 'slvd-');
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--no-plc']);
+  const status = await waitForStatus(dataDir, daemon, (s) => s.ready, 'Ready');
+  assert.deepEqual(status.plc, { source: 'none (--no-plc)' });
+  assert.deepEqual([status.slivers.total, status.delegates.total], [0, 0], 'nothing from the example answer');
+  assert.deepEqual(await request(status.apiSocket, 'GET', '/readyz'), { status: 200, body: 'ok' });
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+
+  // The poller is made at start: a PLC source named by a reload is taken up by the next start.
+  const config = join(dataDir, 'slvd.yaml');
+  writeFileSync(config, 'noPlc: true\nperiod: 3600\n');
+  const reloaded = spawnSlvd(t, ['--data-dir', dataDir, '--config', config]);
+  await waitForStatus(dataDir, reloaded, (s) => s.ready && s.phase === 'running', 'Ready again');
+  writeFileSync(config, `plcFile: ${EXAMPLE_PLC_FILE}\nperiod: 60\n`);
+  reloaded.child.kill('SIGHUP');
+  await waitForOutput(reloaded, /SIGHUP: these changes take effect after a restart: plc none \(--no-plc\) -> \S+getslivers\.json/);
+  assert.match(reloaded.output(), /SIGHUP: configuration reloaded: periodSeconds 3600 -> 60"/);
+  assert.deepEqual(readStatus(dataDir)?.plc, { source: 'none (--no-plc)' });
+  reloaded.child.kill('SIGTERM');
+  assert.equal(await reloaded.exited, 0);
+});
+
 test('bad flags and bad config files exit 2 naming what is wrong, before touching the data dir', { timeout: 60_000 }, async (t) => {
   const dataDir = tempDir(t, 'slvd-');
   const config = join(dataDir, 'bad.yaml');
   writeFileSync(config, 'adapter: xen\nperiodSeconds: 5\n');
   const cases: Array<[string[], RegExp]> = [
     [['--period', 'soon'], /--period expects a non-negative number, got "soon"/],
-    [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose either --plc URL or --plc-file FILE/],
+    [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose one of --plc URL, --plc-file FILE and --no-plc/],
+    // The example answer would create its slivers as real accounts (and the sweep would meet every other one).
+    [['--adapter', 'linux'], /the linux adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
+    [['--adapter', 'lxc'], /the lxc adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
     [['--log-format', 'xml'], /option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json/],
     [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
     [['--plc', 'http://127.0.0.1:1/', '--node-id', '1', '--node-key-file', config], /--plc: "http:\/\/127\.0\.0\.1:1\/" is plain http; PLC is reached over https \(add --plc-allow-http/],

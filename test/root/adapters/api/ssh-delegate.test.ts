@@ -3,20 +3,23 @@
 // by its uid (SO_PEERCRED) and allowed by the sliver's delegations.
 //
 // sshd resolves users with getpwnam, so the delegate must be a real host account: a uniquely named
-// one is created with useradd (its shell registered in /etc/shells) and removed, with that line,
-// in after() even when the test fails. sshd runs on a free loopback port with its own config, host
-// key and authorized-keys directory in a temp dir; the host's own sshd setup is not touched.
+// one is created with useradd (its shell registered in /etc/shells). The cleanup that removes both
+// is registered before either is made and undoes each part on its own, so a failure anywhere (or
+// an interrupted run) leaves neither behind. sshd runs on a free loopback port with its own config,
+// host key and authorized-keys directory in a temp dir; the host's own sshd setup is not touched.
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, sliver, startWorld, worldReadableTempDir, type ShimWorld } from '../../../support/xmlrpc-harness.js';
-import { SSHD, startSshd } from '../../../support/sshd.js';
+import { buildForwardApiCalls, freePort, methodCallXml, parseReply, runWithInput, sliver, startWorld, type ShimWorld } from '../../../support/xmlrpc-harness.js';
+import { worldReadableTempDir } from '../../../support/staging.js';
+import { startSshd } from '../../../support/sshd.js';
+import { registerCleanup } from '../../../support/host-cleanup.js';
+import { needs } from '../../../support/host-needs.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? 'needs root (useradd, sshd)' : !existsSync(SSHD) ? `needs OpenSSH's sshd (${SSHD}): apt-get install openssh-server` : false;
+const skip = needs('useradd on the host, sshd', 'sshd', 'ssh', 'ssh-keygen');
 
 /** useradd/userdel take a lock on /etc/passwd; another process holding it briefly is retried. */
 function withPasswdLock(command: string, args: string[]): void {
@@ -38,26 +41,55 @@ function removeShellLine(shell: string): void {
   if (kept.length !== lines.length) writeFileSync('/etc/shells', kept.join('\n'));
 }
 
+function hostUid(name: string): number | undefined {
+  const fields = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((f) => f[0] === name);
+  return fields ? Number(fields[2]) : undefined;
+}
+
+/** Run every step even when one fails; then fail naming each step that did. */
+async function undoAll(steps: Array<[what: string, step: () => unknown]>): Promise<void> {
+  const failures: string[] = [];
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(`${what}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+}
+
 describe('delegate over real ssh', { skip, timeout: 120_000 }, () => {
   const delegate = `slvdg${randomBytes(4).toString('hex')}`;
-  let sshDir: string;
-  let shell: string;
-  let userCreated = false;
-  let shellRegistered = false;
+  let sshDir: string | undefined;
+  let shell: string | undefined;
   let sshd: ChildProcess | undefined;
   let world: ShimWorld | undefined;
   let port: number;
+  let undo: (() => Promise<void>) | undefined;
 
   before(async () => {
+    undo = registerCleanup(`delegate account ${delegate}, its /etc/shells line, sshd`, () =>
+      undoAll([
+        ['stop sshd', () => sshd?.kill('SIGTERM')],
+        ['close the shim', () => world?.close()],
+        ['kill the delegate\'s processes', () => {
+          const uid = hostUid(delegate);
+          if (uid !== undefined) execFileSync('/usr/bin/pkill', ['-KILL', '-U', String(uid)], { stdio: 'ignore' });
+        }],
+        ['userdel', () => hostUid(delegate) !== undefined && withPasswdLock('userdel', [delegate])],
+        ['remove the /etc/shells line', () => shell && removeShellLine(shell)],
+        ['remove the temp dir', () => sshDir && rmSync(sshDir, { recursive: true, force: true })],
+      ]),
+    );
     sshDir = worldReadableTempDir('slv-ssh-');
     const socketPath = join(sshDir, 'api.sock');
     shell = buildForwardApiCalls(sshDir, socketPath); // the socket path is built in: sshd passes no SLV_API_SOCKET
-    appendFileSync('/etc/shells', `${shell}\n`);
-    shellRegistered = true;
+    const shells = readFileSync('/etc/shells', 'utf8');
+    appendFileSync('/etc/shells', `${shells === '' || shells.endsWith('\n') ? '' : '\n'}${shell}\n`);
 
     const home = join(sshDir, 'home');
     withPasswdLock('useradd', ['--no-create-home', '--home-dir', home, '--shell', shell, '--password', '*', delegate]);
-    userCreated = true;
     const uid = Number(execFileSync('id', ['-u', delegate], { encoding: 'utf8' }).trim());
     mkdirSync(home, { mode: 0o755 });
     chownSync(home, uid, uid);
@@ -97,16 +129,10 @@ describe('delegate over real ssh', { skip, timeout: 120_000 }, () => {
     await world.store.create(sliver('bob'));
   });
 
-  after(async () => {
-    sshd?.kill('SIGTERM');
-    await world?.close();
-    if (userCreated) withPasswdLock('userdel', [delegate]);
-    if (shellRegistered) removeShellLine(shell);
-    if (sshDir) rmSync(sshDir, { recursive: true, force: true });
-  });
+  after(() => undo?.());
 
   async function overSsh(request: string, command: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const args = ['-F', '/dev/null', '-i', join(sshDir, 'client_key'), '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+    const args = ['-F', '/dev/null', '-i', join(sshDir!, 'client_key'), '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
     args.push('-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', `${delegate}@127.0.0.1`, ...command);
     return runWithInput('ssh', args, request, { timeoutMs: 60_000 });
   }

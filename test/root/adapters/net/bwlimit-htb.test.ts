@@ -8,7 +8,7 @@ import { createBandwidthLimiter, type BandwidthLimiterOptions, type HtbBandwidth
 import { parseClassShow, tcRateText } from '../../../../adapters/net/bwlimit/tc.js';
 import type { BandwidthLimits } from '../../../../adapters/node/contract.js';
 import { CommandError, InvalidError, UsageError } from '../../../../resources/errors.js';
-import { NOT_ROOT, createNetnsPair, isRoot, showClasses, type NetnsPair } from '../../../support/netns.js';
+import { SKIP_NETNS, createNetnsPair, showClasses, type NetnsPair } from '../../../support/netns.js';
 
 const limits = (net_max: number, extra: Partial<BandwidthLimits> = {}): BandwidthLimits => ({ net_min: 8, net_max, net2_min: 8, net2_max: 2 * net_max, net_share: 1, ...extra });
 
@@ -92,7 +92,7 @@ describe('options', () => {
   }
 });
 
-describe('the limiter on a real HTB tree in a network namespace', { skip: isRoot ? false : NOT_ROOT, timeout: 60_000 }, () => {
+describe('the limiter on a real HTB tree in a network namespace', { skip: SKIP_NETNS, timeout: 60_000 }, () => {
   let pair: NetnsPair;
   const open: HtbBandwidthLimiter[] = [];
   const start = async (extra: Partial<BandwidthLimiterOptions> = {}) => {

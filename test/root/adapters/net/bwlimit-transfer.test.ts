@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createBandwidthLimiter, type HtbBandwidthLimiter } from '../../../../adapters/net/bwlimit/index.js';
 import type { BandwidthLimits } from '../../../../adapters/node/contract.js';
-import { NOT_ROOT, createNetnsPair, isRoot, type NetnsPair } from '../../../support/netns.js';
+import { SKIP_NETNS, createNetnsPair, type NetnsPair } from '../../../support/netns.js';
 import { UNLIMITED_UID, assertNear, transfer } from '../../../support/bwlimit-measure.js';
 
 const SLIVER_UID = 1001;
@@ -16,7 +16,7 @@ let pair: NetnsPair;
 let limiter: HtbBandwidthLimiter;
 
 before(async () => {
-  if (!isRoot) return;
+  if (SKIP_NETNS) return;
   pair = await createNetnsPair('xfer');
   limiter = await createBandwidthLimiter({ device: pair.device, netns: pair.sender, nodeCap: NODE_CAP, exemptDestinations: [pair.exemptCidr] });
 });
@@ -25,7 +25,7 @@ after(async () => {
   await pair?.remove();
 });
 
-test('a sliver is held to net_max, to net2_max towards exempt destinations, and an unmanaged uid is not', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async () => {
+test('a sliver is held to net_max, to net2_max towards exempt destinations, and an unmanaged uid is not', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000));
   const [limited, exempt, unlimited] = await Promise.all([
     transfer(pair, SLIVER_UID, pair.receiverAddress),
@@ -37,19 +37,19 @@ test('a sliver is held to net_max, to net2_max towards exempt destinations, and 
   assert.ok(unlimited > 4 * 2_000_000, `unmanaged uid: measured ${(unlimited / 1e6).toFixed(2)} Mbit/s, expected well above the sliver's 2 Mbit/s`);
 });
 
-test('changing net_max (as a Loan does) changes the measured rate', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async () => {
+test('changing net_max (as a Loan does) changes the measured rate', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000));
   await limiter.set(SLIVER_UID, sliverLimits(5_000_000, 6_000_000));
   assertNear(await transfer(pair, SLIVER_UID, pair.receiverAddress), 5_000_000, 'sliver after its net_max became 5 Mbit/s');
 });
 
-test('data left in a socket the sliver already closed is still held to its class', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async () => {
+test('data left in a socket the sliver already closed is still held to its class', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000));
   // 1 MiB at 2 Mbit/s takes about 4 s; had the queued tail escaped to the default class it would take a fraction.
   assertNear(await transfer(pair, SLIVER_UID, pair.receiverAddress, 1 << 20), 2_000_000, 'sliver writing 1 MiB and closing at once');
 });
 
-test('a container\'s whole id range is held to its sliver\'s class, and a new net_max (a Loan) raises it', { skip: isRoot ? false : NOT_ROOT, timeout: 30_000 }, async () => {
+test('a container\'s whole id range is held to its sliver\'s class, and a new net_max (a Loan) raises it', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
   // What the lxc adapter asks for: the sliver's xid plus its container's 65,536 ids (root inside is the first).
   const range = { first: SLIVER_UID * 65_536, count: 65_536 };
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000), range);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installFile, registerShells } from '../../../../adapters/node/posix/shells.js';
-import { isRoot, NOT_ROOT } from '../../../support/test-roots.js';
+import { SKIP_TEST_ROOTS } from '../../../support/test-roots.js';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'slv-shells-'));
@@ -14,7 +14,7 @@ function tempRoot(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
-test('a merged-/usr root: /bin/vsh lands in usr/bin and is registered in etc/shells', { skip: isRoot ? false : NOT_ROOT, timeout: 10_000 }, (t) => {
+test('a merged-/usr root: /bin/vsh lands in usr/bin and is registered in etc/shells', { skip: SKIP_TEST_ROOTS, timeout: 10_000 }, (t) => {
   const root = tempRoot(t);
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   symlinkSync('usr/bin', join(root, 'bin'));
@@ -24,7 +24,7 @@ test('a merged-/usr root: /bin/vsh lands in usr/bin and is registered in etc/she
   assert.equal(readFileSync(join(root, 'etc/shells'), 'utf8'), '/bin/vsh\n');
 });
 
-test('a directory link leading out of the root is refused and nothing is written there', { skip: isRoot ? false : NOT_ROOT, timeout: 10_000 }, (t) => {
+test('a directory link leading out of the root is refused and nothing is written there', { skip: SKIP_TEST_ROOTS, timeout: 10_000 }, (t) => {
   const root = tempRoot(t);
   const outside = tempRoot(t);
   symlinkSync(outside, join(root, 'bin'));

@@ -1,17 +1,19 @@
 // The linux node adapter as root in a temporary root prefix with a test cgroup parent: the shared
 // contract, then what it leaves on the node (passwd, shells, homes, keys, init script, processes,
 // cgroup files) and that the host's /etc is untouched.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupVersionAt, cpuFiles, defaultCgroupParent } from '../../../../adapters/node/posix/cgroup.js';
+import { cgroupVersionAt, cpuFiles, CpuCgroups, defaultCgroupParent } from '../../../../adapters/node/posix/cgroup.js';
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { createLinuxAdapter } from '../../../../adapters/node/linux/index.js';
-import { ConflictError, InvalidError, NotFoundError } from '../../../../resources/errors.js';
+import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
-import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, waitUntil } from '../../../support/test-roots.js';
+import { hostEtcHashes, makeTestRoot, SKIP_TEST_ROOTS, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, waitUntil } from '../../../support/test-roots.js';
 
 after(removeTestRoots);
 
@@ -20,9 +22,9 @@ function linuxNode(label = 'linux') {
   return { ...root, adapter: createLinuxAdapter({ dataDir: root.dataDir, root: root.root, cgroupParent: root.cgroupParent, uidRange: root.uidRange }) };
 }
 
-runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', async () => linuxNode().adapter, isRoot ? {} : { skip: NOT_ROOT });
+runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', async () => linuxNode().adapter, { skip: SKIP_TEST_ROOTS });
 
-const T = { timeout: 30_000, ...(isRoot ? {} : { skip: NOT_ROOT }) };
+const T = { timeout: 30_000, skip: SKIP_TEST_ROOTS };
 
 function passwdLine(root: string, name: string): string | undefined {
   return readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
@@ -147,7 +149,7 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal(existsSync(join(root, 'etc/slv/rc.vinit.pl_alpha')), false);
 });
 
-test('a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)', { ...T, ...(isRoot && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
+test('a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)', { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
   const bandwidth = new RecordingBandwidthLimiter();
   const node = makeTestRoot('linux');
   const adapter = createLinuxAdapter({ dataDir: node.dataDir, root: node.root, cgroupParent: node.cgroupParent, uidRange: node.uidRange, bandwidth });
@@ -179,6 +181,43 @@ test('a real cgroup under the test parent gets cpu.shares and CFS quota from the
 
   await adapter.destroyAccount('pl_alpha');
   assert.equal(bandwidth.classes.has(uid), false, 'destroy removes the bandwidth classes');
+});
+
+test('a sliver forking short-lived children is destroyed 50 times in a row, its cgroup removed each time', { ...T, timeout: 180_000 }, async (t) => {
+  const { adapter, root, cgroupParent } = linuxNode();
+  t.after(() => adapter.close());
+  // Children come and go all the time; the file shows a whole batch was forked and reaped.
+  const churn = '#!/bin/sh\nwhile :; do for i in 1 2 3 4; do sleep 0.05 & done; wait; : > "$HOME/forked"; done\n';
+  for (let round = 1; round <= 50; round++) {
+    const { uid } = await adapter.createAccount('pl_churn', 'sliver');
+    await adapter.setInitscript('pl_churn', churn);
+    await adapter.start('pl_churn');
+    await waitForFile(join(root, 'home/pl_churn/forked'));
+    assert.equal(await adapter.isRunning('pl_churn'), true, `round ${round}: the sliver runs`);
+    await adapter.destroyAccount('pl_churn');
+    assert.deepEqual(pidsOf(uid), [], `round ${round}: no process left`);
+    assert.equal(existsSync(join(cgroupParent, 'pl_churn')), false, `round ${round}: the cgroup is gone`);
+  }
+});
+
+test('a cgroup that stays busy is an error naming the pids left, after a bounded wait', { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
+  const { cgroupParent } = makeTestRoot('linux');
+  const cgroups = new CpuCgroups(cgroupParent);
+  // A root process the adapter never kills, held in the cgroup; the test root's cleanup removes the cgroup once it is gone.
+  let holder: ChildProcess | undefined;
+  t.after(() => holder?.kill('SIGKILL'));
+  holder = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
+  writeFileSync(cgroups.procsFile('pl_busy'), String(holder.pid));
+  await assert.rejects(cgroups.remove('pl_busy'), (error: unknown) => {
+    assert.ok(error instanceof UnavailableError);
+    assert.equal(error.message, `cgroup ${join(cgroupParent, 'pl_busy')} is still busy 5 s after its processes were killed; pids left: ${holder!.pid}`);
+    assert.equal((error.cause as NodeJS.ErrnoException).code, 'EBUSY');
+    return true;
+  });
+  holder.kill('SIGKILL');
+  await once(holder, 'exit');
+  await cgroups.remove('pl_busy');
+  assert.equal(existsSync(join(cgroupParent, 'pl_busy')), false);
 });
 
 test('disk quota and network limits the node cannot enforce are reported unsupported with a reason', T, async (t) => {

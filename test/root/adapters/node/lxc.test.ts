@@ -15,25 +15,22 @@ import { isMountPoint } from '../../../../adapters/node/posix/mounts.js';
 import { InvalidError, MissingImageError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
-import { buildBusyboxImage, lxcCleanup, lxcMissing, makeImageDir, makeLxcNode, NO_LXC } from '../../../support/lxc.js';
-import { isRoot, NOT_ROOT, removeTestRoots, waitUntil } from '../../../support/test-roots.js';
+import { buildBusyboxImage, lxcCleanup, makeImageDir, makeLxcNode, SKIP_LXC } from '../../../support/lxc.js';
+import { removeTestRoots, waitUntil } from '../../../support/test-roots.js';
 
-const skip = !isRoot ? NOT_ROOT : lxcMissing ? NO_LXC : undefined;
+const skip = SKIP_LXC;
 const T = { timeout: 60_000, ...(skip ? { skip } : {}) };
 
 const cleanup = skip ? undefined : lxcCleanup();
-after(() => {
-  cleanup?.run();
-  removeTestRoots();
-  if (shared) rmSync(shared, { recursive: true, force: true });
+after(async () => {
+  await cleanup?.run();
+  await removeTestRoots();
 });
-const shared = skip ? undefined : mkdtempSync('/tmp/slv-lxc-images-');
-const imageDir = shared ? makeImageDir(shared) : '/nonexistent';
+const imageDir = cleanup ? makeImageDir('lxc-images', cleanup) : '/nonexistent';
 
 function lxcNode(options = {}) {
-  const node = makeLxcNode('lxc', imageDir, options);
-  cleanup?.track(node.lxcPath, node.uidRange, node.cgroupParent);
-  return node;
+  if (!cleanup) throw new Error('lxc nodes are made only when the tests run');
+  return makeLxcNode('lxc', imageDir, cleanup, options);
 }
 
 function attach(lxcPath: string, name: string, script: string): string {

@@ -10,13 +10,13 @@ import { createVServerAdapter, schedArgs, type VServerAdapterOptions } from '../
 import { BadRequestError, CommandError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
-import { hostEtcHashes, isRoot, makeTestRoot, NOT_ROOT, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, type TestRoot } from '../../../support/test-roots.js';
+import { hostEtcHashes, makeTestRoot, SKIP_TEST_ROOTS, pidsOf, RecordingBandwidthLimiter, removeTestRoots, waitForFile, type TestRoot } from '../../../support/test-roots.js';
 
 after(removeTestRoots);
 
 const TOOLBOX = new URL('../../../fixtures/vserver-toolbox/', import.meta.url).pathname;
 const TOOLBOX_COMMANDS = ['vuseradd', 'vuserdel', 'vserver', 'vsched', 'vdlimit'];
-const T = { timeout: 30_000, ...(isRoot ? {} : { skip: NOT_ROOT }) };
+const T = { timeout: 30_000, skip: SKIP_TEST_ROOTS };
 
 /** A test root with the stand-in toolbox linked into its /usr/sbin, where a node has util-vserver. */
 function standInNode(options: Partial<VServerAdapterOptions> = {}): TestRoot & { adapter: ReturnType<typeof createVServerAdapter> } {
@@ -32,7 +32,7 @@ function toolboxCalls(root: string): string[][] {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
 }
 
-runNodeAdapterContract('vserver (stand-in toolbox)', async () => standInNode().adapter, isRoot ? {} : { skip: NOT_ROOT });
+runNodeAdapterContract('vserver (stand-in toolbox)', async () => standInNode().adapter, { skip: SKIP_TEST_ROOTS });
 
 test('stand-in toolbox: a sliver is made with vuseradd, a delegate with useradd; vuserdel removes the guest', T, async (t) => {
   const before = hostEtcHashes();

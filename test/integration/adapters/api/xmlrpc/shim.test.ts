@@ -329,10 +329,10 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       assert.ok('result' in (await pythonCall(world, world.unixEndpoint, 'Help')));
       await again.close();
 
-      const blocked = await start(join(world.dir, 'client.py'));
+      const blocked = await start(join(world.dir, 'xmlrpc-client.py'));
       assert.match(blocked.sockets[0]?.problem ?? '', /exists, owned by root, and is not a socket/);
       await blocked.close();
-      assert.ok(lstatSync(join(world.dir, 'client.py')).isFile());
+      assert.ok(lstatSync(join(world.dir, 'xmlrpc-client.py')).isFile());
     } finally {
       await world.close();
     }

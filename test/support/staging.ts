@@ -1,0 +1,59 @@
+// What a child run as another uid needs, staged where that uid can read it. The checkout may be
+// unreadable to other users (cloned into a 0700 directory, or under root's home), so such a child
+// never runs code or reads files from the checkout: it gets world-readable copies in a temp dir,
+// TypeScript bundled into one JavaScript file (npm dependencies included) for /usr/bin/node.
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+
+/** A temp dir other uids can enter (mkdtemp makes it 0700). */
+export function worldReadableTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+let processDir: string | undefined;
+/** One world-readable temp dir for this test process, removed when the process exits. */
+export function processStagingDir(): string {
+  if (processDir) return processDir;
+  const dir = worldReadableTempDir('slv-staged-');
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  processDir = dir;
+  return dir;
+}
+
+/** Copy `file` into `dir`, readable by everyone; returns the copy's path. */
+export function stageFile(file: string | URL, dir: string): string {
+  const copy = join(dir, basename(typeof file === 'string' ? file : file.pathname));
+  copyFileSync(file, copy);
+  chmodSync(copy, 0o644);
+  return copy;
+}
+
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Bundle the TypeScript program `source` (its imports relative to the checkout's root) and
+ * everything it imports, npm packages too, into `dir/name`: an ES module /usr/bin/node runs as any
+ * uid. Native addons are loaded from their packages only when first used, so a program that uses
+ * one cannot be staged this way.
+ */
+export function stageProgram(source: string, dir: string, name: string): string {
+  const outfile = join(dir, name);
+  buildSync({
+    stdin: { contents: source, resolveDir: CHECKOUT, sourcefile: name.replace(/\.m?js$/, '.ts'), loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
+    banner: { js: "import { createRequire as slvStagedRequire } from 'node:module'; const require = slvStagedRequire(import.meta.url);" },
+  });
+  chmodSync(outfile, 0o644);
+  return outfile;
+}
