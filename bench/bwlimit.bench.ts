@@ -32,7 +32,11 @@ if (SKIP_NETNS) {
     await timed(limiter, 'change_1000_ceilings', () => Promise.all(uids.map((uid) => limiter.set(uid, limits(2_000_000 + uid)))));
     const start = performance.now();
     const restarted = await createBandwidthLimiter(options);
-    report(BENCH, 'restart_reconcile_1000_slivers', performance.now() - start, 'ms', { slivers: (await restarted.list()).length, tc_batches: restarted.counts.tcBatches, nft_scripts: restarted.counts.nftScripts });
+    report(BENCH, 'restart_reconcile_1000_slivers', performance.now() - start, 'ms', {
+      slivers: (await restarted.list()).length,
+      tc_batches: restarted.counts.tcBatches,
+      nft_scripts: restarted.counts.nftScripts,
+    });
     await timed(restarted, 'remove_1000_slivers', () => Promise.all(uids.map((uid) => restarted.remove(uid))));
     await Promise.all([limiter.close(), restarted.close()]);
   } finally {

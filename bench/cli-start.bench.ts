@@ -23,7 +23,21 @@ const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-cli-'));
 const socket = join(dataDir, 'api.sock');
 const slvd = spawn(
   process.execPath,
-  [checkout('bin/slvd.js'), '--data-dir', dataDir, '--adapter', 'sim', '--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none', '--log-level', 'warn'],
+  [
+    checkout('bin/slvd.js'),
+    '--data-dir',
+    dataDir,
+    '--adapter',
+    'sim',
+    '--xmlrpc-port',
+    '0',
+    '--xmlrpc-socket',
+    join(dataDir, 'sliver_mgr.api'),
+    '--xmlrpc-legacy-socket',
+    'none',
+    '--log-level',
+    'warn',
+  ],
   { stdio: 'inherit' },
 );
 try {

@@ -65,7 +65,12 @@ function loanInputs(slivers: number, perLender: number): LoanInput[] {
 }
 
 function loanObject(loan: LoanInput): Loan {
-  return { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: loan.id }, spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order } };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Loan',
+    metadata: { name: loan.id },
+    spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order },
+  };
 }
 
 async function createAll(store: Store, objects: Array<Sliver | Loan>): Promise<void> {
@@ -135,7 +140,10 @@ async function startControllers(dir: string, store: Store, beforeStart: (observe
 async function timeToReady(count: number): Promise<{ seconds: number; running: Running }> {
   const dir = mkdtempSync(join(root, `ready-${count}-`));
   const store = openSqliteStore(join(dir, 'store.db'));
-  await createAll(store, Array.from({ length: count }, (_, i) => sliverObject(i)));
+  await createAll(
+    store,
+    Array.from({ length: count }, (_, i) => sliverObject(i)),
+  );
   const names = Array.from({ length: count }, (_, i) => sliverName(i));
   let allReady: Promise<void> = Promise.resolve();
   const start = performance.now();
@@ -184,7 +192,10 @@ report(BENCH, 'effective_rspec_full_10000_slivers_50000_loans', Math.min(...full
 {
   const dir = mkdtempSync(join(root, 'loan-change-'));
   const store = openSqliteStore(join(dir, 'store.db'));
-  await createAll(store, Array.from({ length: 10_000 }, (_, i) => sliverObject(i)));
+  await createAll(
+    store,
+    Array.from({ length: 10_000 }, (_, i) => sliverObject(i)),
+  );
   await createAll(store, loans.map(loanObject));
   const syncStart = performance.now();
   const running = await startControllers(dir, store);
@@ -206,7 +217,12 @@ report(BENCH, 'effective_rspec_full_10000_slivers_50000_loans', Math.min(...full
     await running.manager.waitForIdle();
   }
   times.sort((a, b) => a - b);
-  report(BENCH, 'one_loan_change_to_status_10000_slivers', times[Math.floor(times.length / 2)] as number, 'ms', { runs: times.length, statistic: 'median', max: Number((times.at(-1) as number).toFixed(1)), aim: '< 50 ms' });
+  report(BENCH, 'one_loan_change_to_status_10000_slivers', times[Math.floor(times.length / 2)] as number, 'ms', {
+    runs: times.length,
+    statistic: 'median',
+    max: Number((times.at(-1) as number).toFixed(1)),
+    aim: '< 50 ms',
+  });
   await running.close();
 }
 

@@ -43,11 +43,14 @@ if (etcdMissing) {
     for (let i = 1; i <= NODES; i++) {
       const daemon = await startDaemon({ clock: systemClock });
       daemons.push(daemon);
-      daemon.store.watch({ kind: 'Sliver' }, {
-        onEvent: ({ type, object }) => {
-          if (type === 'MODIFIED' && isFleetOwned(object) && object.status !== undefined) localStatusChanges++;
+      daemon.store.watch(
+        { kind: 'Sliver' },
+        {
+          onEvent: ({ type, object }) => {
+            if (type === 'MODIFIED' && isFleetOwned(object) && object.status !== undefined) localStatusChanges++;
+          },
         },
-      });
+      );
       const sync = new NodeSync({ fleet, node: `node-${i}`, local: daemon.store, log: pino({ level: 'silent' }), heartbeatSeconds: 5 });
       syncs.push(sync);
       sync.start();
@@ -86,7 +89,10 @@ if (etcdMissing) {
     while (readyAt.size < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const allReadySeconds = (performance.now() - started) / 1000;
 
-    const latencies = [...acknowledged].filter(([key]) => readyAt.has(key)).map(([key, at]) => readyAt.get(key)! - at).sort((a, b) => a - b);
+    const latencies = [...acknowledged]
+      .filter(([key]) => readyAt.has(key))
+      .map(([key, at]) => readyAt.get(key)! - at)
+      .sort((a, b) => a - b);
     const shape = { nodes: NODES, slivers: total, members: 3 };
     report(BENCH, 'propagation_p50', percentile(latencies, 50), 'ms', { ...shape, goal: 'p99 < 1000 ms' });
     report(BENCH, 'propagation_p99', percentile(latencies, 99), 'ms', { ...shape, goal: 'p99 < 1000 ms' });

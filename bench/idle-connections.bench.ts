@@ -77,7 +77,23 @@ const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-idle-'));
 const port = await freePort();
 const daemon = spawn(
   process.execPath,
-  ['--import', 'tsx', MAIN, '--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--xmlrpc-port', String(port), '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none', '--log-level', 'warn'],
+  [
+    '--import',
+    'tsx',
+    MAIN,
+    '--data-dir',
+    dataDir,
+    '--plc-file',
+    EXAMPLE_PLC_FILE,
+    '--xmlrpc-port',
+    String(port),
+    '--xmlrpc-socket',
+    join(dataDir, 'sliver_mgr.api'),
+    '--xmlrpc-legacy-socket',
+    'none',
+    '--log-level',
+    'warn',
+  ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
 try {

@@ -24,7 +24,12 @@ const IDLE_SETTLE_MS = 2_000;
 function pidsIn(dir: string): number[] {
   if (!existsSync(dir)) return [];
   const own = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-  return [...own, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => pidsIn(join(dir, e.name)))];
+  return [
+    ...own,
+    ...readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => pidsIn(join(dir, e.name))),
+  ];
 }
 
 /** Proportional set size of a process in KiB (0 if it is gone). */
@@ -38,14 +43,19 @@ function pssKiB(pid: number): number {
 
 /** KiB on disk of `paths` together. */
 function diskKiB(paths: string[]): number {
-  const total = execFileSync('du', ['-skc', ...paths], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  const total = execFileSync('du', ['-skc', ...paths], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   return Number(total.split('\t')[0]);
 }
 
 /** A sliver's own files: its container directory but the mount points of the image view and the merged root (the image is shared; a bind mount keeps its device, so `du -x` would count it). */
 function sliverOwnFiles(containerDir: string): string[] {
   const { lower, merged } = rootfsPaths(containerDir);
-  return readdirSync(containerDir).map((entry) => join(containerDir, entry)).filter((path) => path !== lower && path !== merged);
+  return readdirSync(containerDir)
+    .map((entry) => join(containerDir, entry))
+    .filter((path) => path !== lower && path !== merged);
 }
 
 if (SKIP_LXC) {
@@ -65,7 +75,12 @@ if (SKIP_LXC) {
     await sleep(IDLE_SETTLE_MS);
     const pids = names.flatMap((name) => [...pidsIn(join(node.cgroupParent, name)), ...pidsIn(join(`${node.cgroupParent}.monitor`, name))]);
     const pss = pids.reduce((sum, pid) => sum + pssKiB(pid), 0);
-    report(BENCH, 'idle_sliver_memory_pss', pss / SLIVERS / 1024, 'MiB/sliver', { slivers: SLIVERS, processesPerSliver: pids.length / SLIVERS, includes: 'container processes + LXC monitor', goal: 5 });
+    report(BENCH, 'idle_sliver_memory_pss', pss / SLIVERS / 1024, 'MiB/sliver', {
+      slivers: SLIVERS,
+      processesPerSliver: pids.length / SLIVERS,
+      includes: 'container processes + LXC monitor',
+      goal: 5,
+    });
     const imageKiB = diskKiB([join(node.imageDir, DEFAULT_IMAGE)]);
     const disk = names.map((name) => diskKiB(sliverOwnFiles(adapter.containerDir(name))));
     report(BENCH, 'idle_sliver_disk', disk.reduce((a, b) => a + b, 0) / SLIVERS, 'KiB/sliver', { slivers: SLIVERS, sharedImageKiB: imageKiB, goal: 256 });

@@ -61,7 +61,12 @@ function answerToday(count: number): unknown {
   };
 }
 
-for (const [form, count] of [['2006', 1_000], ['2006', 10_000], ['today', 1_000], ['today', 10_000]] as const) {
+for (const [form, count] of [
+  ['2006', 1_000],
+  ['2006', 10_000],
+  ['today', 1_000],
+  ['today', 10_000],
+] as const) {
   const body = form === '2006' ? answer2006(count) : answerToday(count);
   const expected = form === '2006' ? count : count - count / 1000 + 1; // skipped records; the NodeConfig
   const source: GetSliversSource = { description: `${count} slivers`, fetch: () => Promise.resolve(structuredClone(body)) };

@@ -19,8 +19,15 @@ const CALLS_PER_CLIENT = 500;
 const LISTS: LoanTriple[][] = [
   [],
   [['bob', 'cpu_share', 1]],
-  [['bob', 'cpu_share', 2], ['carol', 'net_max', 10]],
-  [['carol', 'cpu_min', 3], ['bob', 'net_share', 0], ['carol', 'cpu_share', 4]],
+  [
+    ['bob', 'cpu_share', 2],
+    ['carol', 'net_max', 10],
+  ],
+  [
+    ['carol', 'cpu_min', 3],
+    ['bob', 'net_share', 0],
+    ['carol', 'cpu_share', 4],
+  ],
 ];
 
 /** Calls per Python process (the harness gives one 30 s): a client runs its batches one after the other. */

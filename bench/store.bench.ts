@@ -55,12 +55,15 @@ report(BENCH, 'list_10000_objects', Math.min(...listTimes), 'ms', { runs: 5, sta
 const latencies: number[] = [];
 let sentAt = 0;
 let resolveDelivery: () => void = () => {};
-const watch = store.watch({ kind: 'Sliver' }, {
-  onEvent() {
-    latencies.push(performance.now() - sentAt);
-    resolveDelivery();
+const watch = store.watch(
+  { kind: 'Sliver' },
+  {
+    onEvent() {
+      latencies.push(performance.now() - sentAt);
+      resolveDelivery();
+    },
   },
-});
+);
 for (let i = 0; i < 300; i++) {
   const delivered = new Promise<void>((resolve) => (resolveDelivery = resolve));
   sentAt = performance.now();

@@ -117,7 +117,13 @@ try {
   const after = await ceiling(world.dir, calls.GetRSpec, uid);
   const bareRate = (rate(before) + rate(after)) / 2;
   const common = { clients: 8, new_connection_per_call: true, http: '1.0', slivers: SLIVERS, load1 };
-  report(BENCH, 'calls_per_s_unix_8_clients_bare_http_reference', bareRate, 'calls/s', { ...common, before: Math.round(rate(before)), after: Math.round(rate(after)), errors: before.errors + after.errors, note: 'constant answer, no XML-RPC: the ceiling of this machine now' });
+  report(BENCH, 'calls_per_s_unix_8_clients_bare_http_reference', bareRate, 'calls/s', {
+    ...common,
+    before: Math.round(rate(before)),
+    after: Math.round(rate(after)),
+    errors: before.errors + after.errors,
+    note: 'constant answer, no XML-RPC: the ceiling of this machine now',
+  });
   report(BENCH, 'calls_per_s_unix_8_clients_GetRSpec', rate(slv), 'calls/s', { ...common, method: 'GetRSpec', errors: slv.errors, firstError: slv.firstError, p99_ms: Number(slv.p99.toFixed(3)) });
   report(BENCH, 'slv_over_ceiling_8_clients_GetRSpec', rate(slv) / bareRate, 'ratio', { ...common, method: 'GetRSpec', errors: slv.errors, goal: `>= ${GOAL_RATIO} with 0 errors` });
 

@@ -80,7 +80,13 @@ export function describeObject(object: AnyObject, related: Related, colour: Pale
 
   const conditions = conditionsOf(object);
   if (conditions.length) {
-    const rows = conditions.map((c) => [c.type, c.status === 'True' ? colour.green(c.status) : c.status === 'False' ? colour.red(c.status) : colour.yellow(c.status), c.reason, c.message, age(c.lastTransitionTime)]);
+    const rows = conditions.map((c) => [
+      c.type,
+      c.status === 'True' ? colour.green(c.status) : c.status === 'False' ? colour.red(c.status) : colour.yellow(c.status),
+      c.reason,
+      c.message,
+      age(c.lastTransitionTime),
+    ]);
     out += `Conditions:\n${indent(table(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'SINCE'], rows))}`;
   }
   if (object.kind === 'Sliver') {
@@ -89,7 +95,13 @@ export function describeObject(object: AnyObject, related: Related, colour: Pale
   }
   const events = [...related.events].sort((a, b) => a.spec.lastTimestamp.localeCompare(b.spec.lastTimestamp)).slice(-DESCRIBE_EVENTS);
   if (events.length) {
-    const rows = events.map((e) => [e.spec.type === 'Warning' ? colour.yellow(e.spec.type) : e.spec.type, e.spec.reason, `${age(e.spec.lastTimestamp)}${e.spec.count > 1 ? ` (x${e.spec.count})` : ''}`, e.spec.source, e.spec.message]);
+    const rows = events.map((e) => [
+      e.spec.type === 'Warning' ? colour.yellow(e.spec.type) : e.spec.type,
+      e.spec.reason,
+      `${age(e.spec.lastTimestamp)}${e.spec.count > 1 ? ` (x${e.spec.count})` : ''}`,
+      e.spec.source,
+      e.spec.message,
+    ]);
     out += `Events:\n${indent(table(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows))}`;
   } else out += field('Events', '<none>');
   return out;

@@ -128,7 +128,10 @@ class WatchPrinter {
   ) {
     const { header } = tableOf(kind, [], tableOptions(context, options, false));
     this.header = [...(options.watchEvents ? ['EVENT'] : []), ...header];
-    this.rows = new AlignedTable(context.out, this.header.map((h) => WATCH_COLUMN_WIDTHS[h] ?? 0));
+    this.rows = new AlignedTable(
+      context.out,
+      this.header.map((h) => WATCH_COLUMN_WIDTHS[h] ?? 0),
+    );
   }
 
   listing(objects: AnyObject[]): void {

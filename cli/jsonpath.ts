@@ -90,7 +90,13 @@ function parse(template: string): Node[] {
     const into = stack[stack.length - 1]!;
     if ('text' in token) into.push({ text: token.text });
     else if (/^".*"$|^'.*'$/s.test(token.expression)) {
-      into.push({ text: token.expression.slice(1, -1).replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\(["'\\])/g, '$1') });
+      into.push({
+        text: token.expression
+          .slice(1, -1)
+          .replace(/\\n/g, '\n')
+          .replace(/\\t/g, '\t')
+          .replace(/\\(["'\\])/g, '$1'),
+      });
     } else if (token.expression.startsWith('range ')) {
       const node: Node = { range: parsePath(token.expression.slice(6), template), body: [] };
       into.push(node);
@@ -108,8 +114,13 @@ function render(nodes: readonly Node[], data: unknown): string {
   return nodes
     .map((node) => {
       if ('text' in node) return node.text;
-      if ('path' in node) return evaluate(node.path, data).map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join(' ');
-      return evaluate(node.range, data).map((item) => render(node.body, item)).join('');
+      if ('path' in node)
+        return evaluate(node.path, data)
+          .map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)))
+          .join(' ');
+      return evaluate(node.range, data)
+        .map((item) => render(node.body, item))
+        .join('');
     })
     .join('');
 }

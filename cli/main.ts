@@ -36,7 +36,13 @@ function parseDryRun(value: string | boolean): boolean {
 
 /** `-L a,b -L c`: label keys, repeatable and comma-separated. */
 function collectList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 interface ListFlags {
@@ -108,7 +114,7 @@ export interface Run {
 /** The program, with `context` created lazily so --help and completion work without a server. */
 export function buildProgram(run: Run): Command {
   const program = new Command('slvctl')
-    .description('Manage the slivers, delegates and loans of a slv node through slvd\'s REST API.')
+    .description("Manage the slivers, delegates and loans of a slv node through slvd's REST API.")
     .addOption(new Option('-s, --server <socket>', `slvd's API socket (default: $SLV_SERVER, else the first that exists of ${DEFAULT_API_SOCKETS.join(', ')})`))
     .version(SLV_VERSION, '--client-version', 'print the client version')
     .showSuggestionAfterError()
@@ -131,10 +137,7 @@ export function buildProgram(run: Run): Command {
     });
 
   withListFlags(
-    program
-      .command('events')
-      .description('List events, oldest first (like get ev); --for one object')
-      .option('--for <object>', 'only the events of this object, e.g. sliver/alice'),
+    program.command('events').description('List events, oldest first (like get ev); --for one object').option('--for <object>', 'only the events of this object, e.g. sliver/alice'),
   ).action(async (flags: ListFlags & { for?: string }, command: Command) => {
     let fieldSelector: string | undefined;
     if (flags.for !== undefined) {
@@ -149,7 +152,7 @@ export function buildProgram(run: Run): Command {
   const runVerbs: Array<[RunVerb, string]> = [
     ['start', 'Start slivers: spec.run.state=Running and a start request (as XML-RPC Start)'],
     ['stop', 'Stop slivers: spec.run.state=Stopped (as XML-RPC Stop)'],
-    ['recreate', 'Recreate slivers\' accounts and start them again (as XML-RPC ReCreate)'],
+    ['recreate', "Recreate slivers' accounts and start them again (as XML-RPC ReCreate)"],
   ];
   for (const [verb, description] of runVerbs) {
     program
@@ -172,7 +175,10 @@ export function buildProgram(run: Run): Command {
     .argument('<name>')
     .requiredOption('-p, --patch <patch>', 'the patch, JSON or YAML')
     .option('--type <type>', 'merge (RFC 7386) or json (RFC 6902)', parsePatchType, 'merge' as PatchType)
-    .addHelpText('after', '\nExamples:\n  slvctl patch sl alice -p \'{"spec":{"run":{"state":"Stopped"}}}\'\n  slvctl patch sl alice --type json -p \'[{"op":"replace","path":"/spec/run/state","value":"Running"}]\'')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  slvctl patch sl alice -p \'{"spec":{"run":{"state":"Stopped"}}}\'\n  slvctl patch sl alice --type json -p \'[{"op":"replace","path":"/spec/run/state","value":"Running"}]\'',
+    )
     .action(async (kind: string, name: string, options: { patch: string; type: PatchType }, command: Command) => {
       await patch(context(command), resolveKind(kind), name, options.patch, options.type);
     });

@@ -25,7 +25,9 @@ function readSource(path: string): Array<{ path: string; text: string }> {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`, { cause: error });
   }
   if (!isDirectory) return [{ path, text: readFileSync(path, 'utf8') }];
-  const files = readdirSync(path).filter((f) => MANIFEST_FILE.test(f)).sort();
+  const files = readdirSync(path)
+    .filter((f) => MANIFEST_FILE.test(f))
+    .sort();
   if (!files.length) throw new UsageError(`no manifests (*.yaml, *.yml, *.json) in directory ${path}`);
   return files.map((f) => ({ path: join(path, f), text: readFileSync(join(path, f), 'utf8') }));
 }

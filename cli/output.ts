@@ -11,10 +11,7 @@ export interface CustomColumn {
   path: string;
 }
 
-export type OutputFormat =
-  | { type: 'table' | 'wide' | 'yaml' | 'json' | 'name' }
-  | { type: 'jsonpath'; template: string }
-  | { type: 'custom-columns'; columns: CustomColumn[] };
+export type OutputFormat = { type: 'table' | 'wide' | 'yaml' | 'json' | 'name' } | { type: 'jsonpath'; template: string } | { type: 'custom-columns'; columns: CustomColumn[] };
 
 /** `-o custom-columns=NAME:.metadata.name,XID:.status.xid`. */
 function parseCustomColumns(spec: string): CustomColumn[] {
@@ -69,7 +66,15 @@ function widen(widths: number[], rows: readonly string[][]): number[] {
 }
 
 function formatRows(widths: readonly number[], rows: readonly string[][]): string {
-  return rows.map((row) => `${row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell) + COLUMN_GAP))).join('').trimEnd()}\n`).join('');
+  return rows
+    .map(
+      (row) =>
+        `${row
+          .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell) + COLUMN_GAP)))
+          .join('')
+          .trimEnd()}\n`,
+    )
+    .join('');
 }
 
 /** Every line of `text` indented by `by` spaces. */
@@ -144,7 +149,10 @@ export function tableOf<K extends Kind>(kind: K, objects: KindMap[K][], options:
     const cells = columns.map((c) => colourCell(kind, c.name, c.cell(o, nowMs), colour));
     if (options.withKind && columns[0]!.name === 'NAME') cells[0] = qualifiedName(kind, cells[0]!);
     const labels = o.metadata.labels ?? {};
-    const labelText = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',') || '<none>';
+    const labelText =
+      Object.entries(labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(',') || '<none>';
     return [...cells, ...labelKeys.map((key) => labels[key] ?? ''), ...(options.showLabels ? [labelText] : [])];
   });
   return { header, rows };

@@ -90,8 +90,10 @@ function parsePatch(text: string, type: PatchType): unknown {
   } catch (error) {
     throw new InvalidError(`the patch is not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (type === 'json' && !Array.isArray(patch)) throw new InvalidError('a JSON patch (--type json) must be a list of operations, e.g. [{"op": "replace", "path": "/spec/run/state", "value": "Stopped"}]');
-  if (type === 'merge' && (typeof patch !== 'object' || patch === null || Array.isArray(patch))) throw new InvalidError('a merge patch must be an object, e.g. {"spec": {"run": {"state": "Stopped"}}}');
+  if (type === 'json' && !Array.isArray(patch))
+    throw new InvalidError('a JSON patch (--type json) must be a list of operations, e.g. [{"op": "replace", "path": "/spec/run/state", "value": "Stopped"}]');
+  if (type === 'merge' && (typeof patch !== 'object' || patch === null || Array.isArray(patch)))
+    throw new InvalidError('a merge patch must be an object, e.g. {"spec": {"run": {"state": "Stopped"}}}');
   return patch;
 }
 

@@ -96,13 +96,7 @@ function sameEntry(entry: ManagedFieldsEntry, manager: string, operation: Manage
  * when its fields do, so a no-op write stays a no-op), `taken` fields leave every other entry, and
  * fields the object no longer has leave every entry. Empty entries are dropped.
  */
-function nextManagedFields(
-  previous: readonly ManagedFieldsEntry[],
-  after: AnyObject,
-  own: ManagedFieldsEntry,
-  taken: readonly string[],
-  now: string,
-): ManagedFieldsEntry[] {
+function nextManagedFields(previous: readonly ManagedFieldsEntry[], after: AnyObject, own: ManagedFieldsEntry, taken: readonly string[], now: string): ManagedFieldsEntry[] {
   const present = ownedFields(after);
   const exists = (field: string) => present.some((p) => overlaps(p, field));
   const result: ManagedFieldsEntry[] = [];
@@ -165,16 +159,20 @@ export function applyConfiguration<T extends AnyObject>(current: T | undefined, 
   for (const field of applied) setAt(merged, field, valueAt(configuration, field));
 
   const conflicts = others.flatMap((entry) =>
-    entry.fields
-      .filter((f) => applied.some((a) => overlaps(a, f)) && !jsonEqual(valueAt(current, f), valueAt(merged, f)))
-      .map((field) => ({ manager: entry.manager, field })),
+    entry.fields.filter((f) => applied.some((a) => overlaps(a, f)) && !jsonEqual(valueAt(current, f), valueAt(merged, f))).map((field) => ({ manager: entry.manager, field })),
   );
   if (conflicts.length && !options.force) {
     const list = conflicts.map((c) => `${c.field} (owned by "${c.manager}")`).join(', ');
     const plural = conflicts.length === 1 ? 'conflict' : 'conflicts';
     throw new ConflictError(current.kind, current.metadata.name, `apply failed with ${conflicts.length} ${plural}: ${list}; apply with force to take ownership`, current.metadata.resourceVersion);
   }
-  merged.metadata.managedFields = nextManagedFields(entries, merged, own, conflicts.map((c) => c.field), options.now);
+  merged.metadata.managedFields = nextManagedFields(
+    entries,
+    merged,
+    own,
+    conflicts.map((c) => c.field),
+    options.now,
+  );
   return merged;
 }
 
@@ -246,4 +244,3 @@ export function applyJsonPatch(document: Json, operations: unknown): Json {
     throw new InvalidError(`the JSON patch cannot be applied: ${message}`, [], { cause: error });
   }
 }
-

@@ -138,7 +138,7 @@ function authorizeSliver(request: AccessRequest, slivers: SliverLookup): void {
     refuse(caller, what, 'only root may');
   }
   const other = changedOutsideRun(current, desired);
-  if (other.length) refuse(caller, `change ${other.join(', ')} of sliver "${name}"`, 'only root may; the sliver\'s users may change spec.run only');
+  if (other.length) refuse(caller, `change ${other.join(', ')} of sliver "${name}"`, "only root may; the sliver's users may change spec.run only");
   const operations = runOperations(current, desired);
   if (!operations.length) return requireSliver(request, 'read', name, `update sliver "${name}"`, lookup);
   for (const operation of operations) requireSliver(request, operation, name, `${operation} sliver "${name}"`, lookup);

@@ -88,10 +88,7 @@ function openApiSchema(schema: unknown, version: 2 | 3): unknown {
 
 function definitions(version: 2 | 3): Record<string, unknown> {
   return Object.fromEntries(
-    KINDS.map((kind) => [
-      definitionName(kind),
-      { ...(openApiSchema(SCHEMAS[kind], version) as Schema), 'x-kubernetes-group-version-kind': [{ group: API_GROUP, version: GROUP_VERSION, kind }] },
-    ]),
+    KINDS.map((kind) => [definitionName(kind), { ...(openApiSchema(SCHEMAS[kind], version) as Schema), 'x-kubernetes-group-version-kind': [{ group: API_GROUP, version: GROUP_VERSION, kind }] }]),
   );
 }
 

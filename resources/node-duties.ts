@@ -22,7 +22,10 @@ export const DEFAULT_CONF_FILE_DIRS = ['/etc/planetlab', '/etc/cron.d', '/etc/sy
  */
 export function selectControllers(spec: string, known: readonly string[], onByDefault: readonly string[]): Set<string> {
   const selected = new Set<string>();
-  const items = spec.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = spec
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   if (items.length === 0) throw new UsageError(`--controllers is empty: use * for the default set`);
   for (const item of items) {
     if (item === '*') {

@@ -2,9 +2,7 @@
 // comma-separated (all must hold). Pure.
 import { BadRequestError } from './errors.js';
 
-export type Requirement =
-  | { key: string; op: 'eq' | 'neq'; value: string }
-  | { key: string; op: 'exists' | 'notexists' };
+export type Requirement = { key: string; op: 'eq' | 'neq'; value: string } | { key: string; op: 'exists' | 'notexists' };
 
 const LABEL_PART = /^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?)?$/;

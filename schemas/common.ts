@@ -1,7 +1,19 @@
 // Schema pieces shared by every kind. Each schema is typed with ajv's JSONSchemaType against the
 // TypeScript interface it describes, so `tsc` fails when the two disagree.
 import type { JSONSchemaType } from 'ajv';
-import { ACCOUNT_NAME_PATTERN, API_VERSION, OBJECT_NAME_PATTERN, SLIVER_NAME_PATTERN, RSPEC_KEYS, RSPEC_RANGES, type Condition, type ManagedFieldsEntry, type ObjectMeta, type PartialRSpec, type RSpec } from './types.js';
+import {
+  ACCOUNT_NAME_PATTERN,
+  API_VERSION,
+  OBJECT_NAME_PATTERN,
+  SLIVER_NAME_PATTERN,
+  RSPEC_KEYS,
+  RSPEC_RANGES,
+  type Condition,
+  type ManagedFieldsEntry,
+  type ObjectMeta,
+  type PartialRSpec,
+  type RSpec,
+} from './types.js';
 
 const stringMap: JSONSchemaType<Record<string, string>> = {
   type: 'object',
@@ -48,7 +60,8 @@ export const objectMetadata = metadataSchema(OBJECT_NAME_PATTERN);
 /** What a name that fails the pattern is told, by pattern. */
 export const NAME_RULES: Record<string, string> = {
   [ACCOUNT_NAME_PATTERN]: 'must be an account name: a lowercase letter first, then letters, digits or _, at most 32 characters',
-  [SLIVER_NAME_PATTERN]: 'must be an account name (a lowercase letter first, then letters, digits or _) or a PLC slice name (loginbase_name: lowercase letters, digits or dots, "_", then letters, digits, _ or dots), at most 64 characters',
+  [SLIVER_NAME_PATTERN]:
+    'must be an account name (a lowercase letter first, then letters, digits or _) or a PLC slice name (loginbase_name: lowercase letters, digits or dots, "_", then letters, digits, _ or dots), at most 64 characters',
   [OBJECT_NAME_PATTERN]: 'must start with a lowercase letter or digit, contain only letters, digits, ".", "-" or "_", end with a letter, digit or "_", and be at most 253 characters',
 };
 

@@ -56,17 +56,7 @@ export interface Condition {
 
 // ---- rspec (docs/behaviour.md §2) -------------------------------------------------------------------
 
-export const RSPEC_KEYS = [
-  'enabled',
-  'cpu_min',
-  'cpu_share',
-  'net_min',
-  'net_max',
-  'net2_min',
-  'net2_max',
-  'net_share',
-  'disk_max',
-] as const;
+export const RSPEC_KEYS = ['enabled', 'cpu_min', 'cpu_share', 'net_min', 'net_max', 'net2_min', 'net2_max', 'net_share', 'disk_max'] as const;
 export type RSpecKey = (typeof RSPEC_KEYS)[number];
 
 export interface IntegerRange {
@@ -104,15 +94,7 @@ export type RSpec = Record<RSpecKey, number>;
 /** An rspec as written in a spec: missing keys take their defaults. */
 export type PartialRSpec = Partial<RSpec>;
 
-export const LOANABLE_RESOURCES = [
-  'cpu_min',
-  'cpu_share',
-  'net2_max',
-  'net2_min',
-  'net_max',
-  'net_min',
-  'net_share',
-] as const;
+export const LOANABLE_RESOURCES = ['cpu_min', 'cpu_share', 'net2_max', 'net2_min', 'net_max', 'net_min', 'net_share'] as const;
 export type LoanableResource = (typeof LOANABLE_RESOURCES)[number];
 
 // ---- Sliver ---------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ if (result.status !== 0) {
   process.exit(1);
 }
 const sources = SOURCE_FOLDERS.flatMap((folder) =>
-  readdirSync(join(REPO, folder), { recursive: true }).filter((file) => file.endsWith('.ts')).map((file) => `${folder}/${file}`),
+  readdirSync(join(REPO, folder), { recursive: true })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => `${folder}/${file}`),
 );
 writeFileSync(BUILD_STAMP, `${JSON.stringify([...BUILD_INPUTS, ...sources])}\n`);
 utimesSync(BUILD_STAMP, started, started);

@@ -15,7 +15,7 @@ if (!url || !name) {
 }
 const password = readFileSync(0, 'utf8').trim();
 if (!password) {
-  console.error('give the new user\'s password on stdin');
+  console.error("give the new user's password on stdin");
   process.exit(2);
 }
 const fleet = fleetConnection(url);

@@ -4,7 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : readdirSync('bench').filter((f) => f.endsWith('.bench.ts')).sort().map((f) => `bench/${f}`);
+const files =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : readdirSync('bench')
+        .filter((f) => f.endsWith('.bench.ts'))
+        .sort()
+        .map((f) => `bench/${f}`);
 let failed = 0;
 for (const file of files) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', file], { stdio: 'inherit' });

@@ -37,7 +37,10 @@ function decodePathSegment(segment: string): string {
 /** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`), or undefined for any other path. */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
-  const parts = pathname.slice(API_PREFIX.length + 1).split('/').map(decodePathSegment);
+  const parts = pathname
+    .slice(API_PREFIX.length + 1)
+    .split('/')
+    .map(decodePathSegment);
   const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
   if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
   const subresource = parts[2];
@@ -55,7 +58,12 @@ export function resourcePath(kind: Kind, name?: string, subresource?: Subresourc
 /** Kubernetes' Table media type: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get). */
 export function wantsTable(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some((range) => {
-    const parameters = new Map(range.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    const parameters = new Map(
+      range
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
     return parameters.get('as') === 'Table' && parameters.get('g') === 'meta.k8s.io' && (parameters.get('v') ?? 'v1') === 'v1';
   });
 }

@@ -72,11 +72,14 @@ export class NodeSync {
 
   /** Start following the local store at once and the fleet as soon as etcd answers; never waits for etcd. */
   start(): void {
-    this.localWatch = this.options.local.watch({}, {
-      onEvent: ({ object }) => {
-        if (FLEET_KINDS.includes(object.kind) && isFleetOwned(object)) this.schedule(this.toPublish, keyOf(object.kind, object.metadata.name));
+    this.localWatch = this.options.local.watch(
+      {},
+      {
+        onEvent: ({ object }) => {
+          if (FLEET_KINDS.includes(object.kind) && isFleetOwned(object)) this.schedule(this.toPublish, keyOf(object.kind, object.metadata.name));
+        },
       },
-    });
+    );
     void this.beat();
     this.kick();
   }
@@ -143,12 +146,15 @@ export class NodeSync {
    */
   private follow(remote: EtcdStore): void {
     if (this.closed) return;
-    this.remoteWatch = remote.watch({ sinceRevision: remote.revision() }, {
-      onEvent: ({ object }) => {
-        if (FLEET_KINDS.includes(object.kind)) this.schedule(this.toMirror, keyOf(object.kind, object.metadata.name));
+    this.remoteWatch = remote.watch(
+      { sinceRevision: remote.revision() },
+      {
+        onEvent: ({ object }) => {
+          if (FLEET_KINDS.includes(object.kind)) this.schedule(this.toMirror, keyOf(object.kind, object.metadata.name));
+        },
+        onError: () => setTimeout(() => this.follow(remote), 0),
       },
-      onError: () => setTimeout(() => this.follow(remote), 0),
-    });
+    );
     void this.compareAll(remote);
   }
 

@@ -187,8 +187,7 @@ export class PlcSync {
       nodeConfig = answer.nodeConfig;
       skipped = [...plan.skipped, ...answer.skippedNodeEntries];
     } catch (error) {
-      const outcome: PlcSyncOutcome =
-        error instanceof UnauthorizedError ? 'unauthorized' : error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
+      const outcome: PlcSyncOutcome = error instanceof UnauthorizedError ? 'unauthorized' : error instanceof UnavailableError ? 'unreachable' : error instanceof InvalidError ? 'malformed' : 'failed';
       const reached = outcome !== 'unreachable' || isPlcFault(error);
       return { outcome, at: this.now(), reached, ...empty, error: (error as Error).message };
     }
@@ -282,9 +281,7 @@ export class PlcSync {
   private newObject(record: PlcRecord): Sliver | Delegate {
     const metadata = { name: record.name, labels: plcLabels(undefined), finalizers: [ACCOUNT_FINALIZER] };
     const object: Sliver | Delegate =
-      record.kind === 'Sliver'
-        ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec }
-        : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
+      record.kind === 'Sliver' ? { apiVersion: API_VERSION, kind: 'Sliver', metadata, spec: record.spec } : { apiVersion: API_VERSION, kind: 'Delegate', metadata, spec: record.spec };
     return recordUpdate(undefined, object, MANAGED_BY_PLC, kubernetesTimestamp(Date.now()));
   }
 

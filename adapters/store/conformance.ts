@@ -126,7 +126,10 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await store.create(sliver('marker'));
         await new Promise((resolve) => setImmediate(resolve));
         watch.stop();
-        assert.deepEqual(events.map((e) => e.object.metadata.name), ['marker']);
+        assert.deepEqual(
+          events.map((e) => e.object.metadata.name),
+          ['marker'],
+        );
       }));
 
     test('generation bumps on spec change only; metadata changes bump resourceVersion', () =>
@@ -147,7 +150,12 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         const withStatus = await store.updateStatus({ ...created, status: { running: true, xid: 1001 } });
         const updated = await store.update({ ...withStatus, spec: { ...withStatus.spec, initscript: 'new' }, status: { running: false } });
         assert.deepEqual(updated.status, { running: true, xid: 1001 });
-        const statusOnly = await store.updateStatus({ ...updated, spec: { ...updated.spec, initscript: 'ignored' }, metadata: { ...updated.metadata, labels: { no: 'pe' } }, status: { running: false } });
+        const statusOnly = await store.updateStatus({
+          ...updated,
+          spec: { ...updated.spec, initscript: 'ignored' },
+          metadata: { ...updated.metadata, labels: { no: 'pe' } },
+          status: { running: false },
+        });
         assert.equal(statusOnly.spec.initscript, 'new');
         assert.equal(statusOnly.metadata.labels, undefined);
         assert.equal(statusOnly.status?.running, false);
@@ -159,7 +167,11 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.notEqual(created.metadata.uid, 'forged');
         assert.equal(created.metadata.generation, 1);
         assert.equal(created.metadata.deletionTimestamp, undefined);
-        const updated = await store.update({ ...created, metadata: { ...created.metadata, uid: 'forged', creationTimestamp: 'x', deletionTimestamp: 'y' }, spec: { ...created.spec, initscript: 'z' } });
+        const updated = await store.update({
+          ...created,
+          metadata: { ...created.metadata, uid: 'forged', creationTimestamp: 'x', deletionTimestamp: 'y' },
+          spec: { ...created.spec, initscript: 'z' },
+        });
         assert.equal(updated.metadata.uid, created.metadata.uid);
         assert.equal(updated.metadata.creationTimestamp, created.metadata.creationTimestamp);
         assert.equal(updated.metadata.deletionTimestamp, undefined);
@@ -179,7 +191,10 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.ok(one);
         await store.update({ ...one, metadata: { ...one.metadata, finalizers: [] } });
         assert.equal(await store.tryGet('Sliver', 'alpha'), undefined);
-        assert.deepEqual((await events).map((e) => e.type), ['MODIFIED', 'DELETED']);
+        assert.deepEqual(
+          (await events).map((e) => e.type),
+          ['MODIFIED', 'DELETED'],
+        );
         assert.equal(created.metadata.name, 'alpha');
       }));
 
@@ -202,17 +217,26 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         const slivers = collect(store, { kind: 'Sliver', sinceRevision: start }, 4);
         await store.create(sliver('beta'));
         const events = await all;
-        assert.deepEqual(events.map((e) => [e.type, e.object.kind, e.object.metadata.name]), [
-          ['ADDED', 'Sliver', 'alpha'],
-          ['MODIFIED', 'Sliver', 'alpha'],
-          ['ADDED', 'Loan', 'alpha.0'],
-          ['DELETED', 'Sliver', 'alpha'],
-          ['ADDED', 'Sliver', 'beta'],
-        ]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.object.kind, e.object.metadata.name]),
+          [
+            ['ADDED', 'Sliver', 'alpha'],
+            ['MODIFIED', 'Sliver', 'alpha'],
+            ['ADDED', 'Loan', 'alpha.0'],
+            ['DELETED', 'Sliver', 'alpha'],
+            ['ADDED', 'Sliver', 'beta'],
+          ],
+        );
         const revisions = events.map((e) => e.revision);
         assert.deepEqual(revisions, [start + 1, start + 2, start + 3, start + 4, start + 5]);
-        assert.deepEqual(events.map((e) => e.object.metadata.resourceVersion), revisions.map(String));
-        assert.deepEqual((await slivers).map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED', 'ADDED']);
+        assert.deepEqual(
+          events.map((e) => e.object.metadata.resourceVersion),
+          revisions.map(String),
+        );
+        assert.deepEqual(
+          (await slivers).map((e) => e.type),
+          ['ADDED', 'MODIFIED', 'DELETED', 'ADDED'],
+        );
       }));
 
     test('a watch older than the kept history is 410 Gone; the list revision is a valid start', () =>
@@ -220,12 +244,21 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         for (const name of ['a', 'b', 'c', 'd']) await store.create(sliver(name));
         await store.compact(2);
         assert.equal(store.compactedRevision(), store.revision() - 2);
-        assert.throws(() => store.watch({ sinceRevision: store.compactedRevision() - 1 }, { onEvent() {} }), (e: { reason: string; code: number }) => e.reason === 'Gone' && e.code === 410);
+        assert.throws(
+          () => store.watch({ sinceRevision: store.compactedRevision() - 1 }, { onEvent() {} }),
+          (e: { reason: string; code: number }) => e.reason === 'Gone' && e.code === 410,
+        );
         const listed = await store.list('Sliver');
-        assert.deepEqual(listed.items.map((s) => s.metadata.name), ['a', 'b', 'c', 'd']);
+        assert.deepEqual(
+          listed.items.map((s) => s.metadata.name),
+          ['a', 'b', 'c', 'd'],
+        );
         const events = collect(store, { sinceRevision: listed.revision }, 1);
         await store.create(sliver('e'));
-        assert.deepEqual((await events).map((e) => e.object.metadata.name), ['e']);
+        assert.deepEqual(
+          (await events).map((e) => e.object.metadata.name),
+          ['e'],
+        );
       }));
 
     test('list carries the revision and filters by label selector', () =>
@@ -235,9 +268,18 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await store.create(sliver('c'));
         const all = await store.list('Sliver');
         assert.equal(all.revision, store.revision());
-        assert.deepEqual((await store.list('Sliver', { labelSelector: 'owner=plc' })).items.map((s) => s.metadata.name), ['a']);
-        assert.deepEqual((await store.list('Sliver', { labelSelector: 'owner!=plc' })).items.map((s) => s.metadata.name), ['b', 'c']);
-        assert.deepEqual((await store.list('Sliver', { labelSelector: '!owner' })).items.map((s) => s.metadata.name), ['c']);
+        assert.deepEqual(
+          (await store.list('Sliver', { labelSelector: 'owner=plc' })).items.map((s) => s.metadata.name),
+          ['a'],
+        );
+        assert.deepEqual(
+          (await store.list('Sliver', { labelSelector: 'owner!=plc' })).items.map((s) => s.metadata.name),
+          ['b', 'c'],
+        );
+        assert.deepEqual(
+          (await store.list('Sliver', { labelSelector: '!owner' })).items.map((s) => s.metadata.name),
+          ['c'],
+        );
         await rejectsWith(store.list('Sliver', { labelSelector: 'a=b=c' }), 'BadRequest', 400);
       }));
 
@@ -275,13 +317,16 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.deepEqual(await store.get('Sliver', 'alpha'), ok);
       }));
 
-    test('a Loan must be named in its lender\'s namespace: <spec.from>.<suffix>', () =>
+    test("a Loan must be named in its lender's namespace: <spec.from>.<suffix>", () =>
       withStore(async ({ store }) => {
         const revision = store.revision();
         await assert.rejects(store.create(loan('princeton_codeen.0', 'mit_ron', 'mit_ron', 1)), (error: Error & { reason?: string; causes?: Array<{ field?: string }> }) => {
           assert.equal(error.reason, 'Invalid');
           assert.match(error.message, /metadata\.name: a loan from "mit_ron" must be named "mit_ron\.<suffix>"/);
-          assert.deepEqual(error.causes?.map((c) => c.field), ['metadata.name']);
+          assert.deepEqual(
+            error.causes?.map((c) => c.field),
+            ['metadata.name'],
+          );
           return true;
         });
         await rejectsWith(store.create(loan('mit_ron', 'mit_ron', 'mit_ron', 1)), 'Invalid', 422);
@@ -306,11 +351,17 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         const created = await Promise.all(Array.from({ length: 200 }, (_, i) => store.create(sliver(`s${i}`))));
         const revisions = created.map((o) => Number(o.metadata.resourceVersion));
         assert.equal(new Set(revisions).size, 200);
-        assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b));
+        assert.deepEqual(
+          revisions,
+          [...revisions].sort((a, b) => a - b),
+        );
         assert.equal(store.revision(), start + 200);
         // One failing write in a group does not fail the others.
         const results = await Promise.allSettled([store.create(sliver('t1')), store.create(sliver('s0')), store.create(sliver('t2'))]);
-        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'rejected', 'fulfilled'],
+        );
         assert.equal(store.revision(), start + 202);
       }));
 
@@ -328,16 +379,30 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
           { type: 'update', object: structuredClone(beta) },
         ]);
         assert.equal(store.revision(), start + 1, 'one revision for the whole transaction');
-        assert.deepEqual(results.map((r) => r?.metadata.resourceVersion), [String(start + 1), String(start + 1), undefined, beta.metadata.resourceVersion], 'an unchanged object keeps its version');
+        assert.deepEqual(
+          results.map((r) => r?.metadata.resourceVersion),
+          [String(start + 1), String(start + 1), undefined, beta.metadata.resourceVersion],
+          'an unchanged object keeps its version',
+        );
         assert.deepEqual(
           (await events).map((e) => [e.type, e.object.metadata.name, e.revision]),
-          [['MODIFIED', 'alpha', start + 1], ['ADDED', 'alpha.0', start + 1], ['DELETED', 'alpha.9', start + 1]],
+          [
+            ['MODIFIED', 'alpha', start + 1],
+            ['ADDED', 'alpha.0', start + 1],
+            ['DELETED', 'alpha.9', start + 1],
+          ],
         );
-        assert.deepEqual((await store.list('Loan')).items.map((l) => l.metadata.name), ['alpha.0']);
+        assert.deepEqual(
+          (await store.list('Loan')).items.map((l) => l.metadata.name),
+          ['alpha.0'],
+        );
         assert.equal((await store.get('Sliver', 'alpha')).spec.initscript, 'x');
         // History replays the transaction's events too, and a list at its revision holds all of it.
         const replay = await collect(store, { sinceRevision: start }, 3);
-        assert.deepEqual(replay.map((e) => e.revision), [start + 1, start + 1, start + 1]);
+        assert.deepEqual(
+          replay.map((e) => e.revision),
+          [start + 1, start + 1, start + 1],
+        );
       }));
 
     test('a refused operation fails the whole transaction with its typed error and writes nothing', () =>
@@ -349,11 +414,14 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         const watch = store.watch({}, { onEvent: (e) => events.push(e) });
         const fresh = { type: 'create', object: sliver('fresh') } as const;
         await rejectsWith(store.transact([fresh, { type: 'create', object: sliver('alpha') }]), 'AlreadyExists', 409);
-        await assert.rejects(store.transact([fresh, { type: 'update', object: { ...alpha, spec: { ...alpha.spec, initscript: 'two' } } }]), (error: { reason: string; currentResourceVersion?: string }) => {
-          assert.equal(error.reason, 'Conflict');
-          assert.equal(error.currentResourceVersion, newer.metadata.resourceVersion);
-          return true;
-        });
+        await assert.rejects(
+          store.transact([fresh, { type: 'update', object: { ...alpha, spec: { ...alpha.spec, initscript: 'two' } } }]),
+          (error: { reason: string; currentResourceVersion?: string }) => {
+            assert.equal(error.reason, 'Conflict');
+            assert.equal(error.currentResourceVersion, newer.metadata.resourceVersion);
+            return true;
+          },
+        );
         await rejectsWith(store.transact([fresh, { type: 'delete', kind: 'Sliver', name: 'alpha', resourceVersion: alpha.metadata.resourceVersion! }]), 'Conflict', 409);
         await rejectsWith(store.transact([fresh, { type: 'delete', kind: 'Loan', name: 'ghost.0' }]), 'NotFound', 404);
         await rejectsWith(store.transact([fresh, { type: 'create', object: sliver('BAD') }]), 'Invalid', 422);
@@ -361,7 +429,11 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await store.create(sliver('marker'));
         await new Promise((resolve) => setImmediate(resolve));
         watch.stop();
-        assert.deepEqual(events.map((e) => e.object.metadata.name), ['marker'], 'no refused transaction emitted an event');
+        assert.deepEqual(
+          events.map((e) => e.object.metadata.name),
+          ['marker'],
+          'no refused transaction emitted an event',
+        );
         assert.equal(store.revision(), revision + 1);
         assert.equal(await store.tryGet('Sliver', 'fresh'), undefined);
         assert.equal((await store.get('Sliver', 'alpha')).spec.initscript, 'one');
@@ -374,7 +446,13 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         const [same] = await store.transact([{ type: 'update', object: structuredClone(alpha) }]);
         assert.equal(same?.metadata.resourceVersion, alpha.metadata.resourceVersion);
         assert.deepEqual(await store.transact([]), []);
-        const [dry] = await store.transact([{ type: 'create', object: sliver('beta') }, { type: 'delete', kind: 'Sliver', name: 'alpha' }], { dryRun: true });
+        const [dry] = await store.transact(
+          [
+            { type: 'create', object: sliver('beta') },
+            { type: 'delete', kind: 'Sliver', name: 'alpha' },
+          ],
+          { dryRun: true },
+        );
         assert.equal(dry?.metadata.name, 'beta');
         assert.equal(store.revision(), revision);
         assert.equal(await store.tryGet('Sliver', 'beta'), undefined);
@@ -386,14 +464,29 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await store.create(sliver('taken'));
         const start = store.revision();
         const outcomes = await Promise.allSettled([
-          store.transact([{ type: 'create', object: sliver('a1') }, { type: 'create', object: sliver('a2') }]),
-          store.transact([{ type: 'create', object: sliver('b1') }, { type: 'create', object: sliver('taken') }]),
+          store.transact([
+            { type: 'create', object: sliver('a1') },
+            { type: 'create', object: sliver('a2') },
+          ]),
+          store.transact([
+            { type: 'create', object: sliver('b1') },
+            { type: 'create', object: sliver('taken') },
+          ]),
           store.create(sliver('c1')),
-          store.transact([{ type: 'create', object: sliver('d1') }, { type: 'create', object: sliver('d2') }]),
+          store.transact([
+            { type: 'create', object: sliver('d1') },
+            { type: 'create', object: sliver('d2') },
+          ]),
         ]);
-        assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+        );
         assert.equal(store.revision(), start + 3);
-        assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['a1', 'a2', 'c1', 'd1', 'd2', 'taken']);
+        assert.deepEqual(
+          (await store.list('Sliver')).items.map((s) => s.metadata.name),
+          ['a1', 'a2', 'c1', 'd1', 'd2', 'taken'],
+        );
         const [a1, a2] = await Promise.all([store.get('Sliver', 'a1'), store.get('Sliver', 'a2')]);
         assert.equal(a1.metadata.resourceVersion, a2.metadata.resourceVersion);
       }));
@@ -410,14 +503,27 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         assert.deepEqual(await reopened.get('Sliver', 'alpha'), updated);
         const next = await reopened.create(sliver('beta'));
         assert.equal(next.metadata.resourceVersion, String(revision + 1));
-        const [gamma] = await reopened.transact([{ type: 'create', object: sliver('gamma') }, { type: 'create', object: sliver('delta') }]);
+        const [gamma] = await reopened.transact([
+          { type: 'create', object: sliver('gamma') },
+          { type: 'create', object: sliver('delta') },
+        ]);
         const again = await s.reopen();
         assert.equal((await again.get('Sliver', 'delta')).metadata.resourceVersion, gamma?.metadata.resourceVersion);
         if (traits.historyAfterReopen) {
           const replay = await collect(again, { sinceRevision: revision + 1 }, 2);
-          assert.deepEqual(replay.map((e) => [e.object.metadata.name, e.revision]), [['gamma', revision + 2], ['delta', revision + 2]]);
+          assert.deepEqual(
+            replay.map((e) => [e.object.metadata.name, e.revision]),
+            [
+              ['gamma', revision + 2],
+              ['delta', revision + 2],
+            ],
+          );
         } else {
-          assert.throws(() => again.watch({ sinceRevision: revision + 1 }, { onEvent: () => undefined }), (e: { reason: string; code: number }) => e.reason === 'Gone' && e.code === 410, 'older history is Gone, never silently skipped');
+          assert.throws(
+            () => again.watch({ sinceRevision: revision + 1 }, { onEvent: () => undefined }),
+            (e: { reason: string; code: number }) => e.reason === 'Gone' && e.code === 410,
+            'older history is Gone, never silently skipped',
+          );
         }
       } finally {
         await s.cleanup();

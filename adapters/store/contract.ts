@@ -55,7 +55,6 @@ export interface WatchHandlers {
   onError?(error: Error): void;
 }
 
-
 export interface Store {
   /**
    * Create; 409 AlreadyExists if the name is taken. Server-set metadata (uid, resourceVersion,

@@ -336,7 +336,11 @@ export class EtcdStore extends StoreBase {
     this.assertOpen();
     const since = options.sinceRevision ?? this.currentRevision;
     assertHistoryKept(since, this.historyStart);
-    return this.hub.add(options.kind, handlers, this.history.filter((change) => change.revision > since));
+    return this.hub.add(
+      options.kind,
+      handlers,
+      this.history.filter((change) => change.revision > since),
+    );
   }
 
   // ---- maintenance --------------------------------------------------------------------------

@@ -55,7 +55,11 @@ export class MemoryStore extends StoreBase {
     this.assertOpen();
     const since = options.sinceRevision ?? this.currentRevision;
     assertHistoryKept(since, this.oldestRevision);
-    return this.hub.add(options.kind, handlers, this.history.filter((change) => change.revision > since));
+    return this.hub.add(
+      options.kind,
+      handlers,
+      this.history.filter((change) => change.revision > since),
+    );
   }
 
   revision(): number {

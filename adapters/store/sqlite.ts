@@ -6,13 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SlvError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
-import type {
-  Watch,
-  WatchEventType,
-  WatchHandlers,
-  WatchOptions,
-  WriteOptions,
-} from './contract.js';
+import type { Watch, WatchEventType, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
 import { planTransaction, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
 import { WatchHub, assertHistoryKept, type RecordedChange } from './watch-hub.js';
@@ -78,7 +72,10 @@ export class SqliteStore extends StoreBase {
   private readonly hub = new WatchHub();
   private readonly statements;
 
-  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: SqliteStoreOptions = {},
+  ) {
     super();
     this.historyLimit = options.historyLimit ?? 100_000;
     checkDataDir(file);
@@ -253,9 +250,7 @@ export class SqliteStore extends StoreBase {
     const since = options.sinceRevision ?? this.currentRevision;
     assertHistoryKept(since, this.oldestRevision);
     const replay =
-      since < this.currentRevision
-        ? this.statements.historySince.all(since).map((row) => ({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision }))
-        : [];
+      since < this.currentRevision ? this.statements.historySince.all(since).map((row) => ({ type: row.type as WatchEventType, kind: row.kind as Kind, data: row.data, revision: row.revision })) : [];
     return this.hub.add(options.kind, handlers, replay);
   }
 

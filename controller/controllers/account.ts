@@ -395,7 +395,8 @@ async function reportNodeError(object: AccountObject, error: unknown, context: R
     error instanceof MissingImageError
       ? { type: CONDITION_READY, status: 'False', reason: 'ImageMissing', message: `the sliver's image is not on this node: ${error.message}` }
       : { type: CONDITION_READY, status: 'False', reason: 'NodeError', message: `the node refused an operation: ${errorText(error)}` };
-  try { // the runtime records the error itself as a ReconcileError event
+  try {
+    // the runtime records the error itself as a ReconcileError event
     await writeAccountConditions(object, [failed], context, { observe: false });
   } catch (statusError) {
     context.log.warn({ err: statusError }, 'could not record the node error in status');

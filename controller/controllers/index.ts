@@ -77,20 +77,24 @@ export function setupControllers(manager: Manager, options: ControllersOptions):
   const duties = options.duties;
   if (duties && included('admin-accounts')) manager.add(createAdminAccountsController({ files: duties.files, registry: manager.registry }));
   if (duties?.fetchConfFile && included('conf-files')) {
-    manager.add(createConfFilesController({ files: duties.files, fetch: duties.fetchConfFile, allowedDirs: duties.confFileDirs, commandTimeoutMs: duties.commandTimeoutMs, registry: manager.registry }));
+    manager.add(
+      createConfFilesController({ files: duties.files, fetch: duties.fetchConfFile, allowedDirs: duties.confFileDirs, commandTimeoutMs: duties.commandTimeoutMs, registry: manager.registry }),
+    );
   }
   const sweepOrphans = () => account?.enqueue(ORPHAN_SWEEP_KEY);
   if (account) {
-    void manager.addRunnable(
-      new Periodic({
-        name: 'orphan-sweep',
-        clock: manager.clock,
-        periodMs: ORPHAN_SWEEP_PERIOD_MS,
-        runAtStart: false,
-        run: sweepOrphans,
-        onError: () => undefined, // queueing a key cannot fail
-      }),
-    ).catch(() => undefined); // a start failure is logged by the manager
+    void manager
+      .addRunnable(
+        new Periodic({
+          name: 'orphan-sweep',
+          clock: manager.clock,
+          periodMs: ORPHAN_SWEEP_PERIOD_MS,
+          runAtStart: false,
+          run: sweepOrphans,
+          onError: () => undefined, // queueing a key cannot fail
+        }),
+      )
+      .catch(() => undefined); // a start failure is logged by the manager
   }
   return { sweepOrphans };
 }

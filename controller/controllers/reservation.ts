@@ -63,7 +63,12 @@ export function createReservationController({ node, registry }: ReservationContr
         const holds = sliver.metadata.name === state.holder;
         if (policy === 'lease_or_idle') {
           const until = state.until === undefined ? '' : ` until ${kubernetesTimestamp(state.until * 1000)}`;
-          await enforce(sliver, holds && wantsToRun(sliver), context, holds ? `it holds the lease${until}` : state.holder === undefined ? 'no lease now (lease_or_idle)' : `${state.holder} holds the lease${until}`);
+          await enforce(
+            sliver,
+            holds && wantsToRun(sliver),
+            context,
+            holds ? `it holds the lease${until}` : state.holder === undefined ? 'no lease now (lease_or_idle)' : `${state.holder} holds the lease${until}`,
+          );
         }
         await writeStatus<'Sliver'>(context.store, sliver, ({ leaseHeld: _held, leaseUntil: _until, ...status }) => ({
           ...status,

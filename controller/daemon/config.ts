@@ -43,10 +43,7 @@ export const DEFAULTS = {
 /** How the node authenticates: as itself (BootAuth, then a session), or with a fixed struct (plcAuth). */
 export type PlcAuthConfig = { kind: 'node'; nodeId?: number; keyFile?: string; bootFile: string } | { kind: 'struct'; struct: Record<string, unknown> };
 
-export type PlcSourceConfig =
-  | { kind: 'url'; url: string; cacert?: string; allowHttp: boolean; auth: PlcAuthConfig; timeoutMs: number }
-  | { kind: 'file'; path: string }
-  | { kind: 'none' };
+export type PlcSourceConfig = { kind: 'url'; url: string; cacert?: string; allowHttp: boolean; auth: PlcAuthConfig; timeoutMs: number } | { kind: 'file'; path: string } | { kind: 'none' };
 
 export interface SlvdConfig {
   /** Absolute. */
@@ -123,7 +120,7 @@ function uidRange(value: string): UidRange {
 
 function program(): Command {
   return new Command('slvd')
-    .description('slv node daemon: keeps this node\'s slivers in the state PLC and users ask for')
+    .description("slv node daemon: keeps this node's slivers in the state PLC and users ask for")
     .option('--config <file>', 'YAML configuration file (flags override it; re-read on SIGHUP)')
     .option('--data-dir <dir>', `where the store, locks and state live (default ${DEFAULTS.dataDir})`)
     .option('--init-store', 'start a new, empty store although the data dir holds other state (store.db missing or empty); only an empty data dir gets one without it')
@@ -131,12 +128,12 @@ function program(): Command {
     .option('--root <dir>', 'filesystem root for the linux and vserver adapters')
     .option('--cgroup-parent <dir>', 'linux: the cgroup holding one cgroup per sliver (default slv under the cpu hierarchy)')
     .option('--uid-range <min-max>', 'linux, vserver: uids for new accounts (default: <root>/etc/login.defs)', uidRange)
-    .option('--delegate-shell <file>', 'linux, vserver: the forward_api_calls binary installed as delegates\' login shell (default: native/forward_api_calls)')
+    .option('--delegate-shell <file>', "linux, vserver: the forward_api_calls binary installed as delegates' login shell (default: native/forward_api_calls)")
     .option('--lxc-path <dir>', 'lxc: where containers live (default /var/lib/slv/lxc)')
     .option('--lxc-images <dir>', 'lxc: where images live, one directory per vref (default /var/lib/slv/images)')
-    .option('--lxc-id-base <n>', 'lxc: a container\'s first id is this + xid × 65536 (default 0)', number('--lxc-id-base', true))
+    .option('--lxc-id-base <n>', "lxc: a container's first id is this + xid × 65536 (default 0)", number('--lxc-id-base', true))
     .option('--plc <url>', 'PLC XML-RPC URL (https) to poll with GetSlivers')
-    .option('--plc-cacert <file>', 'PEM CA (or PLC certificate) that PLC\'s https certificate must chain to (default: system CAs)')
+    .option('--plc-cacert <file>', "PEM CA (or PLC certificate) that PLC's https certificate must chain to (default: system CAs)")
     .option('--plc-allow-http', 'accept a plain http:// --plc URL')
     .option('--node-id <id>', `this node's PLC node_id (default: NODE_ID in ${DEFAULT_BOOT_FILE})`, number('--node-id', true))
     .option('--node-key-file <file>', `file holding the node key (default: NODE_KEY in ${DEFAULT_BOOT_FILE})`)
@@ -156,7 +153,7 @@ function program(): Command {
     .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .option('--fleet <url>', 'join a fleet: etcd://host:port[,host:port...][/root/] (docs/fleet.md)')
-    .option('--node-name <name>', 'this node\'s name in the fleet (default: the host name)')
+    .option('--node-name <name>', "this node's name in the fleet (default: the host name)")
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
     .addOption(new Option('--log-format <format>', 'auto: readable lines on a terminal, JSON lines otherwise (default auto)').choices([...LOG_FORMATS]))
     .version(SLV_VERSION, '-V, --version', 'print the version')

@@ -12,7 +12,18 @@ import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
 import { createNodeAdapter } from '../../adapters/node/index.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
-import { NodeAuthSource, PlcClient, PlcStateFile, PlcSync, SessionFile, fileSource, readNodeCredentials, structAuthSource, type GetSliversSource, type PlcSyncResult } from '../../adapters/plc/index.js';
+import {
+  NodeAuthSource,
+  PlcClient,
+  PlcStateFile,
+  PlcSync,
+  SessionFile,
+  fileSource,
+  readNodeCredentials,
+  structAuthSource,
+  type GetSliversSource,
+  type PlcSyncResult,
+} from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { NodeSync } from '../../adapters/fleet/node-sync.js';
 import { fleetConnection } from '../../adapters/fleet/layout.js';
@@ -53,7 +64,31 @@ const NO_PLC = 'none (--no-plc)';
 /** Settings SIGHUP applies at once. */
 const LIVE_SETTINGS = ['logLevel', 'periodSeconds', 'jitterSeconds', 'plc'] as const;
 /** Settings a SIGHUP cannot change in a running daemon. */
-const RESTART_ONLY = ['dataDir', 'initStore', 'adapter', 'root', 'cgroupParent', 'uidRange', 'delegateShell', 'bwlimit', 'lxc', 'apiSocket', 'apiPort', 'xmlrpcSocket', 'xmlrpcLegacySocket', 'xmlrpcPort', 'startup', 'staggerSeconds', 'workers', 'resyncSeconds', 'logFormat', 'fleet', 'controllers', 'confFileDirs', 'adoptOrphans'] as const;
+const RESTART_ONLY = [
+  'dataDir',
+  'initStore',
+  'adapter',
+  'root',
+  'cgroupParent',
+  'uidRange',
+  'delegateShell',
+  'bwlimit',
+  'lxc',
+  'apiSocket',
+  'apiPort',
+  'xmlrpcSocket',
+  'xmlrpcLegacySocket',
+  'xmlrpcPort',
+  'startup',
+  'staggerSeconds',
+  'workers',
+  'resyncSeconds',
+  'logFormat',
+  'fleet',
+  'controllers',
+  'confFileDirs',
+  'adoptOrphans',
+] as const;
 type Setting = (typeof LIVE_SETTINGS)[number] | (typeof RESTART_ONLY)[number];
 
 function settingText(key: Setting, config: SlvdConfig): string {
@@ -156,7 +191,8 @@ export class Slvd {
     );
     // After 'running', so the first sync's readiness report is not skipped as "still starting".
     const { manager, poller } = this;
-    if (manager && poller) void manager.addRunnable(poller).catch(() => undefined); // a failed start is logged by the manager
+    if (manager && poller)
+      void manager.addRunnable(poller).catch(() => undefined); // a failed start is logged by the manager
     else {
       this.firstSyncDone = true; // no PLC: nothing to wait for, the node's own APIs drive it
       this.writeStatus();
@@ -237,7 +273,16 @@ export class Slvd {
     const openFiles = native.raiseOpenFileLimit();
     const connections = new ConnectionBudget(connectionLimitsFor(openFiles.soft));
     this.log.info({ openFiles, connections: connections.limits }, 'open file limit raised to the hard limit; API connection limits set');
-    const api = await startApiServer({ store, node, socketPath: config.apiSocket, port: config.apiPort, metrics: this.registry, ready: () => this.ready, connections, log: this.log.child({ component: 'api' }) });
+    const api = await startApiServer({
+      store,
+      node,
+      socketPath: config.apiSocket,
+      port: config.apiPort,
+      metrics: this.registry,
+      ready: () => this.ready,
+      connections,
+      log: this.log.child({ component: 'api' }),
+    });
     this.parts.add('API server', () => api.close());
     const xmlrpc = await startXmlRpcShim({
       store,
@@ -385,9 +430,7 @@ export class Slvd {
     const summary = `${sliverCounts.ready}/${sliverCounts.total} slivers Ready, ${delegateCounts.ready}/${delegateCounts.total} delegates Ready`;
     if (summary === this.lastReadiness) return;
     this.lastReadiness = summary;
-    const notReady = slivers
-      .filter((s) => !isReady(s.status?.conditions))
-      .map((s) => `${s.metadata.name}: ${s.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? 'Pending'}`);
+    const notReady = slivers.filter((s) => !isReady(s.status?.conditions)).map((s) => `${s.metadata.name}: ${s.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? 'Pending'}`);
     if (notReady.length === 0) this.log.info({ slivers: slivers.map((s) => s.metadata.name).sort() }, summary);
     else this.log.warn({ notReady }, summary);
   }

@@ -175,10 +175,13 @@ export class Informer implements Cache, LongLived {
     this.replaceAll(fresh, since);
     // Kinds were listed at (possibly) different revisions: watching from the oldest replays what
     // the later lists already hold, and apply() skips those by resourceVersion.
-    this.watch = this.store.watch({ sinceRevision: since }, {
-      onEvent: (event) => this.apply(event),
-      onError: (error) => this.watchFailed(error),
-    });
+    this.watch = this.store.watch(
+      { sinceRevision: since },
+      {
+        onEvent: (event) => this.apply(event),
+        onError: (error) => this.watchFailed(error),
+      },
+    );
     this.failures = 0;
   }
 

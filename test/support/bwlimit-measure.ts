@@ -32,7 +32,23 @@ export function transfer(pair: NetnsPair, uid: number, address: string, closeAft
   const receiveArgs = closeAfterBytes === undefined ? ['receive', String(SKIP_S), String(WINDOW_S)] : ['receive-all'];
   return measure(pair.receiver, receiveArgs, (port) => ({
     file: 'ip',
-    args: ['netns', 'exec', pair.sender, 'setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', PYTHON, transferScript(), 'send', address, String(port), ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)])],
+    args: [
+      'netns',
+      'exec',
+      pair.sender,
+      'setpriv',
+      '--reuid',
+      String(uid),
+      '--regid',
+      String(uid),
+      '--clear-groups',
+      PYTHON,
+      transferScript(),
+      'send',
+      address,
+      String(port),
+      ...(closeAfterBytes === undefined ? [] : [String(closeAfterBytes)]),
+    ],
     what: `sender (uid ${uid})`,
   }));
 }

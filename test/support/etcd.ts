@@ -9,8 +9,7 @@ import { Etcd3 } from 'etcd3';
 import { freePort } from './xmlrpc-harness.js';
 
 /** Why etcd tests skip, or false when the etcd binary is installed. */
-export const etcdMissing: string | false =
-  spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0 ? false : 'etcd is not installed (Debian package etcd-server)';
+export const etcdMissing: string | false = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0 ? false : 'etcd is not installed (Debian package etcd-server)';
 
 interface Member {
   name: string;
@@ -45,18 +44,32 @@ export class EtcdCluster {
 
   private launch(member: Member, state: 'new' | 'existing' = 'new'): void {
     const initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-    member.process = spawn('etcd', [
-      '--name', member.name,
-      '--data-dir', join(this.dir!, member.name),
-      '--listen-client-urls', member.clientUrl,
-      '--advertise-client-urls', member.clientUrl,
-      '--listen-peer-urls', member.peerUrl,
-      '--initial-advertise-peer-urls', member.peerUrl,
-      '--initial-cluster', initialCluster,
-      '--initial-cluster-state', state,
-      '--initial-cluster-token', `slv-test-${process.pid}`,
-      '--log-level', 'error',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    member.process = spawn(
+      'etcd',
+      [
+        '--name',
+        member.name,
+        '--data-dir',
+        join(this.dir!, member.name),
+        '--listen-client-urls',
+        member.clientUrl,
+        '--advertise-client-urls',
+        member.clientUrl,
+        '--listen-peer-urls',
+        member.peerUrl,
+        '--initial-advertise-peer-urls',
+        member.peerUrl,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        state,
+        '--initial-cluster-token',
+        `slv-test-${process.pid}`,
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     member.process.stderr?.resume();
     // If this process dies without running exit handlers (SIGKILL, out of memory), the member goes too.
     const watchdog = `while kill -0 ${process.pid} && kill -0 ${member.process.pid}; do sleep 1; done 2>/dev/null; kill -0 ${process.pid} 2>/dev/null || { kill -9 ${member.process.pid}; rm -rf ${this.dir}; } 2>/dev/null`;

@@ -14,15 +14,20 @@ export function hostFileHashes(): Record<string, string> {
 
 /** The host's passwd fields of `name`, if it has that account. */
 export function hostAccount(name: string): string[] | undefined {
-  return readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
+  return readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === name);
 }
 
 /** Lines of an account file (passwd, group) whose id is in `range`. */
 export function idsInRange(file: string, range: { min: number; max: number }): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((line) => {
-    const id = Number(line.split(':')[2]);
-    return id >= range.min && id <= range.max;
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      const id = Number(line.split(':')[2]);
+      return id >= range.min && id <= range.max;
+    });
 }
 
 /** Run a command for cleanup; a failure is reported, not thrown, so the rest of the cleanup runs. */
@@ -63,7 +68,12 @@ export function guardHostAccounts(accounts: readonly string[], installed: readon
       }
       for (const name of accounts) {
         if (hostAccount(name)) tryRun('/usr/sbin/userdel', ['--remove', name], problems);
-        if (readFileSync('/etc/group', 'utf8').split('\n').some((line) => line.startsWith(`${name}:`))) tryRun('/usr/sbin/groupdel', [name], problems);
+        if (
+          readFileSync('/etc/group', 'utf8')
+            .split('\n')
+            .some((line) => line.startsWith(`${name}:`))
+        )
+          tryRun('/usr/sbin/groupdel', [name], problems);
         rmSync(`/home/${name}`, { recursive: true, force: true });
       }
       for (const path of installed) if (!existed.has(path)) rmSync(path, { recursive: true, force: true });

@@ -31,18 +31,33 @@ function commandLines(program: string, args: string[]): string[] {
  * makes its cgroups in all of them): slv, slv-test-* and their LXC .monitor twins, and lxc.pivot.
  */
 function testCgroups(): string[] {
-  const walk = (dir: string): string[] => [dir, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => walk(join(dir, e.name)))];
+  const walk = (dir: string): string[] => [
+    dir,
+    ...readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => walk(join(dir, e.name))),
+  ];
   const ours = (name: string) => /^slv(-test-[^.]+)?(\.monitor)?$/.test(name) || name === 'lxc.pivot';
   const mounted = new Set(mountPoints());
-  const hierarchies = existsSync(CGROUP_ROOT) ? readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name)).filter((dir) => mounted.has(dir)) : [];
+  const hierarchies = existsSync(CGROUP_ROOT)
+    ? readdirSync(CGROUP_ROOT)
+        .map((name) => join(CGROUP_ROOT, name))
+        .filter((dir) => mounted.has(dir))
+    : [];
   return hierarchies
-    .flatMap((hierarchy) => readdirSync(hierarchy, { withFileTypes: true }).filter((entry) => entry.isDirectory() && ours(entry.name)).flatMap((entry) => walk(join(hierarchy, entry.name))))
+    .flatMap((hierarchy) =>
+      readdirSync(hierarchy, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && ours(entry.name))
+        .flatMap((entry) => walk(join(hierarchy, entry.name))),
+    )
     .sort();
 }
 
 /** Mounts test roots and LXC containers may make, all under /tmp/slv-*. */
 function testMounts(): string[] {
-  return mountPoints().filter((mount) => mount.startsWith('/tmp/slv-')).sort();
+  return mountPoints()
+    .filter((mount) => mount.startsWith('/tmp/slv-'))
+    .sort();
 }
 
 function sshdProcesses(): string[] {

@@ -23,21 +23,24 @@ export function recordLenderLists(store: Store, lender: string, listed: ListResu
     if (pending !== undefined) lists.push(listOf(specs));
     pending = undefined;
   };
-  const watch = store.watch({ kind: 'Loan', sinceRevision: listed.revision }, {
-    onEvent(event) {
-      if (pending !== undefined && event.revision !== pending) close();
-      const loan = event.object as Loan;
-      const ours = loan.spec.from === lender;
-      if (event.type === 'DELETED' || !ours) {
-        if (!specs.delete(loan.metadata.name)) return;
-      } else {
-        const before = specs.get(loan.metadata.name);
-        if (before && JSON.stringify(before) === JSON.stringify(loan.spec)) return;
-        specs.set(loan.metadata.name, loan.spec);
-      }
-      pending = event.revision;
+  const watch = store.watch(
+    { kind: 'Loan', sinceRevision: listed.revision },
+    {
+      onEvent(event) {
+        if (pending !== undefined && event.revision !== pending) close();
+        const loan = event.object as Loan;
+        const ours = loan.spec.from === lender;
+        if (event.type === 'DELETED' || !ours) {
+          if (!specs.delete(loan.metadata.name)) return;
+        } else {
+          const before = specs.get(loan.metadata.name);
+          if (before && JSON.stringify(before) === JSON.stringify(loan.spec)) return;
+          specs.set(loan.metadata.name, loan.spec);
+        }
+        pending = event.revision;
+      },
     },
-  });
+  );
   return {
     stop() {
       watch.stop();

@@ -118,7 +118,9 @@ export interface LxcCleanup {
  * the subid lines of its uid range and the cgroup dirs LXC makes for its parent in every hierarchy.
  */
 export function lxcCleanup(): LxcCleanup {
-  const hierarchies = readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((h) => mountPoints().includes(h));
+  const hierarchies = readdirSync(CGROUP_ROOT)
+    .map((h) => join(CGROUP_ROOT, h))
+    .filter((h) => mountPoints().includes(h));
   const pivotsBefore = new Set(hierarchies.filter((h) => existsSync(join(h, 'lxc.pivot'))));
   const releases = [
     registerCleanup('lxc.pivot cgroups', () => {
@@ -130,7 +132,10 @@ export function lxcCleanup(): LxcCleanup {
     track(lxcPath, uidRange, cgroupParent) {
       add(`lxc node ${lxcPath}`, () => {
         if (existsSync(lxcPath)) for (const name of readdirSync(lxcPath)) run('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '-k']);
-        for (const mount of mountPoints().filter((m) => m.startsWith(`${lxcPath}/`)).sort((a, b) => b.length - a.length)) run('/usr/bin/umount', ['-l', mount]);
+        for (const mount of mountPoints()
+          .filter((m) => m.startsWith(`${lxcPath}/`))
+          .sort((a, b) => b.length - a.length))
+          run('/usr/bin/umount', ['-l', mount]);
         for (const file of ['/etc/subuid', '/etc/subgid']) {
           const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
           let next = text;

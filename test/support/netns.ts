@@ -41,7 +41,13 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
     await ip('-n', sender, 'addr', 'add', '10.201.0.1/24', 'dev', device);
     await ip('-n', receiver, 'addr', 'add', '10.201.0.2/24', 'dev', 'slv1');
     await ip('-n', receiver, 'addr', 'add', '10.202.0.2/32', 'dev', 'slv1');
-    for (const [ns, link] of [[sender, device], [sender, 'lo'], [receiver, 'slv1'], [receiver, 'lo']] as const) await ip('-n', ns, 'link', 'set', link, 'up');
+    for (const [ns, link] of [
+      [sender, device],
+      [sender, 'lo'],
+      [receiver, 'slv1'],
+      [receiver, 'lo'],
+    ] as const)
+      await ip('-n', ns, 'link', 'set', link, 'up');
     await ip('-n', sender, 'route', 'add', '10.202.0.0/24', 'dev', device);
   } catch (error) {
     await remove();

@@ -59,16 +59,16 @@ export function runNodeAdapterContract(name: string, factory: NodeFactory, optio
       await node.createAccount('pl_alpha', 'sliver');
       await assert.rejects(node.createAccount('pl_alpha', 'delegate'), ConflictError);
       await assert.rejects(node.createAccount('root', 'sliver'), ConflictError);
-      assert.deepEqual((await node.listAccounts()).map((a) => a.name), ['pl_alpha']);
+      assert.deepEqual(
+        (await node.listAccounts()).map((a) => a.name),
+        ['pl_alpha'],
+      );
     });
 
     withNode('listAccounts and accountNameByUid see every managed account', async (node) => {
       const created = [await node.createAccount('pl_one', 'sliver'), await node.createAccount('pl_two', 'sliver'), await node.createAccount('del_three', 'delegate')];
       const listed = await node.listAccounts();
-      assert.deepEqual(
-        listed.map((a) => [a.name, a.uid, a.class]).sort(),
-        created.map((a) => [a.name, a.uid, a.class]).sort(),
-      );
+      assert.deepEqual(listed.map((a) => [a.name, a.uid, a.class]).sort(), created.map((a) => [a.name, a.uid, a.class]).sort());
       for (const account of created) assert.equal(await node.accountNameByUid(account.uid), account.name);
     });
 

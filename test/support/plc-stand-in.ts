@@ -33,10 +33,29 @@ export function makeCertificate(t: TestContext, commonName = 'PLC stand-in'): Ce
   const dir = tempDir(t, 'slv-plc-cert-');
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${commonName}`, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
   return { certFile, keyFile };
 }
 
@@ -139,7 +158,9 @@ export async function startPlcStandIn(t: TestContext, options: { nodes: Record<n
         if (!METHODS[method]?.roles.includes('node')) throw authFailure("BootAuth: Not allowed to call method, missing 'node' role");
         const key = state.nodes.get(fields.node_id as number);
         if (key === undefined) throw authFailure('BootAuth: No such node');
-        const message = `[${flatten(args).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('')}]`;
+        const message = `[${flatten(args)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+          .join('')}]`;
         const digest = createHmac('sha1', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('hex');
         if (digest !== fields.value) throw authFailure('BootAuth: Call could not be authenticated');
         return fields.node_id as number;

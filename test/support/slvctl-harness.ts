@@ -79,7 +79,12 @@ export function startProgram(file: string, args: string[], options: ProgramOptio
 export function startSlvctl(args: string[], options: RunOptions, timeoutMs = 20_000): Running {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLV_SERVER: options.socket, ...options.env };
   const node = options.uid === undefined ? process.execPath : '/usr/bin/node';
-  return startProgram(node, [options.uid === undefined ? SLVCTL : slvctlForOtherUsers(), ...args], { env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.uid === undefined ? {} : { uid: options.uid }) }, timeoutMs);
+  return startProgram(
+    node,
+    [options.uid === undefined ? SLVCTL : slvctlForOtherUsers(), ...args],
+    { env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.uid === undefined ? {} : { uid: options.uid }) },
+    timeoutMs,
+  );
 }
 
 export function slvctl(args: string[], options: RunOptions): Promise<Run> {

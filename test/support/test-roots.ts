@@ -63,7 +63,13 @@ export function makeTestRoot(label: string, options: { loginDefs?: boolean } = {
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\n', { mode: 0o640 });
   if (options.loginDefs) {
     const defs = { UID_MIN: min, UID_MAX: min + UIDS_PER_ROOT - 1, GID_MIN: min, GID_MAX: min + UIDS_PER_ROOT - 1, USERGROUPS_ENAB: 'yes' };
-    writeFileSync(join(root, 'etc/login.defs'), Object.entries(defs).map(([key, value]) => `${key} ${value}\n`).join(''), { mode: 0o644 });
+    writeFileSync(
+      join(root, 'etc/login.defs'),
+      Object.entries(defs)
+        .map(([key, value]) => `${key} ${value}\n`)
+        .join(''),
+      { mode: 0o644 },
+    );
   }
   return testRoot;
 }
@@ -130,7 +136,10 @@ export class RecordingBandwidthLimiter implements BandwidthLimiter {
 /** The pids running as `uid` right now. */
 export function pidsOf(uid: number): number[] {
   try {
-    return execFileSync('/usr/bin/pgrep', ['-U', String(uid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('/usr/bin/pgrep', ['-U', String(uid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // exit 1: none
   }

@@ -153,7 +153,12 @@ export function buildForwardApiCalls(dir: string, socketPath: string, extraCflag
 }
 
 /** Run a program with `input` on stdin; resolves with its exit code and stdout. */
-export function runWithInput(file: string, args: string[], input: string | Buffer, options: { uid?: number; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runWithInput(
+  file: string,
+  args: string[],
+  input: string | Buffer,
+  options: { uid?: number; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       env: options.env ?? { PATH: '/usr/bin:/bin' },

@@ -113,7 +113,11 @@ export class ResourceApi {
    */
   private present({ req, route, query }: RequestContext, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
     if (wantsTable(req.headers.accept)) {
-      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), { nowMs: Date.now(), includeObject: includeObjectOf(query), ...(resourceVersion === undefined ? {} : { resourceVersion }) });
+      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), {
+        nowMs: Date.now(),
+        includeObject: includeObjectOf(query),
+        ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      });
     }
     const items = objects.map(withKubernetesManagedFields);
     if (!list) return items[0];
@@ -138,7 +142,16 @@ export class ResourceApi {
     const filter = filterOf(query);
     const { items, revision } = await this.store.list(route.kind);
     const readable = await this.readFilter(caller);
-    sendJson(res, 200, this.present(context, items.filter((o) => matchesFilter(filter, o) && readable(o)), String(revision), true));
+    sendJson(
+      res,
+      200,
+      this.present(
+        context,
+        items.filter((o) => matchesFilter(filter, o) && readable(o)),
+        String(revision),
+        true,
+      ),
+    );
   }
 
   /** For lists: which objects the caller may see (all for root; otherwise by the stored slivers). */
@@ -183,11 +196,10 @@ export class ResourceApi {
           queue = queue.then(() => deliver(event)).catch((error: unknown) => send({ type: 'ERROR', object: statusOf(error) }));
         },
         onError: (error) => {
-          queue = queue
-            .then(() => {
-              send({ type: 'ERROR', object: statusOf(error) });
-              res.end();
-            });
+          queue = queue.then(() => {
+            send({ type: 'ERROR', object: statusOf(error) });
+            res.end();
+          });
         },
       },
     );
@@ -334,9 +346,7 @@ export class ResourceApi {
     for (const res of this.watches) res.end();
     this.watches.clear();
   }
-
 }
-
 
 /** The body must be an object of the route's kind, and name the route's object if there is one. */
 function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {

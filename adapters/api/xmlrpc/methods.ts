@@ -34,10 +34,7 @@ type MethodDefinition = {
   /** Parameter names, for Help; their count is the required argument count. */
   params: readonly string[];
   doc: string;
-} & (
-  | { access: 'public' | 'caller'; run(invocation: Invocation): Promise<unknown> }
-  | { access: 'sliver'; run(invocation: Invocation, sliver: Sliver): Promise<unknown> }
-);
+} & ({ access: 'public' | 'caller'; run(invocation: Invocation): Promise<unknown> } | { access: 'sliver'; run(invocation: Invocation, sliver: Sliver): Promise<unknown> });
 
 export const FAULT_UNKNOWN_METHOD = 100;
 export const FAULT_ARGUMENT_COUNT = 101;

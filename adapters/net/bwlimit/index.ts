@@ -298,7 +298,9 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
 function uidSpanText(uid: number, span: UidSpan): string {
   const last = span.first + span.count - 1;
   if (!Number.isSafeInteger(span.first) || !Number.isSafeInteger(span.count) || span.first < 0 || span.count < 1 || last > 4_294_967_294 || (uid >= span.first && uid <= last)) {
-    throw new InvalidError(`invalid uid range for uid ${uid}: ${span.first}+${span.count} must be a non-empty range of valid uids without the sliver's own uid`, [{ field: 'alsoUids', message: 'invalid range' }]);
+    throw new InvalidError(`invalid uid range for uid ${uid}: ${span.first}+${span.count} must be a non-empty range of valid uids without the sliver's own uid`, [
+      { field: 'alsoUids', message: 'invalid range' },
+    ]);
   }
   return `${span.first}-${last}`;
 }

@@ -37,11 +37,7 @@ export function shownForm(spec: ClassSpec): ShownClass {
 /** True when the kernel's class already is what `wanted` asks for (an unshown quantum matches). */
 export function sameClass(wanted: ShownClass, shown: ShownClass | undefined): boolean {
   return (
-    shown !== undefined &&
-    shown.parentMinor === wanted.parentMinor &&
-    shown.rate === wanted.rate &&
-    shown.ceil === wanted.ceil &&
-    (shown.quantum === undefined || shown.quantum === wanted.quantum)
+    shown !== undefined && shown.parentMinor === wanted.parentMinor && shown.rate === wanted.rate && shown.ceil === wanted.ceil && (shown.quantum === undefined || shown.quantum === wanted.quantum)
   );
 }
 

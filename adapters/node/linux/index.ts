@@ -37,7 +37,7 @@ export function initscriptPath(name: string): string {
 export function sliverShellScript(cgroupParent: string): string {
   return [
     '#!/bin/bash',
-    '# slv sliver login shell: join the sliver\'s CPU cgroup when the node lets the account (cgroup v1),',
+    "# slv sliver login shell: join the sliver's CPU cgroup when the node lets the account (cgroup v1),",
     '# then run bash, as a login shell when sshd asked for one.',
     `procs=${shellQuote(cgroupParent)}/"$(id -un)"/cgroup.procs`,
     '[ -w "$procs" ] && echo $$ > "$procs" 2>/dev/null',
@@ -168,7 +168,21 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     const home = this.path(entry.home);
     await startDetached(
       '/bin/sh',
-      ['-c', `${joinCgroup}exec > "$0" 2>&1 && exec "$@"`, join(this.logDir, `${name}.log`), SETPRIV, '--reuid', String(entry.uid), '--regid', String(entry.gid), '--clear-groups', '--', ...interpreter, script, 'start'],
+      [
+        '-c',
+        `${joinCgroup}exec > "$0" 2>&1 && exec "$@"`,
+        join(this.logDir, `${name}.log`),
+        SETPRIV,
+        '--reuid',
+        String(entry.uid),
+        '--regid',
+        String(entry.gid),
+        '--clear-groups',
+        '--',
+        ...interpreter,
+        script,
+        'start',
+      ],
       { cwd: existsSync(home) ? home : '/', env: { HOME: home, USER: name, LOGNAME: name, SHELL: LINUX_SHELLS.sliver, PATH: '/usr/local/bin:/usr/bin:/bin' } },
     );
   }

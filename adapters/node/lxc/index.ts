@@ -30,7 +30,8 @@ export const DEFAULT_IMAGE_DIR = '/var/lib/slv/images';
 /** The image a sliver without a `vref` gets. */
 export const DEFAULT_IMAGE = 'default';
 const NATIVE = (file: string) => checkoutPath(`native/${file}`);
-const DISK_UNSUPPORTED = 'disk_max not enforced: a container\'s files belong to 65,536 ids, which per-user quotas cannot cap together (project quotas on the upper layer are not set up by this adapter)';
+const DISK_UNSUPPORTED =
+  "disk_max not enforced: a container's files belong to 65,536 ids, which per-user quotas cannot cap together (project quotas on the upper layer are not set up by this adapter)";
 /** Paths that go into overlayfs options and LXC config lines verbatim. */
 const PLAIN_PATH = /^\/[A-Za-z0-9_./-]*$/;
 /** An image name is one directory under imageDir: no '/', no leading '.'. */
@@ -177,7 +178,12 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     const entry = this.accounts.require(name);
     const enabled = rspec.enabled !== 0;
     await this.accounts.setLoginEnabled(name, enabled);
-    if (entry.class !== 'sliver') return mergeReports([appliedReport(['enabled']), unsupportedReport(['cpu_min', 'cpu_share', 'disk_max'], 'a delegate has no container to limit'), await applyBandwidth(this.bandwidth, entry.uid, rspec)]);
+    if (entry.class !== 'sliver')
+      return mergeReports([
+        appliedReport(['enabled']),
+        unsupportedReport(['cpu_min', 'cpu_share', 'disk_max'], 'a delegate has no container to limit'),
+        await applyBandwidth(this.bandwidth, entry.uid, rspec),
+      ]);
     if (!enabled) await this.stop(name);
     const cpuKeys = ['cpu_min', 'cpu_share'] as const;
     const version = this.cgroupVersion;
@@ -299,4 +305,3 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
 export function createLxcAdapter(options: LxcAdapterOptions): LxcAdapter {
   return new LxcAdapter(options);
 }
-

@@ -178,7 +178,9 @@ export class LocalAccounts {
 
   /** False when the shadow entry carries an expiry date in the past. */
   loginEnabled(name: string): boolean {
-    const line = readFileSync(this.path('/etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const line = readFileSync(this.path('/etc/shadow'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
     const expire = line?.split(':')[7] ?? '';
     return expire === '' || Number(expire) * 86_400_000 > Date.now();
   }

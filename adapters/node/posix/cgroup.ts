@@ -127,7 +127,10 @@ export class CpuCgroups {
         if (code !== 'EBUSY') throw error;
         if (Date.now() >= deadline) {
           const left = this.pids(name);
-          throw new UnavailableError(`cgroup ${dir} is still busy ${CGROUP_EMPTY_WAIT_MS / 1000} s after its processes were killed; pids left: ${left.length ? left.join(', ') : 'none listed (exiting)'}`, { cause: error });
+          throw new UnavailableError(
+            `cgroup ${dir} is still busy ${CGROUP_EMPTY_WAIT_MS / 1000} s after its processes were killed; pids left: ${left.length ? left.join(', ') : 'none listed (exiting)'}`,
+            { cause: error },
+          );
         }
       }
       await sleep(CGROUP_EMPTY_POLL_MS);

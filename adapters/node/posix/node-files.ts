@@ -88,7 +88,11 @@ export class NodeFiles {
 
   private groupId(name: string): number {
     const file = join(this.root, 'etc/group');
-    const line = existsSync(file) ? readFileSync(file, 'utf8').split('\n').find((candidate) => candidate.split(':')[0] === name) : undefined;
+    const line = existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .find((candidate) => candidate.split(':')[0] === name)
+      : undefined;
     const gid = line?.split(':')[2];
     if (gid === undefined || !/^\d+$/.test(gid)) throw new NodeError(`no group "${name}" in ${file}`);
     return Number(gid);

@@ -25,19 +25,7 @@ export interface SimAccount extends AccountInfo {
   limits?: RSpec;
 }
 
-export const SIM_METHODS = [
-  'listAccounts',
-  'getAccount',
-  'accountNameByUid',
-  'createAccount',
-  'destroyAccount',
-  'setKeys',
-  'setInitscript',
-  'start',
-  'stop',
-  'isRunning',
-  'applyLimits',
-] as const;
+export const SIM_METHODS = ['listAccounts', 'getAccount', 'accountNameByUid', 'createAccount', 'destroyAccount', 'setKeys', 'setInitscript', 'start', 'stop', 'isRunning', 'applyLimits'] as const;
 export type SimMethod = (typeof SIM_METHODS)[number];
 
 export interface SimCall {

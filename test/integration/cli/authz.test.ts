@@ -20,7 +20,7 @@ after(async () => {
   await api.close();
 });
 
-test('as alice: get and stop her own sliver, refused reading or changing bob\'s', { timeout: 60_000 }, async (t) => {
+test("as alice: get and stop her own sliver, refused reading or changing bob's", { timeout: 60_000 }, async (t) => {
   if (process.getuid?.() !== 0) {
     t.skip('needs root to run slvctl as another uid');
     return;
@@ -42,12 +42,18 @@ test('as alice: get and stop her own sliver, refused reading or changing bob\'s'
   assert.equal(own.stdout, 'sliver/alice\n', own.stderr);
   assert.equal(list.stdout, 'sliver/alice\n', 'a list shows only her own sliver');
   assert.equal(other.code, ExitCodes.forbidden);
-  assert.equal(other.stderr, `error: user "alice" (uid ${aliceUid}) may not read sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing GetRSpec or GetEffectiveRSpec or GetRecord may\n`);
+  assert.equal(
+    other.stderr,
+    `error: user "alice" (uid ${aliceUid}) may not read sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing GetRSpec or GetEffectiveRSpec or GetRecord may\n`,
+  );
   assert.equal(applyOwn.code, 0, applyOwn.stderr);
   assert.equal(applyOwn.stdout, 'sliver/alice configured\n');
   assert.equal(applyOther.code, ExitCodes.forbidden);
   // Refused before her configuration is merged into bob's sliver: she is nobody to bob.
-  assert.match(applyOther.stderr, /^error: sliver\/bob \(.*stop-bob\.yaml\): user "alice" \(uid \d+\) may not update sliver "bob": only root, the account "bob" or an account a delegation on sliver "bob" names may/);
+  assert.match(
+    applyOther.stderr,
+    /^error: sliver\/bob \(.*stop-bob\.yaml\): user "alice" \(uid \d+\) may not update sliver "bob": only root, the account "bob" or an account a delegation on sliver "bob" names may/,
+  );
   assert.equal((await api.store.get('Sliver', 'alice')).spec.run?.state, 'Stopped');
   assert.equal((await api.store.get('Sliver', 'bob')).spec.run, undefined);
 });

@@ -80,7 +80,11 @@ test('get: aligned tables, wide, yaml, json, name, jsonpath, label selectors, sh
   assert.match(lines[0]!, /^NAME\s+READY\s+STATUS\s+XID\s+INSTANTIATION\s+AGE$/);
   assert.equal(lines.length, 3);
   const column = (line: string, header: string) => line.slice(lines[0]!.indexOf(header)).split(/\s+/)[0];
-  assert.deepEqual(lines.slice(1).map((l) => column(l, 'INSTANTIATION')), ['plc-instantiated', 'plc-instantiated'], 'columns line up');
+  assert.deepEqual(
+    lines.slice(1).map((l) => column(l, 'INSTANTIATION')),
+    ['plc-instantiated', 'plc-instantiated'],
+    'columns line up',
+  );
   assert.match(wide.stdout.split('\n')[0]!, /CPU_SHARE\s+CPU_MIN\s+NET_MAX\s+EXPIRES\s+DELEGATIONS$/);
   assert.equal((JSON.parse(json.stdout) as Sliver).spec.rspec.cpu_share, 40);
   assert.equal((JSON.parse(json.stdout) as Sliver).metadata.managedFields, undefined, 'managedFields are not shown');
@@ -101,7 +105,16 @@ test('describe shows spec, status, conditions, loans and recent events', { timeo
     apiVersion: API_VERSION,
     kind: 'Event',
     metadata: { name: 'alpha.created' },
-    spec: { involvedObject: { kind: 'Sliver', name: 'alpha' }, type: 'Normal', reason: 'AccountCreated', message: 'created account alpha', count: 2, firstTimestamp: CONDITION_TIME, lastTimestamp: CONDITION_TIME, source: 'account' },
+    spec: {
+      involvedObject: { kind: 'Sliver', name: 'alpha' },
+      type: 'Normal',
+      reason: 'AccountCreated',
+      message: 'created account alpha',
+      count: 2,
+      firstTimestamp: CONDITION_TIME,
+      lastTimestamp: CONDITION_TIME,
+      source: 'account',
+    },
   });
   const { code, stdout, stderr } = await run(['describe', 'sl', 'alpha']);
   assert.equal(code, 0, stderr);
@@ -200,7 +213,7 @@ test('edit opens $EDITOR and updates what was saved; unchanged is cancelled', { 
   assert.equal(untouched.stdout, 'Edit cancelled, no changes made.\n');
 });
 
-test('loans set replaces the sliver\'s loans', { timeout: 60_000 }, async () => {
+test("loans set replaces the sliver's loans", { timeout: 60_000 }, async () => {
   await api.store.create({ ...(await api.store.get('Sliver', 'alpha')), metadata: { name: 'gamma' } });
   const set = await run(['loans', 'set', 'alpha', 'gamma:cpu_share:5', 'gamma:net_max:100']);
   assert.equal(set.stdout, 'sliver "alpha": 2 loan(s) set\n', set.stderr);

@@ -44,7 +44,11 @@ after(async () => {
   await api.close();
 });
 
-const firstColumn = (text: string) => text.trimEnd().split('\n').map((line) => line.split(/\s+/)[0]);
+const firstColumn = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.split(/\s+/)[0]);
 
 test('several kinds, TYPE/NAME and several names; a missing name is exit 4 after the others print', { timeout: 60_000 }, async () => {
   const [both, all, qualified, names, missing] = await Promise.all([
@@ -124,12 +128,21 @@ test('watch: rows stay under the header, a change the row does not show prints n
   const plainLines = plainRun.stdout.trimEnd().split('\n');
   assert.equal(plainLines.length, 3, `header, ADDED, DELETED; the annotation's MODIFIED is not repeated:\n${plainRun.stdout}`);
   const xidAt = plainLines[0]!.indexOf('XID');
-  assert.ok(plainLines.every((line, i) => i === 0 || line.slice(xidAt).startsWith('- ')), `rows line up under XID:\n${plainRun.stdout}`);
+  assert.ok(
+    plainLines.every((line, i) => i === 0 || line.slice(xidAt).startsWith('- ')),
+    `rows line up under XID:\n${plainRun.stdout}`,
+  );
   const eventLines = eventsRun.stdout.trimEnd().split('\n');
   assert.match(eventLines[0]!, /^EVENT\s+NAME\s+READY\s+STATUS\s+XID/);
-  assert.deepEqual(eventLines.slice(1).map((l) => l.split(/\s+/)[0]), ['ADDED', 'MODIFIED', 'DELETED']);
+  assert.deepEqual(
+    eventLines.slice(1).map((l) => l.split(/\s+/)[0]),
+    ['ADDED', 'MODIFIED', 'DELETED'],
+  );
   const nameAt = eventLines[0]!.indexOf('NAME');
-  assert.ok(eventLines.every((line, i) => i === 0 || line.slice(nameAt).startsWith('w ')), `names line up under NAME:\n${eventsRun.stdout}`);
+  assert.ok(
+    eventLines.every((line, i) => i === 0 || line.slice(nameAt).startsWith('w ')),
+    `names line up under NAME:\n${eventsRun.stdout}`,
+  );
 });
 
 test('watch: reconnects from its last revision when the server restarts, exits 3 when it does not come back', { timeout: 60_000 }, async () => {

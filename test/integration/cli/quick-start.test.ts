@@ -61,8 +61,14 @@ test('quick start in a terminal: readable slvd lines, a coloured aligned table f
   const lines = slvd.output().trimEnd().split('\r\n');
   assert.ok(lines.length >= 3, slvd.output());
   for (const line of lines) assert.match(line, /^\u001b\[90m\d\d:\d\d:\d\d\.\d{3}\u001b\[0m \u001b\[\d+m(INFO |WARN |ERROR)\u001b\[0m /, `a readable line: ${JSON.stringify(line)}`);
-  assert.ok(lines.some((l) => /slvd started .*adapter=.*sim/.test(l)), slvd.output());
-  assert.ok(lines.some((l) => /\[plc\]/.test(l)), 'the component is named in brackets');
+  assert.ok(
+    lines.some((l) => /slvd started .*adapter=.*sim/.test(l)),
+    slvd.output(),
+  );
+  assert.ok(
+    lines.some((l) => /\[plc\]/.test(l)),
+    'the component is named in brackets',
+  );
   assert.ok(lines.some((l) => / slvd stopped$/.test(l)));
 });
 

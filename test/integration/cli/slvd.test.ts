@@ -16,9 +16,29 @@ const EXAMPLE_PLC_FILE = fileURLToPath(new URL('../../../examples/getslivers.jso
 test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeout: 120_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'slv-slvctl-slvd-'));
   const socket = join(dataDir, 'api.sock');
-  const daemon = spawn(process.execPath, [SLVD, '--data-dir', dataDir, '--plc-file', EXAMPLE_PLC_FILE, '--period', '3600', '--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const daemon = spawn(
+    process.execPath,
+    [
+      SLVD,
+      '--data-dir',
+      dataDir,
+      '--plc-file',
+      EXAMPLE_PLC_FILE,
+      '--period',
+      '3600',
+      '--xmlrpc-port',
+      '0',
+      '--xmlrpc-socket',
+      join(dataDir, 'sliver_mgr.api'),
+      '--xmlrpc-legacy-socket',
+      'none',
+      '--log-level',
+      'info',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   const started = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -30,7 +30,8 @@ function kubectlIn(dir: string, kubeconfig: string): Kubectl {
     return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...extra };
   };
   const argv = (args: string[], uid?: number) => ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `home-${uid ?? 'root'}`, 'cache'), ...args];
-  const run: Kubectl = ((args, options = {}) => startProgram(KUBECTL, argv(args, options.uid), { env: env(options.uid, options.env), ...(options.uid === undefined ? {} : { uid: options.uid }) }).done) as Kubectl;
+  const run: Kubectl = ((args, options = {}) =>
+    startProgram(KUBECTL, argv(args, options.uid), { env: env(options.uid, options.env), ...(options.uid === undefined ? {} : { uid: options.uid }) }).done) as Kubectl;
   run.start = (args) => startProgram(KUBECTL, argv(args), { env: env(undefined) }, 60_000);
   return run;
 }
@@ -73,7 +74,12 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   const { kubectl, dir, dataDir } = await startNode(t);
 
   const resources = succeeded(await kubectl(['api-resources']), 'api-resources');
-  for (const [plural, short, kind] of [['slivers', 'sl', 'Sliver'], ['delegates', 'dg', 'Delegate'], ['loans', 'ln', 'Loan'], ['events', 'ev', 'Event']]) {
+  for (const [plural, short, kind] of [
+    ['slivers', 'sl', 'Sliver'],
+    ['delegates', 'dg', 'Delegate'],
+    ['loans', 'ln', 'Loan'],
+    ['events', 'ev', 'Event'],
+  ]) {
     assert.match(resources, new RegExp(`^${plural}\\s+${short}\\s+nm\\.planet-lab\\.org/v1\\s+false\\s+${kind}$`, 'm'));
   }
 
@@ -111,7 +117,10 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   // Merge patch, JSON patch, a server-side dry run that writes nothing.
   succeeded(await kubectl(['patch', 'sl', 'mit_ron', '--type', 'merge', '-p', '{"metadata":{"labels":{"team":"net"}}}']), 'patch --type merge');
   succeeded(await kubectl(['patch', 'sl', 'mit_ron', '--type', 'json', '-p', '[{"op":"add","path":"/metadata/labels/tier","value":"gold"}]']), 'patch --type json');
-  const dry = succeeded(await kubectl(['patch', 'sl', 'mit_ron', '--type', 'merge', '-p', '{"spec":{"initscript":"dry"}}', '--dry-run=server', '-o', 'jsonpath={.spec.initscript}']), 'patch --dry-run=server');
+  const dry = succeeded(
+    await kubectl(['patch', 'sl', 'mit_ron', '--type', 'merge', '-p', '{"spec":{"initscript":"dry"}}', '--dry-run=server', '-o', 'jsonpath={.spec.initscript}']),
+    'patch --dry-run=server',
+  );
   assert.equal(dry, 'dry');
   const labelsAndScript = succeeded(await kubectl(['get', 'sl', 'mit_ron', '-o', 'jsonpath={.metadata.labels.team},{.metadata.labels.tier},{.spec.initscript}']), 'get');
   assert.match(labelsAndScript, /^net,gold,/);

@@ -25,7 +25,7 @@ test('the unit verifies with systemd-analyze', { timeout: 60_000, skip: !hasSyst
   assert.equal(result.stderr.trim(), '', 'no warnings');
 });
 
-test('the unit runs slvd with /etc/slv/slvd.yaml, whose dirs are the unit\'s and whose socket slvctl finds', { timeout: 30_000 }, () => {
+test("the unit runs slvd with /etc/slv/slvd.yaml, whose dirs are the unit's and whose socket slvctl finds", { timeout: 30_000 }, () => {
   assert.match(unit, /^ExecStart=\S+slvd\.js --config \/etc\/slv\/slvd\.yaml$/m);
   assert.match(unit, /^RuntimeDirectory=slv$/m);
   assert.match(unit, /^StateDirectory=slv$/m);

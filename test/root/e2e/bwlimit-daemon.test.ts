@@ -27,7 +27,7 @@ after(async () => {
   await removeTestRoots();
 });
 
-test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the sliver\'s uid, and a Loan through the REST API raises it', { skip: SKIP_NETNS, timeout: 60_000 }, async (t) => {
+test("slvd with bwlimit: PLC net_max is enforced on a real transfer as the sliver's uid, and a Loan through the REST API raises it", { skip: SKIP_NETNS, timeout: 60_000 }, async (t) => {
   pair = await createNetnsPair('e2e');
   const node = makeTestRoot('e2e-bwlimit');
   const plcFile = join(node.dataDir, 'getslivers.json');
@@ -74,7 +74,7 @@ test('slvd with bwlimit: PLC net_max is enforced on a real transfer as the slive
   const loan: Loan = { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: 'e2e_lender.0' }, spec: { from: 'e2e_lender', to: 'e2e_slow', resource: 'net_max', amount: LOANED, order: 0 } };
   await api.create(loan);
   for (let i = 0; i < 100 && (await sliverClass())?.ceil !== '5Mbit'; i++) await sleep(100);
-  assert.equal((await sliverClass())?.ceil, '5Mbit', 'the loan raised e2e_slow\'s class ceil');
+  assert.equal((await sliverClass())?.ceil, '5Mbit', "the loan raised e2e_slow's class ceil");
   assert.equal((await api.get('Sliver', 'e2e_slow')).status?.effectiveRSpec?.net_max, NET_MAX + LOANED);
   assert.equal((await api.get('Loan', 'e2e_lender.0')).status?.granted, true);
   const loaned = await transfer(pair, uid, pair.receiverAddress);

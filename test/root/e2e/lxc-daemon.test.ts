@@ -52,7 +52,13 @@ test('slvd --adapter lxc: three PLC slivers are three containers over one image;
   // One image: every container's lower layer is an idmapped view of the same directory.
   const lowers = mountPoints().filter((m) => m.startsWith(`${lxcPath}/`) && m.endsWith('/image'));
   assert.equal(lowers.length, 3);
-  const uidOf = (name: string) => Number(readFileSync(join(node.root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))?.split(':')[2]);
+  const uidOf = (name: string) =>
+    Number(
+      readFileSync(join(node.root, 'etc/passwd'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${name}:`))
+        ?.split(':')[2],
+    );
   for (const name of NAMES) {
     assert.equal(attach(lxcPath, name, 'id -u').trim(), '0', `${name}: root inside`);
     const processes = attach(lxcPath, name, 'ps -o args').trim().split('\n').slice(1);
@@ -84,7 +90,7 @@ test('slvd --adapter lxc: three PLC slivers are three containers over one image;
   const loan: Loan = { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: 'lxc_alpha.0' }, spec: { from: 'lxc_alpha', to: 'lxc_gamma', resource: 'cpu_share', amount: 16, order: 0 } };
   await api.create(loan);
   await waitUntil(() => shares('lxc_gamma') !== before);
-  assert.notEqual(shares('lxc_gamma'), before, 'a Loan changes the borrower\'s cpu.shares');
+  assert.notEqual(shares('lxc_gamma'), before, "a Loan changes the borrower's cpu.shares");
   assert.ok(await cpuMatches('lxc_gamma'));
   assert.ok(await cpuMatches('lxc_alpha'));
 

@@ -49,7 +49,7 @@ after(() => {
   for (const path of INSTALLED) assert.equal(existsSync(path), guard.existedBefore(path), `${path} is as before`);
 });
 
-test('ssh sliver@node lands in the sliver\'s container through the setuid lxc-vsh: hostname is the sliver\'s, uid 0 inside', { skip, timeout: 120_000 }, async (t) => {
+test("ssh sliver@node lands in the sliver's container through the setuid lxc-vsh: hostname is the sliver's, uid 0 inside", { skip, timeout: 120_000 }, async (t) => {
   assert.ok(dir);
   for (const file of ['/etc/passwd', '/etc/group']) assert.deepEqual(idsInRange(file, UID_RANGE), [], `${file} has no ids in ${UID_RANGE.min}-${UID_RANGE.max}, the block this test uses`);
   const dataDir = join(dir, 'data');
@@ -79,10 +79,10 @@ test('ssh sliver@node lands in the sliver\'s container through the setuid lxc-vs
   // The host's PAM session may greet before the command runs: its output is the last lines.
   const inside = await login.ssh(sliver, ['hostname; id -u; cat /proc/1/comm']);
   assert.equal(inside.code, 0, inside.stderr);
-  assert.deepEqual(inside.stdout.trim().split('\n').slice(-3), [sliver, '0', 'init'], 'hostname, uid and pid 1 are the container\'s');
+  assert.deepEqual(inside.stdout.trim().split('\n').slice(-3), [sliver, '0', 'init'], "hostname, uid and pid 1 are the container's");
   const written = await login.ssh(sliver, ['echo from-ssh > /root/mark']);
   assert.equal(written.code, 0, written.stderr);
-  assert.equal(existsSync(join(lxcPath, sliver, 'upper/root/mark')), true, 'the write landed in the sliver\'s upper layer');
+  assert.equal(existsSync(join(lxcPath, sliver, 'upper/root/mark')), true, "the write landed in the sliver's upper layer");
 
   // PLC drops the sliver: account and container go, and a login is refused.
   writeFileSync(configFile, config('two.json'));

@@ -43,14 +43,19 @@ function hostFileHashes(): Record<string, string> {
 }
 
 function hostAccount(name: string): string[] | undefined {
-  return readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
+  return readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === name);
 }
 
 function usedInRange(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((line) => {
-    const id = Number(line.split(':')[2]);
-    return id >= UID_RANGE.min && id <= UID_RANGE.max;
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      const id = Number(line.split(':')[2]);
+      return id >= UID_RANGE.min && id <= UID_RANGE.max;
+    });
 }
 
 /** Run a command for cleanup; a failure is reported, not thrown, so the rest of the cleanup runs. */
@@ -97,7 +102,12 @@ async function undoHost(problems: string[]): Promise<void> {
   }
   for (const name of ACCOUNTS) {
     if (hostAccount(name)) tryRun('/usr/sbin/userdel', ['--remove', name], problems);
-    if (readFileSync('/etc/group', 'utf8').split('\n').some((line) => line.startsWith(`${name}:`))) tryRun('/usr/sbin/groupdel', [name], problems);
+    if (
+      readFileSync('/etc/group', 'utf8')
+        .split('\n')
+        .some((line) => line.startsWith(`${name}:`))
+    )
+      tryRun('/usr/sbin/groupdel', [name], problems);
     rmSync(`/home/${name}`, { recursive: true, force: true });
   }
   for (const path of INSTALLED) if (!existedBefore.has(path)) rmSync(path, { recursive: true, force: true });
@@ -137,7 +147,12 @@ test('a delegate created through slvd (PLC → Delegate → linux account) calls
   writeFileSync(
     join(dir, 'one.json'),
     answer(100, [
-      record(lender, { attributes: [{ name: 'cpu_share', value: '64' }, { name: 'delegations', value: delegate }] }),
+      record(lender, {
+        attributes: [
+          { name: 'cpu_share', value: '64' },
+          { name: 'delegations', value: delegate },
+        ],
+      }),
       record(borrower, {}),
       record(delegate, { instantiation: 'nm-controller', type: 'delegate', keys: [{ key_type: 'ssh', key: clientKey }] }),
     ]),
@@ -157,7 +172,7 @@ test('a delegate created through slvd (PLC → Delegate → linux account) calls
     assert.ok(Number(account[2]) >= UID_RANGE.min && Number(account[2]) <= UID_RANGE.max, `its uid ${account[2]} is from --uid-range`);
     assert.deepEqual(readFileSync(LINUX_SHELLS.delegate), readFileSync(shell), 'the configured delegateShell is what slv installed');
     assert.ok(readFileSync('/etc/shells', 'utf8').split('\n').includes(LINUX_SHELLS.delegate), 'the shell is registered in /etc/shells');
-    assert.equal(readFileSync(join(account[5]!, '.ssh/authorized_keys'), 'utf8'), `${clientKey}\n`, 'PLC\'s key is installed');
+    assert.equal(readFileSync(join(account[5]!, '.ssh/authorized_keys'), 'utf8'), `${clientKey}\n`, "PLC's key is installed");
 
     const port = await freePort();
     const sshdConfig = join(dir, 'sshd_config');
@@ -187,7 +202,10 @@ test('a delegate created through slvd (PLC → Delegate → linux account) calls
     assert.deepEqual(await parseReply(reply(set.stdout)), { result: 1 });
     const api = new ApiClient(status.apiSocket);
     t.after(() => api.close());
-    assert.deepEqual((await api.list('Loan')).items.map((loan) => loan.spec), [{ from: lender, to: borrower, resource: 'cpu_share', amount: 16, order: 0 }]);
+    assert.deepEqual(
+      (await api.list('Loan')).items.map((loan) => loan.spec),
+      [{ from: lender, to: borrower, resource: 'cpu_share', amount: 16, order: 0 }],
+    );
     const readBack = await overSsh(methodCallXml('GetLoans', [`<string>${lender}</string>`]));
     assert.deepEqual(await parseReply(reply(readBack.stdout)), { result: [[borrower, 'cpu_share', 16]] });
 

@@ -31,6 +31,9 @@ test('explain --recursive indents every level', { timeout: 5_000 }, () => {
 });
 
 test('explain an unknown field names the ones there are', { timeout: 5_000 }, () => {
-  assert.throws(() => explain('sliver.spec.rpsec', { recursive: false }), (e: Error) => e instanceof UsageError && /field "rpsec" does not exist in sliver\.spec: it has type, instantiation, keys/.test(e.message));
+  assert.throws(
+    () => explain('sliver.spec.rpsec', { recursive: false }),
+    (e: Error) => e instanceof UsageError && /field "rpsec" does not exist in sliver\.spec: it has type, instantiation, keys/.test(e.message),
+  );
   assert.throws(() => explain('pod', { recursive: false }), /unknown resource type "pod"/);
 });

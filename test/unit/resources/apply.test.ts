@@ -55,10 +55,7 @@ test('apply of a field another manager set to a different value is a conflict na
   const current = plcSliver();
   assert.throws(
     () => applyConfiguration(current, config({ rspec: { cpu_share: 64 } }), 'slvctl', { force: false, now: T2 }),
-    (error: unknown) =>
-      error instanceof ConflictError &&
-      error.currentResourceVersion === '7' &&
-      /apply failed with 1 conflict: \/spec\/rspec\/cpu_share \(owned by "plc"\)/.test(error.message),
+    (error: unknown) => error instanceof ConflictError && error.currentResourceVersion === '7' && /apply failed with 1 conflict: \/spec\/rspec\/cpu_share \(owned by "plc"\)/.test(error.message),
   );
 });
 
@@ -110,7 +107,9 @@ test('mergePatch follows RFC 7386', { timeout: 5_000 }, () => {
 
 test('managedFields reach Kubernetes clients as FieldsV1 sets: escaped keys unescaped, atomic lists as leaves', { timeout: 5_000 }, () => {
   const sliver = structuredClone(plcSliver());
-  sliver.metadata.managedFields = [{ manager: 'plc', operation: 'Update', fields: ['/metadata/labels/nm.planet-lab.org~1managed-by', '/spec/keys', '/spec/rspec/cpu_share', '/spec/rspec/net_max'], time: T1 }];
+  sliver.metadata.managedFields = [
+    { manager: 'plc', operation: 'Update', fields: ['/metadata/labels/nm.planet-lab.org~1managed-by', '/spec/keys', '/spec/rspec/cpu_share', '/spec/rspec/net_max'], time: T1 },
+  ];
   const shown = withKubernetesManagedFields(sliver);
   assert.deepEqual(shown.metadata.managedFields, [
     {

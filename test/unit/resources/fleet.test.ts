@@ -11,9 +11,12 @@ function sliver(name: string, initscript = '', labels?: Record<string, string>):
     spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript, rspec: {}, delegations: [], timestamp: 0, attributes: {} },
   };
 }
-const owned = (object: Sliver, extra: Record<string, string> = {}): Sliver => ({ ...object, metadata: { ...object.metadata, resourceVersion: '7', labels: { ...extra, [MANAGED_BY_LABEL]: FLEET_MANAGER } } });
+const owned = (object: Sliver, extra: Record<string, string> = {}): Sliver => ({
+  ...object,
+  metadata: { ...object.metadata, resourceVersion: '7', labels: { ...extra, [MANAGED_BY_LABEL]: FLEET_MANAGER } },
+});
 
-test('a fleet object the node lacks is created, labelled as the fleet\'s, with only name, labels and spec', () => {
+test("a fleet object the node lacks is created, labelled as the fleet's, with only name, labels and spec", () => {
   const action = planFleetMirror({ ...sliver('a', 'x', { team: 'blue' }), metadata: { name: 'a', uid: 'fleet-uid', resourceVersion: '99', labels: { team: 'blue' } } }, undefined);
   assert.equal(action?.type, 'create');
   const object = (action as { object: AnyObject }).object;

@@ -23,7 +23,10 @@ test('OpenAPI schemas: no JSON Schema keywords OpenAPI lacks; nullable only in v
   for (const kind of KINDS) {
     assert.ok(v2[definitionName(kind)] && v3[definitionName(kind)], kind);
   }
-  for (const [version, document] of [['v2', v2], ['v3', v3]] as const) {
+  for (const [version, document] of [
+    ['v2', v2],
+    ['v3', v3],
+  ] as const) {
     for (const schema of schemasIn(document)) {
       assert.ok(!('$id' in schema) && !('const' in schema), `${version}: $id or const left in ${JSON.stringify(schema).slice(0, 80)}`);
       if (Array.isArray(schema.required)) assert.ok(schema.required.length > 0, `${version}: an empty required list`);
@@ -35,8 +38,20 @@ test('OpenAPI schemas: no JSON Schema keywords OpenAPI lacks; nullable only in v
 
 test('the resource list: one short name each, the all category: slivers, delegates, loans', { timeout: 5_000 }, () => {
   const resources = (resourceList() as { resources: Array<{ name: string; shortNames?: string[]; categories?: string[] }> }).resources;
-  assert.deepEqual(resources.filter((r) => r.shortNames).map((r) => [r.name, r.shortNames]), [['slivers', ['sl']], ['delegates', ['dg']], ['loans', ['ln']], ['events', ['ev']], ['nodeconfigs', ['nc']]]);
-  assert.deepEqual(resources.filter((r) => r.categories).map((r) => r.name), ['slivers', 'delegates', 'loans']);
+  assert.deepEqual(
+    resources.filter((r) => r.shortNames).map((r) => [r.name, r.shortNames]),
+    [
+      ['slivers', ['sl']],
+      ['delegates', ['dg']],
+      ['loans', ['ln']],
+      ['events', ['ev']],
+      ['nodeconfigs', ['nc']],
+    ],
+  );
+  assert.deepEqual(
+    resources.filter((r) => r.categories).map((r) => r.name),
+    ['slivers', 'delegates', 'loans'],
+  );
 });
 
 test('a Table: cells in column order, wide columns at priority 1, rows with metadata or the object', { timeout: 5_000 }, () => {
@@ -54,7 +69,10 @@ test('a Table: cells in column order, wide columns at priority 1, rows with meta
     rows: Array<{ cells: string[]; object: unknown }>;
   };
   assert.deepEqual(table.metadata, { resourceVersion: '9' });
-  assert.deepEqual(table.columnDefinitions.map((c) => `${c.name}:${c.priority}`), ['NAME:0', 'FROM:0', 'TO:0', 'RESOURCE:0', 'AMOUNT:0', 'GRANTED:0', 'AGE:0', 'ORDER:1', 'REASON:1']);
+  assert.deepEqual(
+    table.columnDefinitions.map((c) => `${c.name}:${c.priority}`),
+    ['NAME:0', 'FROM:0', 'TO:0', 'RESOURCE:0', 'AMOUNT:0', 'GRANTED:0', 'AGE:0', 'ORDER:1', 'REASON:1'],
+  );
   assert.deepEqual(table.rows[0]!.cells, ['alice.0', 'alice', 'bob', 'cpu_share', '3', 'false', '60s', '0', 'InsufficientResidual']);
   assert.equal(table.rows[0]!.object, loan);
   const partial = kubernetesTable('Loan', [loan], { nowMs, includeObject: 'Metadata' }) as { rows: Array<{ object: unknown }> };

@@ -25,7 +25,10 @@ test('Python 2 int() parsing matches every vector', () => {
 });
 
 test('SetLoans validation matches every vector', () => {
-  assert.ok(vectors.validate_loans.some(({ input }) => Array.isArray(input) && input.some((loan) => Array.isArray(loan) && loan[2] instanceof JsonFloat)), 'the float vector is kept as a float');
+  assert.ok(
+    vectors.validate_loans.some(({ input }) => Array.isArray(input) && input.some((loan) => Array.isArray(loan) && loan[2] instanceof JsonFloat)),
+    'the float vector is kept as a float',
+  );
   for (const { input, valid } of vectors.validate_loans) {
     assert.equal(parseLoanList(input) !== undefined, valid, `validate_loans(${JSON.stringify(input)})`);
   }

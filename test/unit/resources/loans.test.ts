@@ -19,7 +19,18 @@ test('a replacement updates the loans at their positions, creates the new ones a
     stored('alice.5', 'mallory', 'carol', 4, 0, '10'),
     stored('bob.0', 'bob', 'alice', 5, 0, '11'),
   ];
-  const operations = planLoanReplacement(existing, { lender: 'alice', loans: [['bob', 'cpu_share', 1], ['carol', 'net_max', 20], ['bob', 'cpu_min', 3]] }, OPTIONS);
+  const operations = planLoanReplacement(
+    existing,
+    {
+      lender: 'alice',
+      loans: [
+        ['bob', 'cpu_share', 1],
+        ['carol', 'net_max', 20],
+        ['bob', 'cpu_min', 3],
+      ],
+    },
+    OPTIONS,
+  );
   const summary = operations.map((op) => (op.type === 'delete' ? ['delete', op.name, op.resourceVersion] : [op.type, op.object.metadata.name, op.object.metadata.resourceVersion, op.object.spec]));
   assert.deepEqual(summary, [
     ['delete', 'alice.extra', '9'],
@@ -30,7 +41,10 @@ test('a replacement updates the loans at their positions, creates the new ones a
   ]);
   const created = operations.at(-1);
   assert.ok(created?.type === 'create');
-  assert.deepEqual(created.object.metadata.managedFields?.map((m) => [m.manager, m.operation]), [['SetLoans', 'Update']]);
+  assert.deepEqual(
+    created.object.metadata.managedFields?.map((m) => [m.manager, m.operation]),
+    [['SetLoans', 'Update']],
+  );
 });
 
 test('an empty list deletes every loan of the lender and nothing else', () => {

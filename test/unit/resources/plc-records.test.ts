@@ -63,7 +63,10 @@ test('the reference answer converts to three Slivers and one Delegate', () => {
 test('a single 2006 node struct is accepted as well as a list', () => {
   const node = (sample as unknown[])[0];
   assert.equal(answerForm(node), '2006');
-  assert.deepEqual(parseGetSlivers(node).updates.map((u) => u.records), parseGetSlivers(sample).updates.map((u) => u.records));
+  assert.deepEqual(
+    parseGetSlivers(node).updates.map((u) => u.records),
+    parseGetSlivers(sample).updates.map((u) => u.records),
+  );
 });
 
 test('rspec attributes parse as Python 2 int(); unparsable ones take the default', () => {
@@ -103,7 +106,11 @@ test('an answer unusable as a whole is refused naming the field', () => {
     [{ timestamp: 1, initscripts: [], slivers: 'none' }, /\(answer\)\.slivers: must be a list/],
     [{ timestamp: 1, initscripts: {}, slivers: [] }, /initscripts: must be a list/],
   ];
-  for (const [answer, message] of cases) assert.throws(() => parseGetSlivers(answer), (e: Error) => e.name === 'InvalidError' && /^malformed GetSlivers answer: /.test(e.message) && message.test(e.message));
+  for (const [answer, message] of cases)
+    assert.throws(
+      () => parseGetSlivers(answer),
+      (e: Error) => e.name === 'InvalidError' && /^malformed GetSlivers answer: /.test(e.message) && message.test(e.message),
+    );
 });
 
 test('each bad record is skipped with the field at fault; the others convert', () => {
@@ -120,7 +127,10 @@ test('each bad record is skipped with the field at fault; the others convert', (
   for (const [record, name, reason] of cases) {
     const { updates } = parseGetSlivers([{ timestamp: 1, slivers: [record, { name: 'pl_good' }] }]);
     const [update] = updates;
-    assert.deepEqual(update?.records.map((r) => r.name), ['pl_good']);
+    assert.deepEqual(
+      update?.records.map((r) => r.name),
+      ['pl_good'],
+    );
     assert.equal(update?.skipped.length, 1);
     assert.equal(update?.skipped[0]?.name, name);
     assert.equal(update?.skipped[0]?.path, '[0].slivers[0]');
@@ -178,17 +188,22 @@ test('plan: an object being deleted is neither deleted again nor rewritten until
 
 test('a record with a value out of range is skipped with the reason; the others apply and its stored object is kept', () => {
   const attributes = (pairs: Record<string, string>) => Object.entries(pairs).map(([name, value]) => ({ name, value }));
-  const answer = [{
-    timestamp: 200,
-    slivers: [
-      { name: 'pl_good', attributes: attributes({ cpu_share: '64' }) },
-      { name: 'pl_negative', attributes: attributes({ cpu_share: ' - 5', net_min: '-1' }) },
-      { name: 'pl_flag', attributes: attributes({ enabled: '7' }) },
-      { name: 'pl_huge', attributes: attributes({ cpu_min: String(2 ** 53 - 1) }), expires: 2 ** 53 - 1 },
-    ],
-  }];
+  const answer = [
+    {
+      timestamp: 200,
+      slivers: [
+        { name: 'pl_good', attributes: attributes({ cpu_share: '64' }) },
+        { name: 'pl_negative', attributes: attributes({ cpu_share: ' - 5', net_min: '-1' }) },
+        { name: 'pl_flag', attributes: attributes({ enabled: '7' }) },
+        { name: 'pl_huge', attributes: attributes({ cpu_min: String(2 ** 53 - 1) }), expires: 2 ** 53 - 1 },
+      ],
+    },
+  ];
   const { updates } = parseGetSlivers(answer);
-  assert.deepEqual(updates[0]?.records.map((r) => r.name), ['pl_good']);
+  assert.deepEqual(
+    updates[0]?.records.map((r) => r.name),
+    ['pl_good'],
+  );
   assert.deepEqual(updates[0]?.skipped, [
     { path: '[0].slivers[1]', name: 'pl_negative', reason: '[0].slivers[1]: cpu_share -5 is out of range: must be from 0 to 8192; net_min -1 is out of range: must be from 0 to 1000000000000' },
     { path: '[0].slivers[2]', name: 'pl_flag', reason: '[0].slivers[2]: enabled 7 is out of range: must be from 0 to 1' },
@@ -203,18 +218,44 @@ test('a record with a value out of range is skipped with the reason; the others 
     { kind: 'Sliver', name: 'pl_dropped', timestamp: 100, plcOwned: true },
   ];
   const plan = planPlcSync(stored, updates, 0, 150);
-  assert.deepEqual(plan.upserts.map((r) => r.name), ['pl_good']);
-  assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'pl_dropped' }], 'the skipped record\'s stored sliver is kept; an unlisted one is purged');
-  assert.deepEqual(plan.skipped.map((s) => s.name), ['pl_negative', 'pl_flag', 'pl_huge']);
+  assert.deepEqual(
+    plan.upserts.map((r) => r.name),
+    ['pl_good'],
+  );
+  assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'pl_dropped' }], "the skipped record's stored sliver is kept; an unlisted one is purged");
+  assert.deepEqual(
+    plan.skipped.map((s) => s.name),
+    ['pl_negative', 'pl_flag', 'pl_huge'],
+  );
 });
 
 test('plan: a stored object whose new record was skipped is kept, never purged for it; a skipped record without a name protects nothing', () => {
   const stored = [owned('broken', 100), owned('gone', 100)];
-  const plan = planPlcSync(stored, [update(200, [sliverRecord('fine', 200)], [{ path: 'slivers[0]', name: 'broken', reason: 'bad' }, { path: 'slivers[1]', reason: 'no name' }])], 100, 0);
+  const plan = planPlcSync(
+    stored,
+    [
+      update(
+        200,
+        [sliverRecord('fine', 200)],
+        [
+          { path: 'slivers[0]', name: 'broken', reason: 'bad' },
+          { path: 'slivers[1]', reason: 'no name' },
+        ],
+      ),
+    ],
+    100,
+    0,
+  );
   assert.deepEqual(plan.deletes, [{ kind: 'Sliver', name: 'gone' }]);
-  assert.deepEqual(plan.upserts.map((r) => r.name), ['fine']);
+  assert.deepEqual(
+    plan.upserts.map((r) => r.name),
+    ['fine'],
+  );
   assert.equal(plan.minTimestamp, 200);
   // Fixed in the next answer: the record applies as any newer one.
   const fixed = planPlcSync(stored.slice(0, 1), [update(300, [sliverRecord('broken', 300)])], 200, 0);
-  assert.deepEqual(fixed.upserts.map((r) => `${r.name}@${r.spec.timestamp}`), ['broken@300']);
+  assert.deepEqual(
+    fixed.upserts.map((r) => `${r.name}@${r.spec.timestamp}`),
+    ['broken@300'],
+  );
 });

@@ -102,10 +102,17 @@ test('the form is told per answer', () => {
 });
 
 test("tags: rates in kbit/s become bit/s, cpu_pct a guarantee in thousandths, Python 3 parsing; bad values keep slv's default", () => {
-  assert.deepEqual(
-    rspecFromTags({ net_min_rate: '8', net_max_rate: '1.9e3', net_i2_min_rate: ' 16 ', net_i2_max_rate: '2_000', cpu_pct: '5', net_share: '3', enabled: '0', cpu_share: '-2' }),
-    { ...DEFAULT_RSPEC, net_min: 8000, net_max: 1_900_000, net2_min: 16_000, net2_max: 2_000_000, cpu_min: 50, net_share: 3, enabled: 0, cpu_share: -2 },
-  );
+  assert.deepEqual(rspecFromTags({ net_min_rate: '8', net_max_rate: '1.9e3', net_i2_min_rate: ' 16 ', net_i2_max_rate: '2_000', cpu_pct: '5', net_share: '3', enabled: '0', cpu_share: '-2' }), {
+    ...DEFAULT_RSPEC,
+    net_min: 8000,
+    net_max: 1_900_000,
+    net2_min: 16_000,
+    net2_max: 2_000_000,
+    cpu_min: 50,
+    net_share: 3,
+    enabled: 0,
+    cpu_share: -2,
+  });
   // Python 3's int() refuses these (so the node manager kept its default); float() refuses inf for bwmon's int().
   assert.deepEqual(rspecFromTags({ cpu_share: '1.5', cpu_pct: '- 5', disk_max: '1__0', net_max_rate: 'inf', net_min_rate: 'x', enabled: '' }), { ...DEFAULT_RSPEC });
   assert.equal(rspecFromTags({ net_max_rate: '0.9' }).net_max, 0, 'bwmon truncates with int() before scaling');
@@ -136,8 +143,20 @@ test('init scripts: initscript_code wins, else the named entry of initscripts, e
     { initscript_id: 2, name: 'off', enabled: false, script: 'echo off' },
   ];
   const slivers = [
-    { name: 'a_code', attributes: [{ tagname: 'initscript', value: 'boot' }, { tagname: 'initscript_code', value: 'echo code' }] },
-    { name: 'a_named', attributes: [{ tagname: 'initscript', value: 'boot' }, { tagname: 'type', value: 'sliver.VServer' }] },
+    {
+      name: 'a_code',
+      attributes: [
+        { tagname: 'initscript', value: 'boot' },
+        { tagname: 'initscript_code', value: 'echo code' },
+      ],
+    },
+    {
+      name: 'a_named',
+      attributes: [
+        { tagname: 'initscript', value: 'boot' },
+        { tagname: 'type', value: 'sliver.VServer' },
+      ],
+    },
     { name: 'a_unknown', attributes: [{ tagname: 'initscript', value: 'missing' }] },
     { name: 'a_disabled', attributes: [{ tagname: 'initscript', value: 'off' }] },
   ];
@@ -168,15 +187,25 @@ test('attributes: a later tag of the same name wins; unknown tags are kept and n
 test('node-level entries stand on their own: a bad one is skipped with the reason, the rest kept', () => {
   const answer = parseGetSlivers({
     ...today,
-    interfaces: [{ is_primary: false, bwlimit: 5_000 }, { is_primary: true, bwlimit: null }],
-    conf_files: [{ dest: 'relative/path', source: 'x' }, { enabled: false, dest: '/etc/off', source: 'y' }, { dest: '/etc/ok', source: 'z', file_permissions: '600', preinstall_cmd: null }],
+    interfaces: [
+      { is_primary: false, bwlimit: 5_000 },
+      { is_primary: true, bwlimit: null },
+    ],
+    conf_files: [
+      { dest: 'relative/path', source: 'x' },
+      { enabled: false, dest: '/etc/off', source: 'y' },
+      { dest: '/etc/ok', source: 'z', file_permissions: '600', preinstall_cmd: null },
+    ],
     accounts: [{ name: 'root', keys: ['ssh-ed25519 AAAA bare@key'] }, { keys: [] }],
     leases: null,
     reservation_policy: 'sometimes',
   });
   const config = answer.nodeConfig;
   assert.equal(config?.bandwidthCap, undefined, 'no primary interface with a bwlimit: no cap');
-  assert.deepEqual(config?.confFiles.map((f) => [f.dest, f.permissions, f.preinstallCmd]), [['/etc/ok', '600', '']]);
+  assert.deepEqual(
+    config?.confFiles.map((f) => [f.dest, f.permissions, f.preinstallCmd]),
+    [['/etc/ok', '600', '']],
+  );
   assert.deepEqual(config?.accounts, [{ name: 'root', keys: ['ssh-ed25519 AAAA bare@key'] }]);
   assert.deepEqual(config?.leases, []);
   assert.equal(config?.reservationPolicy, 'none');

@@ -29,7 +29,11 @@ const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
 /** What the prototypes look like: every own property, with its value or accessors. */
 function snapshot(): Map<string, unknown> {
   const entries = new Map<string, unknown>();
-  for (const [name, prototype] of [['Object', Object.prototype], ['Array', Array.prototype], ['Function', Function.prototype]] as const) {
+  for (const [name, prototype] of [
+    ['Object', Object.prototype],
+    ['Array', Array.prototype],
+    ['Function', Function.prototype],
+  ] as const) {
     for (const property of Reflect.ownKeys(prototype)) {
       const descriptor = Object.getOwnPropertyDescriptor(prototype, property)!;
       entries.set(`${name}.${String(property)}`, descriptor.value ?? [descriptor.get, descriptor.set]);
@@ -42,7 +46,8 @@ const BEFORE = snapshot();
 function assertPrototypesUnchanged(): void {
   const after = snapshot();
   assert.deepEqual([...after.keys()], [...BEFORE.keys()], 'no property was added to or removed from a prototype');
-  for (const [name, value] of after) assert.ok(Object.is(value, BEFORE.get(name)) || (Array.isArray(value) && (value as unknown[]).every((v, i) => v === (BEFORE.get(name) as unknown[])[i])), `${name} is unchanged`);
+  for (const [name, value] of after)
+    assert.ok(Object.is(value, BEFORE.get(name)) || (Array.isArray(value) && (value as unknown[]).every((v, i) => v === (BEFORE.get(name) as unknown[])[i])), `${name} is unchanged`);
   assert.equal(Object.getPrototypeOf({}), Object.prototype);
 }
 
@@ -70,27 +75,34 @@ test('the report: an apply of {"spec":{"__proto__":{"zzpolluted":"yes"}}} onto a
 
 test('arbitrary keys through parsing, apply, merge patch, JSON patch and selectors leave the prototypes alone', { timeout: 60_000 }, () => {
   fc.assert(
-    fc.property(jsonText, jsonText, fc.array(fc.tuple(fc.constantFrom('add', 'replace', 'copy', 'move', 'remove'), fc.array(key, { minLength: 1, maxLength: 4 }), jsonText), { maxLength: 3 }), (currentText, inputText, operations) => {
-      const current = stored(JSON.parse(currentText));
-      const input = JSON.parse(inputText) as unknown;
-      refusedOrDone(() => parseJsonDocument(inputText, 'body'));
-      refusedOrDone(() => parseYamlDocument(inputText, 'body')); // JSON is YAML
-      refusedOrDone(() => applyConfiguration(current, { apiVersion: API_VERSION, kind: 'Sliver', metadata: { name: 'alice' }, spec: input } as Sliver, 'user', { force: true, now: 'now' }));
-      refusedOrDone(() => applyConfiguration(current, { apiVersion: API_VERSION, kind: 'Sliver', metadata: { name: 'alice', labels: input }, spec: {} } as unknown as Sliver, 'user', { force: true, now: 'now' }));
-      refusedOrDone(() => recordUpdate(current, { ...current, spec: input } as Sliver, 'user', 'now'));
-      refusedOrDone(() => mergePatch(current, { spec: input }));
-      refusedOrDone(() => mergePatch(input, input));
-      const patch = operations.map(([op, path, value]) => ({ op, path: `/${path.join('/')}`, from: `/${path.slice(1).join('/')}`, value: JSON.parse(value) as unknown }));
-      try {
-        applyJsonPatch(current, patch);
-      } catch (error) {
-        if (!(error instanceof BadRequestError) && !(error as Error).message.startsWith('the JSON patch cannot be applied')) throw error;
-      }
-      for (const name of PROTOTYPE_NAMES) {
-        assert.equal(matchesSelector([{ key: name, op: 'exists' }], {}), false, `label selector ${name} on an object without labels`);
-      }
-      assertPrototypesUnchanged();
-    }),
+    fc.property(
+      jsonText,
+      jsonText,
+      fc.array(fc.tuple(fc.constantFrom('add', 'replace', 'copy', 'move', 'remove'), fc.array(key, { minLength: 1, maxLength: 4 }), jsonText), { maxLength: 3 }),
+      (currentText, inputText, operations) => {
+        const current = stored(JSON.parse(currentText));
+        const input = JSON.parse(inputText) as unknown;
+        refusedOrDone(() => parseJsonDocument(inputText, 'body'));
+        refusedOrDone(() => parseYamlDocument(inputText, 'body')); // JSON is YAML
+        refusedOrDone(() => applyConfiguration(current, { apiVersion: API_VERSION, kind: 'Sliver', metadata: { name: 'alice' }, spec: input } as Sliver, 'user', { force: true, now: 'now' }));
+        refusedOrDone(() =>
+          applyConfiguration(current, { apiVersion: API_VERSION, kind: 'Sliver', metadata: { name: 'alice', labels: input }, spec: {} } as unknown as Sliver, 'user', { force: true, now: 'now' }),
+        );
+        refusedOrDone(() => recordUpdate(current, { ...current, spec: input } as Sliver, 'user', 'now'));
+        refusedOrDone(() => mergePatch(current, { spec: input }));
+        refusedOrDone(() => mergePatch(input, input));
+        const patch = operations.map(([op, path, value]) => ({ op, path: `/${path.join('/')}`, from: `/${path.slice(1).join('/')}`, value: JSON.parse(value) as unknown }));
+        try {
+          applyJsonPatch(current, patch);
+        } catch (error) {
+          if (!(error instanceof BadRequestError) && !(error as Error).message.startsWith('the JSON patch cannot be applied')) throw error;
+        }
+        for (const name of PROTOTYPE_NAMES) {
+          assert.equal(matchesSelector([{ key: name, op: 'exists' }], {}), false, `label selector ${name} on an object without labels`);
+        }
+        assertPrototypesUnchanged();
+      },
+    ),
     RUNS,
   );
 });

@@ -15,7 +15,17 @@ function sliver(conditions: Condition[] | undefined, extra: { expires?: number; 
     apiVersion: 'nm.planet-lab.org/v1',
     kind: 'Sliver',
     metadata: { name: 'alice', ...(extra.deleting ? { deletionTimestamp: '2026-03-01T11:59:00Z' } : {}) },
-    spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript: '', rspec: {}, delegations: [], timestamp: 0, attributes: {}, ...(extra.expires === undefined ? {} : { expires: extra.expires }) },
+    spec: {
+      type: 'sliver.VServer',
+      instantiation: 'plc-instantiated',
+      keys: [],
+      initscript: '',
+      rspec: {},
+      delegations: [],
+      timestamp: 0,
+      attributes: {},
+      ...(extra.expires === undefined ? {} : { expires: extra.expires }),
+    },
     ...(conditions ? { status: { conditions } } : {}),
   };
 }
@@ -35,7 +45,7 @@ test('a failed init script outranks unenforced limits', { timeout: 5_000 }, () =
   assert.equal(sliverStatusWord(sliver([condition('Ready', 'False', 'InitFailed')]), NOW), 'InitFailed');
 });
 
-test('a sliver that is not Ready shows why, in the Ready condition\'s words', { timeout: 5_000 }, () => {
+test("a sliver that is not Ready shows why, in the Ready condition's words", { timeout: 5_000 }, () => {
   for (const reason of ['Stopped', 'Disabled', 'NotRunning', 'NameTaken', 'NotInstantiated', 'NodeError']) {
     assert.equal(sliverStatusWord(sliver([applied, condition('Ready', 'False', reason)]), NOW), reason);
   }

@@ -117,7 +117,7 @@ describe('fleet: ten sim nodes on a three-member etcd', { skip: etcdMissing, tim
     assert.ok(isFleetOwned(local));
     assert.ok(local.metadata.managedFields?.some((entry) => entry.manager === 'fleet'));
     assert.equal(local.metadata.namespace, undefined, "the node's own store has no namespaces");
-    assert.equal(await nodes[5]!.daemon.store.tryGet('Sliver', 'alpha'), undefined, 'node 6 does not get node 7\'s sliver');
+    assert.equal(await nodes[5]!.daemon.store.tryGet('Sliver', 'alpha'), undefined, "node 6 does not get node 7's sliver");
     await eventually('every node has a heartbeat', async () => {
       const beats = await Promise.all(nodes.map((node) => admin!.get(heartbeatKey(ROOT, node.name)).json() as Promise<Heartbeat | null>));
       return beats.every((beat) => beat?.fleetConnected) && beats;
@@ -134,10 +134,12 @@ describe('fleet: ten sim nodes on a three-member etcd', { skip: etcdMissing, tim
     for (let i = 0; i < 60; i++) {
       const node = `node-${(i % NODES) + 1}`;
       const name = `stream${i}`;
-      writes.push((async () => {
-        await (await namespace(node)).create(sliver(name));
-        acknowledged.push({ node, name });
-      })().catch(() => undefined));
+      writes.push(
+        (async () => {
+          await (await namespace(node)).create(sliver(name));
+          acknowledged.push({ node, name });
+        })().catch(() => undefined),
+      );
       if (i === 20) {
         killed = await cluster.leader();
         await cluster.kill(killed);
@@ -189,7 +191,7 @@ describe('fleet: ten sim nodes on a three-member etcd', { skip: etcdMissing, tim
     assert.equal(local.spec.initscript, 'changed while away');
     assert.equal(local.metadata.uid, keptUid, 'the same object, not a second create');
     assert.equal(await node3.daemon.store.tryGet('Sliver', 'dropped'), undefined);
-    assert.ok(!isFleetOwned(await node3.daemon.store.get('Sliver', 'localonly')), 'the local sliver stays the node\'s');
+    assert.ok(!isFleetOwned(await node3.daemon.store.get('Sliver', 'localonly')), "the local sliver stays the node's");
     await eventually('node 3 is connected again', async () => node3.sync.fleetConnected);
   });
 });

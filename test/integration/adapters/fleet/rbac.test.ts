@@ -53,7 +53,14 @@ describe('fleet RBAC', { skip: etcdMissing, timeout: 60_000 }, () => {
     let fleet4: EtcdStore | undefined;
     let fleet3: EtcdStore | undefined;
     const local = new MemoryStore();
-    const sync = new NodeSync({ fleet: { hosts: cluster.endpoints, root: ROOT, auth: { username: nodeUser('node-3'), password: 'node-3-pw' } }, node: 'node-3', local, log: pino({ level: 'silent' }), heartbeatSeconds: 1, retryMs: 100 });
+    const sync = new NodeSync({
+      fleet: { hosts: cluster.endpoints, root: ROOT, auth: { username: nodeUser('node-3'), password: 'node-3-pw' } },
+      node: 'node-3',
+      local,
+      log: pino({ level: 'silent' }),
+      heartbeatSeconds: 1,
+      retryMs: 100,
+    });
     try {
       fleet4 = await openNamespace(api, { hosts: cluster.endpoints, root: ROOT }, 'node-4');
       fleet3 = await openNamespace(api, { hosts: cluster.endpoints, root: ROOT }, 'node-3');
@@ -64,7 +71,13 @@ describe('fleet RBAC', { skip: etcdMissing, timeout: 60_000 }, () => {
       const theirKey = `${namespacePrefix(ROOT, 'node-4')}Sliver/theirs`;
       await refused(node3.get(theirKey).string(), "reading node 4's sliver");
       await refused(node3.getAll().prefix(namespacePrefix(ROOT, 'node-4')).keys(), "listing node 4's namespace");
-      await refused(node3.put(theirKey).value(JSON.stringify({ ...theirs, status: { running: false } })).exec(), "writing node 4's status");
+      await refused(
+        node3
+          .put(theirKey)
+          .value(JSON.stringify({ ...theirs, status: { running: false } }))
+          .exec(),
+        "writing node 4's status",
+      );
       await refused(node3.put(heartbeatKey(ROOT, 'node-4')).value('{}').exec(), "writing node 4's heartbeat");
       await refused(node3.getAll().prefix(ROOT).keys(), 'listing the whole fleet');
       assert.ok(await node3.get(`${namespacePrefix(ROOT, 'node-3')}Sliver/mine`).string(), 'node 3 reads its own sliver');

@@ -114,11 +114,17 @@ test('a journal line torn by a crash is ignored; a foreign state file is refused
   await sim.close();
   appendFileSync(join(dir, 'sim-node.journal'), '{"key":"beta","value":{"na');
   const reopened = createSimAdapter({ dataDir: dir });
-  assert.deepEqual((await reopened.listAccounts()).map((a) => a.name), ['alpha']);
+  assert.deepEqual(
+    (await reopened.listAccounts()).map((a) => a.name),
+    ['alpha'],
+  );
   await reopened.close();
 
   writeFileSync(join(dir, 'sim-node.json'), '{"format":"something-else","records":{}}');
-  assert.throws(() => createSimAdapter({ dataDir: dir }), (e: unknown) => e instanceof StorageError && /sim-node\.json is not a slv-sim-node\/v1 file/.test(e.message));
+  assert.throws(
+    () => createSimAdapter({ dataDir: dir }),
+    (e: unknown) => e instanceof StorageError && /sim-node\.json is not a slv-sim-node\/v1 file/.test(e.message),
+  );
   writeFileSync(join(dir, 'sim-node.json'), '{not json');
   assert.throws(() => createSimAdapter({ dataDir: dir }), /sim-node\.json is not valid JSON/);
   assert.equal(readFileSync(join(dir, 'sim-node.json'), 'utf8'), '{not json', 'nothing was changed');
@@ -155,7 +161,10 @@ test('the call history keeps the latest calls only', TIMEOUT, async () => {
   const sim = createSimAdapter({ dataDir: tempDir(), historyLimit: 3 });
   for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) await sim.getAccount(name);
   assert.ok(sim.history.length <= 6);
-  assert.deepEqual(sim.history.slice(-3).map((c) => c.name), ['d', 'e', 'f']);
+  assert.deepEqual(
+    sim.history.slice(-3).map((c) => c.name),
+    ['d', 'e', 'f'],
+  );
   assert.equal(sim.history[0]?.name, 'd', 'the oldest were dropped');
   assert.equal(sim.callCount('getAccount'), 6, 'counters still count everything');
   await sim.close();

@@ -93,12 +93,18 @@ test('a wrong key is refused with a clear error that does not contain the key; a
     (error: unknown) => error,
   );
   assert.ok(refused instanceof UnauthorizedError);
-  assert.match(refused.message, /PLC refused node 42's BootAuth \(wrong node id or key\?\): PLC answered GetSession with fault 103: : GetSession: Failed to authenticate call: BootAuth: Call could not be authenticated/);
+  assert.match(
+    refused.message,
+    /PLC refused node 42's BootAuth \(wrong node id or key\?\): PLC answered GetSession with fault 103: : GetSession: Failed to authenticate call: BootAuth: Call could not be authenticated/,
+  );
   assert.ok(!refused.message.includes(wrongKey) && !refused.message.includes(NODE_KEY));
 
   const stranger = makeCertificate(t, 'someone else');
   const untrusting = new PlcClient({ url: plc.url, cacert: stranger.certFile });
-  await assert.rejects(untrusting.call('AuthCheck', [{ AuthMethod: 'anonymous' }]), (error: Error) => error instanceof UnavailableError && /cannot reach PLC at https:\/\/127\.0\.0\.1:\d+: .*certificate/i.test(error.message) && !isPlcFault(error));
+  await assert.rejects(
+    untrusting.call('AuthCheck', [{ AuthMethod: 'anonymous' }]),
+    (error: Error) => error instanceof UnavailableError && /cannot reach PLC at https:\/\/127\.0\.0\.1:\d+: .*certificate/i.test(error.message) && !isPlcFault(error),
+  );
   const client = new PlcClient({ url: plc.url, cacert: plc.caFile });
   await assert.rejects(client.call('DeleteSlice', [{ AuthMethod: 'anonymous' }, 1]), (error: Error) => /fault 100: Invalid method DeleteSlice/.test(error.message) && isPlcFault(error));
   await assert.rejects(client.call('GetSlivers', []), /fault 101: : GetSlivers: Expected 1-2 arguments, got 0/);
@@ -106,13 +112,19 @@ test('a wrong key is refused with a clear error that does not contain the key; a
   await assert.rejects(client.call('GetSlivers', [{ AuthMethod: 'anonymous' }]), UnauthorizedError);
 });
 
-test('PlcSync over node authentication: today\'s answer applied with its NodeConfig; a wrong key keeps the stored state and says so', { timeout: 30_000 }, async (t) => {
+test("PlcSync over node authentication: today's answer applied with its NodeConfig; a wrong key keeps the stored state and says so", { timeout: 30_000 }, async (t) => {
   const plc = await startPlcStandIn(t, { nodes: { [NODE_ID]: NODE_KEY }, answer: () => today });
   const store = tempStore(t);
   const dir = tempDir(t);
   const client = new PlcClient({ url: plc.url, cacert: plc.caFile });
   // The sample's time: its slivers expire a month later.
-  const sync = new PlcSync({ store, source: new NodeAuthSource(client, { nodeId: NODE_ID, key: NODE_KEY }, new SessionFile(join(dir, 'session'))), state: new PlcStateFile(join(dir, 'state.json')), log: silentLog, now: () => 1_764_000_000_000 });
+  const sync = new PlcSync({
+    store,
+    source: new NodeAuthSource(client, { nodeId: NODE_ID, key: NODE_KEY }, new SessionFile(join(dir, 'session'))),
+    state: new PlcStateFile(join(dir, 'state.json')),
+    log: silentLog,
+    now: () => 1_764_000_000_000,
+  });
   const applied = await sync.syncOnce();
   assert.equal(applied.outcome, 'applied');
   assert.deepEqual([applied.created, applied.updated], [4, 0], 'three records and the NodeConfig');
@@ -120,7 +132,10 @@ test('PlcSync over node authentication: today\'s answer applied with its NodeCon
   assert.ok(sync.lastReached !== undefined);
   const config = await store.get('NodeConfig', NODE_CONFIG_NAME);
   assert.equal(config.spec.bandwidthCap, 100_000_000);
-  assert.deepEqual(config.spec.accounts.map((a) => a.name), ['root', 'site_admin']);
+  assert.deepEqual(
+    config.spec.accounts.map((a) => a.name),
+    ['root', 'site_admin'],
+  );
   const revision = store.revision();
   assert.equal((await sync.syncOnce()).updated, 0);
   assert.equal(store.revision(), revision, 'the same answer again writes nothing, the NodeConfig included');

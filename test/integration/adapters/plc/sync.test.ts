@@ -25,7 +25,13 @@ function answer(timestamp: number, slivers: Array<Record<string, unknown>>): unk
 
 /** A source handing out whatever the test sets (for sequences of answers). */
 function memorySource(): GetSliversSource & { next: unknown } {
-  return { description: 'test answers', next: undefined, fetch() { return Promise.resolve(this.next); } };
+  return {
+    description: 'test answers',
+    next: undefined,
+    fetch() {
+      return Promise.resolve(this.next);
+    },
+  };
 }
 
 function setup(t: TestContext, source: GetSliversSource): { store: Store; sync: PlcSync; state: PlcStateFile } {
@@ -96,8 +102,17 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
   // PLC objects are created with the account finalizer: the dropped one waits for the account
   // controller to destroy its account (no controller runs here), the others are untouched.
   const remaining = (await store.list('Sliver')).items;
-  assert.deepEqual(remaining.filter((s) => !s.metadata.deletionTimestamp).map((s) => s.metadata.name).sort(), ['pl_keep', 'user_made']);
-  assert.deepEqual(remaining.filter((s) => s.metadata.deletionTimestamp).map((s) => [s.metadata.name, s.metadata.finalizers]), [['pl_drop', [ACCOUNT_FINALIZER]]]);
+  assert.deepEqual(
+    remaining
+      .filter((s) => !s.metadata.deletionTimestamp)
+      .map((s) => s.metadata.name)
+      .sort(),
+    ['pl_keep', 'user_made'],
+  );
+  assert.deepEqual(
+    remaining.filter((s) => s.metadata.deletionTimestamp).map((s) => [s.metadata.name, s.metadata.finalizers]),
+    [['pl_drop', [ACCOUNT_FINALIZER]]],
+  );
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
 });
 
@@ -109,15 +124,21 @@ test('a record with a value out of range is skipped and reported; the others app
   const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
   source.next = answer(100, [{ name: 'pl_a' }, { name: 'pl_b' }]);
   await sync.syncOnce();
-  source.next = answer(200, [{ name: 'pl_a', attributes: [{ name: 'cpu_share', value: '-5' }] }, { name: 'pl_b', attributes: [{ name: 'cpu_share', value: '64' }] }]);
+  source.next = answer(200, [
+    { name: 'pl_a', attributes: [{ name: 'cpu_share', value: '-5' }] },
+    { name: 'pl_b', attributes: [{ name: 'cpu_share', value: '64' }] },
+  ]);
   const result = await sync.syncOnce();
   assert.equal(result.outcome, 'applied');
   assert.deepEqual(result.skipped, [{ path: '[0].slivers[0]', name: 'pl_a', reason: '[0].slivers[0]: cpu_share -5 is out of range: must be from 0 to 8192' }]);
   assert.equal((await store.get('Sliver', 'pl_b')).spec.rspec.cpu_share, 64, 'the good record applies');
   const kept = await store.get('Sliver', 'pl_a');
-  assert.equal(kept.metadata.deletionTimestamp, undefined, 'the skipped record\'s sliver is not purged');
+  assert.equal(kept.metadata.deletionTimestamp, undefined, "the skipped record's sliver is not purged");
   assert.equal(kept.spec.timestamp, 100, 'and keeps its last good spec');
-  assert.deepEqual(recorded.map((r) => [r.name, r.reason]), [['pl_a', 'PlcRecordSkipped']]);
+  assert.deepEqual(
+    recorded.map((r) => [r.name, r.reason]),
+    [['pl_a', 'PlcRecordSkipped']],
+  );
   assert.match(recorded[0]!.message, /cpu_share -5 is out of range: must be from 0 to 8192/);
 });
 
@@ -164,29 +185,47 @@ test('one bad record among 1,000: the 999 others apply, the bad one is reported,
   const events = { warning: (o: { kind: string; metadata: { name: string } }, reason: string, message: string) => void warnings.push({ kind: o.kind, name: o.metadata.name, reason, message }) };
   const sync = new PlcSync({ store, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
   const names = Array.from({ length: 1000 }, (_, i) => `site${i % 10}_slice${i}`);
-  source.next = answer(100, names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '10' }] })));
+  source.next = answer(
+    100,
+    names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '10' }] })),
+  );
   assert.equal((await sync.syncOnce()).created, 1000);
 
   // The next answer changes every record; one of them has keys PLC cannot have meant.
   const bad = names[500] as string;
-  source.next = answer(200, names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })));
+  source.next = answer(
+    200,
+    names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })),
+  );
   const result = await sync.syncOnce();
   assert.equal(result.outcome, 'applied');
   assert.deepEqual([result.created, result.updated, result.deleted], [0, 999, 0]);
-  assert.deepEqual(result.skipped.map((entry) => [entry.name, entry.path]), [[bad, '[0].slivers[500]']]);
+  assert.deepEqual(
+    result.skipped.map((entry) => [entry.name, entry.path]),
+    [[bad, '[0].slivers[500]']],
+  );
   assert.match(result.skipped[0]?.reason ?? '', /slivers\[500\]\.keys: must be a list/);
   const slivers = new Map((await store.list('Sliver')).items.map((s) => [s.metadata.name, s]));
   assert.equal(slivers.size, 1000, 'nothing purged');
-  assert.equal(slivers.get(bad)?.spec.rspec.cpu_share, 10, 'the skipped record\'s sliver is kept as it was');
+  assert.equal(slivers.get(bad)?.spec.rspec.cpu_share, 10, "the skipped record's sliver is kept as it was");
   assert.equal(slivers.get(bad)?.metadata.deletionTimestamp, undefined);
   assert.equal(slivers.get(names[0] as string)?.spec.rspec.cpu_share, 20);
-  assert.deepEqual(warnings.map((w) => [w.kind, w.name, w.reason]), [['Sliver', bad, 'PlcRecordSkipped']]);
+  assert.deepEqual(
+    warnings.map((w) => [w.kind, w.name, w.reason]),
+    [['Sliver', bad, 'PlcRecordSkipped']],
+  );
   assert.match(warnings[0]?.message ?? '', new RegExp(`record "${bad}" was skipped: .*keys: must be a list.*kept as it was`));
 
   // Still bad an answer later: still kept; fixed: applied like any newer record.
-  source.next = answer(300, names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })));
+  source.next = answer(
+    300,
+    names.map((name) => (name === bad ? { name, keys: 'not a list' } : { name, attributes: [{ name: 'cpu_share', value: '20' }] })),
+  );
   assert.equal((await sync.syncOnce()).deleted, 0);
-  source.next = answer(400, names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '30' }] })));
+  source.next = answer(
+    400,
+    names.map((name) => ({ name, attributes: [{ name: 'cpu_share', value: '30' }] })),
+  );
   const fixed = await sync.syncOnce();
   assert.deepEqual([fixed.updated, fixed.skipped.length], [1000, 0]);
   assert.equal((await store.get('Sliver', bad)).spec.rspec.cpu_share, 30);

@@ -17,21 +17,25 @@ describe('etcd store', { skip: etcdMissing }, () => {
   before(() => cluster.start(), { timeout: 30_000 });
   after(() => cluster.stop());
 
-  runStoreConformance('etcd', async () => {
-    const prefix = `/slv-test-${++prefixes}/`;
-    let store: Store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
-    return {
-      get store() {
-        return store;
-      },
-      async reopen() {
-        await store.close();
-        store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
-        return store;
-      },
-      cleanup: () => store.close(),
-    };
-  }, { durable: true, historyAfterReopen: false });
+  runStoreConformance(
+    'etcd',
+    async () => {
+      const prefix = `/slv-test-${++prefixes}/`;
+      let store: Store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
+      return {
+        get store() {
+          return store;
+        },
+        async reopen() {
+          await store.close();
+          store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
+          return store;
+        },
+        cleanup: () => store.close(),
+      };
+    },
+    { durable: true, historyAfterReopen: false },
+  );
 
   test('two stores on the same keys: a write planned on stale data is re-planned, a stale resourceVersion is 409', async () => {
     const prefix = `/slv-test-${++prefixes}/`;
@@ -72,7 +76,10 @@ describe('etcd store', { skip: etcdMissing }, () => {
         await raw.kv.compact({ revision: header.revision, physical: true });
         gate.reopen();
         assert.equal(((await gone) as { reason?: string }).reason, 'Gone');
-        assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['beta']);
+        assert.deepEqual(
+          (await store.list('Sliver')).items.map((s) => s.metadata.name),
+          ['beta'],
+        );
         assert.equal(store.compactedRevision(), store.revision());
       } finally {
         await store.close();

@@ -3,7 +3,11 @@
 import { MemoryStore } from '../../../../adapters/store/memory.js';
 import { runStoreConformance } from '../../../../adapters/store/conformance.js';
 
-runStoreConformance('memory', async () => {
-  const store = new MemoryStore();
-  return { store, cleanup: () => store.close() };
-}, { durable: false, historyAfterReopen: false });
+runStoreConformance(
+  'memory',
+  async () => {
+    const store = new MemoryStore();
+    return { store, cleanup: () => store.close() };
+  },
+  { durable: false, historyAfterReopen: false },
+);

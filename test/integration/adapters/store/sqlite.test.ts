@@ -16,25 +16,29 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'slv-store-'));
 }
 
-runStoreConformance('sqlite', async () => {
-  const dir = tempDir();
-  const file = join(dir, 'store.db');
-  let store: Store = openSqliteStore(file);
-  return {
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = openSqliteStore(file);
-      return store;
-    },
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}, { durable: true, historyAfterReopen: true });
+runStoreConformance(
+  'sqlite',
+  async () => {
+    const dir = tempDir();
+    const file = join(dir, 'store.db');
+    let store: Store = openSqliteStore(file);
+    return {
+      get store() {
+        return store;
+      },
+      async reopen() {
+        await store.close();
+        store = openSqliteStore(file);
+        return store;
+      },
+      async cleanup() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { durable: true, historyAfterReopen: true },
+);
 
 test('a corrupt store file is refused with a clear error and left untouched', () => {
   const dir = tempDir();
@@ -50,7 +54,7 @@ test("another application's SQLite database is refused and left untouched", () =
   const dir = tempDir();
   const file = join(dir, 'store.db');
   const foreign = new Database(file);
-  foreign.exec('CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES (\'la\')');
+  foreign.exec("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('la')");
   foreign.close();
   const before = readFileSync(file);
   assert.throws(() => openSqliteStore(file), /SQLite database of another application/);
@@ -102,15 +106,18 @@ test('a store killed with SIGKILL mid-write loses no acknowledged write and reop
       for (const name of acknowledged) assert.ok(names.has(name), `acknowledged write ${name} is missing after SIGKILL`);
       const history: number[] = [];
       await new Promise<void>((resolve) => {
-        const watch = store.watch({ sinceRevision: store.compactedRevision() }, {
-          onEvent(event) {
-            history.push(event.revision);
-            if (event.revision === store.revision()) {
-              watch.stop();
-              resolve();
-            }
+        const watch = store.watch(
+          { sinceRevision: store.compactedRevision() },
+          {
+            onEvent(event) {
+              history.push(event.revision);
+              if (event.revision === store.revision()) {
+                watch.stop();
+                resolve();
+              }
+            },
           },
-        });
+        );
       });
       for (let i = 1; i < history.length; i++) assert.ok(history[i]! > history[i - 1]!, 'revisions strictly increase');
       assert.equal(history.at(-1), store.revision());
@@ -149,21 +156,33 @@ test('a schema 1 store (one history row per revision) is migrated in place, keep
   v1.close();
   const store = openSqliteStore(file);
   try {
-    assert.deepEqual((await store.list('Sliver')).items.map((s) => s.metadata.name), ['old']);
+    assert.deepEqual(
+      (await store.list('Sliver')).items.map((s) => s.metadata.name),
+      ['old'],
+    );
     const replayed: Array<[string, number]> = [];
     await new Promise<void>((resolve) => {
-      const watch = store.watch({ sinceRevision: 0 }, {
-        onEvent(event) {
-          replayed.push([event.object.metadata.name, event.revision]);
-          if (replayed.length === 2) {
-            watch.stop();
-            resolve();
-          }
+      const watch = store.watch(
+        { sinceRevision: 0 },
+        {
+          onEvent(event) {
+            replayed.push([event.object.metadata.name, event.revision]);
+            if (replayed.length === 2) {
+              watch.stop();
+              resolve();
+            }
+          },
         },
-      });
+      );
     });
-    assert.deepEqual(replayed, [['gone', 1], ['old', 2]]);
-    const [a] = await store.transact([{ type: 'create', object: sliver('a') }, { type: 'create', object: sliver('b') }]);
+    assert.deepEqual(replayed, [
+      ['gone', 1],
+      ['old', 2],
+    ]);
+    const [a] = await store.transact([
+      { type: 'create', object: sliver('a') },
+      { type: 'create', object: sliver('b') },
+    ]);
     assert.equal(a?.metadata.resourceVersion, '3');
   } finally {
     await store.close();

@@ -80,7 +80,7 @@ test('a directory others may write to is refused unless sticky; a missing one is
   await inCreated.release();
 });
 
-test("a directory another user owns is refused: they could swap the socket", { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+test('a directory another user owns is refused: they could swap the socket', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
   const theirs = join(dir, 'theirs');
   mkdirSync(theirs, { mode: 0o755 });
   chownSync(theirs, 65534, 65534);

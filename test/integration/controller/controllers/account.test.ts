@@ -73,7 +73,10 @@ test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (
   await createSliver(store, 'beta');
   await createSliver(store, 'gamma');
   await setLoans(store, 'alpha', [['beta', 'cpu_share', 4]]);
-  await setLoans(store, 'gamma', [['alpha', 'cpu_share', 4], ['beta', 'cpu_share', 4]]);
+  await setLoans(store, 'gamma', [
+    ['alpha', 'cpu_share', 4],
+    ['beta', 'cpu_share', 4],
+  ]);
   await daemon.settle();
   assert.ok(node.inspect('alpha'));
 
@@ -82,7 +85,11 @@ test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (
   assert.equal(node.inspect('alpha'), undefined, 'account destroyed');
   assert.equal(await store.tryGet('Sliver', 'alpha'), undefined, 'finalizer removed, object gone');
   assert.deepEqual(await loansOf(store, 'alpha'), [], 'loans from it vanish');
-  assert.deepEqual((await loansOf(store, 'gamma')).map((l) => l.spec.to), ['beta'], 'loans to it vanish');
+  assert.deepEqual(
+    (await loansOf(store, 'gamma')).map((l) => l.spec.to),
+    ['beta'],
+    'loans to it vanish',
+  );
   assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec?.cpu_share, 32 + 4);
   assert.ok(node.inspect('beta'), 'others untouched');
 });
@@ -98,7 +105,10 @@ test('with the rspec controller switched off, a deleted or expired sliver still 
   await createSliver(store, 'beta');
   await createSliver(store, 'soon', { expires: 1_700_000_010 });
   await setLoans(store, 'alpha', [['beta', 'cpu_share', 4]]);
-  await setLoans(store, 'beta', [['alpha', 'cpu_share', 4], ['soon', 'cpu_share', 2]]);
+  await setLoans(store, 'beta', [
+    ['alpha', 'cpu_share', 4],
+    ['soon', 'cpu_share', 2],
+  ]);
   await setLoans(store, 'soon', [['beta', 'cpu_share', 1]]);
   await daemon.settle();
   assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec, undefined, 'no rspec controller: nothing computed');
@@ -107,7 +117,11 @@ test('with the rspec controller switched off, a deleted or expired sliver still 
   await daemon.settle();
   assert.equal(node.inspect('alpha'), undefined, 'account destroyed');
   assert.deepEqual(await loansOf(store, 'alpha'), [], 'loans from the deleted sliver vanish');
-  assert.deepEqual((await loansOf(store, 'beta')).map((l) => l.spec.to), ['soon'], 'loans to it vanish');
+  assert.deepEqual(
+    (await loansOf(store, 'beta')).map((l) => l.spec.to),
+    ['soon'],
+    'loans to it vanish',
+  );
 
   clock.advance(10_001);
   await daemon.settle();
@@ -205,7 +219,11 @@ async function nodeWithAccounts(accounts: Array<[string, 'sliver' | 'delegate']>
 }
 
 test('orphan sweep: managed accounts slv has no record of are reported in a Warning Event and kept; a named one is reused', TEST_TIMEOUT, async () => {
-  const dir = await nodeWithAccounts([['orphan', 'sliver'], ['stale', 'delegate'], ['kept', 'delegate']]);
+  const dir = await nodeWithAccounts([
+    ['orphan', 'sliver'],
+    ['stale', 'delegate'],
+    ['kept', 'delegate'],
+  ]);
   const daemon = await startDaemon({ dir });
   try {
     await daemon.store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'kept' }, spec: { keys: ['ssh-ed25519 K'], timestamp: 1 } });
@@ -218,10 +236,10 @@ test('orphan sweep: managed accounts slv has no record of are reported in a Warn
     assert.equal(delegate.status?.uid, daemon.node.inspect('kept')?.uid);
     assert.equal(condition(delegate, 'Ready')?.status, 'True');
     const reports = (await daemon.store.list('Event')).items.filter((event) => event.spec.reason === 'UnrecordedAccount');
-    assert.deepEqual(
-      reports.map((event) => [event.spec.type, event.spec.involvedObject.kind, event.spec.involvedObject.name]).sort(),
-      [['Warning', 'Delegate', 'stale'], ['Warning', 'Sliver', 'orphan']],
-    );
+    assert.deepEqual(reports.map((event) => [event.spec.type, event.spec.involvedObject.kind, event.spec.involvedObject.name]).sort(), [
+      ['Warning', 'Delegate', 'stale'],
+      ['Warning', 'Sliver', 'orphan'],
+    ]);
     const orphan = reports.find((event) => event.spec.involvedObject.name === 'orphan');
     assert.match(orphan?.spec.message ?? '', /^sliver account orphan \(uid \d+\) has a managed shell but slv has no record of creating it: kept; .*--adopt-orphans/);
   } finally {
@@ -230,7 +248,10 @@ test('orphan sweep: managed accounts slv has no record of are reported in a Warn
 });
 
 test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed accounts no object names, also on an empty store when slvd queues it', TEST_TIMEOUT, async () => {
-  const dir = await nodeWithAccounts([['leftover', 'sliver'], ['stale', 'delegate']]);
+  const dir = await nodeWithAccounts([
+    ['leftover', 'sliver'],
+    ['stale', 'delegate'],
+  ]);
   const daemon = await startDaemon({ dir, adoptOrphans: true });
   try {
     await daemon.settle();
@@ -243,7 +264,7 @@ test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed acc
   }
 });
 
-test('an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver\'s name', TEST_TIMEOUT, async (t) => {
+test("an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver's name", TEST_TIMEOUT, async (t) => {
   const daemon = await startDaemon();
   t.after(() => daemon.stop());
   const { store, node } = daemon;
@@ -418,13 +439,15 @@ test('a node failure is reported in status and retried with backoff', TEST_TIMEO
   assert.equal(node.inspect('alpha')?.running, true);
 });
 
-test('the sliver\'s vref reaches the node\'s create; an image the node lacks is an ImageMissing not-Ready reason until it appears', TEST_TIMEOUT, async (t) => {
+test("the sliver's vref reaches the node's create; an image the node lacks is an ImageMissing not-Ready reason until it appears", TEST_TIMEOUT, async (t) => {
   const clock = new FakeClock();
   const daemon = await startDaemon({ clock });
   t.after(() => daemon.stop());
   const { store, node } = daemon;
   await createSliver(store, 'plain');
-  const stopFailing = node.failWhen((call) => (call.method === 'createAccount' && call.name === 'f99' ? new MissingImageError('lxc-f99', 'LXC image "lxc-f99" is missing: /var/lib/slv/images/lxc-f99 has no root filesystem') : undefined));
+  const stopFailing = node.failWhen((call) =>
+    call.method === 'createAccount' && call.name === 'f99' ? new MissingImageError('lxc-f99', 'LXC image "lxc-f99" is missing: /var/lib/slv/images/lxc-f99 has no root filesystem') : undefined,
+  );
   await createSliver(store, 'f37', { vref: 'lxc-f37-x86_64' });
   await createSliver(store, 'f99', { vref: 'lxc-f99' });
   await daemon.settle();

@@ -136,7 +136,11 @@ test('each Loan status says whether it was granted and why not', { timeout: 30_0
   const { store } = daemon;
   await createSliver(store, 'lender', { rspec: { cpu_share: 40 } });
   await createSliver(store, 'taker');
-  await setLoans(store, 'lender', [['taker', 'cpu_share', 20], ['taker', 'cpu_share', 5], ['ghost', 'cpu_share', 1]]);
+  await setLoans(store, 'lender', [
+    ['taker', 'cpu_share', 20],
+    ['taker', 'cpu_share', 5],
+    ['ghost', 'cpu_share', 1],
+  ]);
   await setLoans(store, 'nobody', [['taker', 'net_share', 0]]); // the API would refuse; the store holds it
   await daemon.settle();
   const status = async (name: string) => (await store.get('Loan', name)).status;
@@ -205,7 +209,7 @@ test('properties: resources are conserved, lenders keep their minimums, lender o
   );
 });
 
-test('property: the controller\'s incremental recompute equals the full computation after every change', { timeout: 60_000 }, async () => {
+test("property: the controller's incremental recompute equals the full computation after every change", { timeout: 60_000 }, async () => {
   const change = fc.oneof(
     fc.record({ kind: fc.constant('setLoans' as const), from: fc.constantFrom(...NAMES), loans: fc.array(loanArbitrary, { maxLength: 4 }) }),
     fc.record({ kind: fc.constant('rspec' as const), name: fc.constantFrom(...NAMES), rspec: rspecArbitrary }),
@@ -218,12 +222,22 @@ test('property: the controller\'s incremental recompute equals the full computat
         const { store } = daemon;
         for (const [name, rspec] of Object.entries(slivers)) await createSliver(store, name, { rspec });
         for (const loan of loanInputs(loans)) {
-          await store.create<Loan>({ apiVersion: API_VERSION, kind: 'Loan', metadata: { name: loan.id }, spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order } });
+          await store.create<Loan>({
+            apiVersion: API_VERSION,
+            kind: 'Loan',
+            metadata: { name: loan.id },
+            spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order },
+          });
         }
         await daemon.settle();
         await assertAgreesWithFullComputation(store);
         for (const step of changes) {
-          if (step.kind === 'setLoans') await setLoans(store, step.from, step.loans.map((l) => [l.to, l.resource, l.amount]));
+          if (step.kind === 'setLoans')
+            await setLoans(
+              store,
+              step.from,
+              step.loans.map((l) => [l.to, l.resource, l.amount]),
+            );
           else if (step.kind === 'delete') await store.delete('Sliver', step.name).catch(() => undefined);
           else {
             const sliver = await store.tryGet('Sliver', step.name);

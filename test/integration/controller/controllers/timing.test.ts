@@ -17,7 +17,10 @@ test('expiry: a sliver is deleted in the first millisecond after it expires, equ
   await createSliver(store, 'later', { expires: deadline + 5 });
   await createSliver(store, 'never');
   await setLoans(store, 'soon', [['never', 'cpu_share', 8]]);
-  await setLoans(store, 'never', [['soon', 'cpu_share', 8], ['later', 'cpu_share', 4]]);
+  await setLoans(store, 'never', [
+    ['soon', 'cpu_share', 8],
+    ['later', 'cpu_share', 4],
+  ]);
   await daemon.settle();
   assert.ok(clock.pendingDueTimes().includes(deadline * 1000 + 1), 'scheduled for the deadline itself, not polled');
 
@@ -31,7 +34,10 @@ test('expiry: a sliver is deleted in the first millisecond after it expires, equ
   assert.equal(await store.tryGet('Sliver', 'soon'), undefined, 'expires < now is deleted');
   assert.equal(node.inspect('soon'), undefined, 'and its account destroyed');
   assert.deepEqual(await loansOf(store, 'soon'), []);
-  assert.deepEqual((await loansOf(store, 'never')).map((l) => l.spec.to), ['later']);
+  assert.deepEqual(
+    (await loansOf(store, 'never')).map((l) => l.spec.to),
+    ['later'],
+  );
   assert.equal((await store.get('Sliver', 'never')).status?.effectiveRSpec?.cpu_share, 32 - 4);
   assert.ok(await store.tryGet('Sliver', 'later'));
 

@@ -48,11 +48,17 @@ test('the file overrides defaults with paths relative to itself; flags override 
   assert.equal(config.periodSeconds, 5);
   assert.equal(config.startup, true);
   assert.equal(config.logLevel, 'debug');
-  assert.deepEqual(config.plc, { kind: 'file', path: resolve('answer.json') }, 'a PLC flag replaces the file\'s PLC of either kind');
+  assert.deepEqual(config.plc, { kind: 'file', path: resolve('answer.json') }, "a PLC flag replaces the file's PLC of either kind");
   assert.equal(config.configFile, file);
 
   const fromFile = resolveConfig({}, loadConfigFile(file));
-  assert.deepEqual(fromFile.plc, { kind: 'url', url: 'http://plc.example.org/PLCAPI/', allowHttp: false, auth: { kind: 'struct', struct: { AuthMethod: 'session', session: 'abc' } }, timeoutMs: 30_000 });
+  assert.deepEqual(fromFile.plc, {
+    kind: 'url',
+    url: 'http://plc.example.org/PLCAPI/',
+    allowHttp: false,
+    auth: { kind: 'struct', struct: { AuthMethod: 'session', session: 'abc' } },
+    timeoutMs: 30_000,
+  });
 });
 
 test('node authentication: id, key file, boot file and CA from flags or the file; plcAuth replaces it', (t) => {
@@ -176,14 +182,20 @@ test('--controllers and --conf-file-dirs: defaults, flags over the file, an unkn
   const config = resolveConfig(parsed.flags, loadConfigFile(file));
   assert.equal(config.controllers, '*,-conf-files');
   assert.deepEqual(config.confFileDirs, ['/etc/planetlab', '/etc/cron.d']);
-  assert.throws(() => resolveConfig(flags(['--controllers', '*,-bwmom']).flags), (e: Error) => e instanceof UsageError && /unknown controller "bwmom"/.test(e.message));
+  assert.throws(
+    () => resolveConfig(flags(['--controllers', '*,-bwmom']).flags),
+    (e: Error) => e instanceof UsageError && /unknown controller "bwmom"/.test(e.message),
+  );
 });
 
 test('a real adapter needs an explicit PLC source (--plc, --plc-file or --no-plc); only the sim adapter defaults to the example', (t) => {
   const dir = tempDir(t);
   const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
   for (const adapter of ['linux', 'vserver']) {
-    usage(() => resolveConfig(flags(['--adapter', adapter]).flags), new RegExp(`^the ${adapter} adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc`));
+    usage(
+      () => resolveConfig(flags(['--adapter', adapter]).flags),
+      new RegExp(`^the ${adapter} adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc`),
+    );
   }
   assert.deepEqual(resolveConfig(flags(['--adapter', 'linux', '--no-plc']).flags).plc, { kind: 'none' });
   assert.deepEqual(resolveConfig(flags(['--adapter', 'linux', '--plc-file', 'answer.json']).flags).plc, { kind: 'file', path: resolve('answer.json') });
@@ -191,7 +203,7 @@ test('a real adapter needs an explicit PLC source (--plc, --plc-file or --no-plc
   const file = join(dir, 'slvd.yaml');
   writeFileSync(file, 'adapter: linux\nnoPlc: true\n');
   assert.deepEqual(resolveConfig({}, loadConfigFile(file)).plc, { kind: 'none' }, 'noPlc in the file');
-  assert.deepEqual(resolveConfig(flags(['--plc-file', 'x.json']).flags, loadConfigFile(file)).plc, { kind: 'file', path: resolve('x.json') }, 'a flag replaces the file\'s choice');
+  assert.deepEqual(resolveConfig(flags(['--plc-file', 'x.json']).flags, loadConfigFile(file)).plc, { kind: 'file', path: resolve('x.json') }, "a flag replaces the file's choice");
   usage(() => resolveConfig(flags(['--no-plc', '--plc-file', 'x.json']).flags), /choose one of --plc URL, --plc-file FILE and --no-plc/);
   assert.deepEqual(resolveConfig(flags([]).flags).plc, { kind: 'file', path: EXAMPLE_PLC_FILE }, 'sim: the example');
 });

@@ -29,19 +29,30 @@ test('the poller syncs at start, every period, again after an in-flight sync whe
 
   await poller.start();
   assert.equal(fetches, 1);
-  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [60_000]);
+  assert.deepEqual(
+    clock.pendingDueTimes().map((due) => due - clock.now()),
+    [60_000],
+  );
   clock.advance(60_000);
   await until(() => outcomes.length === 2, 'the periodic sync ran');
   assert.equal(fetches, 2);
 
   poller.setTiming({ periodMs: 10_000 });
-  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [10_000], 'the new period applies to the next sync');
+  assert.deepEqual(
+    clock.pendingDueTimes().map((due) => due - clock.now()),
+    [10_000],
+    'the new period applies to the next sync',
+  );
   clock.advance(10_000);
   await until(() => release !== undefined, 'the third sync is in flight');
   poller.trigger();
   release?.();
   await until(() => outcomes.length === 3, 'the third sync finished');
-  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [0], 'the requested sync follows at once');
+  assert.deepEqual(
+    clock.pendingDueTimes().map((due) => due - clock.now()),
+    [0],
+    'the requested sync follows at once',
+  );
   clock.advance(0);
   await until(() => outcomes.length === 4, 'the requested sync ran');
   assert.equal(fetches, 4);

@@ -162,7 +162,10 @@ test("slvd against today's PLC (the HTTPS stand-in): BootAuth, a session, today'
   assert.equal(status.plc.authenticated, true);
   assert.ok(status.plc.lastReached);
   assert.deepEqual(status.plc.lastSync?.skipped, []);
-  assert.deepEqual(plc.calls.slice(0, 2).map((c) => `${c.method}/${String(c.authMethod)}`), ['GetSession/hmac', 'GetSlivers/session']);
+  assert.deepEqual(
+    plc.calls.slice(0, 2).map((c) => `${c.method}/${String(c.authMethod)}`),
+    ['GetSession/hmac', 'GetSlivers/session'],
+  );
   assert.equal(statSync(join(dataDir, PLC_SESSION_FILE)).mode & 0o777, 0o600);
 
   const get = async <T>(path: string): Promise<T> => {
@@ -171,7 +174,10 @@ test("slvd against today's PLC (the HTTPS stand-in): BootAuth, a session, today'
     return JSON.parse(answer.body) as T;
   };
   const codeen = await get<Sliver>('slivers/princeton_codeen');
-  assert.deepEqual([codeen.spec.rspec.cpu_share, codeen.spec.rspec.net_max, codeen.spec.vref, codeen.spec.initscript], [64, 20_000_000, 'lxc-f37-x86_64', '#!/bin/sh\nexec /usr/local/codeen/bin/proxy\n']);
+  assert.deepEqual(
+    [codeen.spec.rspec.cpu_share, codeen.spec.rspec.net_max, codeen.spec.vref, codeen.spec.initscript],
+    [64, 20_000_000, 'lxc-f37-x86_64', '#!/bin/sh\nexec /usr/local/codeen/bin/proxy\n'],
+  );
   assert.equal(codeen.status?.effectiveRSpec?.net_max, 20_000_000);
   const render = await get<Sliver>('slivers/3dlab_render');
   assert.deepEqual([render.spec.rspec.cpu_min, render.spec.rspec.disk_max], [250, 20_000_000]);
@@ -188,7 +194,14 @@ test("slvd against today's PLC (the HTTPS stand-in): BootAuth, a session, today'
   assert.equal(after.plc.lastSync?.outcome, 'unauthorized');
   assert.equal(after.plc.authenticated, false);
   assert.match(after.plc.lastSync?.error ?? '', /PLC refused node 42's BootAuth \(wrong node id or key\?\)/);
-  assert.deepEqual([after.slivers, after.delegates], [{ total: 2, ready: 2 }, { total: 1, ready: 1 }], 'the stored state is kept');
+  assert.deepEqual(
+    [after.slivers, after.delegates],
+    [
+      { total: 2, ready: 2 },
+      { total: 1, ready: 1 },
+    ],
+    'the stored state is kept',
+  );
   await waitForOutput(refused, /PLC refused node 42's BootAuth/);
   assert.ok(!refused.output().includes(nodeKey) && !daemon.output().includes(nodeKey), 'the key is never logged');
   refused.child.kill('SIGTERM');
@@ -276,7 +289,10 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
     [['--adapter', 'linux'], /the linux adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
     [['--adapter', 'lxc'], /the lxc adapter acts on this node's accounts: name the PLC source with --plc URL, --plc-file FILE or --no-plc/],
     [['--log-format', 'xml'], /option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json/],
-    [['--config', config], /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/],
+    [
+      ['--config', config],
+      /config file .*bad\.yaml is invalid: .*adapter must be equal to one of the allowed values \(sim, linux, vserver, lxc\).*unknown setting "periodSeconds"|unknown setting "periodSeconds".*adapter/,
+    ],
     [['--plc', 'http://127.0.0.1:1/', '--node-id', '1', '--node-key-file', config], /--plc: "http:\/\/127\.0\.0\.1:1\/" is plain http; PLC is reached over https \(add --plc-allow-http/],
     [['--plc', 'https://127.0.0.1:1/', '--boot-file', join(dataDir, 'no-plnode.txt')], /cannot read the boot file .*no-plnode\.txt/],
   ];
@@ -312,7 +328,11 @@ test('a squatted XML-RPC socket path is reported in status.json, not fatal: slvd
   const status = await waitForStatus(dataDir, daemon, allReady, 'every example sliver is Ready');
   assert.deepEqual(status.xmlrpcSockets, [
     { path: join(dataDir, 'sliver_mgr.api'), serving: true },
-    { path: squatted, serving: false, problem: `cannot serve on the Unix socket ${squatted}: another server (the socket belongs to ${process.getuid?.() === 0 ? 'root' : `uid ${process.getuid?.()}`}) is listening on it` },
+    {
+      path: squatted,
+      serving: false,
+      problem: `cannot serve on the Unix socket ${squatted}: another server (the socket belongs to ${process.getuid?.() === 0 ? 'root' : `uid ${process.getuid?.()}`}) is listening on it`,
+    },
   ]);
   assert.match(daemon.output(), /"level":50,[^\n]*"msg":"XML-RPC socket not served"/);
   daemon.child.kill('SIGTERM');

@@ -94,14 +94,23 @@ describe('forward_api_calls', TIMEOUT, () => {
   });
 
   test('half-closing after the request, it gets the answer of a slow call: SetLoans with several loans', async () => {
-    const loans = '<array><data>' + [1, 2, 3].map((amount) => `<value><array><data><value><string>bob</string></value><value><string>cpu_share</string></value><value><int>${amount}</int></value></data></array></value>`).join('') + '</data></array>';
+    const loans =
+      '<array><data>' +
+      [1, 2, 3].map((amount) => `<value><array><data><value><string>bob</string></value><value><string>cpu_share</string></value><value><int>${amount}</int></value></data></array></value>`).join('') +
+      '</data></array>';
     for (let round = 0; round < 5; round++) {
       const result = await runWithInput(forward, [], methodCallXml('SetLoans', ['<string>alice</string>', loans]), { uid: aliceUid });
       assert.equal(result.code, 0, result.stdout);
       assert.deepEqual(await parseReply(result.stdout), { result: 1 });
     }
     const listed = await runWithInput(forward, [], methodCallXml('GetLoans', ['<string>alice</string>']), { uid: aliceUid });
-    assert.deepEqual(await parseReply(listed.stdout), { result: [['bob', 'cpu_share', 1], ['bob', 'cpu_share', 2], ['bob', 'cpu_share', 3]] });
+    assert.deepEqual(await parseReply(listed.stdout), {
+      result: [
+        ['bob', 'cpu_share', 1],
+        ['bob', 'cpu_share', 2],
+        ['bob', 'cpu_share', 3],
+      ],
+    });
   });
 
   test('a server not running as root gets nothing: the impostor is refused before the call is sent', async () => {

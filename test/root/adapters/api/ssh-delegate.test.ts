@@ -42,7 +42,10 @@ function removeShellLine(shell: string): void {
 }
 
 function hostUid(name: string): number | undefined {
-  const fields = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((f) => f[0] === name);
+  const fields = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((f) => f[0] === name);
   return fields ? Number(fields[2]) : undefined;
 }
 
@@ -73,10 +76,13 @@ describe('delegate over real ssh', { skip, timeout: 120_000 }, () => {
       undoAll([
         ['stop sshd', () => sshd?.kill('SIGTERM')],
         ['close the shim', () => world?.close()],
-        ['kill the delegate\'s processes', () => {
-          const uid = hostUid(delegate);
-          if (uid !== undefined) execFileSync('/usr/bin/pkill', ['-KILL', '-U', String(uid)], { stdio: 'ignore' });
-        }],
+        [
+          "kill the delegate's processes",
+          () => {
+            const uid = hostUid(delegate);
+            if (uid !== undefined) execFileSync('/usr/bin/pkill', ['-KILL', '-U', String(uid)], { stdio: 'ignore' });
+          },
+        ],
         ['userdel', () => hostUid(delegate) !== undefined && withPasswdLock('userdel', [delegate])],
         ['remove the /etc/shells line', () => shell && removeShellLine(shell)],
         ['remove the temp dir', () => sshDir && rmSync(sshDir, { recursive: true, force: true })],

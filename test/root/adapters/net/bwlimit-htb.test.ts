@@ -28,7 +28,10 @@ describe('uid → classid mapping', () => {
 
   test('uids outside the range are refused, naming the uid and the range', () => {
     for (const uid of [999, 1000 + UID_CAPACITY, 1.5, Number.NaN]) {
-      assert.throws(() => sliverMinor(uid, 1000), (e: unknown) => e instanceof InvalidError && e.message.includes(`uid ${uid}`) && e.message.includes(`1000 to ${999 + UID_CAPACITY}`));
+      assert.throws(
+        () => sliverMinor(uid, 1000),
+        (e: unknown) => e instanceof InvalidError && e.message.includes(`uid ${uid}`) && e.message.includes(`1000 to ${999 + UID_CAPACITY}`),
+      );
     }
   });
 });
@@ -70,10 +73,13 @@ describe("tc's printed form", () => {
         'class fq_codel 8001:1 parent 8001: ',
       ].join('\n'),
     );
-    assert.deepEqual([...shown.values()], [
-      { minor: 0x11, parentMinor: 1, rate: '8bit', ceil: '2Mbit', quantum: 1514 },
-      { minor: 1, parentMinor: undefined, rate: '100Mbit', ceil: '100Mbit' },
-    ]);
+    assert.deepEqual(
+      [...shown.values()],
+      [
+        { minor: 0x11, parentMinor: 1, rate: '8bit', ceil: '2Mbit', quantum: 1514 },
+        { minor: 1, parentMinor: undefined, rate: '100Mbit', ceil: '100Mbit' },
+      ],
+    );
   });
 });
 
@@ -170,9 +176,18 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: SKIP_N
     await restarted.remove(1500);
     const shown = parseClassShow(await showClasses(pair));
     assert.ok(!shown.has(sliverMinor(1500, 1000)) && !shown.has(exemptMinor(sliverMinor(1500, 1000))));
-    assert.deepEqual((await mapElements('sliver_class')).map(([uid]) => uid), [1001, 1600]);
-    assert.deepEqual((await mapElements('exempt_class')).map(([uid]) => uid), [1001, 1600]);
-    assert.deepEqual((await mapElements('sliver_mark')).map(([uid]) => uid), [1001, 1600]);
+    assert.deepEqual(
+      (await mapElements('sliver_class')).map(([uid]) => uid),
+      [1001, 1600],
+    );
+    assert.deepEqual(
+      (await mapElements('exempt_class')).map(([uid]) => uid),
+      [1001, 1600],
+    );
+    assert.deepEqual(
+      (await mapElements('sliver_mark')).map(([uid]) => uid),
+      [1001, 1600],
+    );
     const settled = { ...restarted.counts };
     await restarted.remove(1500);
     assert.deepEqual(restarted.counts, settled, 'removing a uid that has no classes runs nothing');
@@ -217,7 +232,10 @@ describe('the limiter on a real HTB tree in a network namespace', { skip: SKIP_N
     const restarted = await start();
     assert.deepEqual(await restarted.list(), [1001]);
     assert.ok(!parseClassShow(await showClasses(pair)).has(sliverMinor(1002, 1000)), "1002's remaining class is gone");
-    assert.deepEqual((await mapElements('sliver_class')).map(([uid]) => uid), [1001]);
+    assert.deepEqual(
+      (await mapElements('sliver_class')).map(([uid]) => uid),
+      [1001],
+    );
     // Our handle with another default class cannot be changed in place (tc refuses): rebuilt empty.
     await tc('qdisc', 'del', 'dev', pair.device, 'root');
     await tc('qdisc', 'add', 'dev', pair.device, 'root', 'handle', '1:', 'htb', 'default', '7');

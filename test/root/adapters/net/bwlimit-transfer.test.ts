@@ -49,7 +49,7 @@ test('data left in a socket the sliver already closed is still held to its class
   assertNear(await transfer(pair, SLIVER_UID, pair.receiverAddress, 1 << 20), 2_000_000, 'sliver writing 1 MiB and closing at once');
 });
 
-test('a container\'s whole id range is held to its sliver\'s class, and a new net_max (a Loan) raises it', { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
+test("a container's whole id range is held to its sliver's class, and a new net_max (a Loan) raises it", { skip: SKIP_NETNS, timeout: 30_000 }, async () => {
   // What the lxc adapter asks for: the sliver's xid plus its container's 65,536 ids (root inside is the first).
   const range = { first: SLIVER_UID * 65_536, count: 65_536 };
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000), range);
@@ -59,5 +59,5 @@ test('a container\'s whole id range is held to its sliver\'s class, and a new ne
   await limiter.set(SLIVER_UID, sliverLimits(5_000_000, 6_000_000), range);
   assertNear(await transfer(pair, range.first, pair.receiverAddress), 5_000_000, 'the container after its net_max became 5 Mbit/s');
   await limiter.set(SLIVER_UID, sliverLimits(2_000_000, 6_000_000));
-  assert.ok((await transfer(pair, range.first, pair.receiverAddress)) > 4 * 2_000_000, 'without the range, the container\'s ids are unclassified again');
+  assert.ok((await transfer(pair, range.first, pair.receiverAddress)) > 4 * 2_000_000, "without the range, the container's ids are unclassified again");
 });

@@ -27,7 +27,9 @@ runNodeAdapterContract('linux (temporary root prefix, test cgroup parent)', asyn
 const T = { timeout: 30_000, skip: SKIP_TEST_ROOTS };
 
 function passwdLine(root: string, name: string): string | undefined {
-  return readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
+  return readFileSync(join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith(`${name}:`));
 }
 
 test('slivers and delegates are accounts in the root prefix with managed shells; the host /etc is untouched', T, async (t) => {
@@ -80,7 +82,10 @@ test('bad names, types and keys are refused naming what is wrong, and nothing is
   // A PLC slice name whose login base starts with a digit is one useradd can make.
   assert.equal((await adapter.createAccount('3dlab_render', 'sliver')).name, '3dlab_render');
   await adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAAgood']);
-  await assert.rejects(adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAA', 'ssh-rsa AAAA\ncommand="sh" ssh-rsa BBBB']), (e: unknown) => e instanceof InvalidError && /invalid ssh key 2 for "pl_alpha"/.test(e.message));
+  await assert.rejects(
+    adapter.setKeys('pl_alpha', ['ssh-ed25519 AAAA', 'ssh-rsa AAAA\ncommand="sh" ssh-rsa BBBB']),
+    (e: unknown) => e instanceof InvalidError && /invalid ssh key 2 for "pl_alpha"/.test(e.message),
+  );
   assert.equal(readFileSync(join(root, 'home/pl_alpha/.ssh/authorized_keys'), 'utf8'), 'ssh-ed25519 AAAAgood\n', 'the old keys stay');
 });
 
@@ -133,7 +138,10 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal((await waitForFile(join(home, 'uid'))).trim(), String(uid), 'the script runs as the account');
   assert.equal(readFileSync(join(home, 'arg'), 'utf8').trim(), 'start');
   assert.equal(await adapter.isRunning('pl_alpha'), true);
-  const cgroupPids = readFileSync(join(cgroupParent, 'pl_alpha', 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  const cgroupPids = readFileSync(join(cgroupParent, 'pl_alpha', 'cgroup.procs'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
   assert.ok(cgroupPids.length >= 1, 'its processes are in the sliver cgroup');
   await waitUntil(() => pidsOf(uid).length >= 2);
   assert.ok(pidsOf(uid).length >= 2, 'the script and its daemon run');
@@ -149,39 +157,47 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal(existsSync(join(root, 'etc/slv/rc.vinit.pl_alpha')), false);
 });
 
-test('a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)', { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
-  const bandwidth = new RecordingBandwidthLimiter();
-  const node = makeTestRoot('linux');
-  const adapter = createLinuxAdapter({ dataDir: node.dataDir, root: node.root, cgroupParent: node.cgroupParent, uidRange: node.uidRange, bandwidth });
-  t.after(() => adapter.close());
-  const { uid } = await adapter.createAccount('pl_alpha', 'sliver');
-  const cgroup = join(node.cgroupParent, 'pl_alpha');
-  const files = () => ['cpu.shares', 'cpu.cfs_period_us', 'cpu.cfs_quota_us'].map((file) => readFileSync(join(cgroup, file), 'utf8').trim());
+test(
+  'a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)',
+  { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) },
+  async (t) => {
+    const bandwidth = new RecordingBandwidthLimiter();
+    const node = makeTestRoot('linux');
+    const adapter = createLinuxAdapter({ dataDir: node.dataDir, root: node.root, cgroupParent: node.cgroupParent, uidRange: node.uidRange, bandwidth });
+    t.after(() => adapter.close());
+    const { uid } = await adapter.createAccount('pl_alpha', 'sliver');
+    const cgroup = join(node.cgroupParent, 'pl_alpha');
+    const files = () => ['cpu.shares', 'cpu.cfs_period_us', 'cpu.cfs_quota_us'].map((file) => readFileSync(join(cgroup, file), 'utf8').trim());
 
-  const shared = await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_share: 64, net_max: 2_000_000 });
-  assert.deepEqual(files(), ['2048', '100000', '-1'], 'share 64 = twice the default weight, no quota');
-  assert.deepEqual(bandwidth.classes.get(uid), { net_min: 8, net_max: 2_000_000, net2_min: 8, net2_max: 1_000_000_000, net_share: 1 });
-  assert.deepEqual(shared.applied, ['enabled', 'cpu_min', 'cpu_share', 'net_min', 'net_max', 'net2_min', 'net2_max', 'net_share']);
+    const shared = await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_share: 64, net_max: 2_000_000 });
+    assert.deepEqual(files(), ['2048', '100000', '-1'], 'share 64 = twice the default weight, no quota');
+    assert.deepEqual(bandwidth.classes.get(uid), { net_min: 8, net_max: 2_000_000, net2_min: 8, net2_max: 1_000_000_000, net_share: 1 });
+    assert.deepEqual(shared.applied, ['enabled', 'cpu_min', 'cpu_share', 'net_min', 'net_max', 'net2_min', 'net2_max', 'net_share']);
 
-  await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 250 });
-  assert.deepEqual(files(), ['8000', '100000', '25000'], 'a 25 % guarantee: 25 ms per 100 ms period');
-  await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 49, cpu_share: 32 });
-  assert.deepEqual(files(), ['1024', '100000', '-1'], 'below 50 the share applies');
+    await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 250 });
+    assert.deepEqual(files(), ['8000', '100000', '25000'], 'a 25 % guarantee: 25 ms per 100 ms period');
+    await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 49, cpu_share: 32 });
+    assert.deepEqual(files(), ['1024', '100000', '-1'], 'below 50 the share applies');
 
-  await adapter.setInitscript('pl_alpha', '#!/bin/sh\nexec sleep 300\n');
-  await adapter.start('pl_alpha');
-  await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, enabled: 0 });
-  assert.deepEqual(files(), ['2', '100000', '1000'], 'disabled: the least CPU the kernel allows');
-  assert.equal(await adapter.isRunning('pl_alpha'), false, 'disabled: stopped');
-  assert.deepEqual(pidsOf(uid), []);
-  const expire = () => readFileSync(join(node.root, 'etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith('pl_alpha:'))?.split(':')[7];
-  assert.equal(expire(), '1', 'disabled: the account expired, so sshd refuses it');
-  await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC });
-  assert.equal(expire(), '', 'enabled again: login allowed');
+    await adapter.setInitscript('pl_alpha', '#!/bin/sh\nexec sleep 300\n');
+    await adapter.start('pl_alpha');
+    await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, enabled: 0 });
+    assert.deepEqual(files(), ['2', '100000', '1000'], 'disabled: the least CPU the kernel allows');
+    assert.equal(await adapter.isRunning('pl_alpha'), false, 'disabled: stopped');
+    assert.deepEqual(pidsOf(uid), []);
+    const expire = () =>
+      readFileSync(join(node.root, 'etc/shadow'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('pl_alpha:'))
+        ?.split(':')[7];
+    assert.equal(expire(), '1', 'disabled: the account expired, so sshd refuses it');
+    await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC });
+    assert.equal(expire(), '', 'enabled again: login allowed');
 
-  await adapter.destroyAccount('pl_alpha');
-  assert.equal(bandwidth.classes.has(uid), false, 'destroy removes the bandwidth classes');
-});
+    await adapter.destroyAccount('pl_alpha');
+    assert.equal(bandwidth.classes.has(uid), false, 'destroy removes the bandwidth classes');
+  },
+);
 
 test('a sliver forking short-lived children is destroyed 50 times in a row, its cgroup removed each time', { ...T, timeout: 180_000 }, async (t) => {
   const { adapter, root, cgroupParent } = linuxNode();
@@ -200,25 +216,29 @@ test('a sliver forking short-lived children is destroyed 50 times in a row, its 
   }
 });
 
-test('a cgroup that stays busy is an error naming the pids left, after a bounded wait', { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) }, async (t) => {
-  const { cgroupParent } = makeTestRoot('linux');
-  const cgroups = new CpuCgroups(cgroupParent);
-  // A root process the adapter never kills, held in the cgroup; the test root's cleanup removes the cgroup once it is gone.
-  let holder: ChildProcess | undefined;
-  t.after(() => holder?.kill('SIGKILL'));
-  holder = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
-  writeFileSync(cgroups.procsFile('pl_busy'), String(holder.pid));
-  await assert.rejects(cgroups.remove('pl_busy'), (error: unknown) => {
-    assert.ok(error instanceof UnavailableError);
-    assert.equal(error.message, `cgroup ${join(cgroupParent, 'pl_busy')} is still busy 5 s after its processes were killed; pids left: ${holder!.pid}`);
-    assert.equal((error.cause as NodeJS.ErrnoException).code, 'EBUSY');
-    return true;
-  });
-  holder.kill('SIGKILL');
-  await once(holder, 'exit');
-  await cgroups.remove('pl_busy');
-  assert.equal(existsSync(join(cgroupParent, 'pl_busy')), false);
-});
+test(
+  'a cgroup that stays busy is an error naming the pids left, after a bounded wait',
+  { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) },
+  async (t) => {
+    const { cgroupParent } = makeTestRoot('linux');
+    const cgroups = new CpuCgroups(cgroupParent);
+    // A root process the adapter never kills, held in the cgroup; the test root's cleanup removes the cgroup once it is gone.
+    let holder: ChildProcess | undefined;
+    t.after(() => holder?.kill('SIGKILL'));
+    holder = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
+    writeFileSync(cgroups.procsFile('pl_busy'), String(holder.pid));
+    await assert.rejects(cgroups.remove('pl_busy'), (error: unknown) => {
+      assert.ok(error instanceof UnavailableError);
+      assert.equal(error.message, `cgroup ${join(cgroupParent, 'pl_busy')} is still busy 5 s after its processes were killed; pids left: ${holder!.pid}`);
+      assert.equal((error.cause as NodeJS.ErrnoException).code, 'EBUSY');
+      return true;
+    });
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    await cgroups.remove('pl_busy');
+    assert.equal(existsSync(join(cgroupParent, 'pl_busy')), false);
+  },
+);
 
 test('disk quota and network limits the node cannot enforce are reported unsupported with a reason', T, async (t) => {
   const { adapter } = linuxNode();
@@ -226,7 +246,10 @@ test('disk quota and network limits the node cannot enforce are reported unsuppo
   await adapter.createAccount('pl_alpha', 'sliver');
   const report = await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC });
   const reasons = Object.fromEntries(report.unsupported.map((u) => [u.resource, u.reason]));
-  assert.deepEqual(Object.keys(reasons), ['net_min', 'net_max', 'net2_min', 'net2_max', 'net_share', 'disk_max'].filter((key) => key !== 'disk_max' || !report.applied.includes('disk_max')));
+  assert.deepEqual(
+    Object.keys(reasons),
+    ['net_min', 'net_max', 'net2_min', 'net2_max', 'net_share', 'disk_max'].filter((key) => key !== 'disk_max' || !report.applied.includes('disk_max')),
+  );
   assert.match(reasons.net_max ?? '', /no bandwidth limiter is configured/);
   if (!existsSync('/usr/sbin/setquota')) assert.match(reasons.disk_max ?? '', /\/usr\/sbin\/setquota is not installed \(Debian package "quota"\)/);
   else if (reasons.disk_max) assert.match(reasons.disk_max, /^disk quota not enforced on \/\S*: /);
@@ -234,14 +257,42 @@ test('disk quota and network limits the node cannot enforce are reported unsuppo
 
 test('cgroup file values for v1 and v2', { timeout: 5_000 }, () => {
   const rspec = (over: Partial<typeof DEFAULT_RSPEC>) => ({ ...DEFAULT_RSPEC, ...over });
-  assert.deepEqual(cpuFiles(1, rspec({})), [['cpu.shares', '1024'], ['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', '-1']]);
-  assert.deepEqual(cpuFiles(2, rspec({})), [['cpu.weight', '100'], ['cpu.max', 'max 100000']]);
-  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 50 })), [['cpu.weight', '156'], ['cpu.max', '5000 100000']]);
-  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 1500 })), [['cpu.weight', '4688'], ['cpu.max', '150000 100000']], 'more than one CPU');
-  assert.deepEqual(cpuFiles(2, rspec({ enabled: 0, cpu_min: 500 })), [['cpu.weight', '1'], ['cpu.max', '1000 100000']]);
-  assert.deepEqual(cpuFiles(1, rspec({ cpu_share: 0 })), [['cpu.shares', '2'], ['cpu.cfs_period_us', '100000'], ['cpu.cfs_quota_us', '-1']], 'clamped to the kernel minimum');
+  assert.deepEqual(cpuFiles(1, rspec({})), [
+    ['cpu.shares', '1024'],
+    ['cpu.cfs_period_us', '100000'],
+    ['cpu.cfs_quota_us', '-1'],
+  ]);
+  assert.deepEqual(cpuFiles(2, rspec({})), [
+    ['cpu.weight', '100'],
+    ['cpu.max', 'max 100000'],
+  ]);
+  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 50 })), [
+    ['cpu.weight', '156'],
+    ['cpu.max', '5000 100000'],
+  ]);
+  assert.deepEqual(
+    cpuFiles(2, rspec({ cpu_min: 1500 })),
+    [
+      ['cpu.weight', '4688'],
+      ['cpu.max', '150000 100000'],
+    ],
+    'more than one CPU',
+  );
+  assert.deepEqual(cpuFiles(2, rspec({ enabled: 0, cpu_min: 500 })), [
+    ['cpu.weight', '1'],
+    ['cpu.max', '1000 100000'],
+  ]);
+  assert.deepEqual(
+    cpuFiles(1, rspec({ cpu_share: 0 })),
+    [
+      ['cpu.shares', '2'],
+      ['cpu.cfs_period_us', '100000'],
+      ['cpu.cfs_quota_us', '-1'],
+    ],
+    'clamped to the kernel minimum',
+  );
   assert.deepEqual(cpuFiles(2, rspec({ cpu_share: 1_000_000 }))[0], ['cpu.weight', '10000'], 'clamped to the kernel maximum');
-  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 2 ** 50 }))[1], ['cpu.max', `${2 ** 44 - 1} 100000`], 'an effective guarantee loans pushed past any range: the kernel\'s largest quota');
+  assert.deepEqual(cpuFiles(2, rspec({ cpu_min: 2 ** 50 }))[1], ['cpu.max', `${2 ** 44 - 1} 100000`], "an effective guarantee loans pushed past any range: the kernel's largest quota");
 });
 
 test('createNodeAdapter("linux") opens the linux adapter on the given root', T, async (t) => {

@@ -43,7 +43,10 @@ test('id ranges follow the xid, never overlap, and stay below the largest uid', 
   assert.deepEqual(containerIdRange(1000, 0), { first: 65_536_000, count: 65_536 });
   assert.deepEqual(containerIdRange(1001, 0), { first: 65_601_536, count: 65_536 }, 'the next xid starts where the previous range ends');
   assert.deepEqual(containerIdRange(3, 100), { first: 196_708, count: 65_536 });
-  assert.throws(() => containerIdRange(65_536, 0), (e: unknown) => e instanceof InvalidError && /xid 65536 has no container id range: with idBase 0, xids from 1 to 65534/.test(e.message));
+  assert.throws(
+    () => containerIdRange(65_536, 0),
+    (e: unknown) => e instanceof InvalidError && /xid 65536 has no container id range: with idBase 0, xids from 1 to 65534/.test(e.message),
+  );
   assert.throws(() => containerIdRange(0, 0), InvalidError);
   assert.equal(withSubidLine('user:100000:65536\n', 'root:200000:65536', true), 'user:100000:65536\nroot:200000:65536\n');
   assert.equal(withSubidLine('user:100000:65536\nroot:200000:65536\n', 'root:200000:65536', true), 'user:100000:65536\nroot:200000:65536\n', 'present already: unchanged');
@@ -71,9 +74,15 @@ test('a sliver is an unprivileged container: root inside is its id range outside
   await waitUntil(() => existsSync(join(lxcPath, 'pl_alpha/rootfs/tmp/ran')));
   assert.equal(readFileSync(join(lxcPath, 'pl_alpha/rootfs/tmp/ran'), 'utf8'), 'start 0\n', 'the init script ran with "start" as the container\'s root');
   const inside = attach(lxcPath, 'pl_alpha', 'ps -o pid,args').trim().split('\n').slice(1);
-  assert.ok(inside.some((line) => /^\s*1 init/.test(line)), `pid 1 is the container's init:\n${inside.join('\n')}`);
+  assert.ok(
+    inside.some((line) => /^\s*1 init/.test(line)),
+    `pid 1 is the container's init:\n${inside.join('\n')}`,
+  );
   assert.ok(inside.length <= 4, `only the container's own processes are visible:\n${inside.join('\n')}`);
-  const hostUids = execFileSync('/usr/bin/ps', ['-eo', 'uid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => /sleep 300/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+  const hostUids = execFileSync('/usr/bin/ps', ['-eo', 'uid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => /sleep 300/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
   assert.ok(hostUids.includes(range.first), `the host sees the init script as uid ${range.first} (got ${hostUids.join(', ')})`);
   const hostLinks = execFileSync('/usr/sbin/ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
   assert.equal(attach(lxcPath, 'pl_alpha', 'ip -o link').trim().split('\n').length, hostLinks, 'the host network: the same interfaces');
@@ -83,7 +92,7 @@ test('a sliver is an unprivileged container: root inside is its id range outside
   assert.equal(hostUids.length > 0 && execFileSync('/usr/bin/ps', ['-eo', 'uid='], { encoding: 'utf8' }).split('\n').map(Number).includes(range.first), false, 'stop kills everything inside');
 });
 
-test('one image, copy-on-write: a write inside lands in the sliver\'s upper layer only', T, async (t) => {
+test("one image, copy-on-write: a write inside lands in the sliver's upper layer only", T, async (t) => {
   const { adapter, lxcPath } = lxcNode();
   t.after(() => adapter.close());
   await adapter.createAccount('pl_one', 'sliver');
@@ -92,11 +101,15 @@ test('one image, copy-on-write: a write inside lands in the sliver\'s upper laye
   await adapter.start('pl_two');
   attach(lxcPath, 'pl_one', 'echo mine > /etc/motd && echo changed >> /etc/passwd');
   assert.equal(readFileSync(join(lxcPath, 'pl_one/upper/etc/motd'), 'utf8'), 'mine\n');
-  assert.equal(statSync(join(lxcPath, 'pl_one/upper/etc/motd')).uid, adapter.idRange('pl_one').first, 'written by the container\'s root');
+  assert.equal(statSync(join(lxcPath, 'pl_one/upper/etc/motd')).uid, adapter.idRange('pl_one').first, "written by the container's root");
   assert.equal(existsSync(join(imageDir, 'default/etc/motd')), false, 'the image is untouched');
   assert.equal(readFileSync(join(imageDir, 'default/etc/passwd'), 'utf8'), 'root:x:0:0:root:/root:/bin/sh\n');
-  assert.equal(attach(lxcPath, 'pl_two', 'cat /etc/motd 2>&1; cat /etc/passwd').trim(), 'cat: can\'t open \'/etc/motd\': No such file or directory\nroot:x:0:0:root:/root:/bin/sh', 'the other sliver sees the image');
-  assert.equal(statSync(join(imageDir, 'default/etc/passwd')).uid, 0, 'the image stays root\'s on disk');
+  assert.equal(
+    attach(lxcPath, 'pl_two', 'cat /etc/motd 2>&1; cat /etc/passwd').trim(),
+    "cat: can't open '/etc/motd': No such file or directory\nroot:x:0:0:root:/root:/bin/sh",
+    'the other sliver sees the image',
+  );
+  assert.equal(statSync(join(imageDir, 'default/etc/passwd')).uid, 0, "the image stays root's on disk");
   assert.notEqual(adapter.idRange('pl_one').first, adapter.idRange('pl_two').first);
 });
 
@@ -127,7 +140,7 @@ test('keys go to the host account and the container root, without following link
   assert.equal(statSync(join(lxcPath, 'pl_alpha/rootfs/etc/rc.vinit')).uid, first);
 });
 
-test('limits: cpu.shares and CFS quota in the container\'s cgroup, memory held at its limit, disabled = stopped and locked', T, async (t) => {
+test("limits: cpu.shares and CFS quota in the container's cgroup, memory held at its limit, disabled = stopped and locked", T, async (t) => {
   const { adapter, lxcPath, cgroupParent, root } = lxcNode({ memoryLimit: 32 * 1024 * 1024 });
   t.after(() => adapter.close());
   const version = cgroupVersionAt(cgroupParent);
@@ -139,7 +152,11 @@ test('limits: cpu.shares and CFS quota in the container\'s cgroup, memory held a
   await adapter.start('pl_alpha');
   const cgroup = join(cgroupParent, 'pl_alpha');
   const cpu = () => ['cpu.shares', 'cpu.cfs_period_us', 'cpu.cfs_quota_us'].map((file) => readFileSync(join(cgroup, file), 'utf8').trim());
-  assert.deepEqual(cpu(), cpuFiles(1, { ...DEFAULT_RSPEC, cpu_share: 64 }).map(([, value]) => value), 'applied at start from the config');
+  assert.deepEqual(
+    cpu(),
+    cpuFiles(1, { ...DEFAULT_RSPEC, cpu_share: 64 }).map(([, value]) => value),
+    'applied at start from the config',
+  );
   assert.deepEqual(cpu(), ['2048', '100000', '-1']);
   await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 250 });
   assert.deepEqual(cpu(), ['8000', '100000', '25000'], 'changed while running');
@@ -153,7 +170,10 @@ test('limits: cpu.shares and CFS quota in the container\'s cgroup, memory held a
 
   await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, enabled: 0 });
   assert.equal(await adapter.isRunning('pl_alpha'), false, 'disabled: stopped');
-  const expire = readFileSync(join(root, 'etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith('pl_alpha:'))?.split(':')[7];
+  const expire = readFileSync(join(root, 'etc/shadow'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('pl_alpha:'))
+    ?.split(':')[7];
   assert.equal(expire, '1', 'disabled: login locked');
 });
 
@@ -173,11 +193,14 @@ test('destroy removes the container, its layers, mounts, subid lines and cgroups
 
   const bare = lxcNode({ imageDir: join(lxcPath, 'no-images') });
   t.after(() => bare.adapter.close());
-  await assert.rejects(bare.adapter.createAccount('pl_beta', 'sliver'), (e: unknown) => e instanceof MissingImageError && e.vref === 'default' && /LXC image "default" is missing: .*no-images\/default has no root filesystem/.test(e.message));
+  await assert.rejects(
+    bare.adapter.createAccount('pl_beta', 'sliver'),
+    (e: unknown) => e instanceof MissingImageError && e.vref === 'default' && /LXC image "default" is missing: .*no-images\/default has no root filesystem/.test(e.message),
+  );
   assert.deepEqual(await bare.adapter.listAccounts(), [], 'nothing half-made');
 });
 
-test('a sliver\'s vref picks its image, kept across restarts; a missing or unsafe vref creates nothing', T, async (t) => {
+test("a sliver's vref picks its image, kept across restarts; a missing or unsafe vref creates nothing", T, async (t) => {
   const images = mkdtempSync('/tmp/slv-lxc-vref-');
   t.after(() => rmSync(images, { recursive: true, force: true }));
   for (const vref of ['default', 'lxc-f37-x86_64']) {
@@ -201,7 +224,10 @@ test('a sliver\'s vref picks its image, kept across restarts; a missing or unsaf
   await adapter.start('pl_f37');
   assert.equal(attach(lxcPath, 'pl_f37', 'cat /etc/image-name'), 'lxc-f37-x86_64\n');
 
-  for (const [vref, pattern] of [['lxc-f99', /LXC image "lxc-f99" is missing: .*\/lxc-f99 has no root filesystem/], ['../default', /LXC image name "\.\.\/default" is not a directory name/]] as const) {
+  for (const [vref, pattern] of [
+    ['lxc-f99', /LXC image "lxc-f99" is missing: .*\/lxc-f99 has no root filesystem/],
+    ['../default', /LXC image name "\.\.\/default" is not a directory name/],
+  ] as const) {
     await assert.rejects(adapter.createAccount('pl_none', 'sliver', undefined, vref), (e: unknown) => e instanceof MissingImageError && e.vref === vref && pattern.test(e.message));
   }
   assert.equal(await adapter.getAccount('pl_none'), undefined, 'nothing half-made');

@@ -29,7 +29,12 @@ function standInNode(options: Partial<VServerAdapterOptions> = {}): TestRoot & {
 /** The toolbox calls recorded so far, each as [command, ...args]. */
 function toolboxCalls(root: string): string[][] {
   const log = join(root, 'var/log/vserver-toolbox.log');
-  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string[])
+    : [];
 }
 
 runNodeAdapterContract('vserver (stand-in toolbox)', async () => standInNode().adapter, { skip: SKIP_TEST_ROOTS });
@@ -79,7 +84,14 @@ test('stand-in toolbox: the init script is /etc/rc.vinit in the guest, and vserv
   await adapter.stop('pl_alpha');
   assert.deepEqual(pidsOf(uid), []);
   const starts = toolboxCalls(root).filter((call) => call[0] === 'vserver' && call[2] !== 'running');
-  assert.deepEqual(starts, [['vserver', 'pl_alpha', 'start'], ['vserver', 'pl_alpha', 'stop']], 'a second start ran nothing');
+  assert.deepEqual(
+    starts,
+    [
+      ['vserver', 'pl_alpha', 'start'],
+      ['vserver', 'pl_alpha', 'stop'],
+    ],
+    'a second start ran nothing',
+  );
 });
 
 test('stand-in toolbox: limits become vsched (guarantee or share), vdlimit in KiB and bwlimit by xid', T, async (t) => {
@@ -95,10 +107,13 @@ test('stand-in toolbox: limits become vsched (guarantee or share), vdlimit in Ki
   assert.deepEqual(sched(), ['64', '1000', true], 'a share: fill rate = share, idle time allowed');
   assert.equal(readFileSync(join(config, 'dlimits/0/space_total'), 'utf8').trim(), '123456');
   assert.deepEqual(bandwidth.classes.get(uid), { net_min: 8, net_max: 2_000_000, net2_min: 8, net2_max: 1_000_000_000, net_share: 1 });
-  assert.deepEqual(toolboxCalls(root).filter((call) => call[0] === 'vsched' || call[0] === 'vdlimit'), [
-    ['vsched', '--xid', String(uid), '--fill-rate', '64', '--interval', '1000', '--idle-time'],
-    ['vdlimit', '--xid', String(uid), '--set', 'space_total=123456', join(root, 'vservers/pl_alpha')],
-  ]);
+  assert.deepEqual(
+    toolboxCalls(root).filter((call) => call[0] === 'vsched' || call[0] === 'vdlimit'),
+    [
+      ['vsched', '--xid', String(uid), '--fill-rate', '64', '--interval', '1000', '--idle-time'],
+      ['vdlimit', '--xid', String(uid), '--set', 'space_total=123456', join(root, 'vservers/pl_alpha')],
+    ],
+  );
 
   await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_min: 300 });
   assert.deepEqual(sched(), ['300', '1000', false], 'a guarantee: 300 ms per second, hard');
@@ -107,7 +122,14 @@ test('stand-in toolbox: limits become vsched (guarantee or share), vdlimit in Ki
   await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, enabled: 0 });
   assert.deepEqual(sched(), ['0', '1000', false], 'disabled: no CPU');
   assert.equal(await adapter.isRunning('pl_alpha'), false, 'disabled: stopped');
-  assert.equal(readFileSync(join(root, 'etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith('pl_alpha:'))?.split(':')[7], '1', 'disabled: login refused');
+  assert.equal(
+    readFileSync(join(root, 'etc/shadow'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('pl_alpha:'))
+      ?.split(':')[7],
+    '1',
+    'disabled: login refused',
+  );
 
   await adapter.destroyAccount('pl_alpha');
   assert.equal(bandwidth.classes.size, 0);
@@ -118,13 +140,19 @@ test('stand-in toolbox: a failing command is a CommandError quoting it and its s
   t.after(() => adapter.close());
   await adapter.createAccount('pl_alpha', 'sliver');
   rmSync(join(root, 'etc/vservers/pl_alpha'), { recursive: true }); // the toolbox no longer knows it
-  await assert.rejects(adapter.start('pl_alpha'), (e: unknown) => e instanceof CommandError && e.message === `command failed: ${join(root, 'usr/sbin/vserver')} pl_alpha start (exit 1): vserver: vserver 'pl_alpha' does not exist`);
+  await assert.rejects(
+    adapter.start('pl_alpha'),
+    (e: unknown) => e instanceof CommandError && e.message === `command failed: ${join(root, 'usr/sbin/vserver')} pl_alpha start (exit 1): vserver: vserver 'pl_alpha' does not exist`,
+  );
   await adapter.createAccount('del_beta', 'delegate');
   await assert.rejects(adapter.start('del_beta'), BadRequestError);
   await assert.rejects(adapter.setInitscript('del_beta', 'x'), /"del_beta" is a delegate account: it has no vserver/);
 
   const missing = createVServerAdapter({ root, commandDir: join(root, 'nowhere') });
-  await assert.rejects(missing.createAccount('pl_gamma', 'sliver'), (e: unknown) => e instanceof CommandError && e.message.includes(`${join(root, 'nowhere/vuseradd')} pl_gamma: `) && /ENOENT/.test(e.message));
+  await assert.rejects(
+    missing.createAccount('pl_gamma', 'sliver'),
+    (e: unknown) => e instanceof CommandError && e.message.includes(`${join(root, 'nowhere/vuseradd')} pl_gamma: `) && /ENOENT/.test(e.message),
+  );
   assert.equal(await missing.getAccount('pl_gamma'), undefined);
 });
 

@@ -27,7 +27,10 @@ test('a part moves through its states once; starting twice or after close is ref
 
 test('a failed start leaves the part starting, and close still runs', async () => {
   const lifecycle = new Lifecycle('the part');
-  await assert.rejects(lifecycle.start(() => Promise.reject(new Error('no socket'))), /no socket/);
+  await assert.rejects(
+    lifecycle.start(() => Promise.reject(new Error('no socket'))),
+    /no socket/,
+  );
   assert.equal(lifecycle.state, 'starting');
   let closed = false;
   await lifecycle.close(() => void (closed = true));
@@ -45,7 +48,10 @@ test('disposables close in reverse order; a failing close is logged, the rest cl
   parts.add('server', async () => void closed.push('server'));
   await assert.rejects(parts.closeAll(), /node stuck/);
   assert.deepEqual(closed, ['server', 'store']);
-  assert.deepEqual(lines.map((line) => line.msg), ['closing the node failed']);
+  assert.deepEqual(
+    lines.map((line) => line.msg),
+    ['closing the node failed'],
+  );
   await parts.closeAll(); // nothing left to close
   assert.deepEqual(closed, ['server', 'store']);
 });

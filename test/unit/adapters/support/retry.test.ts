@@ -24,10 +24,13 @@ test('a conflict is retried until an attempt succeeds; each attempt knows its nu
 test('the last conflict is thrown once the attempts are used up', { timeout: 5000 }, async () => {
   let calls = 0;
   await assert.rejects(
-    retryOnConflict(async () => {
-      calls += 1;
-      throw conflict();
-    }, { attempts: 4 }),
+    retryOnConflict(
+      async () => {
+        calls += 1;
+        throw conflict();
+      },
+      { attempts: 4 },
+    ),
     ConflictError,
   );
   assert.equal(calls, 4);
@@ -36,10 +39,13 @@ test('the last conflict is thrown once the attempts are used up', { timeout: 500
 test('an error that is not a conflict ends the retries at once', { timeout: 5000 }, async () => {
   let calls = 0;
   await assert.rejects(
-    retryOnConflict(async () => {
-      calls += 1;
-      throw new NotFoundError('Sliver', 'a');
-    }, { attempts: 5 }),
+    retryOnConflict(
+      async () => {
+        calls += 1;
+        throw new NotFoundError('Sliver', 'a');
+      },
+      { attempts: 5 },
+    ),
     NotFoundError,
   );
   assert.equal(calls, 1);

@@ -81,6 +81,9 @@ test('a KeyedSequencer orders tasks per key, runs keys concurrently and forgets 
   await turn();
   assert.equal(sequencer.busyKeys(), 0);
 
-  await assert.rejects(sequencer.run('x', async () => Promise.reject(new Error('x failed'))), /x failed/);
+  await assert.rejects(
+    sequencer.run('x', async () => Promise.reject(new Error('x failed'))),
+    /x failed/,
+  );
   assert.equal(await sequencer.run('x', async () => 'after'), 'after', 'a failure does not block the key');
 });

@@ -36,7 +36,13 @@ test('a readable line: time, level, where, message, fields, and an error without
 });
 
 test('colour only when asked; a bug keeps its stack on the following lines', { timeout: 5_000 }, () => {
-  const bug = JSON.stringify({ level: 50, time: 0, msg: 'reconcile failed', controller: 'account', err: { type: 'TypeError', message: 'x is undefined', stack: 'TypeError: x is undefined\n    at f (a.ts:1:1)' } });
+  const bug = JSON.stringify({
+    level: 50,
+    time: 0,
+    msg: 'reconcile failed',
+    controller: 'account',
+    err: { type: 'TypeError', message: 'x is undefined', stack: 'TypeError: x is undefined\n    at f (a.ts:1:1)' },
+  });
   assert.equal(readableLine(bug, false), '00:00:00.000 ERROR [account] reconcile failed error: x is undefined\n    at f (a.ts:1:1)\n');
   assert.match(readableLine(bug, true), /\u001b\[31mERROR\u001b\[0m/);
   assert.equal(readableLine('not json', false), 'not json');

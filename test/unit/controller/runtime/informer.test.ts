@@ -95,16 +95,30 @@ test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff
   await real.compact(1);
 
   current?.onError?.(new GoneError('too old resource version'));
-  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [0], 'Gone relists at once');
+  assert.deepEqual(
+    clock.pendingDueTimes().map((due) => due - clock.now()),
+    [0],
+    'Gone relists at once',
+  );
   await real.create(sliver('s5'));
   clock.advance(0);
   await until(() => clock.pendingTimers() === 1, 'the failed relist schedules another');
   assert.equal(watches, 2);
   assert.equal(informer.isWatching(), false);
-  assert.deepEqual(clock.pendingDueTimes().map((due) => due - clock.now()), [200], 'the second failure in a row backs off');
+  assert.deepEqual(
+    clock.pendingDueTimes().map((due) => due - clock.now()),
+    [200],
+    'the second failure in a row backs off',
+  );
   clock.advance(200);
   await until(() => informer.isWatching(), 'the informer watches again');
-  assert.deepEqual(informer.list('Sliver').map((s) => s.metadata.name).sort(), ['s1', 's2', 's3', 's4', 's5']);
+  assert.deepEqual(
+    informer
+      .list('Sliver')
+      .map((s) => s.metadata.name)
+      .sort(),
+    ['s1', 's2', 's3', 's4', 's5'],
+  );
   await informer.close();
 });
 
@@ -122,7 +136,11 @@ test('events carry the object the cache held before; indexes follow every change
   informer.addIndex('Sliver', 'by-type', byType); // the same function again: a no-op
   assert.throws(() => informer.addIndex('Sliver', 'by-type', (s) => [s.metadata.name]), InvariantError, 'another function under a taken name is a bug');
   assert.throws(() => informer.byIndex('Sliver', 'by-name', 'a'), /no Sliver index "by-name"/);
-  const names = (type: string) => informer.byIndex('Sliver', 'by-type', type).map((s) => s.metadata.name).sort();
+  const names = (type: string) =>
+    informer
+      .byIndex('Sliver', 'by-type', type)
+      .map((s) => s.metadata.name)
+      .sort();
   assert.deepEqual(names('one'), ['a'], 'objects cached before the index was added are indexed');
 
   const a = await real.get('Sliver', 'a');

@@ -100,7 +100,10 @@ test('a failing key backs off 100, 200, 400 ms and stops retrying after success'
   await manager.start();
   await manager.waitForIdle();
   for (let i = 0; i < 3; i++) await nextTimer(clock, manager);
-  assert.deepEqual(times.slice(1).map((time, i) => time - (times[i] as number)), [100, 200, 400]);
+  assert.deepEqual(
+    times.slice(1).map((time, i) => time - (times[i] as number)),
+    [100, 200, 400],
+  );
   assert.equal(clock.pendingTimers(), 0, 'no retry after success');
   const metrics = await manager.registry.metrics();
   assert.match(metrics, /controller_runtime_reconcile_total\{controller="flaky",result="error"\} 3/);
@@ -209,7 +212,12 @@ test('keysFor maps changes of other kinds to keys; a throwing keysFor is contain
   });
   await manager.start();
   await manager.waitForIdle();
-  const loan = (name: string) => ({ apiVersion: 'nm.planet-lab.org/v1' as const, kind: 'Loan' as const, metadata: { name }, spec: { from: 'lender', to: 'x', resource: 'cpu_share' as const, amount: 1, order: 0 } });
+  const loan = (name: string) => ({
+    apiVersion: 'nm.planet-lab.org/v1' as const,
+    kind: 'Loan' as const,
+    metadata: { name },
+    spec: { from: 'lender', to: 'x', resource: 'cpu_share' as const, amount: 1, order: 0 },
+  });
   await store.create(loan('lender.bad'));
   await store.create(loan('lender.good'));
   await manager.waitForIdle();

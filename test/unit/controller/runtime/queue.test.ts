@@ -65,7 +65,10 @@ test('of several delayed adds of one key the earliest wins', { timeout: 5000 }, 
   q.addAfter('k', 500);
   q.addAfter('k', 200);
   q.addAfter('k', 900);
-  assert.deepEqual(clock.pendingDueTimes().map((t) => t - clock.now()), [200]);
+  assert.deepEqual(
+    clock.pendingDueTimes().map((t) => t - clock.now()),
+    [200],
+  );
   clock.advance(199);
   assert.equal(q.length(), 0);
   clock.advance(1);

@@ -27,7 +27,11 @@ test('a Unix-socket peer in this process is identified by the kernel', { timeout
   const path = join(dir, 'self.sock');
   const server = createServer();
   let client: Socket | undefined;
-  const socket = await acceptOne(server, (done) => server.listen(path, done), () => (client = createConnection(path)));
+  const socket = await acceptOne(
+    server,
+    (done) => server.listen(path, done),
+    () => (client = createConnection(path)),
+  );
   try {
     const credentials = peerCredentials(socket);
     assert.equal(credentials.uid, process.getuid?.());

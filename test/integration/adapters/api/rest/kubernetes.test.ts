@@ -51,7 +51,10 @@ const json = async <T>(path: string, headers?: Record<string, string>): Promise<
 };
 
 test('discovery: the group, its resources with short names and categories, version.Info', async () => {
-  assert.deepEqual((await json<{ groups: Array<{ name: string }> }>('/apis')).groups.map((g) => g.name), ['nm.planet-lab.org']);
+  assert.deepEqual(
+    (await json<{ groups: Array<{ name: string }> }>('/apis')).groups.map((g) => g.name),
+    ['nm.planet-lab.org'],
+  );
   assert.deepEqual((await json<{ versions: unknown[] }>('/api')).versions, []);
   const list = await json<{ groupVersion: string; resources: Array<{ name: string; shortNames?: string[]; categories?: string[]; namespaced: boolean }> }>(`/apis/${API_VERSION}`);
   assert.equal(list.groupVersion, API_VERSION);
@@ -81,10 +84,12 @@ test('OpenAPI: v3 index, the group document with each kind by group-version-kind
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 test('a Table answers kubectl get: the columns of slvctl get -o wide, the wide ones at priority 1', async () => {
-  const table = await json<{ kind: string; metadata: { resourceVersion: string }; columnDefinitions: Array<{ name: string; priority: number }>; rows: Array<{ cells: string[]; object: { kind: string; metadata: { name: string } } }> }>(
-    `/apis/${API_VERSION}/slivers`,
-    { Accept: TABLE },
-  );
+  const table = await json<{
+    kind: string;
+    metadata: { resourceVersion: string };
+    columnDefinitions: Array<{ name: string; priority: number }>;
+    rows: Array<{ cells: string[]; object: { kind: string; metadata: { name: string } } }>;
+  }>(`/apis/${API_VERSION}/slivers`, { Accept: TABLE });
   assert.equal(table.kind, 'Table');
   assert.match(table.metadata.resourceVersion, /^\d+$/);
   assert.deepEqual(
@@ -115,5 +120,8 @@ test('on TCP the caller is identified by uid as on the Unix socket: root (this p
   }
   const list = await json<{ kind: string; items: Array<{ metadata: { name: string } }> }>(`/apis/${API_VERSION}/slivers`);
   assert.equal(list.kind, 'SliverList');
-  assert.deepEqual(list.items.map((s) => s.metadata.name), ['alice']);
+  assert.deepEqual(
+    list.items.map((s) => s.metadata.name),
+    ['alice'],
+  );
 });

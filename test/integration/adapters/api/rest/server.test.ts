@@ -44,7 +44,10 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   assert.match(version.version, /^\d+\.\d+\.\d+/);
   assert.equal(version.apiVersion, 'nm.planet-lab.org/v1');
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
-  assert.deepEqual(discovery.resources.map((r) => r.name), ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/status', 'delegates/status', 'loans/status', 'nodeconfigs/status', 'slivers/loans']);
+  assert.deepEqual(
+    discovery.resources.map((r) => r.name),
+    ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/status', 'delegates/status', 'loans/status', 'nodeconfigs/status', 'slivers/loans'],
+  );
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
   assert.equal(statSync(api.socketPath).mode & 0o777, 0o666);
@@ -69,8 +72,14 @@ test('create, get, list with selectors, update, patches and delete round-trip', 
   await rejectsWith(client.create(sliverManifest('round')), 'AlreadyExists', /sliver "round" already exists/);
   assert.deepEqual((await client.get('Sliver', 'round')).spec, created.spec);
   await client.create(sliverManifest('other', {}, { labels: { team: 'b' } }));
-  assert.deepEqual((await client.list('Sliver', { labelSelector: 'team=a' })).items.map((s) => s.metadata.name), ['round']);
-  assert.deepEqual((await client.list('Sliver', { fieldSelector: 'metadata.name=other' })).items.map((s) => s.metadata.name), ['other']);
+  assert.deepEqual(
+    (await client.list('Sliver', { labelSelector: 'team=a' })).items.map((s) => s.metadata.name),
+    ['round'],
+  );
+  assert.deepEqual(
+    (await client.list('Sliver', { fieldSelector: 'metadata.name=other' })).items.map((s) => s.metadata.name),
+    ['other'],
+  );
 
   const edited = structuredClone(created);
   edited.spec.keys = ['ssh-ed25519 K'];
@@ -107,9 +116,7 @@ test('status is written only through /status', { timeout: 10_000 }, async () => 
   const { client } = api;
   const created = await client.create({ ...sliverManifest('stat'), status: { xid: 99 } });
   assert.equal(created.status, undefined, 'status in a create body is ignored');
-  const withStatus = (
-    await client.request<Sliver>('PATCH', resourcePath('Sliver', 'stat', 'status'), { body: { status: { running: true } }, contentType: CONTENT_TYPES.mergePatch })
-  ).body;
+  const withStatus = (await client.request<Sliver>('PATCH', resourcePath('Sliver', 'stat', 'status'), { body: { status: { running: true } }, contentType: CONTENT_TYPES.mergePatch })).body;
   assert.equal(withStatus.status?.running, true);
   assert.equal(withStatus.metadata.generation, 1, 'a status write does not bump generation');
   const main = await client.mergePatch('Sliver', 'stat', { status: { running: false } });
@@ -260,10 +267,7 @@ test('the socket: a stale file is replaced, a live server is not, a non-socket i
   );
   const plainFile = join(api.dir, 'not-a-socket');
   writeFileSync(plainFile, 'x');
-  await assert.rejects(
-    startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }),
-    /exists, owned by root, and is not a socket/,
-  );
+  await assert.rejects(startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }), /exists, owned by root, and is not a socket/);
   // A server that died without cleaning up leaves its socket file behind.
   const stalePath = join(api.dir, 'stale.sock');
   execFileSync('/usr/bin/python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(stalePath)})`]);
@@ -330,7 +334,14 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
     { method: 'POST', path: resourcePath('Loan'), body: foreignLoan },
     { method: 'DELETE', path: resourcePath('Sliver', 'alice') },
     { method: 'GET', path: `${resourcePath('Sliver')}?labelSelector=` },
-    { method: 'PUT', path: resourcePath('Sliver', 'alice', 'loans'), body: loansOf('alice', [{ to: 'bob', resource: 'cpu_share', amount: 3 }, { to: 'bob', resource: 'net_max', amount: 9 }]) },
+    {
+      method: 'PUT',
+      path: resourcePath('Sliver', 'alice', 'loans'),
+      body: loansOf('alice', [
+        { to: 'bob', resource: 'cpu_share', amount: 3 },
+        { to: 'bob', resource: 'net_max', amount: 9 },
+      ]),
+    },
     { method: 'PUT', path: resourcePath('Sliver', 'bob', 'loans'), body: loansOf('bob', []) },
     { method: 'GET', path: resourcePath('Sliver', 'alice', 'loans') },
     { method: 'POST', path: resourcePath('Loan'), body: { ...ownLoan, metadata: { name: 'bob.7' } } },
@@ -352,9 +363,15 @@ test('a client running as a sliver account: allowed on its own sliver, refused o
   assert.equal(results[10]![0], 403);
   assert.match(results[10]![1], /may not replace the loans of sliver "bob": only root, the account "bob" or a delegation on sliver "bob" allowing SetLoans may/);
   assert.deepEqual(results[11], [200, 'alice']);
-  assert.deepEqual(results[12], [422, 'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>" (a suffix without dots), e.g. "alice.0" (loan names are reserved to their lender, spec.from)']);
+  assert.deepEqual(results[12], [
+    422,
+    'Invalid: Loan "bob.7" is invalid: metadata.name: a loan from "alice" must be named "alice.<suffix>" (a suffix without dots), e.g. "alice.0" (loan names are reserved to their lender, spec.from)',
+  ]);
   const loans = (await client.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.resource, l.spec.amount, l.spec.order]);
-  assert.deepEqual(loans, [['alice.0', 'alice', 'cpu_share', 3, 0], ['alice.1', 'alice', 'net_max', 9, 1]]);
+  assert.deepEqual(loans, [
+    ['alice.0', 'alice', 'cpu_share', 3, 0],
+    ['alice.1', 'alice', 'net_max', 9, 1],
+  ]);
 });
 
 function loansOf(sliver: string, loans: unknown[]): unknown {
@@ -396,7 +413,10 @@ test('prototype pollution: member names that reach Object.prototype are refused 
     { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: '[{"op":"add","path":"/spec/constructor/prototype/zzpolluted","value":1}]', type: CONTENT_TYPES.jsonPatch },
     { method: 'PATCH', path: resourcePath('Sliver', 'carol'), raw: '{"metadata":{"labels":{"prototype":"x"}}}', type: CONTENT_TYPES.mergePatch },
   ]);
-  assert.deepEqual(own.map(([code]) => code), [400, 400]);
+  assert.deepEqual(
+    own.map(([code]) => code),
+    [400, 400],
+  );
   assert.equal(({} as Record<string, unknown>).zzpolluted, undefined, 'Object.prototype is untouched');
   assert.equal((await client.request('GET', '/metrics')).code, 200, 'and the server (prom-client included) still serves');
 

@@ -49,7 +49,11 @@ describe('XML-RPC containment', { timeout: 60_000 }, () => {
         const reply = await rawPost(endpoint, body);
         assert.equal(reply.status, 200, `${what} over ${name}`);
         assert.doesNotMatch(reply.body, /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/, `${what} over ${name}: the answer is XML 1.0`);
-        assert.deepEqual(await parseReply(reply.body), { fault: { code: 1, string: `Malformed XML-RPC request: the request contains ${character}, which XML 1.0 does not allow` } }, `${what} over ${name}`);
+        assert.deepEqual(
+          await parseReply(reply.body),
+          { fault: { code: 1, string: `Malformed XML-RPC request: the request contains ${character}, which XML 1.0 does not allow` } },
+          `${what} over ${name}`,
+        );
       }
       const help = await parseReply((await rawPost(endpoint, methodCallXml('Help', []))).body);
       assert.ok('result' in help, `Help still answers over ${name}`);
@@ -63,7 +67,12 @@ describe('XML-RPC containment', { timeout: 60_000 }, () => {
     assert.deepEqual(await parseReply(reply.body), { result: { ctl: 'ssh-ed25519 AAAA\uFFFD\uFFFD\uFFFD[0m' } });
     // A fault that echoes the caller's text: the unknown method name is only in faults.
     const fault = await parseReply((await rawPost(world.shim.socketPath, methodCallXml('No\uD83D\uDE00pe', []))).body);
-    assert.deepEqual(fault, { fault: { code: 100, string: `Invalid API method No\uD83D\uDE00pe.  Valid choices are Create, Destroy, GetEffectiveRSpec, GetLoans, GetRSpec, GetRecord, GetSSHKeys, GetXIDs, Help, ReCreate, SetLoans, Start, Stop` } });
+    assert.deepEqual(fault, {
+      fault: {
+        code: 100,
+        string: `Invalid API method No\uD83D\uDE00pe.  Valid choices are Create, Destroy, GetEffectiveRSpec, GetLoans, GetRSpec, GetRecord, GetSSHKeys, GetXIDs, Help, ReCreate, SetLoans, Start, Stop`,
+      },
+    });
   });
 
   test('an answer that cannot be encoded becomes a generic fault, its cause logged', { skip: NEEDS_ROOT }, async () => {
@@ -71,7 +80,12 @@ describe('XML-RPC containment', { timeout: 60_000 }, () => {
     const log = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
     const unencodable = sliver('odd', { delegations: [{ account: 'x' }] });
     // A value the encoder cannot walk (a getter that throws), as a bug elsewhere might produce.
-    Object.defineProperty(unencodable.spec.delegations[0]!, 'methods', { enumerable: true, get: () => { throw new Error('unreadable field'); } });
+    Object.defineProperty(unencodable.spec.delegations[0]!, 'methods', {
+      enumerable: true,
+      get: () => {
+        throw new Error('unreadable field');
+      },
+    });
     const store = new Proxy(world.store, {
       get: (target, key, receiver) => (key === 'tryGet' ? async () => unencodable : Reflect.get(target, key, receiver)),
     }) as Store;
@@ -81,7 +95,10 @@ describe('XML-RPC containment', { timeout: 60_000 }, () => {
       // GetRecord as the account "odd" encodes the record above.
       const outcome = await pythonCall(world, `unix:${shim.socketPath}`, 'GetRecord', [], uid);
       assert.deepEqual(outcome, { fault: { code: 104, string: 'Error in call: internal error while encoding the answer (logged by slvd)' } });
-      assert.ok(lines.some((line) => line.includes('could not be encoded') && line.includes('unreadable field')), lines.join(''));
+      assert.ok(
+        lines.some((line) => line.includes('could not be encoded') && line.includes('unreadable field')),
+        lines.join(''),
+      );
       assert.ok('result' in (await parseReply((await rawPost(shim.socketPath, methodCallXml('Help', []))).body)));
     } finally {
       await shim.close();

@@ -67,7 +67,11 @@ for (const scenario of vectors.scenarios) {
           if (loans.length !== record._loans!.length) unsettable.add(record.name);
           return { method: 'SetLoans', params: [record.name, loans] };
         });
-      if (setInitial.length) assert.deepEqual(await pythonCalls(world, world.unixEndpoint, setInitial, 0), setInitial.map(() => ({ result: 1 })));
+      if (setInitial.length)
+        assert.deepEqual(
+          await pythonCalls(world, world.unixEndpoint, setInitial, 0),
+          setInitial.map(() => ({ result: 1 })),
+        );
       assert.deepEqual([...unsettable], scenario.name === 'unknown_target_zero_self_and_mutual' ? ['a'] : []);
 
       const trace = Object.values(scenario.results)[0]!.trace;

@@ -12,8 +12,15 @@ import { pythonCalls, sliver, startWorld, type Outcome, type ShimWorld } from '.
 const LISTS: LoanTriple[][] = [
   [],
   [['bob', 'cpu_share', 1]],
-  [['bob', 'cpu_share', 2], ['carol', 'net_max', 10]],
-  [['carol', 'cpu_min', 3], ['bob', 'net_share', 0], ['carol', 'cpu_share', 4]],
+  [
+    ['bob', 'cpu_share', 2],
+    ['carol', 'net_max', 10],
+  ],
+  [
+    ['carol', 'cpu_min', 3],
+    ['bob', 'net_share', 0],
+    ['carol', 'cpu_share', 4],
+  ],
 ];
 
 describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, () => {
@@ -47,17 +54,25 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
   async function check(clients: number, callsEach: number): Promise<void> {
     const recorder = recordLenderLists(world.store, 'alice', await world.store.list('Loan'));
     const runs = Array.from({ length: clients }, (_, c) =>
-      pythonCalls(world, world.unixEndpoint, Array.from({ length: callsEach }, (_, i) => ({ method: 'SetLoans', params: ['alice', LISTS[(c + i) % LISTS.length]!] }))),
+      pythonCalls(
+        world,
+        world.unixEndpoint,
+        Array.from({ length: callsEach }, (_, i) => ({ method: 'SetLoans', params: ['alice', LISTS[(c + i) % LISTS.length]!] })),
+      ),
     );
     const outcomes: Outcome[] = (await Promise.all(runs)).flat();
     await new Promise((resolve) => setImmediate(resolve));
     const seen = recorder.stop();
-    assert.deepEqual(outcomes.filter((o) => !('result' in o && o.result === 1)), [], 'every SetLoans succeeded');
+    assert.deepEqual(
+      outcomes.filter((o) => !('result' in o && o.result === 1)),
+      [],
+      'every SetLoans succeeded',
+    );
     assert.ok(seen.length > 0, 'the lists were recorded');
     assert.deepEqual(listsNotRequested(seen, LISTS), [], 'every stored list was one of the requested ones');
   }
 
-  test('a Loan squatting the lender\'s name, stored before names were reserved, is taken back by SetLoans', async () => {
+  test("a Loan squatting the lender's name, stored before names were reserved, is taken back by SetLoans", async () => {
     const db = new Database(join(world.dir, 'store.db'));
     const squat = { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: 'alice.0', resourceVersion: '1' }, spec: { from: 'bob', to: 'bob', resource: 'cpu_share', amount: 1, order: 0 } };
     db.prepare('INSERT INTO objects (kind, name, revision, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET data = excluded.data').run('Loan', 'alice.0', 1, JSON.stringify(squat));
@@ -65,7 +80,10 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
     const [outcome] = await pythonCalls(world, world.unixEndpoint, [{ method: 'SetLoans', params: ['alice', LISTS[2]!] }]);
     assert.deepEqual(outcome, { result: 1 });
     const loans = (await world.store.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.to]);
-    assert.deepEqual(loans, [['alice.0', 'alice', 'bob'], ['alice.1', 'alice', 'carol']]);
+    assert.deepEqual(loans, [
+      ['alice.0', 'alice', 'bob'],
+      ['alice.1', 'alice', 'carol'],
+    ]);
   });
 
   test('one sequential client: 400 calls, no fault, no list that nobody asked for', () => check(1, 400));

@@ -150,7 +150,15 @@ describe('XML-RPC shim', TIMEOUT, () => {
     assert.deepEqual((await world.store.get('Sliver', 'bob')).spec.run, { state: 'Stopped', instantiated: false, recreate: 2 });
 
     assert.deepEqual(
-      await pythonCalls(world, world.unixEndpoint, [{ method: 'Start', params: ['bob'] }, { method: 'Create', params: ['bob'] }], uid.bob),
+      await pythonCalls(
+        world,
+        world.unixEndpoint,
+        [
+          { method: 'Start', params: ['bob'] },
+          { method: 'Create', params: ['bob'] },
+        ],
+        uid.bob,
+      ),
       [{ result: 1 }, { result: 1 }],
     );
     assert.deepEqual((await world.store.get('Sliver', 'bob')).spec.run, { state: 'Running', instantiated: true, recreate: 2, start: 1 });
@@ -163,12 +171,7 @@ describe('XML-RPC shim', TIMEOUT, () => {
   });
 
   test('GetRSpec, GetXIDs, GetSSHKeys, GetRecord; integers beyond 32 bits go out as <i8>', async () => {
-    const outcomes = await pythonCalls(
-      world,
-      world.unixEndpoint,
-      [{ method: 'GetRSpec', params: ['alice'] }, { method: 'GetXIDs' }, { method: 'GetSSHKeys' }, { method: 'GetRecord' }],
-      uid.alice,
-    );
+    const outcomes = await pythonCalls(world, world.unixEndpoint, [{ method: 'GetRSpec', params: ['alice'] }, { method: 'GetXIDs' }, { method: 'GetSSHKeys' }, { method: 'GetRecord' }], uid.alice);
     const rspec = { ...DEFAULTS, cpu_share: 64, net_max: 5_000_000_000 };
     assert.deepEqual(outcomes[0], { result: rspec });
     assert.deepEqual(outcomes[1], { result: { alice: uid.alice, bob: uid.bob, carol: uid.carol } });
@@ -190,7 +193,14 @@ describe('XML-RPC shim', TIMEOUT, () => {
       world,
       world.unixEndpoint,
       [
-        call('SetLoans', ['alice', [['bob', 'cpu_share', 10], ['carol', 'net_max', 1000], ['ghost', 'cpu_share', 1]]]),
+        call('SetLoans', [
+          'alice',
+          [
+            ['bob', 'cpu_share', 10],
+            ['carol', 'net_max', 1000],
+            ['ghost', 'cpu_share', 1],
+          ],
+        ]),
         call('GetLoans', ['alice']),
         call('GetEffectiveRSpec', ['alice']),
         call('GetEffectiveRSpec', ['bob']),
@@ -199,7 +209,13 @@ describe('XML-RPC shim', TIMEOUT, () => {
     );
     assert.deepEqual(outcomes, [
       { result: 1 },
-      { result: [['bob', 'cpu_share', 10], ['carol', 'net_max', 1000], ['ghost', 'cpu_share', 1]] },
+      {
+        result: [
+          ['bob', 'cpu_share', 10],
+          ['carol', 'net_max', 1000],
+          ['ghost', 'cpu_share', 1],
+        ],
+      },
       { result: { ...DEFAULTS, cpu_share: 54, net_max: 5_000_000_000 - 1000 } },
       { result: { ...DEFAULTS, cpu_share: 42 } },
     ]);
@@ -226,7 +242,13 @@ describe('XML-RPC shim', TIMEOUT, () => {
         call('SetLoans', ['alice', [['bob', 'cpu_share', true]]]),
         call('SetLoans', ['alice', [['bob', 'cpu_share', -1]]]),
         call('SetLoans', ['alice', [['bob', 'disk_max', 1]]]),
-        call('SetLoans', ['alice', [['bob', 'cpu_share', 1], ['not an account', 'cpu_share', 1]]]),
+        call('SetLoans', [
+          'alice',
+          [
+            ['bob', 'cpu_share', 1],
+            ['not an account', 'cpu_share', 1],
+          ],
+        ]),
         call('SetLoans', ['alice', JSON.parse('{"__proto__": "x", "constructor": 1}')]),
       ],
       uid.alice,
@@ -235,7 +257,8 @@ describe('XML-RPC shim', TIMEOUT, () => {
     assert.deepEqual(await loansOfAlice(), [['alice.0', 0, 'carol']]);
 
     // <i8> is accepted in: an amount sent as a 64-bit integer.
-    const loanXml = '<array><data><value><array><data><value><string>bob</string></value><value><string>net_max</string></value><value><i8>3000000000</i8></value></data></array></value></data></array>';
+    const loanXml =
+      '<array><data><value><array><data><value><string>bob</string></value><value><string>net_max</string></value><value><i8>3000000000</i8></value></data></array></value></data></array>';
     const [viaI8] = await pythonCalls(world, world.unixEndpoint, [{ raw: methodCallXml('SetLoans', ['<string>alice</string>', loanXml]) }], uid.alice);
     assert.deepEqual(viaI8, { result: 1 });
     assert.deepEqual(await pythonCall(world, world.unixEndpoint, 'GetEffectiveRSpec', ['alice'], uid.alice), { result: { ...DEFAULTS, cpu_share: 64, net_max: 2_000_000_000 } });
@@ -246,10 +269,16 @@ describe('XML-RPC shim', TIMEOUT, () => {
   test('concurrent SetLoans on one sliver never interleave', async () => {
     const lists = [1, 4, 2, 3].map((n) => Array.from({ length: n }, (_, i) => ['bob', 'cpu_share', n * 10 + i]));
     const outcomes = await Promise.all(lists.map((loans) => pythonCall(world, world.unixEndpoint, 'SetLoans', ['carol', loans], uid.carol)));
-    assert.deepEqual(outcomes, lists.map(() => ({ result: 1 })));
+    assert.deepEqual(
+      outcomes,
+      lists.map(() => ({ result: 1 })),
+    );
     const stored = (await world.store.list('Loan')).items.filter((l) => l.spec.from === 'carol').sort((a, b) => a.spec.order - b.spec.order);
     const amounts = stored.map((l) => l.spec.amount);
-    assert.ok(lists.some((list) => JSON.stringify(list.map((l) => l[2])) === JSON.stringify(amounts)), `stored ${JSON.stringify(amounts)} is one of the lists`);
+    assert.ok(
+      lists.some((list) => JSON.stringify(list.map((l) => l[2])) === JSON.stringify(amounts)),
+      `stored ${JSON.stringify(amounts)} is one of the lists`,
+    );
     await pythonCall(world, world.unixEndpoint, 'SetLoans', ['carol', []], uid.carol);
   });
 
@@ -364,7 +393,10 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       world.node.release('accountNameByUid');
       assert.deepEqual(await pending, { result: 1 });
       await closing;
-      assert.deepEqual((await world.store.list('Loan')).items.map((loan) => loan.metadata.name), ['alice.0']);
+      assert.deepEqual(
+        (await world.store.list('Loan')).items.map((loan) => loan.metadata.name),
+        ['alice.0'],
+      );
       assert.throws(() => lstatSync(world.shim.socketPath), /ENOENT/);
     } finally {
       await world.close();
