@@ -11,5 +11,8 @@ function loadOnFirstUse<Module>(name: string): () => Module {
   return () => (loaded ??= require(name) as Module);
 }
 
+/** The packages loaded this way: a bundler cannot see them, so a bundle ships them beside itself. */
+export const LAZY_PACKAGES = ['yaml', 'fast-json-patch'] as const;
+
 export const yaml = loadOnFirstUse<typeof Yaml>('yaml');
 export const fastJsonPatch = loadOnFirstUse<typeof FastJsonPatch>('fast-json-patch');

@@ -2,11 +2,12 @@
 // unreadable to other users (cloned into a 0700 directory, or under root's home), so such a child
 // never runs code or reads files from the checkout: it gets world-readable copies in a temp dir,
 // TypeScript bundled into one JavaScript file (npm dependencies included) for /usr/bin/node.
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { LAZY_PACKAGES } from '../../resources/lazy-modules.js';
 
 /** A temp dir other uids can enter (mkdtemp makes it 0700). */
 export function worldReadableTempDir(prefix: string): string {
@@ -38,7 +39,8 @@ const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * Bundle the TypeScript program `source` (its imports relative to the checkout's root) and
  * everything it imports, npm packages too, into `dir/name`: an ES module /usr/bin/node runs as any
- * uid. Native addons are loaded from their packages only when first used, so a program that uses
+ * uid. The packages slv loads on first use (resources/lazy-modules.ts) are copied into
+ * `dir/node_modules`, where the bundle's require finds them. Native addons are loaded from their packages only when first used, so a program that uses
  * one cannot be staged this way.
  */
 export function stageProgram(source: string, dir: string, name: string): string {
@@ -55,5 +57,6 @@ export function stageProgram(source: string, dir: string, name: string): string 
     banner: { js: "import { createRequire as slvStagedRequire } from 'node:module'; const require = slvStagedRequire(import.meta.url);" },
   });
   chmodSync(outfile, 0o644);
+  for (const name of LAZY_PACKAGES) cpSync(join(CHECKOUT, 'node_modules', name), join(dir, 'node_modules', name), { recursive: true });
   return outfile;
 }
