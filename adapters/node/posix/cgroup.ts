@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeError, UnavailableError } from '../../../resources/errors.js';
 import { CPU_GUARANTEE_THRESHOLD } from '../../../resources/rspec.js';
 import type { RSpec } from '../../../schemas/types.js';
+import { killQuietly } from './processes.js';
 
 export type CgroupVersion = 1 | 2;
 
@@ -113,6 +114,8 @@ export class CpuCgroups {
   /**
    * Remove the sliver's cgroup; absent is fine. Killed processes leave the cgroup only once the
    * kernel has finished them, so a busy cgroup is waited for (bounded) before it counts as an error.
+   * Whatever is still listed meanwhile is killed again: a child forked just before the first kill
+   * was not in the list that kill read.
    */
   async remove(name: string): Promise<void> {
     const dir = this.path(name);
@@ -133,6 +136,7 @@ export class CpuCgroups {
           );
         }
       }
+      for (const pid of this.pids(name)) killQuietly(pid);
       await sleep(CGROUP_EMPTY_POLL_MS);
     }
   }

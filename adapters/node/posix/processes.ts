@@ -27,7 +27,8 @@ export async function killAll(uid: number, cgroupPids: () => number[]): Promise<
   if (left.length) throw new NodeError(`processes of uid ${uid} survived ${SWEEPS} SIGKILL sweeps: ${left.join(', ')}`);
 }
 
-function killQuietly(pid: number): void {
+/** SIGKILL `pid`; one that has already gone is fine. */
+export function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch (error) {
