@@ -87,7 +87,7 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     this.accounts.require(name); // never destroy an account slv does not manage
     await this.killAll(name, entry.uid);
     await this.bandwidth?.remove(entry.uid);
-    await this.cgroups?.remove(name);
+    await this.cgroups?.remove(name, true);
     for (const file of [this.path(initscriptPath(name)), this.markerPath(name), join(this.logDir, `${name}.log`)]) rmSync(file, { force: true });
     await this.accounts.remove(name);
   }

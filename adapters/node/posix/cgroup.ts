@@ -114,10 +114,11 @@ export class CpuCgroups {
   /**
    * Remove the sliver's cgroup; absent is fine. Killed processes leave the cgroup only once the
    * kernel has finished them, so a busy cgroup is waited for (bounded) before it counts as an error.
-   * Whatever is still listed meanwhile is killed again: a child forked just before the first kill
-   * was not in the list that kill read.
+   * With `killLeft` (a destroy, which already killed the sliver's processes), whatever is still
+   * listed meanwhile is killed again: a process that joined the cgroup just after that kill (a
+   * start racing the destroy) was not in the list it read.
    */
-  async remove(name: string): Promise<void> {
+  async remove(name: string, killLeft = false): Promise<void> {
     const dir = this.path(name);
     const deadline = Date.now() + CGROUP_EMPTY_WAIT_MS;
     for (;;) {
@@ -136,7 +137,7 @@ export class CpuCgroups {
           );
         }
       }
-      for (const pid of this.pids(name)) killQuietly(pid);
+      if (killLeft) for (const pid of this.pids(name)) killQuietly(pid);
       await sleep(CGROUP_EMPTY_POLL_MS);
     }
   }
