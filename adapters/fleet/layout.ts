@@ -1,8 +1,10 @@
 // Where a fleet keeps things in etcd (docs/fleet.md "Key layout"), under one root prefix:
-//   <root>namespaces/<node>/<Kind>/<name>   the node's objects (spec by the fleet API, status by the node)
-//   <root>heartbeats/<node>                 the node's Heartbeat, under a lease the node keeps alive
+//   <root>namespaces/<node>/spec/<Kind>/<name>     the node's objects without status (the fleet API writes them)
+//   <root>namespaces/<node>/status/<Kind>/<name>   their statuses (the node writes them)
+//   <root>heartbeats/<node>                        the node's Heartbeat, under a lease the node keeps alive
 import type { Etcd3, IOptions } from 'etcd3';
-import { etcdClient, openEtcdStore, parseEtcdUrl, type EtcdStore } from '../store/etcd.js';
+import { etcdClient, openEtcdStore, parseEtcdUrl, partKey, type EtcdStore, type ObjectPart } from '../store/etcd.js';
+import type { Kind } from '../../schemas/types.js';
 
 export interface FleetConnection {
   hosts: string[];
@@ -20,6 +22,15 @@ export function fleetConnection(url: string): FleetConnection {
 
 export function namespacePrefix(root: string, node: string): string {
   return `${root}namespaces/${node}/`;
+}
+
+/** Every key of one part (specs or statuses) of a node's namespace. */
+export function namespacePartPrefix(root: string, node: string, part: ObjectPart): string {
+  return `${namespacePrefix(root, node)}${part}/`;
+}
+
+export function namespaceKey(root: string, node: string, part: ObjectPart, kind: Kind, name: string): string {
+  return partKey(namespacePrefix(root, node), part, kind, name);
 }
 
 export function heartbeatKey(root: string, node: string): string {

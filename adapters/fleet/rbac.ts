@@ -1,8 +1,8 @@
 // etcd's own RBAC for a fleet (docs/fleet.md "Roles"): the fleet API uses an admin role over the
-// whole root; each node gets a user and a role that reach only its namespace and its heartbeat
-// key, so a node's credentials cannot read another node's objects or write its status.
+// whole root; each node gets a user and a role that may read only its own namespace and write only
+// its statuses and its heartbeat key: it cannot touch another node's keys nor write its own specs.
 import { Range, type Etcd3 } from 'etcd3';
-import { heartbeatKey, namespacePrefix } from './layout.js';
+import { heartbeatKey, namespacePartPrefix, namespacePrefix } from './layout.js';
 
 export const nodeUser = (node: string): string => `slv-node-${node}`;
 export const FLEET_ADMIN_ROLE = 'slv-fleet-admin';
@@ -12,10 +12,13 @@ export function isPermissionDenied(error: unknown): boolean {
   return /permission denied|user name is empty|invalid auth token/i.test((error as Error).message ?? '');
 }
 
-async function ensureRole(client: Etcd3, name: string, grants: Array<{ range: Range }>): Promise<void> {
+type Permission = 'Read' | 'Write' | 'Readwrite';
+
+/** The role with these grants. etcd replaces the permission of a range granted before, so a role of the older layout (read-write on the whole namespace) is narrowed. */
+async function ensureRole(client: Etcd3, name: string, grants: Array<{ permission: Permission; range: Range }>): Promise<void> {
   const role = client.role(name);
   if (!(await client.getRoles()).some((r) => r.name === name)) await role.create();
-  for (const { range } of grants) await role.grant({ permission: 'Readwrite', range });
+  for (const grant of grants) await role.grant(grant);
 }
 
 async function ensureUser(client: Etcd3, name: string, password: string, role: string): Promise<void> {
@@ -38,17 +41,20 @@ export async function enableAuth(client: Etcd3, rootPassword: string): Promise<v
 
 /** A fleet API user: read and write under the whole root. */
 export async function addFleetAdmin(client: Etcd3, root: string, user: string, password: string): Promise<void> {
-  await ensureRole(client, FLEET_ADMIN_ROLE, [{ range: Range.prefix(root) }]);
+  await ensureRole(client, FLEET_ADMIN_ROLE, [{ permission: 'Readwrite', range: Range.prefix(root) }]);
   await ensureUser(client, user, password, FLEET_ADMIN_ROLE);
 }
 
 /**
- * Node `node`'s user (`slv-node-<node>`) and role: its namespace and its heartbeat key, nothing
- * else. etcd grants by key range, and an object's spec and status share one key, so the role can
- * also write its own specs: what it cannot do is touch another node's keys.
+ * Node `node`'s user (`slv-node-<node>`) and role: read its namespace (specs and statuses: the
+ * node's store watches both), write its statuses and its heartbeat key; nothing else.
  */
 export async function addFleetNode(client: Etcd3, root: string, node: string, password: string): Promise<void> {
   const name = nodeUser(node);
-  await ensureRole(client, name, [{ range: Range.prefix(namespacePrefix(root, node)) }, { range: new Range(heartbeatKey(root, node)) }]);
+  await ensureRole(client, name, [
+    { permission: 'Read', range: Range.prefix(namespacePrefix(root, node)) },
+    { permission: 'Write', range: Range.prefix(namespacePartPrefix(root, node, 'status')) },
+    { permission: 'Readwrite', range: new Range(heartbeatKey(root, node)) },
+  ]);
   await ensureUser(client, name, password, name);
 }

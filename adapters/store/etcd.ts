@@ -1,16 +1,21 @@
-// A store backend on etcd 3 (the npm client `etcd3`): objects are etcd keys `<prefix><Kind>/<name>`
-// holding the object's JSON, and every revision is etcd's own (resourceVersion = the key's
-// mod_revision). Like kube-apiserver's watch cache, the store keeps a copy of its prefix in memory,
-// fed by one etcd watch, so reads, lists and watch fan-out never wait for etcd; a write is an etcd
-// txn that compares the mod_revision of every key it plans from, so a second writer (another
-// fleet API) makes it re-plan on fresh data instead of overwriting. Writes are sent one at a time,
-// in order: each gets its own etcd revision, increasing in submission order, as the contract says.
+// A store backend on etcd 3 (the npm client `etcd3`). Each object is two etcd keys under the
+// store's prefix: `spec/<Kind>/<name>` (the object without status) and `status/<Kind>/<name>` (its
+// status, absent until it has one), so etcd's RBAC can let a fleet node write statuses but not specs
+// (docs/fleet.md). Revisions are etcd's own: resourceVersion = the newer mod_revision of the two.
+// Like kube-apiserver's watch cache, the store keeps a copy of its prefix in memory, fed by one
+// etcd watch over both parts (a write's keys share one revision and arrive together, so each write
+// is one watch event per object), so reads, lists and watch fan-out never wait for etcd; a write
+// is an etcd txn that compares the mod_revision of every key it plans from, so a second writer
+// (another fleet API) makes it re-plan on fresh data instead of overwriting. Writes are sent one at
+// a time, in order: each gets its own etcd revision, increasing in submission order, as the contract
+// says; writes that belong together are batched by the caller into one `transact` (one etcd txn).
 import { Etcd3, isRecoverableError, type IEvent, type IKeyValue, type IOptions, type IRequestOp, type ICompare, type Watcher } from 'etcd3';
 import { GoneError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
-import { planTransaction, type PlanContext, type WatchEventType, type WriteOperation } from '../../resources/store-rules.js';
+import { planTransaction, type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
+import { jsonEqual } from '../../resources/equal.js';
 import { WatchHub, assertHistoryKept, type RecordedChange } from './watch-hub.js';
 
 export interface EtcdStoreOptions {
@@ -30,10 +35,31 @@ export interface EtcdStoreOptions {
   credentials?: IOptions['credentials'];
 }
 
-interface Cached {
-  /** The object's JSON with metadata.resourceVersion = the key's mod_revision. */
-  data: string;
+/** The two keys of an object: the object without status, and its status. */
+export type ObjectPart = 'spec' | 'status';
+
+/** The key of one part of an object under a store's prefix. */
+export function partKey(prefix: string, part: ObjectPart, kind: Kind, name: string): string {
+  return `${prefix}${part}/${kind}/${name}`;
+}
+
+interface StoredPart {
+  value: string;
   modRevision: number;
+}
+
+/** One object's keys as etcd holds them, and the object readers see (only while it has a spec key). */
+interface Cached {
+  spec?: StoredPart;
+  status?: StoredPart;
+  /** The object's JSON with its status and metadata.resourceVersion = the newer mod_revision. */
+  data?: string;
+}
+
+/** How many etcd txns this store committed, and how many key writes (puts and deletes) they held. */
+export interface EtcdWriteStats {
+  txns: number;
+  keyWrites: number;
 }
 
 interface Waiter {
@@ -73,6 +99,7 @@ export class EtcdStore extends StoreBase {
   private readonly prefix: string;
   private readonly namespace: string | undefined;
   private readonly historyLimit: number;
+  /** By `<Kind>/<name>`. */
   private readonly cache = new Map<string, Cached>();
   private history: RecordedChange[] = [];
   private currentRevision = 0;
@@ -84,6 +111,7 @@ export class EtcdStore extends StoreBase {
   /** The last write in flight: writes go to etcd one after another. */
   private writes: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly written: EtcdWriteStats = { txns: 0, keyWrites: 0 };
 
   private constructor(options: EtcdStoreOptions) {
     super();
@@ -113,32 +141,58 @@ export class EtcdStore extends StoreBase {
     const response = await this.client.getAll().prefix(this.prefix).exec();
     const revision = Number(response.header.revision);
     this.cache.clear();
-    for (const kv of response.kvs) this.cache.set(kv.key.toString(), this.cached(kv));
+    for (const kv of response.kvs) this.store(kv.key.toString(), kv);
+    for (const [id, entry] of this.cache) this.compose(id, entry);
     this.history = [];
     this.currentRevision = revision;
     this.historyStart = revision;
     await this.follow(revision + 1);
   }
 
-  private cached(kv: IKeyValue): Cached {
-    const modRevision = Number(kv.mod_revision);
-    return { data: this.present(kv.value, modRevision), modRevision };
+  /** `<prefix><part>/<Kind>/<name>` → the object's id `<Kind>/<name>` and the part; undefined for other keys. */
+  private parseKey(key: string): { id: string; part: ObjectPart } | undefined {
+    const rest = key.slice(this.prefix.length);
+    const slash = rest.indexOf('/');
+    const part = rest.slice(0, slash);
+    if (part !== 'spec' && part !== 'status') return undefined;
+    return { id: rest.slice(slash + 1), part };
   }
 
-  /** A stored value as readers see it: resourceVersion = its revision, and the view's namespace. */
-  private present(value: Buffer, revision: number): string {
-    const object = JSON.parse(value.toString()) as AnyObject;
+  /** Record one key's new value (or its deletion) in the copy; the object is composed afterwards. */
+  private store(key: string, kv: IKeyValue | undefined): string | undefined {
+    const parsed = this.parseKey(key);
+    if (!parsed) return undefined;
+    const entry = this.cache.get(parsed.id) ?? {};
+    if (kv) entry[parsed.part] = { value: kv.value.toString(), modRevision: Number(kv.mod_revision) };
+    else delete entry[parsed.part];
+    this.cache.set(parsed.id, entry);
+    return parsed.id;
+  }
+
+  /** The object as readers see it (status joined, resourceVersion, the view's namespace), or none without a spec key. */
+  private compose(id: string, entry: Cached): void {
+    if (!entry.spec) {
+      if (!entry.status) this.cache.delete(id);
+      delete entry.data;
+      return;
+    }
+    const object = JSON.parse(entry.spec.value) as AnyObject;
+    if (entry.status) object.status = JSON.parse(entry.status.value) as AnyObject['status'];
+    entry.data = this.present(object, Math.max(entry.spec.modRevision, entry.status?.modRevision ?? 0));
+  }
+
+  private present(object: AnyObject, revision: number): string {
     object.metadata.resourceVersion = String(revision);
     if (this.namespace !== undefined) object.metadata.namespace = this.namespace;
     return JSON.stringify(object);
   }
 
   private async follow(fromRevision: number): Promise<void> {
-    const watcher = await this.client.watch().prefix(this.prefix).withPreviousKV().startRevision(String(fromRevision)).create();
+    const watcher = await this.client.watch().prefix(this.prefix).startRevision(String(fromRevision)).create();
     if (this.closed) return void (await watcher.cancel());
     this.cacheWatcher = watcher;
     watcher.on('data', (response) => {
-      for (const event of response.events) this.apply(event);
+      this.apply(response.events);
       this.wake();
     });
     watcher.on('error', (error: Error) => void this.lostHistory(watcher, error));
@@ -164,25 +218,31 @@ export class EtcdStore extends StoreBase {
     this.wake();
   }
 
-  private apply(event: IEvent): void {
-    const key = event.kv.key.toString();
-    const kind = key.slice(this.prefix.length).split('/')[0] as Kind;
-    const revision = Number(event.kv.mod_revision);
-    let type: WatchEventType;
-    let data: string;
-    if (event.type === 'Delete') {
-      if (!event.prev_kv) return; // a key that was never an object of this store
-      type = 'DELETED';
-      data = this.present(event.prev_kv.value, revision);
-      this.cache.delete(key);
-    } else {
-      type = this.cache.has(key) ? 'MODIFIED' : 'ADDED';
-      const entry = this.cached(event.kv);
-      data = entry.data;
-      this.cache.set(key, entry);
+  /** Apply etcd's events revision by revision: one change per object a revision touched (its spec, its status or both). */
+  private apply(events: IEvent[]): void {
+    for (let i = 0; i < events.length; ) {
+      const revision = Number(events[i]!.kv.mod_revision);
+      const before = new Map<string, string | undefined>();
+      for (; i < events.length && Number(events[i]!.kv.mod_revision) === revision; i++) {
+        const event = events[i]!;
+        const key = event.kv.key.toString();
+        const id = this.parseKey(key)?.id;
+        if (id !== undefined && !before.has(id)) before.set(id, this.cache.get(id)?.data);
+        this.store(key, event.type === 'Delete' ? undefined : event.kv);
+      }
+      for (const [id, was] of before) this.record(id, was, revision);
+      this.currentRevision = Math.max(this.currentRevision, revision);
     }
-    this.currentRevision = Math.max(this.currentRevision, revision);
-    const change: RecordedChange = { type, kind, data, revision };
+  }
+
+  private record(id: string, was: string | undefined, revision: number): void {
+    const entry = this.cache.get(id) ?? {};
+    this.compose(id, entry);
+    let change: RecordedChange;
+    const kind = id.slice(0, id.indexOf('/')) as Kind;
+    if (entry.data !== undefined) change = { type: was === undefined ? 'ADDED' : 'MODIFIED', kind, data: entry.data, revision };
+    else if (was !== undefined) change = { type: 'DELETED', kind, data: this.present(JSON.parse(was) as AnyObject, revision), revision };
+    else return; // a status without its object: not an object of this store
     this.history.push(change);
     if (this.history.length > this.historyLimit * 1.1) this.dropHistoryBefore(this.history[this.history.length - this.historyLimit]!.revision);
     this.hub.publish(change);
@@ -208,22 +268,18 @@ export class EtcdStore extends StoreBase {
     return new Promise((resolve) => this.waiters.push({ ready, resolve }));
   }
 
-  private key(kind: Kind, name: string): string {
-    return `${this.prefix}${kind}/${name}`;
-  }
-
   // ---- reads --------------------------------------------------------------------------------
 
   protected readData(kind: Kind, name: string): string | undefined {
-    return this.cache.get(this.key(kind, name))?.data;
+    return this.cache.get(`${kind}/${name}`)?.data;
   }
 
   protected listData(kind: Kind): Iterable<string> {
-    const start = `${this.prefix}${kind}/`;
+    const start = `${kind}/`;
     return [...this.cache.entries()]
-      .filter(([key]) => key.startsWith(start))
+      .filter(([id, entry]) => id.startsWith(start) && entry.data !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, entry]) => entry.data);
+      .map(([, entry]) => entry.data!);
   }
 
   revision(): number {
@@ -232,6 +288,11 @@ export class EtcdStore extends StoreBase {
 
   compactedRevision(): number {
     return this.historyStart;
+  }
+
+  /** What this store has written so far: etcd txns and the key writes in them. */
+  writeStats(): EtcdWriteStats {
+    return { ...this.written };
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -250,7 +311,8 @@ export class EtcdStore extends StoreBase {
 
   /**
    * Plan the operations on the in-memory copy and commit them as one etcd txn guarded by the
-   * mod_revision of every key they touch. If another writer got there first, wait until the copy
+   * mod_revision of both keys of every object they touch, writing only the parts that changed (a
+   * status write puts only the status key). If another writer got there first, wait until the copy
    * shows its change and plan again (then a stale resourceVersion is the client's 409).
    */
   private async commit(operations: readonly WriteOperation[]): Promise<Array<AnyObject | undefined>> {
@@ -260,14 +322,24 @@ export class EtcdStore extends StoreBase {
       const compare: ICompare[] = [];
       const success: IRequestOp[] = [];
       const touched: string[] = [];
-      for (const change of changes) {
-        const key = this.key(change.object.kind, change.object.metadata.name);
-        touched.push(key);
-        compare.push({ key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: String(this.cache.get(key)?.modRevision ?? 0) });
-        if (change.type === 'DELETED') success.push({ request_delete_range: { key: Buffer.from(key) } });
-        else {
-          const { resourceVersion: _planned, ...metadata } = change.object.metadata;
-          success.push({ request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify({ ...change.object, metadata })) } });
+      for (const { type, object } of changes) {
+        const entry = this.cache.get(`${object.kind}/${object.metadata.name}`);
+        const keys = { spec: partKey(this.prefix, 'spec', object.kind, object.metadata.name), status: partKey(this.prefix, 'status', object.kind, object.metadata.name) };
+        for (const part of ['spec', 'status'] as const) {
+          touched.push(keys[part]);
+          compare.push({ key: Buffer.from(keys[part]), target: 'Mod', result: 'Equal', mod_revision: String(entry?.[part]?.modRevision ?? 0) });
+        }
+        const { status, ...rest } = object;
+        const { resourceVersion: _planned, ...metadata } = rest.metadata;
+        if (this.namespace !== undefined) delete metadata.namespace;
+        const wanted = { spec: type === 'DELETED' ? undefined : { ...rest, metadata }, status: type === 'DELETED' ? undefined : status };
+        for (const part of ['spec', 'status'] as const) {
+          const stored = entry?.[part];
+          if (wanted[part] === undefined) {
+            if (stored) success.push({ request_delete_range: { key: Buffer.from(keys[part]) } });
+          } else if (!stored || !jsonEqual(JSON.parse(stored.value), wanted[part])) {
+            success.push({ request_put: { key: Buffer.from(keys[part]), value: Buffer.from(JSON.stringify(wanted[part])) } });
+          }
         }
       }
       if (success.length === 0) return this.inNamespace(results);
@@ -275,6 +347,8 @@ export class EtcdStore extends StoreBase {
       const response = await this.etcd('commit a write', () => this.client.kv.txn({ compare, success, failure }));
       const revision = Number(response.header.revision);
       if (response.succeeded) {
+        this.written.txns++;
+        this.written.keyWrites += success.length;
         await this.until(() => this.currentRevision >= revision);
         // Only the objects the txn wrote are at its revision; an unchanged one keeps its version.
         const written = new Set(changes.map((change) => `${change.object.kind}/${change.object.metadata.name}`));
@@ -285,7 +359,8 @@ export class EtcdStore extends StoreBase {
       const current = response.responses.map((op, i) => ({ key: touched[i]!, kv: op.response_range.kvs[0] }));
       await this.until(() =>
         current.every(({ key, kv }) => {
-          const cached = this.cache.get(key);
+          const parsed = this.parseKey(key)!;
+          const cached = this.cache.get(parsed.id)?.[parsed.part];
           if (kv) return (cached?.modRevision ?? 0) >= Number(kv.mod_revision);
           return cached === undefined || cached.modRevision > revision;
         }),

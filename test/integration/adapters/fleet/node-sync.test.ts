@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { Etcd3 } from 'etcd3';
 import { NodeSync } from '../../../../adapters/fleet/node-sync.js';
-import { connect, heartbeatKey, openNamespace, type FleetConnection } from '../../../../adapters/fleet/layout.js';
+import { connect, heartbeatKey, namespaceKey, openNamespace, type FleetConnection } from '../../../../adapters/fleet/layout.js';
 import type { EtcdStore } from '../../../../adapters/store/etcd.js';
 import { systemClock } from '../../../../controller/runtime/clock.js';
 import { isFleetOwned, type Heartbeat } from '../../../../resources/fleet.js';
@@ -151,7 +151,7 @@ describe('fleet: ten sim nodes on a three-member etcd', { skip: etcdMissing, tim
     const survivors = connect(fleetFor(cluster.endpoints.filter((_, i) => i !== killed)));
     try {
       for (const { node, name } of acknowledged) {
-        assert.ok(await survivors.get(`${ROOT}namespaces/${node}/Sliver/${name}`).string(), `acknowledged ${node}/${name} is lost`);
+        assert.ok(await survivors.get(namespaceKey(ROOT, node, 'spec', 'Sliver', name)).string(), `acknowledged ${node}/${name} is lost`);
       }
     } finally {
       survivors.close();

@@ -1,11 +1,11 @@
-// etcd's RBAC keeps nodes apart: on a real etcd with authentication on, node 3's credentials reach
-// its own namespace and heartbeat (its NodeSync works with them) and etcd refuses them everything
-// of node 4's.
+// etcd's RBAC keeps nodes apart: on a real etcd with authentication on, node 3's credentials read
+// its own namespace and write its statuses and heartbeat (its NodeSync works with them); etcd
+// refuses them everything of node 4's and any write of node 3's own specs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 import { pino } from 'pino';
-import { heartbeatKey, namespacePrefix, openNamespace } from '../../../../adapters/fleet/layout.js';
+import { heartbeatKey, namespaceKey, namespacePrefix, openNamespace } from '../../../../adapters/fleet/layout.js';
 import { NodeSync } from '../../../../adapters/fleet/node-sync.js';
 import { addFleetAdmin, addFleetNode, enableAuth, isPermissionDenied, nodeUser } from '../../../../adapters/fleet/rbac.js';
 import { MemoryStore } from '../../../../adapters/store/memory.js';
@@ -41,6 +41,9 @@ describe('fleet RBAC', { skip: etcdMissing, timeout: 60_000 }, () => {
     }
     const root = as('root', 'rootpw');
     await addFleetAdmin(root, ROOT, 'fleet-api', 'apipw');
+    // node 3's role as an earlier key layout granted it (read-write on its whole namespace): adding the node again narrows it.
+    await root.role(nodeUser('node-3')).create();
+    await root.role(nodeUser('node-3')).grant({ permission: 'Readwrite', range: Range.prefix(namespacePrefix(ROOT, 'node-3')) });
     for (const node of ['node-3', 'node-4']) await addFleetNode(root, ROOT, node, `${node}-pw`);
   });
   after(async () => {
@@ -48,7 +51,7 @@ describe('fleet RBAC', { skip: etcdMissing, timeout: 60_000 }, () => {
     await cluster.stop();
   });
 
-  test("node 3's credentials cannot read node 4's specs or write its status; its own sync works", async () => {
+  test("node 3's credentials cannot read node 4's specs or write its status, nor write their own specs; its own sync works", async () => {
     const api = as('fleet-api', 'apipw');
     let fleet4: EtcdStore | undefined;
     let fleet3: EtcdStore | undefined;
@@ -64,23 +67,39 @@ describe('fleet RBAC', { skip: etcdMissing, timeout: 60_000 }, () => {
     try {
       fleet4 = await openNamespace(api, { hosts: cluster.endpoints, root: ROOT }, 'node-4');
       fleet3 = await openNamespace(api, { hosts: cluster.endpoints, root: ROOT }, 'node-3');
-      const theirs = await fleet4.create(sliver('theirs'));
-      await fleet3.create(sliver('mine'));
+      await fleet4.create(sliver('theirs'));
+      const ours = await fleet3.create(sliver('mine'));
 
       const node3 = as(nodeUser('node-3'), 'node-3-pw');
-      const theirKey = `${namespacePrefix(ROOT, 'node-4')}Sliver/theirs`;
-      await refused(node3.get(theirKey).string(), "reading node 4's sliver");
+      await refused(node3.get(namespaceKey(ROOT, 'node-4', 'spec', 'Sliver', 'theirs')).string(), "reading node 4's sliver");
       await refused(node3.getAll().prefix(namespacePrefix(ROOT, 'node-4')).keys(), "listing node 4's namespace");
       await refused(
         node3
-          .put(theirKey)
-          .value(JSON.stringify({ ...theirs, status: { running: false } }))
+          .put(namespaceKey(ROOT, 'node-4', 'status', 'Sliver', 'theirs'))
+          .value(JSON.stringify({ running: false }))
           .exec(),
         "writing node 4's status",
       );
       await refused(node3.put(heartbeatKey(ROOT, 'node-4')).value('{}').exec(), "writing node 4's heartbeat");
       await refused(node3.getAll().prefix(ROOT).keys(), 'listing the whole fleet');
-      assert.ok(await node3.get(`${namespacePrefix(ROOT, 'node-3')}Sliver/mine`).string(), 'node 3 reads its own sliver');
+      const ownSpecKey = namespaceKey(ROOT, 'node-3', 'spec', 'Sliver', 'mine');
+      assert.ok(await node3.get(ownSpecKey).string(), 'node 3 reads its own sliver');
+      await refused(
+        node3
+          .put(ownSpecKey)
+          .value(JSON.stringify({ ...ours, spec: { ...ours.spec, initscript: 'mine now' } }))
+          .exec(),
+        'writing its own spec',
+      );
+      await refused(node3.delete().key(ownSpecKey).exec(), 'deleting its own spec');
+      // Through a namespace store with node 3's credentials: a status write goes through, a spec write is refused.
+      const asNode3 = await openNamespace(node3, { hosts: cluster.endpoints, root: ROOT }, 'node-3');
+      try {
+        await refused(asNode3.update({ ...ours, spec: { ...ours.spec, initscript: 'mine now' } }), 'updating its own spec through the store');
+        assert.equal((await asNode3.get('Sliver', 'mine')).spec.initscript, '');
+      } finally {
+        await asNode3.close();
+      }
 
       sync.start();
       for (let i = 0; i < 100 && !(await local.tryGet('Sliver', 'mine')); i++) await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
-import { openEtcdStore, parseEtcdUrl } from '../../../../adapters/store/etcd.js';
+import { openEtcdStore, parseEtcdUrl, partKey } from '../../../../adapters/store/etcd.js';
 import { runStoreConformance, sliver } from '../../../../adapters/store/conformance.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { EtcdCluster, etcdMissing } from '../../../support/etcd.js';
@@ -57,6 +57,38 @@ describe('etcd store', { skip: etcdMissing }, () => {
     }
   });
 
+  test('an object is a spec key and a status key: a status write puts only the status key, one txn and one event per write', async () => {
+    const prefix = `/slv-test-${++prefixes}/`;
+    const store = await openEtcdStore({ hosts: cluster.endpoints, prefix });
+    const raw = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const created = await store.create({ ...sliver('alpha'), status: { xid: 1 } });
+      const specKey = partKey(prefix, 'spec', 'Sliver', 'alpha');
+      const statusKey = partKey(prefix, 'status', 'Sliver', 'alpha');
+      const specBefore = await raw.get(specKey).exec();
+      assert.equal(JSON.parse((await raw.get(statusKey).string())!).xid, 1);
+      assert.equal(JSON.parse((await raw.get(specKey).string())!).status, undefined, 'the spec key holds no status');
+      const events: string[] = [];
+      const watch = store.watch({ sinceRevision: store.revision() }, { onEvent: (e) => events.push(`${e.type} ${e.revision}`) });
+      const updated = await store.updateStatus({ ...created, status: { xid: 2 } });
+      assert.equal(Number((await raw.get(specKey).exec()).kvs[0]!.mod_revision), Number(specBefore.kvs[0]!.mod_revision), 'the spec key is untouched');
+      assert.equal(Number((await raw.get(statusKey).exec()).kvs[0]!.mod_revision), Number(updated.metadata.resourceVersion));
+      const respecced = await store.update({ ...updated, spec: { ...updated.spec, initscript: 'x' } });
+      assert.equal(respecced.status?.xid, 2);
+      // A stale resourceVersion is 409 whichever key moved on.
+      await assert.rejects(store.updateStatus({ ...updated, status: { xid: 3 } }), (e: { reason: string }) => e.reason === 'Conflict');
+      await store.delete('Sliver', 'alpha');
+      assert.equal((await raw.getAll().prefix(prefix).keys()).length, 0, 'a delete removes both keys');
+      await new Promise((resolve) => setImmediate(resolve));
+      watch.stop();
+      assert.deepEqual(events, [`MODIFIED ${updated.metadata.resourceVersion}`, `MODIFIED ${respecced.metadata.resourceVersion}`, `DELETED ${store.revision()}`]);
+      assert.deepEqual(store.writeStats(), { txns: 4, keyWrites: 2 + 1 + 1 + 2 });
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
   test('etcd compacted past the store while it was cut off: watchers get 410 Gone and the store relists', async () => {
     const prefix = `/slv-test-${++prefixes}/`;
     const gate = new TcpGate({ host: '127.0.0.1', port: Number(new URL(cluster.endpoints[0]!).port) });
@@ -69,9 +101,9 @@ describe('etcd store', { skip: etcdMissing }, () => {
         const gone = new Promise<Error>((resolve) => store.watch({}, { onEvent() {}, onError: resolve }));
         gate.cut();
         // Changes behind the store's back, then a compaction past everything it has seen.
-        await raw.put(`${prefix}Sliver/beta`).value(JSON.stringify(sliver('beta')));
+        await raw.put(partKey(prefix, 'spec', 'Sliver', 'beta')).value(JSON.stringify(sliver('beta')));
         await raw.put('/elsewhere').value('x');
-        await raw.delete().key(`${prefix}Sliver/alpha`);
+        await raw.delete().key(partKey(prefix, 'spec', 'Sliver', 'alpha'));
         const { header } = await raw.get('probe').exec();
         await raw.kv.compact({ revision: header.revision, physical: true });
         gate.reopen();
