@@ -13,8 +13,8 @@ import { jsonEqual } from '../../resources/equal.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
 import { SLV_VERSION } from '../../resources/version.js';
 import type { AnyObject, Kind } from '../../schemas/types.js';
-import type { Store, Watch } from '../store/contract.js';
-import type { EtcdStore } from '../store/etcd.js';
+import type { Store, Watch, WriteOperation } from '../store/contract.js';
+import { MAX_OBJECTS_PER_TXN, type EtcdStore } from '../store/etcd.js';
 import { connect, heartbeatKey, openNamespace, type FleetConnection } from './layout.js';
 
 export interface NodeSyncOptions {
@@ -105,7 +105,7 @@ export class NodeSync {
     try {
       if (!this.remote) await this.attach();
       failed = !(await this.drain(this.toMirror, (key) => this.mirror(key)));
-      failed = !(await this.drain(this.toPublish, (key) => this.publish(key))) || failed;
+      failed = !(await this.publishAll()) || failed;
     } catch (error) {
       failed = true;
       this.setConnected(false, error);
@@ -116,10 +116,8 @@ export class NodeSync {
     else if (this.toMirror.size || this.toPublish.size) this.kick();
   }
 
-  /** Run `step` for every key of `set` (taken out first); keys that fail go back. True if all succeeded. */
-  private async drain(set: Set<ObjectKey>, step: (key: ObjectKey) => Promise<void>): Promise<boolean> {
-    const keys = [...set];
-    set.clear();
+  /** Run `step` for every key of `set` (taken out first, or `keys` of it); keys that fail go back. True if all succeeded. */
+  private async drain(set: Set<ObjectKey>, step: (key: ObjectKey) => Promise<void>, keys = takeAll(set)): Promise<boolean> {
     const outcomes = await Promise.allSettled(keys.map(step));
     let ok = true;
     outcomes.forEach((outcome, i) => {
@@ -214,16 +212,52 @@ export class NodeSync {
     this.options.warnings?.warning(object, 'FleetConflict', message);
   }
 
-  /** Write the node's status of a fleet-owned object back to etcd, if etcd does not have it yet. */
+  /**
+   * Write the statuses etcd does not have yet, up to MAX_OBJECTS_PER_TXN per etcd txn: one etcd
+   * write for all the statuses that changed together. A refused batch (an object the fleet removed
+   * meanwhile) is retried one status at a time, so one object never holds back the others.
+   */
+  private async publishAll(): Promise<boolean> {
+    const owed = takeAll(this.toPublish);
+    const writes: Array<{ key: ObjectKey; operation: WriteOperation }> = [];
+    for (const key of owed) {
+      const operation = await this.statusWrite(key);
+      if (operation) writes.push({ key, operation });
+    }
+    let ok = true;
+    for (let i = 0; i < writes.length; i += MAX_OBJECTS_PER_TXN) {
+      const batch = writes.slice(i, i + MAX_OBJECTS_PER_TXN);
+      const written = await this.remote!.transact(batch.map((write) => write.operation)).then(
+        () => true,
+        () => false,
+      );
+      if (!written)
+        ok =
+          (await this.drain(
+            this.toPublish,
+            (key) => this.publish(key),
+            batch.map((write) => write.key),
+          )) && ok;
+    }
+    return ok;
+  }
+
+  /** Write one object's status back to etcd, if etcd does not have it yet. */
   private async publish(key: ObjectKey): Promise<void> {
+    const operation = await this.statusWrite(key);
+    if (operation) await this.remote!.transact([operation]);
+  }
+
+  /** The status write a fleet-owned object needs in etcd, or none when etcd has its status already. */
+  private async statusWrite(key: ObjectKey): Promise<WriteOperation | undefined> {
     const [kind, name] = splitKey(key);
     const local = await this.options.local.tryGet(kind, name);
     const remote = await this.remote!.tryGet(kind, name);
-    if (!local || !remote || !isFleetOwned(local)) return;
+    if (!local || !remote || !isFleetOwned(local)) return undefined;
     const status = statusToPublish(remote, local);
-    if (status === undefined) return;
+    if (status === undefined) return undefined;
     const { resourceVersion: _any, ...metadata } = remote.metadata;
-    await this.remote!.updateStatus({ ...remote, metadata, status } as AnyObject);
+    return { type: 'updateStatus', object: { ...remote, metadata, status } as AnyObject };
   }
 
   /** Keep the lease alive; rewrite the heartbeat only when what it says changed. */
@@ -281,6 +315,12 @@ export class NodeSync {
     await this.remote?.close();
     this.client.close();
   }
+}
+
+function takeAll<T>(set: Set<T>): T[] {
+  const items = [...set];
+  set.clear();
+  return items;
 }
 
 function stripNamespace(object: AnyObject): AnyObject {

@@ -10,7 +10,7 @@
 // a time, in order: each gets its own etcd revision, increasing in submission order, as the contract
 // says; writes that belong together are batched by the caller into one `transact` (one etcd txn).
 import { Etcd3, isRecoverableError, type IEvent, type IKeyValue, type IOptions, type IRequestOp, type ICompare, type Watcher } from 'etcd3';
-import { GoneError, StorageError, UnavailableError } from '../../resources/errors.js';
+import { BadRequestError, GoneError, StorageError, UnavailableError } from '../../resources/errors.js';
 import { StoreBase } from './engine.js';
 import type { Watch, WatchHandlers, WatchOptions, WriteOptions } from './contract.js';
 import { planTransaction, type PlanContext, type WriteOperation } from '../../resources/store-rules.js';
@@ -79,6 +79,12 @@ export function parseEtcdUrl(url: string): { hosts: string[]; prefix: string } {
 
 /** Attempts at a call that failed because etcd was briefly unreachable (about 5 s in all). */
 const TRANSIENT_ATTEMPTS = 4;
+
+/**
+ * etcd refuses a txn with more than --max-txn-ops (default 128) compares; a write compares the two
+ * keys of each object it touches, so a transaction may hold this many objects.
+ */
+export const MAX_OBJECTS_PER_TXN = 64;
 
 /** Calls that get no answer in this time fail (UnavailableError) instead of waiting for etcd. */
 const CALL_TIMEOUT_MS = 5000;
@@ -319,6 +325,7 @@ export class EtcdStore extends StoreBase {
     for (;;) {
       this.assertOpen();
       const { results, changes } = planTransaction(operations, this.planContext(this.currentRevision + 1));
+      if (changes.length > MAX_OBJECTS_PER_TXN) throw new BadRequestError(`an etcd transaction may change at most ${MAX_OBJECTS_PER_TXN} objects; this one changes ${changes.length}`);
       const compare: ICompare[] = [];
       const success: IRequestOp[] = [];
       const touched: string[] = [];
