@@ -49,8 +49,10 @@ export class NodeSync {
   /** Objects to mirror from the fleet, and fleet-owned objects whose status may need publishing. */
   private readonly toMirror = new Set<ObjectKey>();
   private readonly toPublish = new Set<ObjectKey>();
-  private working = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Mirroring and publishing run apart, so a slow status write never delays a new spec reaching the node. */
+  private readonly mirrorLane: Lane;
+  private readonly publishLane: Lane;
+  private attaching: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lease: Lease | undefined;
   private lastHeartbeat: Omit<Heartbeat, 'time'> | undefined;
@@ -63,6 +65,16 @@ export class NodeSync {
     this.client = connect(options.fleet);
     this.heartbeatMs = (options.heartbeatSeconds ?? 5) * 1000;
     this.retryMs = options.retryMs ?? 1000;
+    this.mirrorLane = new Lane(
+      () => this.pass(() => this.drain(this.toMirror, (key) => this.mirror(key))),
+      () => this.toMirror.size > 0,
+      this.retryMs,
+    );
+    this.publishLane = new Lane(
+      () => this.pass(() => this.publishAll()),
+      () => this.toPublish.size > 0,
+      this.retryMs,
+    );
   }
 
   /** Is the link to etcd up (the node's namespace loaded and watched, the last etcd call answered)? */
@@ -76,44 +88,36 @@ export class NodeSync {
       {},
       {
         onEvent: ({ object }) => {
-          if (FLEET_KINDS.includes(object.kind) && isFleetOwned(object)) this.schedule(this.toPublish, keyOf(object.kind, object.metadata.name));
+          if (FLEET_KINDS.includes(object.kind) && isFleetOwned(object)) this.schedule(this.toPublish, this.publishLane, keyOf(object.kind, object.metadata.name));
         },
       },
     );
     void this.beat();
-    this.kick();
+    this.kickAll();
   }
 
-  private schedule(set: Set<ObjectKey>, key: ObjectKey): void {
+  private schedule(set: Set<ObjectKey>, lane: Lane, key: ObjectKey): void {
     set.add(key);
-    this.kick();
+    lane.kick();
   }
 
-  /** Run the work loop soon (coalescing everything that arrives meanwhile). */
-  private kick(delayMs = 0): void {
-    if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.work();
-    }, delayMs);
+  private kickAll(delayMs = 0): void {
+    this.mirrorLane.kick(delayMs);
+    this.publishLane.kick(delayMs);
   }
 
-  private async work(): Promise<void> {
-    if (this.working || this.closed) return;
-    this.working = true;
-    let failed = false;
+  /** One pass of a lane, once the namespace is loaded: false (retry later) if anything failed. */
+  private async pass(work: () => Promise<boolean>): Promise<boolean> {
     try {
-      if (!this.remote) await this.attach();
-      failed = !(await this.drain(this.toMirror, (key) => this.mirror(key)));
-      failed = !(await this.publishAll()) || failed;
+      if (!this.remote) {
+        this.attaching ??= this.attach().finally(() => (this.attaching = undefined));
+        await this.attaching;
+      }
+      return await work();
     } catch (error) {
-      failed = true;
       this.setConnected(false, error);
-    } finally {
-      this.working = false;
+      return false;
     }
-    if (failed) this.kick(this.retryMs);
-    else if (this.toMirror.size || this.toPublish.size) this.kick();
   }
 
   /** Run `step` for every key of `set` (taken out first, or `keys` of it); keys that fail go back. True if all succeeded. */
@@ -148,7 +152,7 @@ export class NodeSync {
       { sinceRevision: remote.revision() },
       {
         onEvent: ({ object }) => {
-          if (FLEET_KINDS.includes(object.kind)) this.schedule(this.toMirror, keyOf(object.kind, object.metadata.name));
+          if (FLEET_KINDS.includes(object.kind)) this.schedule(this.toMirror, this.mirrorLane, keyOf(object.kind, object.metadata.name));
         },
         onError: () => setTimeout(() => this.follow(remote), 0),
       },
@@ -165,7 +169,7 @@ export class NodeSync {
         this.toPublish.add(keyOf(kind, object.metadata.name));
       }
     }
-    this.kick();
+    this.kickAll();
   }
 
   /** Make the node's object match the fleet's (planned from both as they are now). */
@@ -200,7 +204,7 @@ export class NodeSync {
       }
       throw error;
     }
-    this.toPublish.add(key);
+    this.schedule(this.toPublish, this.publishLane, key);
   }
 
   private reportConflict(object: AnyObject, owner: string): void {
@@ -300,20 +304,57 @@ export class NodeSync {
     else {
       this.options.log.warn({ err: error }, 'fleet link down: running from the local store, retrying');
       // Back in contact later, compare everything: the watch may have missed nothing, but the statuses we could not write are still owed.
-      this.kick(this.retryMs);
+      this.kickAll(this.retryMs);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
     clearTimeout(this.heartbeatTimer);
     this.localWatch?.stop();
     this.remoteWatch?.stop();
-    while (this.working) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all([this.mirrorLane.close(), this.publishLane.close()]);
     await this.lease?.revoke().catch(() => undefined);
     await this.remote?.close();
     this.client.close();
+  }
+}
+
+/** A loop of the link: one pass soon after a kick (coalescing what arrives meanwhile), never two at once, another while work is left, a retry after `retryMs` when a pass failed. */
+class Lane {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pass: () => Promise<boolean>,
+    private readonly pending: () => boolean,
+    private readonly retryMs: number,
+  ) {}
+
+  kick(delayMs = 0): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.run();
+    }, delayMs);
+  }
+
+  private async run(): Promise<void> {
+    // A kick during a pass is not lost: the pass, once done, looks for work left.
+    if (this.running || this.closed) return;
+    let ok = false;
+    this.running = this.pass().then((outcome) => void (ok = outcome));
+    await this.running;
+    this.running = undefined;
+    if (!ok) this.kick(this.retryMs);
+    else if (this.pending()) this.kick();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running;
   }
 }
 
