@@ -1,27 +1,25 @@
 // Fleet figures (docs/fleet.md "Cost"): a three-member etcd on loopback, ten nodes (the real
-// controllers on sim nodes, SQLite stores) linked by NodeSync, 200 slivers written per node through
-// namespace stores as the fleet API writes them. Propagation = from the fleet write's acknowledgement
+// controllers on sim nodes, SQLite stores, each node in its own worker thread: bench/fleet-node.ts)
+// linked by NodeSync, 200 slivers written per node through namespace stores as the fleet API writes them. Propagation = from the fleet write's acknowledgement
 // to the node's Ready status visible in etcd (goal: p99 under 1 s; the original polled every
 // 10-15 minutes). Also etcd writes per status change the nodes made, heartbeat writes, etcd size.
 import { cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { NodeSync } from '../adapters/fleet/node-sync.js';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { connect, heartbeatKey, openNamespace, type FleetConnection } from '../adapters/fleet/layout.js';
 import type { EtcdStore } from '../adapters/store/etcd.js';
-import { systemClock } from '../controller/runtime/clock.js';
-import { isFleetOwned } from '../resources/fleet.js';
 import { API_VERSION, type Sliver } from '../schemas/types.js';
-import { removeTempDirs, sliverSpec, startDaemon, type Daemon } from '../test/support/controllers-harness.js';
+import { removeTempDirs, sliverSpec, tempDir } from '../test/support/controllers-harness.js';
 import { EtcdCluster, etcdMissing } from '../test/support/etcd.js';
 import { report } from './report.js';
+import { epochMs, isReady, type FleetNodeData, type FleetNodeReport } from './fleet-node.js';
 
 const BENCH = 'fleet';
 const NODES = 10;
 const SLIVERS_PER_NODE = 200;
 const ROOT = '/fleet/';
-
-const isReady = (status: Sliver['status']) => status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** A worker thread does not inherit the main thread's tsx loader: it loads fleet-node.ts through tsx's API. */
+const LOAD_NODE = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ tsImport }) => tsImport(${JSON.stringify(new URL('./fleet-node.ts', import.meta.url).href)}, ${JSON.stringify(import.meta.url)}))`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -31,36 +29,17 @@ if (etcdMissing) {
   process.stderr.write(`bench/fleet: skipped, ${etcdMissing}\n`);
 } else {
   const cluster = new EtcdCluster(3);
-  const daemons: Daemon[] = [];
-  const syncs: NodeSync[] = [];
+  const nodes: Worker[] = [];
   const namespaces: EtcdStore[] = [];
   const admin = { client: undefined as ReturnType<typeof connect> | undefined };
   try {
     await cluster.start();
     const fleet: FleetConnection = { hosts: cluster.endpoints, root: ROOT };
     admin.client = connect(fleet);
-    let localStatusChanges = 0;
-    // Where the time goes, per sliver: when the node's store holds it (mirrored) and when it is Ready there.
-    const mirroredAt = new Map<string, number>();
-    const readyLocallyAt = new Map<string, number>();
     for (let i = 1; i <= NODES; i++) {
-      const daemon = await startDaemon({ clock: systemClock });
-      daemons.push(daemon);
-      daemon.store.watch(
-        { kind: 'Sliver' },
-        {
-          onEvent: ({ type, object }) => {
-            if (!isFleetOwned(object)) return;
-            const id = `node-${i}/${object.metadata.name}`;
-            if (type === 'ADDED') mirroredAt.set(id, performance.now());
-            if (type === 'MODIFIED' && object.status !== undefined) localStatusChanges++;
-            if (isReady((object as Sliver).status) && !readyLocallyAt.has(id)) readyLocallyAt.set(id, performance.now());
-          },
-        },
-      );
-      const sync = new NodeSync({ fleet, node: `node-${i}`, local: daemon.store, log: pino({ level: 'silent' }), heartbeatSeconds: 5 });
-      syncs.push(sync);
-      sync.start();
+      const node = new Worker(LOAD_NODE, { eval: true, workerData: { fleet, node: `node-${i}`, dir: tempDir() } satisfies FleetNodeData });
+      nodes.push(node);
+      await once(node, 'message');
       namespaces.push(await openNamespace(admin.client, fleet, `node-${i}`));
     }
 
@@ -80,24 +59,37 @@ if (etcdMissing) {
       const status = JSON.parse(kv.value.toString()) as Sliver['status'];
       statusWrites++;
       statusTxns.add(kv.mod_revision);
-      if (isReady(status) && !readyAt.has(`${node}/${name}`)) readyAt.set(`${node}/${name}`, performance.now());
+      if (isReady(status) && !readyAt.has(`${node}/${name}`)) readyAt.set(`${node}/${name}`, epochMs());
     });
 
-    const started = performance.now();
+    const started = epochMs();
     await Promise.all(
       namespaces.map(async (store, n) => {
         for (let i = 0; i < SLIVERS_PER_NODE; i++) {
           const name = `s${i}`;
           await store.create<Sliver>({ apiVersion: API_VERSION, kind: 'Sliver', metadata: { name }, spec: sliverSpec() });
-          acknowledged.set(`node-${n + 1}/${name}`, performance.now());
+          acknowledged.set(`node-${n + 1}/${name}`, epochMs());
         }
       }),
     );
-    const writeSeconds = (performance.now() - started) / 1000;
+    const writeSeconds = (epochMs() - started) / 1000;
     const total = NODES * SLIVERS_PER_NODE;
-    const deadline = performance.now() + 300_000;
-    while (readyAt.size < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    const allReadySeconds = (performance.now() - started) / 1000;
+    const deadline = epochMs() + 300_000;
+    while (readyAt.size < total && epochMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const allReadySeconds = (epochMs() - started) / 1000;
+    const heartbeat = await admin.client.get(heartbeatKey(ROOT, 'node-1')).string();
+    process.stderr.write(`bench/fleet: node-1 heartbeat ${heartbeat}\n`);
+    // Where the time goes, per sliver: when the node's store held it (mirrored) and when it was Ready there.
+    const mirroredAt = new Map<string, number>();
+    const readyLocallyAt = new Map<string, number>();
+    let localStatusChanges = 0;
+    for (const [i, node] of nodes.entries()) {
+      node.postMessage('stop');
+      const [figures] = (await once(node, 'message')) as [FleetNodeReport];
+      for (const [name, at] of figures.mirroredAt) mirroredAt.set(`node-${i + 1}/${name}`, at);
+      for (const [name, at] of figures.readyAt) readyLocallyAt.set(`node-${i + 1}/${name}`, at);
+      localStatusChanges += figures.statusChanges;
+    }
 
     /** p50 and p99 of the time from `from` to `to`, over the slivers that reached both. */
     const spread = (from: Map<string, number>, to: Map<string, number>) => {
@@ -133,13 +125,10 @@ if (etcdMissing) {
     report(BENCH, 'heartbeat_writes', heartbeatWrites / NODES / (allReadySeconds / 60), 'writes/node/min', { ...shape, note: 'rewritten only when counts change; liveness is a lease keepalive' });
     const status = await admin.client.maintenance.status();
     report(BENCH, 'etcd_db_size', Number(status.dbSize) / 1e6, 'MB', { ...shape, note: 'before compaction, history included' });
-    const heartbeat = await admin.client.get(heartbeatKey(ROOT, 'node-1')).string();
-    process.stderr.write(`bench/fleet: node-1 heartbeat ${heartbeat}\n`);
     await watcher.cancel();
   } finally {
-    for (const sync of syncs) await sync.close();
+    for (const node of nodes) await node.terminate();
     for (const store of namespaces) await store.close();
-    for (const daemon of daemons) await daemon.stop();
     admin.client?.close();
     await cluster.stop();
     removeTempDirs();
