@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { Etcd3 } from 'etcd3';
 import { NodeSync } from '../../../../adapters/fleet/node-sync.js';
-import { connect, heartbeatKey, namespaceKey, openNamespace, type FleetConnection } from '../../../../adapters/fleet/layout.js';
+import { connect, heartbeatKey, namespaceKey, namespacePartPrefix, openNamespace, type FleetConnection } from '../../../../adapters/fleet/layout.js';
 import type { EtcdStore } from '../../../../adapters/store/etcd.js';
+import { MemoryStore } from '../../../../adapters/store/memory.js';
 import { systemClock } from '../../../../controller/runtime/clock.js';
 import { isFleetOwned, type Heartbeat } from '../../../../resources/fleet.js';
 import { API_VERSION, type Sliver } from '../../../../schemas/types.js';
@@ -125,6 +126,30 @@ describe('fleet: ten sim nodes on a three-member etcd', { skip: etcdMissing, tim
     const beat = (await admin!.get(heartbeatKey(ROOT, 'node-7')).json()) as Heartbeat;
     await eventually('node 7 reports its ready sliver', async () => ((await admin!.get(heartbeatKey(ROOT, 'node-7')).json()) as Heartbeat).slivers.ready === 1);
     assert.equal(beat.node, 'node-7');
+  });
+
+  test('statuses that change together reach etcd batched: fewer etcd txns than objects', async () => {
+    const local = new MemoryStore();
+    const sync = new NodeSync({ fleet: fleetFor(cluster.endpoints), node: 'node-batch', local, log: pino({ level: 'silent' }), retryMs: 100 });
+    const revisions = new Set<string>();
+    const watcher = await admin!
+      .watch()
+      .prefix(namespacePartPrefix(ROOT, 'node-batch', 'status'))
+      .create();
+    watcher.on('put', (kv) => revisions.add(kv.mod_revision));
+    try {
+      const fleet = await namespace('node-batch');
+      await fleet.transact(Array.from({ length: 40 }, (_, i) => ({ type: 'create', object: sliver(`b${i}`) }) as const));
+      sync.start();
+      await eventually('the node holds all 40 slivers', async () => (await local.list('Sliver')).items.length === 40);
+      await Promise.all((await local.list('Sliver')).items.map((s) => local.updateStatus({ ...s, status: { running: true } })));
+      await eventually('etcd has all 40 statuses', async () => (await fleet.list('Sliver')).items.every((s) => s.status?.running === true));
+      assert.ok(revisions.size < 10, `40 statuses took ${revisions.size} etcd txns`);
+    } finally {
+      await watcher.cancel();
+      await sync.close();
+      await local.close();
+    }
   });
 
   test('the etcd leader killed during a stream of writes: every acknowledged write survives and all nodes converge', async () => {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
-import { openEtcdStore, parseEtcdUrl, partKey } from '../../../../adapters/store/etcd.js';
+import { MAX_OBJECTS_PER_TXN, openEtcdStore, parseEtcdUrl, partKey } from '../../../../adapters/store/etcd.js';
 import { runStoreConformance, sliver } from '../../../../adapters/store/conformance.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { EtcdCluster, etcdMissing } from '../../../support/etcd.js';
@@ -85,6 +85,19 @@ describe('etcd store', { skip: etcdMissing }, () => {
       assert.deepEqual(store.writeStats(), { txns: 4, keyWrites: 2 + 1 + 1 + 2 });
     } finally {
       raw.close();
+      await store.close();
+    }
+  });
+
+  test('a transaction over the objects an etcd txn can hold is a 400 naming the limit, and writes nothing', async () => {
+    const store = await openEtcdStore({ hosts: cluster.endpoints, prefix: `/slv-test-${++prefixes}/` });
+    try {
+      const creates = (count: number) => Array.from({ length: count }, (_, i) => ({ type: 'create', object: sliver(`s${i}`) }) as const);
+      await assert.rejects(store.transact(creates(MAX_OBJECTS_PER_TXN + 1)), (e: { code: number; message: string }) => e.code === 400 && e.message.includes(`at most ${MAX_OBJECTS_PER_TXN} objects`));
+      assert.deepEqual((await store.list('Sliver')).items, []);
+      assert.equal((await store.transact(creates(MAX_OBJECTS_PER_TXN))).length, MAX_OBJECTS_PER_TXN, 'etcd takes a txn at the limit');
+      assert.deepEqual(store.writeStats(), { txns: 1, keyWrites: MAX_OBJECTS_PER_TXN });
+    } finally {
       await store.close();
     }
   });
