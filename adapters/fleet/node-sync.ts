@@ -6,7 +6,7 @@
 // mirror step is planned from what both stores hold now, so a repeat never double-creates.
 import type { Logger } from 'pino';
 import type { Etcd3, Lease } from 'etcd3';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../../resources/errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { FLEET_KINDS, FLEET_MANAGER, isFleetOwned, planFleetMirror, statusToPublish, type Heartbeat } from '../../resources/fleet.js';
 import { jsonEqual } from '../../resources/equal.js';
@@ -226,8 +226,8 @@ export class NodeSync {
 
   /**
    * Write the statuses etcd does not have yet, up to MAX_OBJECTS_PER_TXN per etcd txn: one etcd
-   * write for all the statuses that changed together. A refused batch (an object the fleet removed
-   * meanwhile) is retried one status at a time, so one object never holds back the others.
+   * write for all the statuses that changed together. A batch refused for one object (which the
+   * fleet removed meanwhile) is retried one status at a time, so one object never holds back the others.
    */
   private async publishAll(): Promise<boolean> {
     const owed = takeAll(this.toPublish);
@@ -239,17 +239,17 @@ export class NodeSync {
     let ok = true;
     for (let i = 0; i < writes.length; i += MAX_OBJECTS_PER_TXN) {
       const batch = writes.slice(i, i + MAX_OBJECTS_PER_TXN);
-      const written = await this.remote!.transact(batch.map((write) => write.operation)).then(
-        () => true,
-        () => false,
-      );
-      if (!written)
-        ok =
-          (await this.drain(
-            this.toPublish,
-            (key) => this.publish(key),
-            batch.map((write) => write.key),
-          )) && ok;
+      const keys = batch.map((write) => write.key);
+      try {
+        await this.remote!.transact(batch.map((write) => write.operation));
+      } catch (error) {
+        // etcd away: this batch and the ones after it stay owed. Else one object was refused: write the others one by one.
+        if (error instanceof UnavailableError) {
+          for (const write of writes.slice(i)) this.toPublish.add(write.key);
+          throw error;
+        }
+        ok = (await this.drain(this.toPublish, (key) => this.publish(key), keys)) && ok;
+      }
     }
     return ok;
   }

@@ -147,7 +147,7 @@ export class EtcdStore extends StoreBase {
     const response = await this.client.getAll().prefix(this.prefix).exec();
     const revision = Number(response.header.revision);
     this.cache.clear();
-    for (const kv of response.kvs) this.store(kv.key.toString(), kv);
+    for (const kv of response.kvs) this.keep(kv.key.toString(), kv);
     for (const [id, entry] of this.cache) this.compose(id, entry);
     this.history = [];
     this.currentRevision = revision;
@@ -165,14 +165,13 @@ export class EtcdStore extends StoreBase {
   }
 
   /** Record one key's new value (or its deletion) in the copy; the object is composed afterwards. */
-  private store(key: string, kv: IKeyValue | undefined): string | undefined {
+  private keep(key: string, kv: IKeyValue | undefined): void {
     const parsed = this.parseKey(key);
-    if (!parsed) return undefined;
+    if (!parsed) return;
     const entry = this.cache.get(parsed.id) ?? {};
     if (kv) entry[parsed.part] = { value: kv.value.toString(), modRevision: Number(kv.mod_revision) };
     else delete entry[parsed.part];
     this.cache.set(parsed.id, entry);
-    return parsed.id;
   }
 
   /** The object as readers see it (status joined, resourceVersion, the view's namespace), or none without a spec key. */
@@ -234,7 +233,7 @@ export class EtcdStore extends StoreBase {
         const key = event.kv.key.toString();
         const id = this.parseKey(key)?.id;
         if (id !== undefined && !before.has(id)) before.set(id, this.cache.get(id)?.data);
-        this.store(key, event.type === 'Delete' ? undefined : event.kv);
+        this.keep(key, event.type === 'Delete' ? undefined : event.kv);
       }
       for (const [id, was] of before) this.record(id, was, revision);
       this.currentRevision = Math.max(this.currentRevision, revision);
