@@ -73,6 +73,12 @@ export interface UidSpan {
 }
 
 /** The bwlimit adapter (HTB with tc): classes keyed by the sliver's uid. */
+/** A sliver's sent-bytes counters: through its class under the node cap, and through its exempt class. */
+export interface SentBytes {
+  bytes: number;
+  exemptBytes: number;
+}
+
 export interface BandwidthLimiter {
   /**
    * Set (or change) the classes of one sliver; concurrent calls may be coalesced into one batch.
@@ -83,6 +89,8 @@ export interface BandwidthLimiter {
   remove(uid: number): Promise<void>;
   /** The uids that currently have classes. */
   list(): Promise<number[]>;
+  /** Bytes each sliver's classes have sent since they were made, by uid (what bwmon counts a day from). */
+  sentBytes(): Promise<Map<number, SentBytes>>;
   /** The node cap in bit/s that PLC sets (its primary interface's bwlimit); undefined = back to the configured cap. */
   setNodeCap(bitsPerSecond: number | undefined): Promise<void>;
   close(): Promise<void>;
