@@ -284,6 +284,7 @@ export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
           },
         },
         groups: { type: 'array', items: { type: 'string' } },
+        leaseGranularity: { type: 'integer', minimum: 1, nullable: true },
       },
     },
     status: {

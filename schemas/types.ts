@@ -323,6 +323,8 @@ export interface NodeConfigSpec {
   confFiles: ConfFile[];
   reservationPolicy: ReservationPolicy;
   leases: Lease[];
+  /** PLC's lease granularity in seconds (`lease_granularity`): lease bounds are rounded to it. */
+  leaseGranularity?: number;
   /** Node groups the node belongs to. */
   groups: string[];
 }

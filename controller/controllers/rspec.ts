@@ -1,5 +1,6 @@
 // The rspec/loan controller (docs/behaviour.md §3): each Sliver's effective rspec (its PLC rspec plus and
-// minus granted loans, lowered by the bwmon duty's daily caps) in status.effectiveRSpec, and each Loan's decision in its status. The
+// minus granted loans, lowered by the bwmon duty's daily caps, raised by the lease_or_shared CPU
+// guarantee) in status.effectiveRSpec, and each Loan's decision in its status. The
 // account controller applies the effective rspec to the node.
 //
 // Key = sliver name. A sliver's effective rspec depends only on its own loans and on the loans made
@@ -9,6 +10,7 @@
 // exactly the slivers whose neighbourhood a change touches, so one loan change among 10,000
 // slivers costs a handful of small reconciles, not a relist.
 import { withDailyCaps } from '../../resources/daily-bandwidth.js';
+import { withLeaseGuarantee } from '../../resources/reservations.js';
 import { computeEffectiveRSpecs, type LoanInput } from '../../resources/rspec.js';
 import { jsonEqual } from '../../resources/equal.js';
 import type { Loan, LoanSpec, PartialRSpec, Sliver } from '../../schemas/types.js';
@@ -29,10 +31,10 @@ const loanInputChanged = changedBy((object) => {
   return sliver.metadata.deletionTimestamp === undefined ? sliver.spec.rspec : null;
 });
 
-/** The bwmon duty's caps, which lower this sliver's own effective rspec. */
-const dailyCapsChanged = changedBy((object) => {
-  const daily = (object as Sliver).status?.dailyBandwidth;
-  return [daily?.netMaxCap, daily?.net2MaxCap];
+/** What the duties put in a sliver's status to change its own effective rspec: bwmon's caps, the lease's CPU guarantee. */
+const dutyAdjustmentsChanged = changedBy((object) => {
+  const status = (object as Sliver).status;
+  return [status?.dailyBandwidth?.netMaxCap, status?.dailyBandwidth?.net2MaxCap, status?.leaseCpuMin];
 });
 
 function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
@@ -75,7 +77,7 @@ export function createRSpecController(): Reconciler {
     if (event.resync) return [name];
     // Other status and unrelated spec changes leave every effective rspec as it was.
     if (loanInputChanged(event)) return affectedBy(cache, name);
-    return dailyCapsChanged(event) ? [name] : [];
+    return dutyAdjustmentsChanged(event) ? [name] : [];
   }
 
   async function reconcile(name: string, { cache, store }: ReconcileContext): Promise<void> {
@@ -107,8 +109,8 @@ export function createRSpecController(): Reconciler {
     }
     const sliver = liveSliver(cache, name);
     const loaned = effective.get(name);
-    // Loans are decided on the uncapped rspecs: a capped sliver's loans stand as they were.
-    const effectiveRSpec = loaned && withDailyCaps(loaned, sliver?.status?.dailyBandwidth);
+    // Loans are decided on the rspecs without the duties' adjustments: those change no loan.
+    const effectiveRSpec = loaned && withLeaseGuarantee(withDailyCaps(loaned, sliver?.status?.dailyBandwidth), sliver?.status?.leaseCpuMin);
     if (sliver && effectiveRSpec && !jsonEqual(sliver.status?.effectiveRSpec, effectiveRSpec)) {
       writes.push(writeStatus<'Sliver'>(store, sliver, (status) => ({ ...status, effectiveRSpec })));
     }
