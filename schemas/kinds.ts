@@ -99,6 +99,7 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         leaseHeld: { type: 'boolean', nullable: true },
         leaseUntil: { type: 'string', nullable: true },
         leaseCpuMin: { type: 'integer', nullable: true, minimum: 0 },
+        cpus: { type: 'string', nullable: true },
         dailyBandwidth: {
           type: 'object',
           nullable: true,

@@ -182,6 +182,8 @@ export interface SliverStatus {
   leaseUntil?: string;
   /** With lease_or_shared: the CPU guarantee (cpu_min) the lease adds while this sliver holds it. */
   leaseCpuMin?: number;
+  /** The CPUs the sliver runs on (cpuset list, `0-1,3`), once whole-core scheduling pinned it (cpu_cores). */
+  cpus?: string;
   /** The bwmon duty's count of today's traffic and the caps it set (docs/duties.md). */
   dailyBandwidth?: DailyBandwidth;
 }

@@ -53,8 +53,18 @@ export interface NodeAdapter {
    * limits; `enabled: 0` means CPU 0 and remote login disabled.
    */
   applyLimits(name: string, rspec: RSpec): Promise<LimitReport>;
+  /** Whole-core scheduling (cpu_cores), on a node that can pin slivers to CPUs; absent where it cannot. */
+  readonly cpuPinning?: CpuPinning;
   /** Release resources held by the adapter (files, timers). */
   close(): Promise<void>;
+}
+
+/** Pinning slivers to CPUs (a cpuset per sliver). */
+export interface CpuPinning {
+  /** The CPUs slivers can be given. */
+  available(): Promise<number[]>;
+  /** Run the sliver's processes on these CPUs only (those running now, and those it starts). */
+  pin(name: string, cpus: readonly number[]): Promise<void>;
 }
 
 /** Per-sliver bandwidth limits, from the effective rspec. */
