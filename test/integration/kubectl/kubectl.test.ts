@@ -98,7 +98,9 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   assert.match(yaml, /^ {2}name: mit_ron$/m);
   const explained = succeeded(await kubectl(['explain', 'sliver.spec']), 'explain sliver.spec');
   assert.match(explained, /^KIND:\s+Sliver$/m);
-  assert.match(explained, /^ {2}rspec\s+<Object>/m);
+  assert.match(explained, /^ {2}rspec\s+<Object> -required-\n {4}The resources the sliver is given/m);
+  const rate = succeeded(await kubectl(['explain', 'sliver.spec.rspec.net_max']), 'explain sliver.spec.rspec.net_max');
+  assert.match(rate, /^DESCRIPTION:\n {4}Outbound ceiling, bit\/s\./m);
 
   // Client-side apply: the last-applied annotation tells kubectl what changed.
   const loanFile = join(dir, 'loan.yaml');
