@@ -68,7 +68,8 @@ function document(name: string, cluster: Kubeconfig['clusters'][number]['cluster
 function kubeconfigDocument({ port, host, name, https, certificateAuthority, tokenFile }: KubeconfigOptions): Kubeconfig {
   if (!https) {
     const httpsOnly = [certificateAuthority !== undefined && '--certificate-authority', tokenFile !== undefined && '--token-file'].filter(Boolean);
-    if (httpsOnly.length > 0) throw new UsageError(`${httpsOnly.join(' and ')} need --https: the loopback listener knows callers by uid and would send a token in clear`);
+    if (httpsOnly.length > 0)
+      throw new UsageError(`${httpsOnly.join(' and ')} ${httpsOnly.length > 1 ? 'need' : 'needs'} --https: the loopback listener knows callers by uid and would send a token in clear`);
   } else if (tokenFile === undefined) {
     throw new UsageError('--https needs --token-file: the HTTPS listener knows callers by bearer token only');
   }
