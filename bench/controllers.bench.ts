@@ -12,66 +12,16 @@ import { openSqliteStore } from '../adapters/store/sqlite.js';
 import { setupControllers } from '../controller/controllers/index.js';
 import { Manager } from '../controller/runtime/index.js';
 import type { Reconciler } from '../controller/runtime/types.js';
-import { computeEffectiveRSpecs, type LoanInput } from '../resources/rspec.js';
+import { computeEffectiveRSpecs } from '../resources/rspec.js';
 import type { Store } from '../adapters/store/contract.js';
-import { ACCOUNT_FINALIZER, API_VERSION, type Loan, type Sliver } from '../schemas/types.js';
+import type { Loan, Sliver } from '../schemas/types.js';
+import { loanInputs, loanObject, sliverName, sliverObject } from './objects.js';
 import { report } from './report.js';
 
 const BENCH = 'controllers';
 // Many workers let the store commit many writes together (one durable commit per event-loop turn).
 const WORKERS = Number(process.env.SLV_BENCH_WORKERS ?? 256);
-const LOAN_RESOURCES = ['cpu_share', 'net_max', 'net_share', 'cpu_min'] as const;
 const root = mkdtempSync(join(tmpdir(), 'slv-bench-controllers-'));
-
-function sliverName(i: number): string {
-  return `s${i}`;
-}
-
-function sliverObject(i: number): Sliver {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Sliver',
-    // As the PLC source stores a new sliver: with the account finalizer already in place.
-    metadata: { name: sliverName(i), finalizers: [ACCOUNT_FINALIZER] },
-    spec: {
-      type: 'sliver.VServer',
-      instantiation: 'plc-instantiated',
-      keys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${i} user${i}@example.org`],
-      initscript: '',
-      rspec: { cpu_share: 32 + (i % 7) * 10, net_max: 10_000_000 },
-      delegations: [],
-      timestamp: 1_000,
-      attributes: {},
-    },
-  };
-}
-
-/** Loans: each lender lends small amounts to the next few slivers, `perLender` loans each. */
-function loanInputs(slivers: number, perLender: number): LoanInput[] {
-  const loans: LoanInput[] = [];
-  for (let i = 0; i < slivers; i++) {
-    for (let order = 0; order < perLender; order++) {
-      loans.push({
-        id: `${sliverName(i)}.${order}`,
-        from: sliverName(i),
-        to: sliverName((i + order + 1) % slivers),
-        resource: LOAN_RESOURCES[order % LOAN_RESOURCES.length] as string,
-        amount: 1 + ((i + order) % 5),
-        order,
-      });
-    }
-  }
-  return loans;
-}
-
-function loanObject(loan: LoanInput): Loan {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Loan',
-    metadata: { name: loan.id },
-    spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order },
-  };
-}
 
 async function createAll(store: Store, objects: Array<Sliver | Loan>): Promise<void> {
   const batch = 512;

@@ -5,7 +5,7 @@
 // daemon's RSS then and once it has been idle a few seconds (goal < 150 MB, default heap: no V8 flags). Wall times on a shared
 // 2-core machine move with the load: the load average is printed beside each figure, and the
 // daemon's own CPU time (from /proc) beside the wall time.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSqliteStore } from '../adapters/store/sqlite.js';
 import type { DaemonStatus } from '../controller/daemon/status-file.js';
-import { ACCOUNT_FINALIZER, API_VERSION, type Loan, type Sliver } from '../schemas/types.js';
+import type { Loan, Sliver } from '../schemas/types.js';
+import { loanInputs, loanObject, sliverObject } from './objects.js';
+import { benchSlvdArgs, buildDist, checkout } from './compiled-slvd.js';
 import { report } from './report.js';
 
 const BENCH = 'slvd-start';
@@ -22,39 +24,11 @@ const LOANS_PER_SLIVER = 5;
 const READY_GOAL_S = 2;
 const RSS_GOAL_MB = 150;
 const SETTLE_MS = 5_000;
-const checkout = (relative: string) => new URL(`../${relative}`, import.meta.url).pathname;
-
-const build = spawnSync(process.execPath, [checkout('scripts/build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('the build failed: slvd would run through tsx, which this bench does not measure');
+buildDist();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-slvd-start-'));
 const store = openSqliteStore(join(dataDir, 'store.db'));
-const objects: Array<Sliver | Loan> = [];
-for (let i = 0; i < SLIVERS; i++) {
-  objects.push({
-    apiVersion: API_VERSION,
-    kind: 'Sliver',
-    metadata: { name: `s${i}`, finalizers: [ACCOUNT_FINALIZER] },
-    spec: {
-      type: 'sliver.VServer',
-      instantiation: 'plc-instantiated',
-      keys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${i} user${i}@example.org`],
-      initscript: '',
-      rspec: { cpu_share: 32 + (i % 7) * 10, net_max: 10_000_000 },
-      delegations: [],
-      timestamp: 1_000,
-      attributes: {},
-    },
-  });
-  for (let order = 0; order < LOANS_PER_SLIVER; order++) {
-    objects.push({
-      apiVersion: API_VERSION,
-      kind: 'Loan',
-      metadata: { name: `s${i}.${order}` },
-      spec: { from: `s${i}`, to: `s${(i + order + 1) % SLIVERS}`, resource: 'cpu_share', amount: 1, order },
-    });
-  }
-}
+const objects: Array<Sliver | Loan> = [...Array.from({ length: SLIVERS }, (_, i) => sliverObject(i)), ...loanInputs(SLIVERS, LOANS_PER_SLIVER).map(loanObject)];
 for (let i = 0; i < objects.length; i += 1024) await Promise.all(objects.slice(i, i + 1024).map((object) => store.create(object)));
 await store.close();
 objects.length = 0;
@@ -86,26 +60,7 @@ interface Started {
 async function startToReady(): Promise<Started> {
   const load1 = loadavg()[0]!;
   const start = performance.now();
-  const daemon = spawn(
-    process.execPath,
-    [
-      checkout('bin/slvd.js'),
-      '--data-dir',
-      dataDir,
-      '--adapter',
-      'sim',
-      '--no-plc',
-      '--xmlrpc-port',
-      '0',
-      '--xmlrpc-socket',
-      join(dataDir, 'sliver_mgr.api'),
-      '--xmlrpc-legacy-socket',
-      'none',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: 'inherit' },
-  );
+  const daemon = spawn(process.execPath, [checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim', '--no-plc'], { stdio: 'inherit' });
   for (;;) {
     const status = readStatus();
     if (status !== undefined && status.pid === daemon.pid && status.ready && status.slivers.ready === SLIVERS) return { seconds: (performance.now() - start) / 1000, load1, daemon };
