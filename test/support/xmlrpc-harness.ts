@@ -46,19 +46,19 @@ export function freePort(): Promise<number> {
 export type WorldOptions = Partial<Pick<XmlRpcShimOptions, 'port' | 'nowSeconds' | 'maxRequestBytes' | 'socketPath'>> & {
   /** Accounts the sim node resolves by uid without managing them (e.g. real host accounts). */
   systemAccounts?: Record<string, number>;
-  /** Without an informer cache beside the store (slvd always has one): every read goes to the store. */
-  noCache?: boolean;
+  /** An informer over the store for the shim to read from, as slvd has (the cached-reads test, the bench). */
+  cache?: boolean;
 };
 
 export async function startWorld(options: WorldOptions = {}): Promise<ShimWorld> {
-  const { systemAccounts, noCache, ...shimOptions } = options;
+  const { systemAccounts, cache, ...shimOptions } = options;
   const dir = worldReadableTempDir('slv-xmlrpc-');
   const store = openSqliteStore(join(dir, 'store.db'));
   const node = createSimAdapter({ dataDir: join(dir, 'node'), systemAccounts: systemAccounts ?? {} });
   const socketPath = options.socketPath ?? join(dir, 'api.sock');
   stageFile(new URL('../fixtures/xmlrpc-client.py', import.meta.url), dir);
   // As in slvd: the shim reads from an informer over the store whenever it is current.
-  const informer = noCache ? undefined : new Informer({ store, clock: systemClock, log: silentLog });
+  const informer = cache ? new Informer({ store, clock: systemClock, log: silentLog }) : undefined;
   await informer?.start();
   const shim = await startXmlRpcShim({ store, node, port: 0, ...shimOptions, socketPath, ...(informer ? { cache: informer } : {}) });
   return {
