@@ -293,6 +293,7 @@ export class Slvd {
     this.parts.add('API server', () => api.close());
     const xmlrpc = await startXmlRpcShim({
       store,
+      cache: manager.committedCache,
       node,
       socketPath: config.xmlrpcSocket,
       extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],
