@@ -94,6 +94,30 @@ test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (
   assert.ok(node.inspect('beta'), 'others untouched');
 });
 
+test('a sliver deleted and created again (as PLC does) gets its uid back, also across a daemon restart; a new sliver never takes it', TEST_TIMEOUT, async () => {
+  const dataDir = tempDir();
+  let daemon = await startDaemon({ dir: dataDir });
+  await createSliver(daemon.store, 'alpha');
+  await daemon.settle();
+  const uid = (await daemon.store.get('Sliver', 'alpha')).status?.xid;
+  assert.ok(uid !== undefined);
+  await daemon.store.delete('Sliver', 'alpha');
+  await daemon.settle();
+  assert.equal(daemon.node.inspect('alpha'), undefined, 'account destroyed');
+  await daemon.stop();
+
+  daemon = await startDaemon({ dir: dataDir });
+  try {
+    await createSliver(daemon.store, 'newcomer');
+    await createSliver(daemon.store, 'alpha');
+    await daemon.settle();
+    assert.equal((await daemon.store.get('Sliver', 'alpha')).status?.xid, uid, 'alpha has its uid back');
+    assert.notEqual((await daemon.store.get('Sliver', 'newcomer')).status?.xid, uid);
+  } finally {
+    await daemon.stop();
+  }
+});
+
 test('with the rspec controller switched off, a deleted or expired sliver still loses its loans', TEST_TIMEOUT, async (t) => {
   // The Loan indexes belong to the runtime: the account and expiry controllers read them whether
   // or not the rspec controller (which used to feed them) runs.
@@ -205,7 +229,7 @@ test('a type change destroys the account, creates it again and starts it', TEST_
   await daemon.settle();
   assert.deepEqual(lifecycleCalls(node, mark), ['destroyAccount', 'createAccount', 'start']);
   assert.equal(node.inspect('alpha')?.type, 'sliver.LXC');
-  assert.notEqual(node.inspect('alpha')?.uid, first?.uid);
+  assert.equal(node.inspect('alpha')?.uid, first?.uid, 'the new account keeps the uid');
   assert.equal((await store.get('Sliver', 'alpha')).status?.xid, node.inspect('alpha')?.uid);
 });
 
@@ -340,7 +364,7 @@ test('run state: Stop, Start and ReCreate are declarative', TEST_TIMEOUT, async 
   assert.deepEqual(lifecycleCalls(node, mark), ['stop', 'destroyAccount', 'createAccount', 'start']);
   sliver = await store.get('Sliver', 'alpha');
   assert.equal(sliver.status?.recreated, 1);
-  assert.notEqual(sliver.status?.xid, uid);
+  assert.equal(sliver.status?.xid, uid, 'ReCreate keeps the uid');
   assert.equal(condition(sliver, 'Ready')?.status, 'True');
   await daemon.settle();
   assert.equal(node.callCount('createAccount'), 2, 'one ReCreate, one recreation');
