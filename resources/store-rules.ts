@@ -2,7 +2,7 @@
 // update or delete does to the current object, or which typed error refuses it. A backend reads the
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
-import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { AccountNameTakenError, AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
 import { loanNameProblem } from './loan-names.js';
 import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
@@ -61,6 +61,8 @@ export function planTransaction(operations: readonly WriteOperation[], context: 
   for (const operation of operations) {
     const { kind, name } = operation.type === 'delete' ? operation : identify(operation.object);
     if (written.has(`${kind}/${name}`)) throw new BadRequestError(`a transaction may write ${kind.toLowerCase()} "${name}" only once`);
+    const rival = accountRival(kind);
+    if (operation.type === 'create' && rival && written.has(`${rival}/${name}`)) throw new AccountNameTakenError(kind, name, rival);
     written.add(`${kind}/${name}`);
     const { result, change } = planWrite(operation, context);
     plan.results.push(result);
@@ -103,7 +105,16 @@ function planCreate(input: AnyObject, context: PlanContext): WritePlan {
   } as AnyObject;
   admit(kind, candidate);
   if (context.read(kind, name)) throw new AlreadyExistsError(kind, name);
+  const rival = accountRival(kind);
+  const holder = rival && context.read(rival, name);
+  // One being deleted is losing its account: the new object takes the name (the account controller replaces the account).
+  if (rival && holder && holder.metadata.deletionTimestamp === undefined) throw new AccountNameTakenError(kind, name, rival);
   return { result: candidate, change: { type: 'ADDED', object: candidate } };
+}
+
+/** Slivers and Delegates are both accounts: of one name, only one may exist. The other kind of an account kind. */
+export function accountRival(kind: Kind): 'Sliver' | 'Delegate' | undefined {
+  return kind === 'Sliver' ? 'Delegate' : kind === 'Delegate' ? 'Sliver' : undefined;
 }
 
 function planUpdate(input: AnyObject, context: PlanContext): WritePlan {

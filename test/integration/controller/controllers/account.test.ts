@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
 import { ACCOUNT_FINALIZER } from '../../../../controller/controllers/index.js';
 import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../../../../adapters/node/sim/index.js';
-import { MissingImageError } from '../../../../resources/errors.js';
+import { AccountNameTakenError, MissingImageError } from '../../../../resources/errors.js';
 import { API_VERSION, type Delegate } from '../../../../schemas/types.js';
 import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from '../../../support/controllers-harness.js';
 
@@ -288,30 +288,34 @@ test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed acc
   }
 });
 
-test("an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver's name", TEST_TIMEOUT, async (t) => {
+test("an nm-controller sliver gets a delegate-class account; a Delegate cannot take a live Sliver's name, but takes over one being deleted", TEST_TIMEOUT, async (t) => {
   const daemon = await startDaemon();
   t.after(() => daemon.stop());
   const { store, node } = daemon;
+  const sharedDelegate: Delegate = { apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } };
   await createSliver(store, 'ctl', { instantiation: 'nm-controller', keys: ['ssh-rsa CTL'] });
   await createSliver(store, 'shared');
-  await store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } });
   await daemon.settle();
+  await assert.rejects(store.create(sharedDelegate), AccountNameTakenError);
   assert.equal(node.inspect('ctl')?.class, 'delegate');
   assert.deepEqual(node.inspect('ctl')?.keys, ['ssh-rsa CTL']);
   assert.equal(node.inspect('ctl')?.running, false, 'a delegate-class account is not started');
   const ctl = await store.get('Sliver', 'ctl');
   assert.equal(condition(ctl, 'Ready')?.status, 'True');
   assert.equal(ctl.status?.xid, node.inspect('ctl')?.uid);
+  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver keeps its account');
 
-  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver owns the name');
-  const delegate = await store.get('Delegate', 'shared');
-  assert.equal(condition(delegate, 'AccountReady')?.reason, 'NameTaken');
-  // Deleting the Delegate leaves the Sliver's account alone.
-  await store.delete('Delegate', 'shared');
+  // The Sliver being deleted (its account finalizer still pending) gives the name up.
+  const uid = node.inspect('shared')?.uid;
+  node.hold('destroyAccount');
+  await store.delete('Sliver', 'shared');
+  await store.create(sharedDelegate);
+  node.release('destroyAccount');
   await daemon.settle();
-  assert.equal(await store.tryGet('Delegate', 'shared'), undefined);
-  assert.equal(node.inspect('shared')?.class, 'sliver');
-  assert.equal(node.callCount('destroyAccount'), 0);
+  assert.equal(await store.tryGet('Sliver', 'shared'), undefined);
+  assert.equal(node.inspect('shared')?.class, 'delegate');
+  assert.equal(node.inspect('shared')?.uid, uid, 'the name keeps its uid');
+  assert.equal(condition(await store.get('Delegate', 'shared'), 'Ready')?.status, 'True');
 });
 
 test('a delegated sliver gets its account only once instantiated, and loses it on Destroy', TEST_TIMEOUT, async (t) => {
