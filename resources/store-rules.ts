@@ -4,14 +4,14 @@
 import { jsonEqual } from './equal.js';
 import { AccountNameTakenError, AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
 import { loanNameProblem } from './loan-names.js';
-import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
+import { API_VERSION, DELETED_BY_ANNOTATION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
 export type WriteOperation =
   | { type: 'create'; object: AnyObject }
   | { type: 'update'; object: AnyObject }
   | { type: 'updateStatus'; object: AnyObject }
-  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string };
+  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string; deletedBy?: string };
 
 /** What one write decided: the object it answers with, and the change to record (if any). */
 export interface WritePlan {
@@ -40,7 +40,7 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
     case 'updateStatus':
       return planUpdateStatus(operation.object, context);
     case 'delete':
-      return planDelete(currentAt(context, operation.kind, operation.name, operation.resourceVersion), context);
+      return planDelete(currentAt(context, operation.kind, operation.name, operation.resourceVersion), context, operation.deletedBy);
   }
 }
 
@@ -165,13 +165,15 @@ function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {
   return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
 }
 
-function planDelete(current: AnyObject, context: PlanContext): WritePlan {
+function planDelete(current: AnyObject, context: PlanContext, deletedBy: string | undefined): WritePlan {
+  if (current.metadata.deletionTimestamp) return { result: current };
+  const annotations = deletedBy === undefined ? current.metadata.annotations : { ...current.metadata.annotations, [DELETED_BY_ANNOTATION]: deletedBy };
+  const metadata = { ...current.metadata, ...(annotations === undefined ? {} : { annotations }), resourceVersion: String(context.revision) };
   if (current.metadata.finalizers?.length) {
-    if (current.metadata.deletionTimestamp) return { result: current };
-    const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: context.now, resourceVersion: String(context.revision) } } as AnyObject;
+    const marked = { ...current, metadata: { ...metadata, deletionTimestamp: context.now } } as AnyObject;
     return { result: marked, change: { type: 'MODIFIED', object: marked } };
   }
-  return { result: undefined, change: { type: 'DELETED', object: { ...current, metadata: { ...current.metadata, resourceVersion: String(context.revision) } } as AnyObject } };
+  return { result: undefined, change: { type: 'DELETED', object: { ...current, metadata } as AnyObject } };
 }
 
 /** Metadata fields clients own. */

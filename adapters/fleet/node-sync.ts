@@ -188,7 +188,10 @@ export class NodeSync {
           await local.update(recordUpdate(current, action.object, FLEET_MANAGER, now));
           break;
         case 'delete':
-          await local.delete(action.kind, action.name, action.resourceVersion === undefined ? {} : { resourceVersion: action.resourceVersion });
+          await local.delete(action.kind, action.name, {
+            deletedBy: 'the fleet: removed from the fleet store',
+            ...(action.resourceVersion === undefined ? {} : { resourceVersion: action.resourceVersion }),
+          });
           break;
         case 'conflict':
           this.reportConflict(action.object, action.owner);

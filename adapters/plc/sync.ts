@@ -225,7 +225,7 @@ export class PlcSync {
     // Deletes first: a record that changed kind is deleted as one kind before it is created as the other.
     await inBatches(plan.deletes, async ({ kind, name }) => {
       try {
-        await this.store.delete(kind, name);
+        await this.store.delete(kind, name, { deletedBy: `PLC: GetSlivers no longer lists it as a ${kind.toLowerCase()}` });
         deleted += 1;
         this.metrics.writes.inc({ operation: 'delete' });
       } catch (error) {

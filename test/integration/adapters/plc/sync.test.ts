@@ -10,7 +10,7 @@ import xmlrpc from 'xmlrpc';
 import { PlcClient, PlcStateFile, PlcSync, fileSource, structAuthSource, type GetSliversSource } from '../../../../adapters/plc/index.js';
 import { applyConfiguration } from '../../../../resources/apply.js';
 import type { Store } from '../../../../adapters/store/contract.js';
-import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_LABEL, type AnyObject, type Delegate } from '../../../../schemas/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, DELETED_BY_ANNOTATION, MANAGED_BY_LABEL, type AnyObject, type Delegate } from '../../../../schemas/types.js';
 import { silentLog, tempDir, tempStore } from '../../../support/runtime-helpers.js';
 import { sliver } from '../../../../adapters/store/conformance.js';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,8 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
     remaining.filter((s) => s.metadata.deletionTimestamp).map((s) => [s.metadata.name, s.metadata.finalizers]),
     [['pl_drop', [ACCOUNT_FINALIZER]]],
   );
+  const dropped = remaining.find((s) => s.metadata.name === 'pl_drop');
+  assert.equal(dropped?.metadata.annotations?.[DELETED_BY_ANNOTATION], 'PLC: GetSlivers no longer lists it as a sliver', 'the Deleted Event will say PLC dropped it');
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
 });
 
