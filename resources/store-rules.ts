@@ -3,6 +3,7 @@
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
 import { AccountNameTakenError, AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { withSpecDefaults } from './defaults.js';
 import { loanNameProblem } from './loan-names.js';
 import { API_VERSION, DELETED_BY_ANNOTATION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
@@ -100,7 +101,7 @@ function planCreate(input: AnyObject, context: PlanContext): WritePlan {
     apiVersion: API_VERSION,
     kind,
     metadata: { ...userMetadata(input.metadata), name, uid: context.newUid(), resourceVersion: String(context.revision), generation: 1, creationTimestamp: context.now },
-    spec: input.spec,
+    spec: withSpecDefaults(kind, input).spec,
     ...(input.status === undefined ? {} : { status: input.status }),
   } as AnyObject;
   admit(kind, candidate);
@@ -130,7 +131,7 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
       ]);
     }
   }
-  const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
+  const candidate = { apiVersion: API_VERSION, kind, metadata, spec: withSpecDefaults(kind, input).spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
   admit(kind, candidate);
   if (deleting && !(metadata.finalizers ?? []).length) {
     return { result: undefined, change: { type: 'DELETED', object: { ...candidate, metadata: { ...metadata, resourceVersion: String(context.revision) } } as AnyObject } };
