@@ -119,6 +119,7 @@ export async function describe(context: Context, kind: Kind, name: string): Prom
 export async function remove(context: Context, kind: Kind, names: string[], options: { wait: boolean; timeoutMs: number }): Promise<void> {
   for (const name of names) {
     const answer = await context.client.delete(kind, name);
+    for (const warning of answer.warnings) process.stderr.write(`Warning: ${warning}\n`);
     const label = `${kind.toLowerCase()} "${name}"`;
     if (answer.code === 202 && !options.wait) {
       const finalizers = (answer.body as AnyObject).metadata.finalizers ?? [];

@@ -70,8 +70,21 @@ export class NotFoundError extends SlvError {
   }
 }
 export class AlreadyExistsError extends SlvError {
-  constructor(kind: string, name: string) {
-    super('AlreadyExists', `${kind.toLowerCase()} "${name}" already exists`);
+  constructor(kind: string, name: string, message = `${kind.toLowerCase()} "${name}" already exists`) {
+    super('AlreadyExists', message);
+  }
+}
+/** A Sliver or Delegate create refused because the other kind holds the name: both are accounts, one namespace. */
+export class AccountNameTakenError extends AlreadyExistsError {
+  /** The kind of the object that holds the name. */
+  readonly holder: string;
+  constructor(kind: string, name: string, holder: string) {
+    super(
+      kind,
+      name,
+      `${kind.toLowerCase()} "${name}" cannot be created: ${holder.toLowerCase()} "${name}" holds the account name (slivers and delegates share one account namespace); delete it or choose another name`,
+    );
+    this.holder = holder;
   }
 }
 export class ConflictError extends SlvError {

@@ -2,16 +2,17 @@
 // update or delete does to the current object, or which typed error refuses it. A backend reads the
 // current object, asks `planWrite`, and persists the change (if any) under the next revision.
 import { jsonEqual } from './equal.js';
-import { AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { AccountNameTakenError, AlreadyExistsError, BadRequestError, ConflictError, InvalidError, NotFoundError } from './errors.js';
+import { withSpecDefaults } from './defaults.js';
 import { loanNameProblem } from './loan-names.js';
-import { API_VERSION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
+import { API_VERSION, DELETED_BY_ANNOTATION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
 import { kindOf, validateObject } from './validation.js';
 
 export type WriteOperation =
   | { type: 'create'; object: AnyObject }
   | { type: 'update'; object: AnyObject }
   | { type: 'updateStatus'; object: AnyObject }
-  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string };
+  | { type: 'delete'; kind: Kind; name: string; resourceVersion?: string; deletedBy?: string };
 
 /** What one write decided: the object it answers with, and the change to record (if any). */
 export interface WritePlan {
@@ -40,7 +41,7 @@ export function planWrite(operation: WriteOperation, context: PlanContext): Writ
     case 'updateStatus':
       return planUpdateStatus(operation.object, context);
     case 'delete':
-      return planDelete(currentAt(context, operation.kind, operation.name, operation.resourceVersion), context);
+      return planDelete(currentAt(context, operation.kind, operation.name, operation.resourceVersion), context, operation.deletedBy);
   }
 }
 
@@ -61,6 +62,8 @@ export function planTransaction(operations: readonly WriteOperation[], context: 
   for (const operation of operations) {
     const { kind, name } = operation.type === 'delete' ? operation : identify(operation.object);
     if (written.has(`${kind}/${name}`)) throw new BadRequestError(`a transaction may write ${kind.toLowerCase()} "${name}" only once`);
+    const rival = accountRival(kind);
+    if (operation.type === 'create' && rival && written.has(`${rival}/${name}`)) throw new AccountNameTakenError(kind, name, rival);
     written.add(`${kind}/${name}`);
     const { result, change } = planWrite(operation, context);
     plan.results.push(result);
@@ -98,12 +101,21 @@ function planCreate(input: AnyObject, context: PlanContext): WritePlan {
     apiVersion: API_VERSION,
     kind,
     metadata: { ...userMetadata(input.metadata), name, uid: context.newUid(), resourceVersion: String(context.revision), generation: 1, creationTimestamp: context.now },
-    spec: input.spec,
+    spec: withSpecDefaults(kind, input).spec,
     ...(input.status === undefined ? {} : { status: input.status }),
   } as AnyObject;
   admit(kind, candidate);
   if (context.read(kind, name)) throw new AlreadyExistsError(kind, name);
+  const rival = accountRival(kind);
+  const holder = rival && context.read(rival, name);
+  // One being deleted is losing its account: the new object takes the name (the account controller replaces the account).
+  if (rival && holder && holder.metadata.deletionTimestamp === undefined) throw new AccountNameTakenError(kind, name, rival);
   return { result: candidate, change: { type: 'ADDED', object: candidate } };
+}
+
+/** Slivers and Delegates are both accounts: of one name, only one may exist. The other kind of an account kind. */
+export function accountRival(kind: Kind): 'Sliver' | 'Delegate' | undefined {
+  return kind === 'Sliver' ? 'Delegate' : kind === 'Delegate' ? 'Sliver' : undefined;
 }
 
 function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
@@ -119,7 +131,7 @@ function planUpdate(input: AnyObject, context: PlanContext): WritePlan {
       ]);
     }
   }
-  const candidate = { apiVersion: API_VERSION, kind, metadata, spec: input.spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
+  const candidate = { apiVersion: API_VERSION, kind, metadata, spec: withSpecDefaults(kind, input).spec, ...(current.status === undefined ? {} : { status: current.status }) } as AnyObject;
   admit(kind, candidate);
   if (deleting && !(metadata.finalizers ?? []).length) {
     return { result: undefined, change: { type: 'DELETED', object: { ...candidate, metadata: { ...metadata, resourceVersion: String(context.revision) } } as AnyObject } };
@@ -154,13 +166,15 @@ function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {
   return { result: candidate, change: { type: 'MODIFIED', object: candidate } };
 }
 
-function planDelete(current: AnyObject, context: PlanContext): WritePlan {
+function planDelete(current: AnyObject, context: PlanContext, deletedBy: string | undefined): WritePlan {
+  if (current.metadata.deletionTimestamp) return { result: current };
+  const annotations = deletedBy === undefined ? current.metadata.annotations : { ...current.metadata.annotations, [DELETED_BY_ANNOTATION]: deletedBy };
+  const metadata = { ...current.metadata, ...(annotations === undefined ? {} : { annotations }), resourceVersion: String(context.revision) };
   if (current.metadata.finalizers?.length) {
-    if (current.metadata.deletionTimestamp) return { result: current };
-    const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: context.now, resourceVersion: String(context.revision) } } as AnyObject;
+    const marked = { ...current, metadata: { ...metadata, deletionTimestamp: context.now } } as AnyObject;
     return { result: marked, change: { type: 'MODIFIED', object: marked } };
   }
-  return { result: undefined, change: { type: 'DELETED', object: { ...current, metadata: { ...current.metadata, resourceVersion: String(context.revision) } } as AnyObject } };
+  return { result: undefined, change: { type: 'DELETED', object: { ...current, metadata } as AnyObject } };
 }
 
 /** Metadata fields clients own. */

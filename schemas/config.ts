@@ -56,6 +56,8 @@ export interface SlvdConfigFile {
   workers?: number;
   /** Seconds between full resyncs of every object (0 = off). */
   resync?: number;
+  /** Seconds the Events of a deleted object are kept after its last one (default 3600, as Kubernetes'). */
+  eventRetention?: number;
   /** Controllers to run, kube-controller-manager style: `*`, `-name`, `name` (default `*`). */
   controllers?: string;
   /** Directories (inside the root) PLC's conf files may be installed in. */
@@ -174,6 +176,7 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     nodeName: { type: 'string', nullable: true, pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,
+    eventRetention: { type: 'integer', minimum: 1, maximum: 366 * 86_400, nullable: true },
     controllers: { type: 'string', nullable: true },
     confFileDirs: { type: 'array', items: { type: 'string', pattern: '^/' }, nullable: true },
     cgroupParent: { type: 'string', pattern: '^/', nullable: true },

@@ -18,6 +18,11 @@ export const MANAGED_BY_PLC = 'plc';
  * The PLC source creates objects with it, which saves each new sliver a metadata write.
  */
 export const ACCOUNT_FINALIZER = `${API_GROUP}/account`;
+/**
+ * Who deleted an object and why, in words (`slvctl (uid 0, root)`, `plc: no longer in GetSlivers`),
+ * set by the store on the object a delete marks or removes, so the runtime's Deleted Event says it.
+ */
+export const DELETED_BY_ANNOTATION = `${API_GROUP}/deleted-by`;
 
 export interface ManagedFieldsEntry {
   manager: string;

@@ -130,3 +130,14 @@ export function filterOf(query: URLSearchParams): ObjectFilter {
 export function matchesFilter(filter: ObjectFilter, object: AnyObject): boolean {
   return matchesSelector(filter.labels, object.metadata.labels) && (!filter.fields.length || matchesSelector(filter.fields, fieldsOf(object)));
 }
+
+/** A `Warning` header value as Kubernetes sends it: warn-code 299 (RFC 7234, "miscellaneous persistent warning"), agent `-`, the text quoted. */
+export function warningHeaderValue(text: string): string {
+  return `299 - "${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The texts of the `299 - "..."` warnings in a `Warning` header (Node joins repeated headers with ", "). */
+export function parseWarnings(header: string | string[] | undefined): string[] {
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  return values.flatMap((value) => [...value.matchAll(/299 - "((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!.replace(/\\(.)/g, '$1')));
+}

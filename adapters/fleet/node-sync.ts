@@ -6,7 +6,7 @@
 // mirror step is planned from what both stores hold now, so a repeat never double-creates.
 import type { Logger } from 'pino';
 import type { Etcd3, Lease } from 'etcd3';
-import { AlreadyExistsError, ConflictError, NotFoundError, UnavailableError } from '../../resources/errors.js';
+import { AccountNameTakenError, AlreadyExistsError, ConflictError, NotFoundError, UnavailableError } from '../../resources/errors.js';
 import { recordUpdate } from '../../resources/apply.js';
 import { FLEET_KINDS, FLEET_MANAGER, isFleetOwned, planFleetMirror, statusToPublish, type Heartbeat } from '../../resources/fleet.js';
 import { jsonEqual } from '../../resources/equal.js';
@@ -198,13 +198,20 @@ export class NodeSync {
           await local.update(recordUpdate(current, action.object, FLEET_MANAGER, now));
           break;
         case 'delete':
-          await local.delete(action.kind, action.name, action.resourceVersion === undefined ? {} : { resourceVersion: action.resourceVersion });
+          await local.delete(action.kind, action.name, {
+            deletedBy: 'the fleet: removed from the fleet store',
+            ...(action.resourceVersion === undefined ? {} : { resourceVersion: action.resourceVersion }),
+          });
           break;
         case 'conflict':
           this.reportConflict(action.object, action.owner);
           return;
       }
     } catch (error) {
+      if (error instanceof AccountNameTakenError && action.type === 'create') {
+        this.reportConflict(action.object, `the ${error.holder.toLowerCase()} of that name`);
+        return;
+      }
       // Someone wrote the object between our read and our write: plan again from what is there now.
       if (error instanceof AlreadyExistsError || error instanceof ConflictError || error instanceof NotFoundError) {
         this.toMirror.add(key);

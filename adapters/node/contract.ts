@@ -33,6 +33,8 @@ export interface NodeAdapter {
   accountNameByUid(uid: number): Promise<string | undefined>;
   /**
    * Create the account with its class's shell; an existing account of the same class is returned as is.
+   * Where the adapter chooses the uid, a name gets back the uid it last had (remembered durably after
+   * destroyAccount) while no other account holds it, and a new name never gets a remembered uid.
    * `vref` names the sliver's reference image (PLC's tag): container adapters build its root
    * filesystem from it (a missing image is a MissingImageError), the others ignore it.
    */

@@ -5,7 +5,7 @@
 // throws. A bad record is skipped with a Warning Event and the rest applies.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
+import { AccountNameTakenError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
 import { retryOnConflict } from '../support/retry.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedEntry, type StoredRecord } from '../../resources/plc-records.js';
 import type { Store } from '../store/contract.js';
@@ -192,12 +192,12 @@ export class PlcSync {
       return { outcome, at: this.now(), reached, ...empty, error: (error as Error).message };
     }
     try {
-      const counts = await this.apply(plan);
+      const { taken, ...counts } = await this.apply(plan);
       // A replayed older answer does not take the node's configuration back either.
       const nodeConfigWrite = nodeConfig && nodeConfig.timestamp >= lastFullUpdate ? await this.writeNodeConfig(nodeConfig) : undefined;
       if (nodeConfigWrite) counts[nodeConfigWrite] += 1;
       if (plan.minTimestamp !== lastFullUpdate) this.state.write({ lastFullUpdate: plan.minTimestamp });
-      return { outcome: 'applied', at: this.now(), reached: true, ...counts, conflicts: plan.conflicts, skipped };
+      return { outcome: 'applied', at: this.now(), reached: true, ...counts, conflicts: [...plan.conflicts, ...taken], skipped };
     } catch (error) {
       // A store failure part-way: what was written is consistent per object, and the next sync
       // (same answer) completes it because records are applied by timestamp.
@@ -216,14 +216,16 @@ export class PlcSync {
     }));
   }
 
-  private async apply(plan: PlcPlan): Promise<{ created: number; updated: number; deleted: number }> {
+  /** `taken`: records not created because a user's object of the other kind took the name after the plan was made. */
+  private async apply(plan: PlcPlan): Promise<{ created: number; updated: number; deleted: number; taken: string[] }> {
     let created = 0;
     let updated = 0;
     let deleted = 0;
+    const taken: string[] = [];
     // Deletes first: a record that changed kind is deleted as one kind before it is created as the other.
     await inBatches(plan.deletes, async ({ kind, name }) => {
       try {
-        await this.store.delete(kind, name);
+        await this.store.delete(kind, name, { deletedBy: `PLC: GetSlivers no longer lists it as a ${kind.toLowerCase()}` });
         deleted += 1;
         this.metrics.writes.inc({ operation: 'delete' });
       } catch (error) {
@@ -231,10 +233,15 @@ export class PlcSync {
       }
     });
     await inBatches(plan.upserts, async (record) => {
-      if (await this.upsert(record)) created += 1;
-      else updated += 1;
+      try {
+        if (await this.upsert(record)) created += 1;
+        else updated += 1;
+      } catch (error) {
+        if (!(error instanceof AccountNameTakenError)) throw error;
+        taken.push(record.name);
+      }
     });
-    return { created, updated, deleted };
+    return { created, updated, deleted, taken };
   }
 
   /**

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store, WatchEvent } from './contract.js';
-import type { Loan, Sliver } from '../../schemas/types.js';
+import type { Delegate, Loan, Sliver } from '../../schemas/types.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -19,6 +19,10 @@ export function sliver(name: string, overrides: Partial<Sliver['spec']> = {}): S
     metadata: { name },
     spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript: '', rspec: {}, delegations: [], timestamp: 0, attributes: {}, ...overrides },
   };
+}
+
+function delegate(name: string): Delegate {
+  return { apiVersion: 'nm.planet-lab.org/v1', kind: 'Delegate', metadata: { name }, spec: { keys: [], timestamp: 0, attributes: {} } };
 }
 
 function loan(name: string, from: string, to: string, amount: number): Loan {
@@ -88,6 +92,34 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         await rejectsWith(store.create(sliver('alpha', { initscript: 'x' })), 'AlreadyExists', 409);
         assert.equal(store.revision(), revision);
         assert.equal((await store.get('Sliver', 'alpha')).spec.initscript, '');
+      }));
+
+    test('slivers and delegates share one namespace: creating one with the name of a live other is 409 AlreadyExists naming it', () =>
+      withStore(async ({ store }) => {
+        await store.create(delegate('pl_monitor'));
+        await store.create(sliver('alpha'));
+        const revision = store.revision();
+        await assert.rejects(store.create(sliver('pl_monitor')), (error: { reason?: string; code?: number; message?: string }) => {
+          assert.equal(error.reason, 'AlreadyExists');
+          assert.equal(error.code, 409);
+          assert.match(error.message ?? '', /sliver "pl_monitor" cannot be created: delegate "pl_monitor" holds the account name/);
+          return true;
+        });
+        await rejectsWith(store.create(delegate('alpha')), 'AlreadyExists', 409);
+        await rejectsWith(
+          store.transact([
+            { type: 'create', object: sliver('beta') },
+            { type: 'create', object: delegate('beta') },
+          ]),
+          'AlreadyExists',
+          409,
+        );
+        assert.equal(store.revision(), revision, 'nothing written');
+        assert.equal(await store.tryGet('Sliver', 'pl_monitor'), undefined);
+        // One being deleted (held by a finalizer) is giving its account up: the other kind may take the name.
+        await store.create({ ...sliver('gamma'), metadata: { name: 'gamma', finalizers: ['hold'] } });
+        await store.delete('Sliver', 'gamma');
+        assert.ok(await store.create(delegate('gamma')));
       }));
 
     test('get of a missing object is 404 NotFound; tryGet is undefined', () =>

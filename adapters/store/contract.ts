@@ -33,6 +33,8 @@ export interface WriteOptions {
 export interface DeleteOptions extends WriteOptions {
   /** Precondition: fail with 409 Conflict unless the object is at this resourceVersion. */
   resourceVersion?: string;
+  /** Who deletes and why, in words: stored as the deleted-by annotation of the object it marks or removes (the Deleted Event says it). */
+  deletedBy?: string;
 }
 
 export interface WatchOptions {

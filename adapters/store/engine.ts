@@ -77,7 +77,8 @@ export abstract class StoreBase implements Store {
 
   delete<K extends Kind>(kind: K, name: string, options: DeleteOptions = {}): Promise<KindMap[K] | undefined> {
     const precondition = options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion };
-    return this.write({ type: 'delete', kind, name, ...precondition }, options) as Promise<KindMap[K] | undefined>;
+    const deletedBy = options.deletedBy === undefined ? {} : { deletedBy: options.deletedBy };
+    return this.write({ type: 'delete', kind, name, ...precondition, ...deletedBy }, options) as Promise<KindMap[K] | undefined>;
   }
 
   transact(operations: readonly WriteOperation[], options: WriteOptions = {}): Promise<Array<AnyObject | undefined>> {

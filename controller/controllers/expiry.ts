@@ -31,7 +31,7 @@ export function createExpiryController(): Reconciler {
           if (sliver.metadata.deletionTimestamp !== undefined) return 'expired';
           try {
             // Only the version judged expired: if PLC moved `expires` meanwhile, judge again.
-            await context.store.delete('Sliver', name, { resourceVersion: sliver.metadata.resourceVersion });
+            await context.store.delete('Sliver', name, { resourceVersion: sliver.metadata.resourceVersion, deletedBy: 'the expiry controller: spec.expires has passed' });
             context.events.normal(sliver, 'Expired', `deleted: it expired at ${new Date(expires * 1000).toISOString()}`);
           } catch (error) {
             if (!(error instanceof NotFoundError)) throw error;

@@ -26,7 +26,7 @@ export async function deleteLoansOf(sliver: string, context: ReconcileContext): 
   const names = new Set([...loansBy(context.cache, sliver), ...loansTo(context.cache, sliver)].map((loan) => loan.metadata.name));
   for (const name of names) {
     try {
-      await context.store.delete('Loan', name);
+      await context.store.delete('Loan', name, { deletedBy: `the account controller: sliver ${sliver} was deleted` });
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }

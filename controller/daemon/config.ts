@@ -37,6 +37,7 @@ export const DEFAULTS = {
   logFormat: 'auto' as LogFormat,
   workers: 16,
   resyncSeconds: 600,
+  eventRetentionSeconds: 3600,
   plcTimeoutSeconds: 30,
 };
 
@@ -75,6 +76,8 @@ export interface SlvdConfig {
   logFormat: LogFormat;
   workers: number;
   resyncSeconds: number;
+  /** How long a deleted object's Events are kept after its last one. */
+  eventRetentionSeconds: number;
   /** `--controllers` as given (checked against the known controllers). */
   controllers: string;
   confFileDirs: readonly string[];
@@ -353,6 +356,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     workers: merged.workers ?? DEFAULTS.workers,
     resyncSeconds: merged.resync ?? DEFAULTS.resyncSeconds,
+    eventRetentionSeconds: merged.eventRetention ?? DEFAULTS.eventRetentionSeconds,
     controllers,
     confFileDirs: merged.confFileDirs ?? DEFAULT_CONF_FILE_DIRS,
     ...(configFile !== undefined ? { configFile } : {}),

@@ -85,6 +85,7 @@ const RESTART_ONLY = [
   'staggerSeconds',
   'workers',
   'resyncSeconds',
+  'eventRetentionSeconds',
   'logFormat',
   'fleet',
   'controllers',
@@ -245,7 +246,14 @@ export class Slvd {
       ...(this.bandwidth ? { bandwidth: this.bandwidth } : {}),
     });
     this.parts.add('node adapter', () => node.close());
-    const manager = new Manager({ store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
+    const manager = new Manager({
+      store,
+      log: this.log,
+      registry: this.registry,
+      workers: config.workers,
+      resyncPeriodMs: config.resyncSeconds * 1000,
+      eventRetentionMs: config.eventRetentionSeconds * 1000,
+    });
     this.manager = manager;
     const controllers = setupControllers(manager, {
       node,

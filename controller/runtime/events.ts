@@ -3,7 +3,8 @@
 // instead of adding another, and each object keeps at most `maxPerObject` Events (the least
 // recently seen are dropped). Writes are queued and serialized, so recording never blocks or
 // throws into a reconcile; a failed write is logged and dropped, and so is an event recorded
-// after close() (a reconcile finishing during shutdown).
+// after close() (a reconcile finishing during shutdown). An object's Events outlive it for a
+// retention period (collectGarbage), so `get ev` still says why it went away.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../../adapters/store/contract.js';
@@ -33,6 +34,11 @@ export function eventName(kind: Kind, name: string, type: EventSpec['type'], rea
 
 function objectKey(kind: Kind, name: string): string {
   return `${kind}/${name}`;
+}
+
+function splitObjectKey(key: string): [Kind, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash) as Kind, key.slice(slash + 1)];
 }
 
 export class StoreEventRecorder implements LongLived {
@@ -82,14 +88,23 @@ export class StoreEventRecorder implements LongLived {
     this.enqueue(() => this.write(source, involved, type, reason, message.slice(0, MAX_MESSAGE), at));
   }
 
-  /** Delete the Events of an object that no longer exists. */
-  forgetObject(kind: Kind, name: string): void {
-    if (kind === 'Event') return;
-    this.enqueue(async () => {
+  /**
+   * Delete the Events of objects that are gone, once their newest Event is older than `retentionMs`:
+   * Events outlive their object (its Deleted or Expired Event says why it went) for that long. An
+   * object created again under the name keeps them. Resolves when done.
+   */
+  collectGarbage(retentionMs: number): Promise<void> {
+    return this.writes.run(async () => {
+      const cutoff = new Date(this.clock.now() - retentionMs).toISOString();
       const index = await this.loadIndex();
-      const events = index.get(objectKey(kind, name));
-      index.delete(objectKey(kind, name));
-      for (const eventName of events?.keys() ?? []) await this.store.delete('Event', eventName).catch(() => undefined);
+      for (const [key, names] of [...index]) {
+        const newest = [...names.values()].reduce((a, b) => (a > b ? a : b), '');
+        if (newest >= cutoff) continue;
+        const [kind, name] = splitObjectKey(key);
+        if (await this.store.tryGet(kind, name)) continue;
+        index.delete(key);
+        for (const eventName of names.keys()) await this.store.delete('Event', eventName).catch(() => undefined);
+      }
     });
   }
 

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { InvariantError, TerminalError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
-import type { AnyObject, Kind } from '../../schemas/types.js';
+import { DELETED_BY_ANNOTATION, type AnyObject, type Kind } from '../../schemas/types.js';
 import type { Cache, ChangeEvent, Clock, ControllerHandle, ReconcileContext, ReconcileResult, Reconciler, Runnable } from './types.js';
 import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
@@ -30,7 +30,13 @@ export interface ManagerOptions {
   resyncPeriodMs?: number;
   backoff?: BackoffOptions;
   maxEventsPerObject?: number;
+  /** How long the Events of a deleted object are kept after its last one (default an hour, as Kubernetes'; 0 = kept, never collected). */
+  eventRetentionMs?: number;
 }
+
+export const DEFAULT_EVENT_RETENTION_MS = 60 * 60_000;
+/** The event garbage collector runs this often at most (and at least once per retention). */
+const MAX_EVENT_GC_PERIOD_MS = 10 * 60_000;
 
 export const DEFAULT_WORKERS = 2;
 export const DEFAULT_RESYNC_PERIOD_MS = 10 * 60_000;
@@ -57,6 +63,7 @@ export class Manager implements LongLived {
   private readonly lifecycle = new Lifecycle('the manager');
   private readonly informer: Informer;
   private readonly resync: Periodic;
+  private readonly eventCollector: Periodic;
   private readonly backoff: BackoffOptions | undefined;
   private readonly controllers = new Map<string, Controller>();
   private readonly runnables: Array<{ runnable: Runnable; started: (error?: unknown) => void }> = [];
@@ -87,6 +94,15 @@ export class Manager implements LongLived {
       runAtStart: false,
       run: () => this.resyncAll(),
       onError: (error) => this.log.error({ err: error }, 'resync failed'),
+    });
+    const eventRetentionMs = options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS;
+    this.eventCollector = new Periodic({
+      name: 'event-gc',
+      clock: this.clock,
+      periodMs: Math.min(eventRetentionMs, MAX_EVENT_GC_PERIOD_MS), // 0: only when triggered, which nothing does
+      runAtStart: false,
+      run: () => this.events.collectGarbage(eventRetentionMs),
+      onError: (error) => this.log.warn({ err: error }, 'collecting the Events of deleted objects failed; retried next period'),
     });
   }
 
@@ -161,6 +177,7 @@ export class Manager implements LongLived {
         for (let i = 0; i < this.workerCount; i++) controller.workers.push(this.work(controller));
       }
       await this.resync.start();
+      await this.eventCollector.start();
       this.log.info({ controllers: [...this.controllers.keys()] }, 'controllers started');
     });
     await Promise.all(this.runnables.map((entry) => this.startRunnable(entry)));
@@ -194,6 +211,7 @@ export class Manager implements LongLived {
         await runnable.close().catch((error: unknown) => this.log.error({ err: error, runnable: runnable.name }, 'closing a runnable failed'));
       }
       await this.resync.close();
+      await this.eventCollector.close();
       await this.informer.close();
       for (const controller of this.controllers.values()) await controller.queue.close();
       await Promise.all([...this.controllers.values()].flatMap((c) => c.workers));
@@ -224,8 +242,21 @@ export class Manager implements LongLived {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
+  /**
+   * A Deleted Event when an object's deletion starts (it gets a deletionTimestamp, or goes at once
+   * without finalizers), saying who deleted it when the deleter said (the deleted-by annotation).
+   */
+  private recordDeletion(event: ChangeEvent): void {
+    const { object, oldObject } = event;
+    if (object.kind === 'Event' || oldObject?.metadata.deletionTimestamp !== undefined) return;
+    const starts = event.type === 'DELETED' || (event.type === 'MODIFIED' && object.metadata.deletionTimestamp !== undefined);
+    if (!starts) return;
+    const by = object.metadata.annotations?.[DELETED_BY_ANNOTATION];
+    this.events.record('store', object, 'Normal', 'Deleted', `${object.kind.toLowerCase()} ${object.metadata.name} deleted${by ? ` by ${by}` : ''}`);
+  }
+
   private dispatch(event: ChangeEvent): void {
-    if (event.type === 'DELETED') this.events.forgetObject(event.object.kind, event.object.metadata.name);
+    this.recordDeletion(event);
     for (const controller of this.controllers.values()) {
       if (controller.reconciler.watches.includes(event.object.kind)) this.enqueueFor(controller, event);
     }

@@ -65,7 +65,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   if (options.enforceBandwidth && options.bandwidth) enforceBandwidthOn(node, options.bandwidth);
   const clock = options.clock ?? new FakeClock();
   // Fast retries: tests with a FakeClock advance it; with a real clock they must not wait long.
-  const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, eventRetentionMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
   const controllers = setupControllers(manager, {
     node,
     startup: options.startup ?? false,

@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { ConflictError, NotFoundError } from '../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../resources/rspec.js';
 import { RSPEC_KEYS } from '../../schemas/types.js';
-import type { NodeAdapter } from '../../adapters/node/contract.js';
+import type { AccountClass, NodeAdapter } from '../../adapters/node/contract.js';
 
 export interface ContractOptions {
   /** Skip the whole suite, saying why (e.g. not root); false runs it. */
   skip?: string | false;
   /** Per-test timeout (default 30 s). */
   timeoutMs?: number;
+  /** The account classes whose uid the adapter chooses, so it can give a name its uid back (default both). */
+  uidChosenFor?: AccountClass[];
 }
 
 /** A fresh node for each test; the suite closes the adapter it gets. */
@@ -70,6 +72,18 @@ export function runNodeAdapterContract(name: string, factory: NodeFactory, optio
       const listed = await node.listAccounts();
       assert.deepEqual(listed.map((a) => [a.name, a.uid, a.class]).sort(), created.map((a) => [a.name, a.uid, a.class]).sort());
       for (const account of created) assert.equal(await node.accountNameByUid(account.uid), account.name);
+    });
+
+    withNode('an account destroyed and created again under its name gets its uid back; a new name gets a new uid', async (node) => {
+      for (const accountClass of options.uidChosenFor ?? ['sliver', 'delegate']) {
+        const name = `pl_again_${accountClass}`;
+        const first = await node.createAccount(name, accountClass);
+        await node.destroyAccount(name);
+        const other = await node.createAccount(`pl_other_${accountClass}`, accountClass);
+        assert.notEqual(other.uid, first.uid, 'a new name does not take a remembered uid');
+        const again = await node.createAccount(name, accountClass);
+        assert.equal(again.uid, first.uid, `${accountClass} ${name} has its uid back`);
+      }
     });
 
     withNode('every per-account operation on a missing account is NotFound', async (node) => {

@@ -6,11 +6,13 @@ import { SlvError, StatusReasons, UnavailableError, type StatusBody, type Status
 import type { WatchEventType } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type KindMap } from '../../../schemas/types.js';
 import { SLIVER_LOANS_KIND, type LoanEntry, type SliverLoans } from '../../../resources/loans.js';
-import { CONTENT_TYPES, resourcePath } from '../routes.js';
+import { CONTENT_TYPES, parseWarnings, resourcePath } from '../routes.js';
 
 export interface ApiResponse<T = unknown> {
   code: number;
   body: T;
+  /** The texts of the answer's `Warning` headers (kubectl prints them as `Warning: TEXT`). */
+  warnings: string[];
 }
 
 export interface ObjectList<T extends AnyObject> {
@@ -63,16 +65,17 @@ async function readAnswer(res: IncomingMessage): Promise<ApiResponse> {
   for await (const chunk of res) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks).toString('utf8');
   const code = res.statusCode ?? 0;
-  if (!(res.headers['content-type'] ?? '').startsWith(CONTENT_TYPES.json)) return { code, body: raw };
+  const warnings = parseWarnings(res.headers.warning);
+  if (!(res.headers['content-type'] ?? '').startsWith(CONTENT_TYPES.json)) return { code, body: raw, warnings };
   try {
-    return { code, body: JSON.parse(raw) as unknown };
+    return { code, body: JSON.parse(raw) as unknown, warnings };
   } catch {
     throw new SlvError('InternalError', `slvd sent a malformed JSON answer (HTTP ${code})`);
   }
 }
 
 /** The error a failed answer stands for: its Status, or the reason its HTTP code means. */
-function answerError({ code, body }: ApiResponse): SlvError {
+function answerError({ code, body }: Pick<ApiResponse, 'code' | 'body'>): SlvError {
   if (isStatus(body)) return new SlvError(body.reason, body.message, body.details?.causes ?? []);
   const reason = (Object.keys(StatusReasons) as StatusReason[]).find((r) => StatusReasons[r] === code) ?? 'InternalError';
   return new SlvError(reason, `slvd answered HTTP ${code}: ${String(body).trim().slice(0, 200)}`);

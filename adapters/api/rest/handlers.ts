@@ -12,7 +12,8 @@ import { API_VERSION, type AnyObject, type Kind, type Sliver } from '../../../sc
 import { kindOf } from '../../../resources/validation.js';
 import { readBoundedBody } from '../../support/body.js';
 import { retryOnConflict } from '../../support/retry.js';
-import { mediaType, parseBody, sendJson, statusOf } from './http.js';
+import { addWarning, mediaType, parseBody, sendJson, statusOf } from './http.js';
+import { recreationWarning } from '../../../resources/recreation.js';
 import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, includeObjectOf, matchesFilter, revisionOf, wantsTable, type ResourceRoute } from '../routes.js';
 
 /** What kubectl patch sends without --type. */
@@ -315,7 +316,10 @@ export class ResourceApi {
     if (wanted !== undefined && typeof wanted !== 'string') throw new BadRequestError('preconditions.resourceVersion must be a string');
     const current = await this.store.get(route.kind, route.name!);
     await this.authorize(caller, 'delete', route.kind, current);
-    const remaining = await this.store.delete(route.kind, route.name!, { dryRun: dryRunOf(query), ...(wanted === undefined ? {} : { resourceVersion: wanted }) });
+    const deletedBy = `the API caller ${caller.account ?? 'without an account'} (uid ${caller.uid}${query.get('fieldManager') ? `, field manager ${query.get('fieldManager')}` : ''})`;
+    const remaining = await this.store.delete(route.kind, route.name!, { dryRun: dryRunOf(query), deletedBy, ...(wanted === undefined ? {} : { resourceVersion: wanted }) });
+    const warning = recreationWarning(current);
+    if (warning) addWarning(res, warning);
     if (remaining) {
       // Finalizers hold it: it is now being deleted (202, like Kubernetes' "accepted").
       this.sendObject(context, 202, remaining);

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonDocument, parseYamlDocument } from '../../../resources/documents.js';
 import { ConflictError, SlvError, type StatusBody } from '../../../resources/errors.js';
-import { CONTENT_TYPES } from '../routes.js';
+import { CONTENT_TYPES, warningHeaderValue } from '../routes.js';
 
 /** Requests larger than this are refused with 413 (an initscript may be 1 MiB; JSON escaping adds to it). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -23,6 +23,13 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(code, { 'Content-Type': CONTENT_TYPES.json, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Add a Kubernetes-style `Warning` header to the answer. */
+export function addWarning(res: ServerResponse, text: string): void {
+  const existing = res.getHeader('Warning');
+  const value = warningHeaderValue(text);
+  res.setHeader('Warning', existing === undefined ? value : [...(Array.isArray(existing) ? existing : [String(existing)]), value]);
 }
 
 export function sendText(res: ServerResponse, code: number, text: string, contentType = 'text/plain; charset=utf-8'): void {

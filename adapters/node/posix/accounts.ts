@@ -2,7 +2,7 @@
 // utilities (`useradd`/`usermod`/`userdel --prefix ROOT`, which edit <root>/etc/* and never the
 // host's), the class told by the login shell, the sliver type kept in the GECOS field. Shared by
 // the linux and vserver adapters (vserver creates slivers with `vuseradd`, delegates like linux).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidError, NotFoundError } from '../../../resources/errors.js';
 import { SLIVER_NAME_PATTERN } from '../../../schemas/types.js';
@@ -10,6 +10,7 @@ import { runCommand } from '../../support/exec.js';
 import { KeyedSequencer } from '../../support/sequencer.js';
 import type { AccountClass, AccountInfo } from '../contract.js';
 import { PinnedDir } from './safe-write.js';
+import { installFile } from './shells.js';
 
 export interface PasswdEntry {
   name: string;
@@ -38,6 +39,11 @@ const sliverNamePattern = new RegExp(SLIVER_NAME_PATTERN);
 /** utmp, ps and most tools of a Linux node keep at most 32 characters of a login name. */
 export const MAX_ACCOUNT_NAME = 32;
 const USERDEL_NO_SUCH_USER = 6;
+/**
+ * The uid each account name last had, kept after userdel (inside the root, beside the node's other
+ * state), so an account created again under that name gets its uid back while it is free.
+ */
+export const ACCOUNT_UIDS_FILE = 'var/lib/slv/account-uids.json';
 
 /** useradd/usermod/userdel lock <root>/etc/passwd and fail rather than wait: one at a time per root. */
 const passwdEdits = new KeyedSequencer();
@@ -137,9 +143,18 @@ export class LocalAccounts {
     return info;
   }
 
-  /** `useradd` with the class's shell, a home and a user group. */
+  /** `useradd` with the class's shell, a home and a user group, and the uid the name had before if it is free. */
   async add(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
-    const args = [
+    return passwdEdits.run(this.root, async () => {
+      await runCommand('/usr/sbin/useradd', this.useraddArgs(name, accountClass, type, this.uidFor(name)));
+      const info = this.requireInfo(name);
+      this.rememberUid(name, info.uid);
+      return info;
+    });
+  }
+
+  private useraddArgs(name: string, accountClass: AccountClass, type: string | undefined, uid: number | undefined): string[] {
+    return [
       ...this.prefixArgs(),
       '--badname', // the name already passed assertAccountName, which allows capitals, dots and a leading digit
       '--create-home',
@@ -148,10 +163,52 @@ export class LocalAccounts {
       this.shells[accountClass],
       ...(type === undefined ? [] : ['--comment', `${GECOS_TYPE_PREFIX}${type}`]),
       ...(this.uidRange ? ['--key', `UID_MIN=${this.uidRange.min}`, '--key', `UID_MAX=${this.uidRange.max}`] : []),
+      ...(uid === undefined ? [] : ['--uid', String(uid)]),
       name,
     ];
-    await passwdEdits.run(this.root, () => runCommand('/usr/sbin/useradd', args));
-    return this.requireInfo(name);
+  }
+
+  /**
+   * The uid for a new account: the one the name had before while it is free; otherwise one above
+   * every uid in use or remembered (useradd's own choice, but never another name's remembered uid);
+   * undefined lets useradd search the range for a gap when the top is reached.
+   */
+  private uidFor(name: string): number | undefined {
+    const { min, max } = this.uidLimits();
+    const remembered = this.rememberedUids();
+    const inUse = new Set(this.entries().map((entry) => entry.uid));
+    const own = remembered[name];
+    if (own !== undefined && !inUse.has(own) && own >= min && own <= max) return own;
+    const taken = [...inUse, ...Object.values(remembered)].filter((uid) => uid >= min && uid <= max);
+    const next = Math.max(min - 1, ...taken) + 1;
+    return next <= max ? next : undefined;
+  }
+
+  /** The range useradd hands uids from: the configured one, else UID_MIN/UID_MAX of <root>/etc/login.defs (useradd's defaults without them). */
+  private uidLimits(): { min: number; max: number } {
+    if (this.uidRange) return this.uidRange;
+    const file = this.path('/etc/login.defs');
+    const defs = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const setting = (key: string, fallback: number) => Number(new RegExp(`^\\s*${key}\\s+(\\d+)`, 'm').exec(defs)?.[1] ?? fallback);
+    return { min: setting('UID_MIN', 1000), max: setting('UID_MAX', 60000) };
+  }
+
+  /** Name → uid of every account slv created under this root; an unreadable file is forgotten, not fatal. */
+  rememberedUids(): Record<string, number> {
+    const file = this.path(ACCOUNT_UIDS_FILE);
+    if (!existsSync(file)) return {};
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, number>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private rememberUid(name: string, uid: number): void {
+    const uids = this.rememberedUids();
+    if (uids[name] === uid) return;
+    installFile(this.root, ACCOUNT_UIDS_FILE, `${JSON.stringify({ ...uids, [name]: uid })}\n`, 0o644);
   }
 
   /**
@@ -159,8 +216,10 @@ export class LocalAccounts {
    * the root's login.defs lacks USERGROUPS_ENAB (a bare prefix root). An absent account is fine.
    */
   async remove(name: string): Promise<void> {
-    const gid = this.find(name)?.gid;
+    const entry = this.find(name);
+    const gid = entry?.gid;
     await passwdEdits.run(this.root, async () => {
+      if (entry) this.rememberUid(name, entry.uid); // also for accounts made before slv remembered uids
       await runCommand('/usr/sbin/userdel', [...this.prefixArgs(), '--remove', name], { okExitCodes: [USERDEL_NO_SUCH_USER] });
       if (gid !== undefined && this.hasEmptyUserGroup(name, gid)) await runCommand('/usr/sbin/groupdel', [...this.prefixArgs(), name]);
     });

@@ -11,6 +11,7 @@ import { assertAccountName } from '../posix/accounts.js';
 /** The first uid handed out; lower uids belong to the system. */
 export const SIM_FIRST_UID = 1000;
 const STATE_FORMAT = 'slv-sim-node/v1';
+const UIDS_FORMAT = 'slv-sim-uids/v1';
 
 /** Everything the sim knows about one account (persisted). */
 export interface SimAccount extends AccountInfo {
@@ -73,6 +74,8 @@ export class SimAdapter implements NodeAdapter {
   readonly history: SimCall[] = [];
   private readonly historyLimit: number;
   private readonly state: StateFile<SimAccount>;
+  /** The uid each account name last had, kept after the account is destroyed, so the name gets it back. */
+  private readonly uidsByName: StateFile<number>;
   private readonly systemAccounts: Map<number, string>;
   private readonly counts = new Map<SimMethod, number>();
   private readonly inFlightCounts = new Map<SimMethod, number>();
@@ -80,7 +83,7 @@ export class SimAdapter implements NodeAdapter {
   private readonly failures: FailurePredicate[] = [];
   private readonly held = new Map<SimMethod, Array<() => void>>();
   private readonly holding = new Set<SimMethod>();
-  /** The highest uid handed out so far (uids are not reused while a higher one exists). */
+  /** The highest uid handed out so far, to this run or remembered (uids are not reused while a higher one exists). */
   private highestUid = SIM_FIRST_UID - 1;
 
   constructor(options: SimAdapterOptions) {
@@ -91,7 +94,10 @@ export class SimAdapter implements NodeAdapter {
       available: async () => [...cpus],
       pin: (name, pinned) => this.call({ method: 'pinCpus', name }, () => this.change(name, { cpus: [...pinned] })),
     };
+    this.uidsByName = new StateFile<number>({ dir: options.dataDir, name: 'sim-uids', format: UIDS_FORMAT });
+    // A remembered uid counts as handed out, so no other name ever gets it.
     for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
+    for (const uid of this.uidsByName.records.values()) this.highestUid = Math.max(this.highestUid, uid);
     this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
   }
 
@@ -181,7 +187,7 @@ export class SimAdapter implements NodeAdapter {
       if ([...this.systemAccounts.values()].includes(name)) throw new ConflictError('account', name, 'it is a system account');
       const account: SimAccount = {
         name,
-        uid: ++this.highestUid,
+        uid: this.rememberedUid(name) ?? ++this.highestUid,
         class: accountClass,
         ...(type === undefined ? {} : { type }),
         ...(vref === undefined ? {} : { vref }),
@@ -191,6 +197,7 @@ export class SimAdapter implements NodeAdapter {
         loginEnabled: true,
       };
       this.state.put(name, account);
+      this.uidsByName.put(name, account.uid);
       return accountInfo(account);
     });
   }
@@ -231,6 +238,7 @@ export class SimAdapter implements NodeAdapter {
   async close(): Promise<void> {
     for (const method of [...this.holding]) this.release(method);
     this.state.close();
+    this.uidsByName.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -260,6 +268,12 @@ export class SimAdapter implements NodeAdapter {
     } finally {
       this.inFlightCounts.set(method, this.inFlight(method) - 1);
     }
+  }
+
+  /** The uid `name` had before (no other name is given it: see highestUid), unless a system account has it. */
+  private rememberedUid(name: string): number | undefined {
+    const uid = this.uidsByName.records.get(name);
+    return uid === undefined || this.systemAccounts.has(uid) ? undefined : uid;
   }
 
   private existing(name: string): SimAccount {

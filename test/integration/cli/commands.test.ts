@@ -279,3 +279,25 @@ test('version, completion and help work; completion is valid bash', { timeout: 6
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--dry-run \[mode\]/);
 });
+
+test('apply -f a minimal hand-written sliver: only what a user decides; bookkeeping fields default; a negative size is refused with the range', { timeout: 60_000 }, async () => {
+  const minimal = (name: string, rspec: string) =>
+    `apiVersion: ${API_VERSION}\nkind: Sliver\nmetadata: {name: ${name}}\nspec:\n  type: sliver.LXC\n  instantiation: plc-instantiated\n  keys: ["ssh-ed25519 AAAA ${name}"]\n  rspec: ${rspec}\n`;
+  const created = await run(['apply', '-f', file('minimal.yaml', minimal('handmade', '{cpu_share: 8}'))]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stdout, 'sliver/handmade created\n');
+  const stored = await api.store.get('Sliver', 'handmade');
+  assert.deepEqual(
+    { initscript: stored.spec.initscript, delegations: stored.spec.delegations, timestamp: stored.spec.timestamp, attributes: stored.spec.attributes, rspec: stored.spec.rspec },
+    { initscript: '', delegations: [], timestamp: 0, attributes: {}, rspec: { cpu_share: 8 } },
+  );
+  const again = await run(['apply', '-f', file('minimal.yaml', minimal('handmade', '{cpu_share: 8}'))]);
+  assert.equal(again.stdout, 'sliver/handmade unchanged\n', again.stderr);
+  const delegate = await run(['apply', '-f', file('delegate.yaml', `apiVersion: ${API_VERSION}\nkind: Delegate\nmetadata: {name: handmade_del}\nspec: {keys: []}\n`)]);
+  assert.equal(delegate.stdout, 'delegate/handmade_del created\n', delegate.stderr);
+
+  const negative = await run(['apply', '-f', file('negative.yaml', minimal('negative', '{disk_max: -5}'))]);
+  assert.equal(negative.code, ExitCodes.invalid);
+  assert.match(negative.stderr, /spec\.rspec\.disk_max: -5 is out of range: must be from 1 to 1125899906842624/);
+  assert.equal(await api.store.tryGet('Sliver', 'negative'), undefined);
+});

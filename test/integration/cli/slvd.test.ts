@@ -82,8 +82,12 @@ test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeou
   const deleted = await run(['delete', 'sl', 'mit_ron', '--timeout=60s']);
   assert.equal(deleted.code, 0, `${deleted.stderr}\n${log}`);
   assert.equal(deleted.stdout, 'sliver "mit_ron" deleted\n');
+  assert.match(deleted.stderr, /^Warning: sliver "mit_ron" is managed by PLC: the next PLC sync creates it again/, 'PLC will bring it back: said on stderr');
   const gone = await run(['get', 'sl', 'mit_ron']);
   assert.equal(gone.code, 4);
+  const why = await run(['events', '--for', 'sliver/mit_ron', '-o', 'custom-columns=REASON:.spec.reason,MESSAGE:.spec.message', '--no-headers']);
+  assert.match(why.stdout, /^Deleted\s+sliver mit_ron deleted by the API caller root \(uid 0\)$/m, `its Events outlive it and say who deleted it:\n${why.stdout}${why.stderr}`);
+  assert.match(why.stdout, /^AccountDestroyed\s/m);
 
   daemon.kill('SIGTERM');
   assert.equal(await exited, 0, log);

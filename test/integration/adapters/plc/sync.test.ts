@@ -10,7 +10,7 @@ import xmlrpc from 'xmlrpc';
 import { PlcClient, PlcStateFile, PlcSync, fileSource, structAuthSource, type GetSliversSource } from '../../../../adapters/plc/index.js';
 import { applyConfiguration } from '../../../../resources/apply.js';
 import type { Store } from '../../../../adapters/store/contract.js';
-import { ACCOUNT_FINALIZER, MANAGED_BY_LABEL, type AnyObject } from '../../../../schemas/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, DELETED_BY_ANNOTATION, MANAGED_BY_LABEL, type AnyObject, type Delegate } from '../../../../schemas/types.js';
 import { silentLog, tempDir, tempStore } from '../../../support/runtime-helpers.js';
 import { sliver } from '../../../../adapters/store/conformance.js';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +113,41 @@ test('a full update purges PLC-owned objects it no longer lists and never touche
     remaining.filter((s) => s.metadata.deletionTimestamp).map((s) => [s.metadata.name, s.metadata.finalizers]),
     [['pl_drop', [ACCOUNT_FINALIZER]]],
   );
+  const dropped = remaining.find((s) => s.metadata.name === 'pl_drop');
+  assert.equal(dropped?.metadata.annotations?.[DELETED_BY_ANNOTATION], 'PLC: GetSlivers no longer lists it as a sliver', 'the Deleted Event will say PLC dropped it');
   assert.equal((await store.get('Sliver', 'user_made')).metadata.labels, undefined);
+});
+
+test("a PLC record whose name a user's object of the other kind holds is a conflict for that record only, also when the object appears mid-sync", { timeout: 10_000 }, async (t) => {
+  const source = memorySource();
+  const store = tempStore(t);
+  const delegate = (name: string): Delegate => ({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name }, spec: { keys: [], timestamp: 0 } });
+  // The user's Delegate appears between the plan and PLC's create of a Sliver of that name.
+  const racing = new Proxy(store, {
+    get(target, property) {
+      if (property === 'create') {
+        return async (object: AnyObject) => {
+          if (object.metadata.name === 'pl_racer') await target.create(delegate('pl_racer'));
+          return target.create(object);
+        };
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const recorded: Array<{ kind: string; name: string; reason: string }> = [];
+  const events = { warning: (o: AnyObject, reason: string) => void recorded.push({ kind: o.kind, name: o.metadata.name, reason }) };
+  const sync = new PlcSync({ store: racing, source, state: new PlcStateFile(join(tempDir(t), 'state.json')), log: silentLog, events });
+  await store.create(delegate('pl_monitor'));
+  source.next = answer(100, [{ name: 'pl_monitor' }, { name: 'pl_racer' }, { name: 'pl_fine' }]);
+  const result = await sync.syncOnce();
+  assert.equal(result.outcome, 'applied');
+  assert.deepEqual([...result.conflicts].sort(), ['pl_monitor', 'pl_racer']);
+  assert.equal(result.created, 1);
+  assert.ok(await store.tryGet('Sliver', 'pl_fine'), 'the other records apply');
+  assert.equal(await store.tryGet('Sliver', 'pl_monitor'), undefined);
+  assert.equal(await store.tryGet('Sliver', 'pl_racer'), undefined);
+  assert.deepEqual(recorded.map((r) => `${r.reason} ${r.kind}/${r.name}`).sort(), ['PlcNameConflict Delegate/pl_monitor', 'PlcNameConflict Delegate/pl_racer']);
 });
 
 test('a record with a value out of range is skipped and reported; the others apply and its stored sliver is kept', { timeout: 10_000 }, async (t) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
 import { ACCOUNT_FINALIZER } from '../../../../controller/controllers/index.js';
 import { createSimAdapter, SIM_FIRST_UID, type SimAdapter } from '../../../../adapters/node/sim/index.js';
-import { MissingImageError } from '../../../../resources/errors.js';
+import { AccountNameTakenError, MissingImageError } from '../../../../resources/errors.js';
 import { API_VERSION, type Delegate } from '../../../../schemas/types.js';
 import { condition, createSliver, FakeClock, editSliver, loansOf, removeTempDirs, setLoans, startDaemon, tempDir, TEST_TIMEOUT } from '../../../support/controllers-harness.js';
 
@@ -92,6 +92,30 @@ test('a sliver PLC drops loses its account and its loans', TEST_TIMEOUT, async (
   );
   assert.equal((await store.get('Sliver', 'beta')).status?.effectiveRSpec?.cpu_share, 32 + 4);
   assert.ok(node.inspect('beta'), 'others untouched');
+});
+
+test('a sliver deleted and created again (as PLC does) gets its uid back, also across a daemon restart; a new sliver never takes it', TEST_TIMEOUT, async () => {
+  const dataDir = tempDir();
+  let daemon = await startDaemon({ dir: dataDir });
+  await createSliver(daemon.store, 'alpha');
+  await daemon.settle();
+  const uid = (await daemon.store.get('Sliver', 'alpha')).status?.xid;
+  assert.ok(uid !== undefined);
+  await daemon.store.delete('Sliver', 'alpha');
+  await daemon.settle();
+  assert.equal(daemon.node.inspect('alpha'), undefined, 'account destroyed');
+  await daemon.stop();
+
+  daemon = await startDaemon({ dir: dataDir });
+  try {
+    await createSliver(daemon.store, 'newcomer');
+    await createSliver(daemon.store, 'alpha');
+    await daemon.settle();
+    assert.equal((await daemon.store.get('Sliver', 'alpha')).status?.xid, uid, 'alpha has its uid back');
+    assert.notEqual((await daemon.store.get('Sliver', 'newcomer')).status?.xid, uid);
+  } finally {
+    await daemon.stop();
+  }
 });
 
 test('with the rspec controller switched off, a deleted or expired sliver still loses its loans', TEST_TIMEOUT, async (t) => {
@@ -205,7 +229,7 @@ test('a type change destroys the account, creates it again and starts it', TEST_
   await daemon.settle();
   assert.deepEqual(lifecycleCalls(node, mark), ['destroyAccount', 'createAccount', 'start']);
   assert.equal(node.inspect('alpha')?.type, 'sliver.LXC');
-  assert.notEqual(node.inspect('alpha')?.uid, first?.uid);
+  assert.equal(node.inspect('alpha')?.uid, first?.uid, 'the new account keeps the uid');
   assert.equal((await store.get('Sliver', 'alpha')).status?.xid, node.inspect('alpha')?.uid);
 });
 
@@ -264,30 +288,34 @@ test('orphan sweep with adoptOrphans (slvd --adopt-orphans) destroys managed acc
   }
 });
 
-test("an nm-controller sliver gets a delegate-class account; a Delegate cannot take a Sliver's name", TEST_TIMEOUT, async (t) => {
+test("an nm-controller sliver gets a delegate-class account; a Delegate cannot take a live Sliver's name, but takes over one being deleted", TEST_TIMEOUT, async (t) => {
   const daemon = await startDaemon();
   t.after(() => daemon.stop());
   const { store, node } = daemon;
+  const sharedDelegate: Delegate = { apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } };
   await createSliver(store, 'ctl', { instantiation: 'nm-controller', keys: ['ssh-rsa CTL'] });
   await createSliver(store, 'shared');
-  await store.create<Delegate>({ apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'shared' }, spec: { keys: ['ssh-rsa D'], timestamp: 1 } });
   await daemon.settle();
+  await assert.rejects(store.create(sharedDelegate), AccountNameTakenError);
   assert.equal(node.inspect('ctl')?.class, 'delegate');
   assert.deepEqual(node.inspect('ctl')?.keys, ['ssh-rsa CTL']);
   assert.equal(node.inspect('ctl')?.running, false, 'a delegate-class account is not started');
   const ctl = await store.get('Sliver', 'ctl');
   assert.equal(condition(ctl, 'Ready')?.status, 'True');
   assert.equal(ctl.status?.xid, node.inspect('ctl')?.uid);
+  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver keeps its account');
 
-  assert.equal(node.inspect('shared')?.class, 'sliver', 'the Sliver owns the name');
-  const delegate = await store.get('Delegate', 'shared');
-  assert.equal(condition(delegate, 'AccountReady')?.reason, 'NameTaken');
-  // Deleting the Delegate leaves the Sliver's account alone.
-  await store.delete('Delegate', 'shared');
+  // The Sliver being deleted (its account finalizer still pending) gives the name up.
+  const uid = node.inspect('shared')?.uid;
+  node.hold('destroyAccount');
+  await store.delete('Sliver', 'shared');
+  await store.create(sharedDelegate);
+  node.release('destroyAccount');
   await daemon.settle();
-  assert.equal(await store.tryGet('Delegate', 'shared'), undefined);
-  assert.equal(node.inspect('shared')?.class, 'sliver');
-  assert.equal(node.callCount('destroyAccount'), 0);
+  assert.equal(await store.tryGet('Sliver', 'shared'), undefined);
+  assert.equal(node.inspect('shared')?.class, 'delegate');
+  assert.equal(node.inspect('shared')?.uid, uid, 'the name keeps its uid');
+  assert.equal(condition(await store.get('Delegate', 'shared'), 'Ready')?.status, 'True');
 });
 
 test('a delegated sliver gets its account only once instantiated, and loses it on Destroy', TEST_TIMEOUT, async (t) => {
@@ -340,7 +368,7 @@ test('run state: Stop, Start and ReCreate are declarative', TEST_TIMEOUT, async 
   assert.deepEqual(lifecycleCalls(node, mark), ['stop', 'destroyAccount', 'createAccount', 'start']);
   sliver = await store.get('Sliver', 'alpha');
   assert.equal(sliver.status?.recreated, 1);
-  assert.notEqual(sliver.status?.xid, uid);
+  assert.equal(sliver.status?.xid, uid, 'ReCreate keeps the uid');
   assert.equal(condition(sliver, 'Ready')?.status, 'True');
   await daemon.settle();
   assert.equal(node.callCount('createAccount'), 2, 'one ReCreate, one recreation');

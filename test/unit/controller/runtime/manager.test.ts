@@ -14,7 +14,7 @@ import { sliver } from '../../../../adapters/store/conformance.js';
 function setup(t: TestContext, options: Partial<ManagerOptions> = {}): { store: Store; clock: FakeClock; manager: Manager } {
   const store = tempStore(t);
   const clock = new FakeClock();
-  const manager = new Manager({ store, clock, log: silent, workers: 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 100, maxDelayMs: 1000 }, ...options });
+  const manager = new Manager({ store, clock, log: silent, workers: 4, resyncPeriodMs: 0, eventRetentionMs: 0, backoff: { baseDelayMs: 100, maxDelayMs: 1000 }, ...options });
   t.after(() => manager.close());
   return { store, clock, manager };
 }
@@ -302,4 +302,29 @@ test('a runnable waiting for idle while the manager closes does not hold up the 
   gate.resolve();
   await closed;
   assert.equal(manager.state, 'closed');
+});
+
+test("a deletion is a Deleted Event saying who deleted; the object's Events stay for the retention, then the event collector removes them", { timeout: 10_000 }, async (t) => {
+  const hour = 60 * 60_000;
+  const { store, clock, manager } = setup(t, { eventRetentionMs: hour });
+  manager.add(reconciler('noop', () => undefined));
+  await store.create({ ...sliver('held'), metadata: { name: 'held', finalizers: ['test/hold'] } });
+  await store.create(sliver('plain'));
+  await manager.start();
+  const start = clock.now();
+  await store.delete('Sliver', 'held', { deletedBy: 'PLC: GetSlivers no longer lists it as a sliver' });
+  await store.delete('Sliver', 'plain');
+  await manager.waitForIdle();
+  const reasons = async () => (await store.list('Event')).items.map((e) => `${e.spec.involvedObject.name} ${e.spec.reason}: ${e.spec.message}`).sort();
+  assert.deepEqual(await reasons(), ['held Deleted: sliver held deleted by PLC: GetSlivers no longer lists it as a sliver', 'plain Deleted: sliver plain deleted']);
+  const held = await store.get('Sliver', 'held');
+  await store.update({ ...held, metadata: { ...held.metadata, finalizers: [] } });
+  await manager.waitForIdle();
+  assert.equal((await reasons()).length, 2, 'removing the finalizer records nothing more, and the Events outlive their objects');
+
+  clock.advance(hour / 2);
+  await manager.waitForIdle();
+  assert.equal((await reasons()).length, 2, 'kept within the retention');
+  while (clock.now() < start + hour * 2) await nextTimer(clock, manager);
+  assert.deepEqual(await reasons(), [], 'collected after it');
 });

@@ -14,7 +14,7 @@ import { resourcePath } from '../../../../../adapters/api/routes.js';
 import { startApiServer } from '../../../../../adapters/api/rest/server.js';
 import { recordUpdate, type KubernetesManagedFieldsEntry } from '../../../../../resources/apply.js';
 import { SlvError, SocketPathError } from '../../../../../resources/errors.js';
-import { API_VERSION, type Loan, type Sliver } from '../../../../../schemas/types.js';
+import { API_VERSION, type Delegate, type Loan, type Sliver } from '../../../../../schemas/types.js';
 import { sliverManifest, startTestApi, type TestApi } from '../../../../support/api-harness.js';
 
 let api: TestApi;
@@ -70,6 +70,9 @@ test('create, get, list with selectors, update, patches and delete round-trip', 
   const created = await client.create(sliverManifest('round', {}, { labels: { team: 'a' } }));
   assert.equal(created.metadata.generation, 1);
   await rejectsWith(client.create(sliverManifest('round')), 'AlreadyExists', /sliver "round" already exists/);
+  const sameNameDelegate: Delegate = { apiVersion: API_VERSION, kind: 'Delegate', metadata: { name: 'round' }, spec: { keys: [], timestamp: 0 } };
+  const taken = await rejectsWith(client.create(sameNameDelegate), 'AlreadyExists', /delegate "round" cannot be created: sliver "round" holds the account name/);
+  assert.equal(taken.code, 409);
   assert.deepEqual((await client.get('Sliver', 'round')).spec, created.spec);
   await client.create(sliverManifest('other', {}, { labels: { team: 'b' } }));
   assert.deepEqual(
