@@ -96,6 +96,18 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         startsHandled: { type: 'integer', nullable: true },
         staggerStarted: { type: 'boolean', nullable: true },
         runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
+        initScript: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['startedAt', 'lastOutput'],
+          properties: {
+            startedAt: { type: 'string' },
+            exitCode: { type: 'integer', nullable: true },
+            finishedAt: { type: 'string', nullable: true },
+            lastOutput: { type: 'string', maxLength: 4096 },
+          },
+        },
         leaseHeld: { type: 'boolean', nullable: true },
         leaseUntil: { type: 'string', nullable: true },
       },

@@ -3,7 +3,7 @@
 // asks; creates are serialized node-wide, and so are destroys. It also remembers which slivers were
 // started since the daemon came up, so the startup stagger never starts one a second time.
 import type { RSpec } from '../../schemas/types.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
+import type { AccountClass, AccountInfo, InitOutcome, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
 import { KeyedSequencer, Sequencer } from '../../adapters/support/sequencer.js';
 
 /** Node operations on one account, run while holding that account's lock. */
@@ -16,6 +16,7 @@ export interface AccountOps {
   start(): Promise<void>;
   stop(): Promise<void>;
   isRunning(): Promise<boolean>;
+  initOutcome(): Promise<InitOutcome | undefined>;
   applyLimits(rspec: RSpec): Promise<LimitReport>;
   /** Whether this account was started since the controllers were created. */
   startedThisRun(): boolean;
@@ -47,6 +48,7 @@ export class SerializedNode {
       },
       stop: () => adapter.stop(name),
       isRunning: () => adapter.isRunning(name),
+      initOutcome: () => adapter.initOutcome(name),
       applyLimits: (rspec) => adapter.applyLimits(name, rspec),
       startedThisRun: () => this.started.has(name),
     };

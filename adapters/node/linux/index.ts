@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
+import { beginInitRun, initWrapperScript, readInitLogChunk, readInitOutcome, removeInitRun } from '../posix/init-log.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
 import { setDiskQuota } from './disk-quota.js';
@@ -24,7 +25,7 @@ export const RUN_DIR = '/run/slv/running';
 const SETPRIV = '/usr/bin/setpriv';
 
 export interface LinuxAdapterOptions extends PasswdNodeOptions {
-  /** slvd's data dir: init script output goes to <dataDir>/initscripts/NAME.log. */
+  /** slvd's data dir: init script output goes to <dataDir>/initscripts/NAME.log (posix/init-log.ts). */
   dataDir: string;
   /** The cgroup that holds one cgroup per sliver (default: `slv` under the cpu hierarchy). */
   cgroupParent?: string;
@@ -88,7 +89,8 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     await this.killAll(name, entry.uid);
     await this.bandwidth?.remove(entry.uid);
     await this.cgroups?.remove(name, true);
-    for (const file of [this.path(initscriptPath(name)), this.markerPath(name), join(this.logDir, `${name}.log`)]) rmSync(file, { force: true });
+    for (const file of [this.path(initscriptPath(name)), this.markerPath(name)]) rmSync(file, { force: true });
+    removeInitRun(this.initRunBase(name));
     await this.accounts.remove(name);
   }
 
@@ -106,6 +108,16 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     if (existsSync(script)) await this.runInitscript(name, entry, script);
     mkdirSync(this.path(RUN_DIR), { recursive: true });
     writeFileSync(this.markerPath(name), '');
+  }
+
+  async initOutcome(name: string): Promise<InitOutcome | undefined> {
+    this.accounts.require(name);
+    return readInitOutcome(this.initRunBase(name));
+  }
+
+  async readInitLog(name: string, offset: number): Promise<LogChunk> {
+    this.accounts.require(name);
+    return readInitLogChunk(this.initRunBase(name), offset);
   }
 
   async stop(name: string): Promise<void> {
@@ -140,6 +152,10 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     return this.accounts.path(inside);
   }
 
+  private initRunBase(name: string): string {
+    return join(this.logDir, name);
+  }
+
   private markerPath(name: string): string {
     return this.path(`${RUN_DIR}/${name}`);
   }
@@ -159,30 +175,17 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   /**
    * A root shell joins the sliver's cgroup and sends its output to the log, then setpriv drops to
    * the account's uid/gid (numeric: a prefix root's accounts are unknown to the host) and execs the
-   * script with `start`, as the original's vserver init did.
+   * script with `start`, as the original's vserver init did; the shell records its exit status.
    */
   private async runInitscript(name: string, entry: PasswdEntry, script: string): Promise<void> {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     const interpreter = readFileSync(script, 'utf8').startsWith('#!') ? [] : ['/bin/sh'];
     const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ` : '';
     const home = this.path(entry.home);
+    beginInitRun(this.initRunBase(name));
     await startDetached(
       '/bin/sh',
-      [
-        '-c',
-        `${joinCgroup}exec > "$0" 2>&1 && exec "$@"`,
-        join(this.logDir, `${name}.log`),
-        SETPRIV,
-        '--reuid',
-        String(entry.uid),
-        '--regid',
-        String(entry.gid),
-        '--clear-groups',
-        '--',
-        ...interpreter,
-        script,
-        'start',
-      ],
+      ['-c', initWrapperScript(joinCgroup), this.initRunBase(name), SETPRIV, '--reuid', String(entry.uid), '--regid', String(entry.gid), '--clear-groups', '--', ...interpreter, script, 'start'],
       { cwd: existsSync(home) ? home : '/', env: { HOME: home, USER: name, LOGNAME: name, SHELL: LINUX_SHELLS.sliver, PATH: '/usr/local/bin:/usr/bin:/bin' } },
     );
   }

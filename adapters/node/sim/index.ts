@@ -4,7 +4,8 @@
 // also counts calls, can inject failures and can hold calls in flight.
 import { ConflictError, NotFoundError } from '../../../resources/errors.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import { outputTail } from '../../../resources/init-output.js';
+import type { AccountClass, AccountInfo, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
 import { StateFile } from './state-file.js';
 import { assertAccountName } from '../posix/accounts.js';
 
@@ -23,9 +24,38 @@ export interface SimAccount extends AccountInfo {
   loginEnabled: boolean;
   /** The effective rspec last applied. */
   limits?: RSpec;
+  /** The simulated run of the init script by the last start. */
+  initRun?: SimInitRun;
 }
 
-export const SIM_METHODS = ['listAccounts', 'getAccount', 'accountNameByUid', 'createAccount', 'destroyAccount', 'setKeys', 'setInitscript', 'start', 'stop', 'isRunning', 'applyLimits'] as const;
+/** What a simulated init script does: its output, and its exit code (absent: it keeps running). */
+export interface SimInitResult {
+  output: string;
+  exitCode?: number;
+}
+
+interface SimInitRun extends SimInitResult {
+  startedAt: number;
+}
+
+/** Runs nothing: the sim's init scripts succeed at once, silently, unless a test says otherwise. */
+const DEFAULT_INIT_RESULT: SimInitResult = { output: '', exitCode: 0 };
+
+export const SIM_METHODS = [
+  'listAccounts',
+  'getAccount',
+  'accountNameByUid',
+  'createAccount',
+  'destroyAccount',
+  'setKeys',
+  'setInitscript',
+  'start',
+  'stop',
+  'isRunning',
+  'applyLimits',
+  'initOutcome',
+  'readInitLog',
+] as const;
 export type SimMethod = (typeof SIM_METHODS)[number];
 
 export interface SimCall {
@@ -60,6 +90,7 @@ export class SimAdapter implements NodeAdapter {
   private readonly failures: FailurePredicate[] = [];
   private readonly held = new Map<SimMethod, Array<() => void>>();
   private readonly holding = new Set<SimMethod>();
+  private readonly initResults = new Map<string, SimInitResult>();
   /** The highest uid handed out so far (uids are not reused while a higher one exists). */
   private highestUid = SIM_FIRST_UID - 1;
 
@@ -115,6 +146,12 @@ export class SimAdapter implements NodeAdapter {
     const waiting = this.held.get(method) ?? [];
     this.held.delete(method);
     for (const resume of waiting) resume();
+  }
+
+  /** What the init script of `name` does when a start runs it from now on (undefined: succeed silently). */
+  setInitscriptResult(name: string, result: SimInitResult | undefined): void {
+    if (result) this.initResults.set(name, { ...result });
+    else this.initResults.delete(name);
   }
 
   /** A copy of the full record of an account, or undefined. */
@@ -184,8 +221,31 @@ export class SimAdapter implements NodeAdapter {
     return this.call({ method: 'setInitscript', name }, () => this.change(name, { initscript: script }));
   }
 
+  /** A start of a stopped sliver with an init script runs it (simulated: setInitscriptResult). */
   async start(name: string): Promise<void> {
-    return this.call({ method: 'start', name }, () => this.change(name, { running: true }));
+    return this.call({ method: 'start', name }, () => {
+      const account = this.existing(name);
+      if (account.running) return;
+      const run = account.initscript === '' ? {} : { initRun: { ...(this.initResults.get(name) ?? DEFAULT_INIT_RESULT), startedAt: Date.now() } };
+      this.change(name, { running: true, ...run });
+    });
+  }
+
+  async initOutcome(name: string): Promise<InitOutcome | undefined> {
+    return this.call({ method: 'initOutcome', name }, () => {
+      const run = this.existing(name).initRun;
+      if (!run) return undefined;
+      const exited = run.exitCode === undefined ? {} : { exitCode: run.exitCode, finishedAt: run.startedAt };
+      return { startedAt: run.startedAt, ...exited, tail: outputTail(run.output) };
+    });
+  }
+
+  async readInitLog(name: string, offset: number): Promise<LogChunk> {
+    return this.call({ method: 'readInitLog', name }, () => {
+      const log = Buffer.from(this.existing(name).initRun?.output ?? '');
+      const from = offset > log.length ? 0 : offset;
+      return { text: log.subarray(from).toString('utf8'), nextOffset: log.length };
+    });
   }
 
   async stop(name: string): Promise<void> {
