@@ -221,6 +221,13 @@ export async function setLoans(context: Context, sliver: string, loans: LoanEntr
   context.out.write(`sliver "${sliver}": ${replaced.spec.loans.length} loan(s) set${removed ? `, ${removed} removed` : ''}\n`);
 }
 
+// ---- logs ---------------------------------------------------------------------------------------
+
+/** The sliver's init script output; with `follow`, until the script exits, the sliver goes, or slvctl is interrupted. */
+export async function logs(context: Context, sliver: string, follow: boolean): Promise<void> {
+  await context.client.sliverLog(sliver, { follow }, (text) => context.out.write(text)).done;
+}
+
 // ---- version ------------------------------------------------------------------------------------
 
 export async function version(context: Context): Promise<void> {

@@ -90,7 +90,7 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, socketPath, metrics, ready, node } = options;
-  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
+  const resources = new ResourceApi(store, node, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
   const requests = registered(
     metrics,
     'apiserver_request_total',
