@@ -292,8 +292,23 @@ export function buildProgram(run: Run): Command {
     .description("Replace a sliver's loans, as XML-RPC SetLoans does (no loans: remove them all)")
     .argument('<sliver>')
     .argument('[loans...]', 'TARGET:RESOURCE:AMOUNT, e.g. bob:cpu_share:10')
-    .action(async (sliver: string, entries: string[], _options: unknown, command: Command) => {
-      await setLoans(context(command), sliver, parseLoanArguments(entries));
+    .option('--wait [bool]', "wait for the controllers' decision on each loan and print it", parseBoolean, true)
+    .option('--timeout <duration>', 'how long to wait', DEFAULT_TIMEOUT)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Prints each loan and its outcome: granted, or not granted with the reason (InsufficientResidual,',
+        'UnknownTarget, UnknownLender) and what is still lendable.',
+        `Exit codes: 0 every loan granted; ${ExitCodes.failure} one or more not granted, or the wait timed out; others as for every command.`,
+        '',
+        'Example:',
+        '  slvctl loans set alice bob:cpu_share:10 bob:net_max:1000000',
+      ].join('\n'),
+    )
+    .action(async (sliver: string, entries: string[], options: { wait: boolean; timeout: string }, command: Command) => {
+      const granted = await setLoans(context(command), sliver, parseLoanArguments(entries), options.wait ? parseDuration(options.timeout) : undefined);
+      if (!granted) run.exitCode = ExitCodes.failure;
     });
 
   const config = program.command('config').description('Configuration for other clients');
