@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { registerSliverMetrics } from '../controllers/sliver-metrics.js';
 import { startApiServer } from '../../adapters/api/rest/server.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
@@ -241,6 +242,7 @@ export class Slvd {
     this.parts.add('node adapter', () => node.close());
     const manager = new Manager({ store, log: this.log, registry: this.registry, workers: config.workers, resyncPeriodMs: config.resyncSeconds * 1000 });
     this.manager = manager;
+    registerSliverMetrics(this.registry, manager.cache);
     const controllers = setupControllers(manager, {
       node,
       startup: config.startup,
@@ -291,6 +293,7 @@ export class Slvd {
       extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],
       port: this.xmlrpcPortToServe(),
       connections,
+      metrics: this.registry,
       log: this.log.child({ component: 'xmlrpc' }),
     });
     this.parts.add('XML-RPC server', () => xmlrpc.close());
