@@ -43,6 +43,8 @@ const INIT_POLL_MIN_MS = 1000;
 const INIT_POLL_MAX_MS = 5 * 60_000;
 /** ResourcesApplied=False reason: some rspec keys cannot be enforced on this node (not a failure to retry). */
 export const RESOURCES_UNSUPPORTED = 'Unsupported';
+/** Warning Event reason: some of a running sliver's limits cannot be enforced on this node. */
+export const LIMITS_NOT_ENFORCED = 'LimitsNotEnforced';
 /** Event reason: a managed account that no object names was found and kept. */
 export const UNRECORDED_ACCOUNT = 'UnrecordedAccount';
 
@@ -236,15 +238,16 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
         resources = current.limitsApplied;
       } else {
         const report = await ops.applyLimits(effective);
-        resources = report.unsupported.length
-          ? {
-              type: CONDITION_RESOURCES_APPLIED,
-              status: 'False',
-              reason: RESOURCES_UNSUPPORTED,
-              message: `applied what this node can enforce; it cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
-            }
+        const unenforced = unsupportedText(report.unsupported);
+        resources = unenforced
+          ? { type: CONDITION_RESOURCES_APPLIED, status: 'False', reason: RESOURCES_UNSUPPORTED, message: `applied what this node can enforce; it cannot enforce: ${unenforced}` }
           : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
         installed.set(name, { ...current, limits: { ...effective }, limitsApplied: resources });
+        // Said once, when it starts to be so (or what cannot be enforced changes), not at every apply or restart.
+        const before = status.conditions?.find((c) => c.type === CONDITION_RESOURCES_APPLIED);
+        if (unenforced && (before?.reason !== RESOURCES_UNSUPPORTED || before.message !== resources.message)) {
+          context.events.warning(sliver, LIMITS_NOT_ENFORCED, `the sliver runs, but this node cannot enforce: ${unenforced}`);
+        }
       }
     }
 
@@ -365,6 +368,13 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
       return node.withAccount(key, (ops) => reconcileName(key, context, ops));
     },
   };
+}
+
+/** `net_min, net_max (no bandwidth limiter …), disk_max (no quota …)`: each reason once, after the keys it concerns. */
+function unsupportedText(unsupported: ReadonlyArray<{ resource: string; reason: string }>): string {
+  const byReason = new Map<string, string[]>();
+  for (const { resource, reason } of unsupported) byReason.set(reason, [...(byReason.get(reason) ?? []), resource]);
+  return [...byReason].map(([reason, resources]) => `${resources.join(', ')} (${reason})`).join('; ');
 }
 
 function initScriptStatus(outcome: InitOutcome): InitScriptStatus {

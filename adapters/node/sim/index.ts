@@ -91,6 +91,7 @@ export class SimAdapter implements NodeAdapter {
   private readonly held = new Map<SimMethod, Array<() => void>>();
   private readonly holding = new Set<SimMethod>();
   private readonly initResults = new Map<string, SimInitResult>();
+  private unenforceable: LimitReport['unsupported'] = [];
   /** The highest uid handed out so far (uids are not reused while a higher one exists). */
   private highestUid = SIM_FIRST_UID - 1;
 
@@ -152,6 +153,11 @@ export class SimAdapter implements NodeAdapter {
   setInitscriptResult(name: string, result: SimInitResult | undefined): void {
     if (result) this.initResults.set(name, { ...result });
     else this.initResults.delete(name);
+  }
+
+  /** From now on applyLimits reports these keys as ones this node cannot enforce (a node without quotas or bwlimit). */
+  setUnenforceable(unsupported: LimitReport['unsupported']): void {
+    this.unenforceable = unsupported.map((entry) => ({ ...entry }));
   }
 
   /** A copy of the full record of an account, or undefined. */
@@ -259,7 +265,8 @@ export class SimAdapter implements NodeAdapter {
   async applyLimits(name: string, rspec: RSpec): Promise<LimitReport> {
     return this.call({ method: 'applyLimits', name }, () => {
       this.change(name, { limits: { ...rspec }, loginEnabled: rspec.enabled !== 0 });
-      return { applied: [...RSPEC_KEYS], unsupported: [] };
+      const unsupported = this.unenforceable.map((entry) => ({ ...entry }));
+      return { applied: RSPEC_KEYS.filter((key) => !unsupported.some((entry) => entry.resource === key)), unsupported };
     });
   }
 

@@ -1,5 +1,6 @@
-// The init script's outcome as sliver status, through the real runtime, the SQLite store and the
-// sim node (which simulates what a script does: setInitscriptResult).
+// What a sliver's status says beyond Ready, through the real runtime, the SQLite store and the sim
+// node: the init script's outcome (the sim runs it as setInitscriptResult says) and limits the node
+// cannot enforce (setUnenforceable).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sliverStatusWord } from '../../../../resources/sliver-status.js';
@@ -69,4 +70,29 @@ test('an init script that keeps running is InitScript=True Running; a sliver wit
   const plain = await store.get('Sliver', 'plain');
   assert.equal(plain.status?.initScript, undefined);
   assert.equal(condition(plain, 'InitScript'), undefined);
+});
+
+test('limits the node cannot enforce: Ready, STATUS LimitsNotEnforced, one reason per cause, one Warning however often limits are applied', TEST_TIMEOUT, async (t) => {
+  const daemon = await startDaemon();
+  t.after(() => daemon.stop());
+  const { store, node } = daemon;
+  const noLimiter = 'network limits not enforced: no bandwidth limiter is configured on this node';
+  node.setUnenforceable(['net_min', 'net_max', 'net2_min', 'net2_max', 'net_share'].map((resource) => ({ resource, reason: noLimiter })));
+  await createSliver(store, 'loose');
+  await daemon.settle();
+  const sliver = await store.get('Sliver', 'loose');
+  assert.equal(condition(sliver, 'Ready')?.status, 'True');
+  assert.equal(sliverStatusWord(sliver, Date.now()), 'LimitsNotEnforced');
+  const message = sliver.status?.conditions?.find((c) => c.type === 'ResourcesApplied')?.message ?? '';
+  assert.equal(message.split(noLimiter).length - 1, 1, `the reason is said once: ${message}`);
+  assert.match(message, /net_min, net_max, net2_min, net2_max, net_share \(network limits not enforced/);
+
+  // New limits are applied again; the same keys still cannot be enforced: no second Warning.
+  await editSliver(store, 'loose', (spec) => ({ ...spec, rspec: { cpu_share: 50 } }));
+  await daemon.settle();
+  assert.equal(node.inspect('loose')?.limits?.cpu_share, 50, 'the new limits were applied');
+  const warnings = (await store.list('Event')).items.filter((e) => e.spec.reason === 'LimitsNotEnforced' && e.spec.involvedObject.name === 'loose');
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]?.spec.type, 'Warning');
+  assert.equal(warnings[0]?.spec.count, 1);
 });
