@@ -18,6 +18,8 @@ export interface AccountOps {
   isRunning(): Promise<boolean>;
   initOutcome(): Promise<InitOutcome | undefined>;
   applyLimits(rspec: RSpec): Promise<LimitReport>;
+  /** Pin the sliver to these CPUs; false when the node cannot pin. */
+  pinCpus(cpus: readonly number[]): Promise<boolean>;
   /** Whether this account was started since the controllers were created. */
   startedThisRun(): boolean;
 }
@@ -50,6 +52,11 @@ export class SerializedNode {
       isRunning: () => adapter.isRunning(name),
       initOutcome: () => adapter.initOutcome(name),
       applyLimits: (rspec) => adapter.applyLimits(name, rspec),
+      pinCpus: async (cpus) => {
+        if (!adapter.cpuPinning) return false;
+        await adapter.cpuPinning.pin(name, cpus);
+        return true;
+      },
       startedThisRun: () => this.started.has(name),
     };
     return this.accounts.run(name, () => task(ops));

@@ -1,5 +1,6 @@
-// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED, and on a
-// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag.
+// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED; on a
+// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag;
+// and over HTTPS for remote clients, the caller named by a bearer token (identity/bearer.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -10,7 +11,8 @@ import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { registeredMetric } from '../../support/metrics.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
-import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
+import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort, type TlsIdentity } from '../http-server.js';
+import type { BearerTokens } from '../identity/bearer.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
@@ -33,14 +35,27 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Between watch bookmarks (default DEFAULT_BOOKMARK_INTERVAL_MS). */
   bookmarkIntervalMs?: number;
+  /** Also serve over HTTPS, callers known by their bearer tokens only. */
+  https?: HttpsListenerOptions;
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
 }
 
+export interface HttpsListenerOptions {
+  /** 0: any free port. */
+  port: number;
+  /** Default: every address (the listener is for remote clients). */
+  host?: string;
+  tls: TlsIdentity;
+  tokens: BearerTokens;
+}
+
 export interface ApiServer {
   /** The TCP port served, if any. */
   tcpPort?: number;
+  /** The HTTPS port served, if any. */
+  httpsPort?: number;
   close(): Promise<void>;
 }
 
@@ -75,7 +90,9 @@ const DOCUMENTS = new Map<string, () => unknown>([
   ['/openapi/v3', openApiV3Index],
   [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, openApiV3],
 ]);
-const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', ...DOCUMENTS.keys()]);
+/** What a load balancer may ask without credentials; on HTTPS everything else needs a token. */
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+const PLAIN_PATHS = new Set([...HEALTH_PATHS, '/metrics', ...DOCUMENTS.keys()]);
 
 /** The `resource` label of a request: a plural, a known path, or "other", so label values stay bounded. */
 function metricResource(pathname: string): string {
@@ -105,16 +122,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }),
   );
 
-  async function identify(req: IncomingMessage): Promise<Caller> {
+  /** The caller the kernel names for a local connection (Unix socket, loopback TCP). */
+  async function kernelCaller(req: IncomingMessage): Promise<Caller> {
     const uid = connectionUid(req.socket);
     if (uid === undefined) throw new SlvError('Unauthorized', 'cannot identify the caller: the kernel named no peer for this connection');
     return resolveCaller(uid, node);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget, caller: () => Promise<Caller>): Promise<void> {
     const method = req.method ?? 'GET';
     const resource = parseResourcePath(url.pathname);
-    if (resource) return resources.handle({ req, res, route: resource, query: url.searchParams, caller: await identify(req) });
+    if (resource) return resources.handle({ req, res, route: resource, query: url.searchParams, caller: await caller() });
     if (method !== 'GET') throw new SlvError('MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
     switch (url.pathname) {
       case '/healthz':
@@ -137,14 +155,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
-  const serve = (req: IncomingMessage, res: ServerResponse) => {
+  /**
+   * The request handler of a listener. With `tokens`, callers are known by bearer token only, and
+   * need one for everything but the health checks: a remote stranger learns nothing, not even discovery.
+   */
+  const serving = (tokens?: BearerTokens) => (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const verb = (req.method ?? 'GET').toLowerCase();
     let resource = 'other';
     const handled = (async () => {
       const target = requestTarget(req.url ?? '/');
       resource = metricResource(target.pathname);
-      await route(req, res, target);
+      if (!tokens) return route(req, res, target, () => kernelCaller(req));
+      const caller = HEALTH_PATHS.has(target.pathname) ? undefined : await tokens.callerOf(req, node);
+      return route(req, res, target, async () => caller ?? tokens.callerOf(req, node));
     })();
     // Every request ends in an answer or a closed connection, whatever fails on the way.
     void handled
@@ -164,6 +188,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const connections = options.connections ?? new ConnectionBudget();
+  const serve = serving();
   const server = createApiHttpServer(connections, serve);
   const socket = await listenUnixSocket(server, socketPath, { mode: 0o666 }); // any local user; authorization is per request, by uid
   const servers = [server];
@@ -177,21 +202,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           }),
       ),
     );
-  let tcpPort: number | undefined;
-  if (options.port) {
-    const tcpServer = createApiHttpServer(connections, serve);
+  /** Listen on TCP too; if that fails, nothing stays open. */
+  const listenAlso = async (port: number, host: string | undefined, handler: typeof serve, tls?: TlsIdentity): Promise<number | undefined> => {
+    const tcpServer = createApiHttpServer(connections, handler, tls);
     try {
-      await listenTcp(tcpServer, options.port, options.host ?? '127.0.0.1');
+      await listenTcp(tcpServer, port, host);
     } catch (error) {
       await closeAll().finally(() => socket.release());
       throw error;
     }
     servers.push(tcpServer);
-    tcpPort = listeningPort(tcpServer);
-  }
+    return listeningPort(tcpServer);
+  };
+  const tcpPort = options.port ? await listenAlso(options.port, options.host ?? '127.0.0.1', serve) : undefined;
+  const { https } = options;
+  const httpsPort = https ? await listenAlso(https.port, https.host, serving(https.tokens), https.tls) : undefined;
 
   return {
     ...(tcpPort === undefined ? {} : { tcpPort }),
+    ...(httpsPort === undefined ? {} : { httpsPort }),
     close: async () => {
       resources.endWatches();
       await closeAll();

@@ -6,10 +6,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
 import { beginInitRun, initWrapperScript, readInitLogChunk, readInitOutcome, removeInitRun } from '../posix/init-log.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
+import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
 import { setDiskQuota } from './disk-quota.js';
 import { appliedReport, applyBandwidth, mergeReports, unsupportedReport } from '../posix/limits.js';
 import { PasswdNode, type PasswdNodeOptions } from '../posix/passwd-node.js';
@@ -29,6 +30,8 @@ export interface LinuxAdapterOptions extends PasswdNodeOptions {
   dataDir: string;
   /** The cgroup that holds one cgroup per sliver (default: `slv` under the cpu hierarchy). */
   cgroupParent?: string;
+  /** The cgroup v1 cpuset that holds one cpuset per sliver (default: `slv` under the cpuset hierarchy, when mounted). */
+  cpusetParent?: string;
 }
 
 export function initscriptPath(name: string): string {
@@ -55,6 +58,8 @@ function shellQuote(word: string): string {
 export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   readonly kind: string = 'linux';
   readonly cgroups: CpuCgroups | undefined;
+  readonly cpusets: CpusetCgroups | undefined;
+  readonly cpuPinning: CpuPinning | undefined;
   /** Why CPU limits cannot be enforced, when no cgroup filesystem is usable. */
   private readonly cgroupProblem: string | undefined;
   private readonly logDir: string;
@@ -68,6 +73,20 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     } catch (error) {
       this.cgroupProblem = `CPU limits not enforced: ${(error as Error).message}`;
     }
+    const cpusetParent = options.cpusetParent ?? defaultCpusetParent();
+    // Pinning needs the CPU cgroup too: that is where the sliver's processes are found.
+    this.cpusets = cpusetParent !== undefined && this.cgroups ? new CpusetCgroups(cpusetParent) : undefined;
+    const { cpusets, cgroups } = this;
+    this.cpuPinning =
+      cpusets && cgroups
+        ? {
+            available: async () => cpusets.available(),
+            pin: async (name, cpus) => {
+              this.accounts.require(name);
+              cpusets.set(name, cpus, cgroups.pids(name));
+            },
+          }
+        : undefined;
   }
 
   async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
@@ -89,6 +108,7 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     await this.killAll(name, entry.uid);
     await this.bandwidth?.remove(entry.uid);
     await this.cgroups?.remove(name, true);
+    await this.cpusets?.remove(name);
     for (const file of [this.path(initscriptPath(name)), this.markerPath(name)]) rmSync(file, { force: true });
     removeInitRun(this.initRunBase(name));
     await this.accounts.remove(name);
@@ -180,7 +200,8 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   private async runInitscript(name: string, entry: PasswdEntry, script: string): Promise<void> {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     const interpreter = readFileSync(script, 'utf8').startsWith('#!') ? [] : ['/bin/sh'];
-    const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ` : '';
+    const joinCpuset = this.cpusets ? `{ [ ! -e ${shellQuote(this.cpusets.procsFile(name))} ] || echo $$ > ${shellQuote(this.cpusets.procsFile(name))}; } && ` : '';
+    const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ${joinCpuset}` : '';
     const home = this.path(entry.home);
     beginInitRun(this.initRunBase(name));
     await startDetached(

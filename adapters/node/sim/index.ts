@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError } from '../../../resources/errors.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
 import { outputTail } from '../../../resources/init-output.js';
-import type { AccountClass, AccountInfo, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
 import { StateFile } from './state-file.js';
 import { assertAccountName } from '../posix/accounts.js';
 
@@ -24,6 +24,8 @@ export interface SimAccount extends AccountInfo {
   loginEnabled: boolean;
   /** The effective rspec last applied. */
   limits?: RSpec;
+  /** The CPUs it is pinned to (cpu_cores), once pinned. */
+  cpus?: number[];
   /** The simulated run of the init script by the last start. */
   initRun?: SimInitRun;
 }
@@ -55,6 +57,7 @@ export const SIM_METHODS = [
   'applyLimits',
   'initOutcome',
   'readInitLog',
+  'pinCpus',
 ] as const;
 export type SimMethod = (typeof SIM_METHODS)[number];
 
@@ -73,12 +76,17 @@ export interface SimAdapterOptions {
   systemAccounts?: Record<string, number>;
   /** How many of the latest calls `history` keeps (a daemon runs for months). */
   historyLimit?: number;
+  /** How many CPUs the simulated node has for pinning (default 4). */
+  cpuCount?: number;
 }
+
+const DEFAULT_SIM_CPUS = 4;
 
 export const DEFAULT_SIM_HISTORY_LIMIT = 100_000;
 
 export class SimAdapter implements NodeAdapter {
   readonly kind = 'sim';
+  readonly cpuPinning: CpuPinning;
   /** The latest calls in the order they started (successful or not), at most historyLimit (about). */
   readonly history: SimCall[] = [];
   private readonly historyLimit: number;
@@ -98,6 +106,11 @@ export class SimAdapter implements NodeAdapter {
   constructor(options: SimAdapterOptions) {
     this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT });
     this.historyLimit = options.historyLimit ?? DEFAULT_SIM_HISTORY_LIMIT;
+    const cpus = Array.from({ length: options.cpuCount ?? DEFAULT_SIM_CPUS }, (_, cpu) => cpu);
+    this.cpuPinning = {
+      available: async () => [...cpus],
+      pin: (name, pinned) => this.call({ method: 'pinCpus', name }, () => this.change(name, { cpus: [...pinned] })),
+    };
     for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
     this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
   }
