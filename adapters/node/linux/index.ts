@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
-import { beginInitRun, initWrapperScript, readInitLogChunk, readInitOutcome, removeInitRun } from '../posix/init-log.js';
+import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { beginInitRun, initWrapperScript, removeInitRun } from '../posix/init-log.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
 import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
@@ -130,16 +130,6 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     writeFileSync(this.markerPath(name), '');
   }
 
-  async initOutcome(name: string): Promise<InitOutcome | undefined> {
-    this.accounts.require(name);
-    return readInitOutcome(this.initRunBase(name));
-  }
-
-  async readInitLog(name: string, offset: number): Promise<LogChunk> {
-    this.accounts.require(name);
-    return readInitLogChunk(this.initRunBase(name), offset);
-  }
-
   async stop(name: string): Promise<void> {
     const entry = this.accounts.require(name);
     await this.killAll(name, entry.uid);
@@ -172,7 +162,7 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     return this.accounts.path(inside);
   }
 
-  private initRunBase(name: string): string {
+  protected override initRunBase(name: string): string {
     return join(this.logDir, name);
   }
 

@@ -10,8 +10,8 @@ import { join, relative } from 'node:path';
 import { BadRequestError, MissingImageError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
 import { runCommand, startDetached } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
-import { beginInitRun, initWrapperScript, readInitLogChunk, readInitOutcome } from '../posix/init-log.js';
+import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { beginInitRun, initWrapperScript } from '../posix/init-log.js';
 import { formatCpuList } from '../../../resources/cpu-cores.js';
 import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
 import type { PasswdEntry } from '../posix/accounts.js';
@@ -192,16 +192,6 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     }
   }
 
-  async initOutcome(name: string): Promise<InitOutcome | undefined> {
-    this.accounts.require(name);
-    return readInitOutcome(this.initRunBase(name));
-  }
-
-  async readInitLog(name: string, offset: number): Promise<LogChunk> {
-    this.accounts.require(name);
-    return readInitLogChunk(this.initRunBase(name), offset);
-  }
-
   /** Kill the container's init, and with it every process inside. */
   async stop(name: string): Promise<void> {
     this.requireSliver(name);
@@ -349,7 +339,7 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   }
 
   /** The init script's run files (posix/init-log.ts), in the container's host directory. */
-  private initRunBase(name: string): string {
+  protected override initRunBase(name: string): string {
     return join(this.containerDir(name), 'rc.vinit');
   }
 }

@@ -98,17 +98,6 @@ export class VServerAdapter extends PasswdNode implements NodeAdapter {
     if (!(await this.running(name))) await this.run('vserver', [name, 'start']);
   }
 
-  /** The guest's own init runs /etc/rc.vinit, out of the adapter's sight: no outcome, no log. */
-  async initOutcome(name: string): Promise<undefined> {
-    this.requireSliver(name);
-    return undefined;
-  }
-
-  async readInitLog(name: string): Promise<undefined> {
-    this.requireSliver(name);
-    return undefined;
-  }
-
   async stop(name: string): Promise<void> {
     this.requireSliver(name);
     if (await this.running(name)) await this.run('vserver', [name, 'stop']);

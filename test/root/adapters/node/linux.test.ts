@@ -170,9 +170,9 @@ test('the init script outcome: a command not found exits 127 with its message in
   assert.equal(failed?.exitCode, 127);
   assert.ok(failed && failed.startedAt >= before - 1000 && (failed.finishedAt ?? 0) >= failed.startedAt, 'start and finish times in order');
   assert.match(failed?.tail ?? '', /^starting proxy\n.*\/usr\/local\/codeen\/bin\/proxy: not found$/);
-  const whole = await adapter.readInitLog('pl_alpha', 0);
+  const whole = (await adapter.readInitLog('pl_alpha', 0))!;
   assert.match(whole.text, /^starting proxy\n.*not found\n$/);
-  const rest = await adapter.readInitLog('pl_alpha', 'starting proxy\n'.length);
+  const rest = (await adapter.readInitLog('pl_alpha', 'starting proxy\n'.length))!;
   assert.equal(rest.text, whole.text.slice('starting proxy\n'.length));
   assert.equal(rest.nextOffset, whole.nextOffset);
 

@@ -100,7 +100,7 @@ test('a sliver is an unprivileged container: root inside is its id range outside
   await waitUntil(async () => (await adapter.initOutcome('pl_alpha'))?.exitCode !== undefined);
   const failed = await adapter.initOutcome('pl_alpha');
   assert.deepEqual([failed?.exitCode, failed?.tail], [3, 'cannot start start']);
-  assert.equal((await adapter.readInitLog('pl_alpha', 0)).text, 'cannot start start\n');
+  assert.equal((await adapter.readInitLog('pl_alpha', 0))?.text, 'cannot start start\n');
   await adapter.stop('pl_alpha');
 });
 
