@@ -111,6 +111,18 @@ const SLIVER: Descriptions = {
     'Its exit code; absent while it runs (a script that execs a server never exits). Non-zero (127: a command not found) is a failure: condition InitScript=False, STATUS InitFailed.',
   'status.initScript.finishedAt': 'When it exited (RFC 3339, UTC).',
   'status.initScript.lastOutput': 'The last lines of its output: at most 20 lines and 4 KiB.',
+  'status.leaseCpuMin': 'With lease_or_shared: the CPU guarantee (cpu_min, in the units of rspec cpu_min) the lease adds while this sliver holds it.',
+  'status.cpus': 'The CPUs the sliver runs on (a cpuset list such as 0-1,3), once whole-core scheduling (spec.cpuCores) pinned it.',
+  'status.dailyBandwidth': "The bwmon duty's count of today's traffic (UTC day) and the caps it set until the daily reset.",
+  'status.dailyBandwidth.day': 'The UTC day counted, YYYY-MM-DD.',
+  'status.dailyBandwidth.sentBytes': 'Bytes sent today to destinations under the node cap.',
+  'status.dailyBandwidth.sentExemptBytes': 'Bytes sent today to exempt destinations (net_i2_*).',
+  'status.dailyBandwidth.counters': 'The HTB class byte counters at the last reading (cumulative since the class was made; a smaller reading means tc reset them).',
+  'status.dailyBandwidth.counters.bytes': "The capped class's counter, bytes.",
+  'status.dailyBandwidth.counters.exemptBytes': "The exempt class's counter, bytes.",
+  'status.dailyBandwidth.netMaxCap': 'net_max in bit/s until the reset, set once sentBytes passed net_thresh_kbyte.',
+  'status.dailyBandwidth.net2MaxCap': 'net2_max in bit/s until the reset, set once sentExemptBytes passed net_i2_thresh_kbyte.',
+  'status.dailyBandwidth.resetAt': "When the day's counting restarts and the caps go (RFC 3339, UTC).",
 };
 
 const DELEGATE: Descriptions = {
@@ -181,7 +193,8 @@ const NODE_CONFIG: Descriptions = {
   'spec.confFiles.ignoreCmdErrors': 'Install even if the preinstall command fails.',
   'spec.confFiles.alwaysUpdate': 'Install even if the file is unchanged.',
   'spec.reservationPolicy':
-    'none; lease_or_idle: only the sliver holding the current lease runs, the others are stopped (with no lease the node is idle); lease_or_shared: every sliver keeps running, status.leaseHeld names the holder.',
+    'none; lease_or_idle: only the sliver holding the current lease runs, the others are stopped (with no lease the node is idle); lease_or_shared: every sliver keeps running and the holder gets a CPU guarantee (status.leaseCpuMin); status.leaseHeld names the holder.',
+  'spec.leaseGranularity': "PLC's lease granularity, seconds: lease bounds are rounded to a multiple of it (an hour when PLC sends none).",
   'spec.leases': "The node's reservations (leases), in time order.",
   'spec.leases.sliceId': 'The PLC slice_id holding the lease.',
   'spec.leases.sliver': 'The sliver of that slice on this node, when PLC sent it.',
