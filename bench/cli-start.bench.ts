@@ -10,36 +10,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { report } from './report.js';
+import { benchSlvdArgs, buildDist, checkout } from './compiled-slvd.js';
 
 const BENCH = 'cli-start';
 const GOAL_MS = 120;
 const RUNS = 30;
-const checkout = (relative: string) => new URL(`../${relative}`, import.meta.url).pathname;
-
-const build = spawnSync(process.execPath, [checkout('scripts/build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('the build failed: slvctl would run through tsx, which this bench does not measure');
+buildDist();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-cli-'));
 const socket = join(dataDir, 'api.sock');
-const slvd = spawn(
-  process.execPath,
-  [
-    checkout('bin/slvd.js'),
-    '--data-dir',
-    dataDir,
-    '--adapter',
-    'sim',
-    '--xmlrpc-port',
-    '0',
-    '--xmlrpc-socket',
-    join(dataDir, 'sliver_mgr.api'),
-    '--xmlrpc-legacy-socket',
-    'none',
-    '--log-level',
-    'warn',
-  ],
-  { stdio: 'inherit' },
-);
+const slvd = spawn(process.execPath, [checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim'], { stdio: 'inherit' });
 try {
   for (let i = 0; !existsSync(socket); i++) {
     if (i > 300 || slvd.exitCode !== null) throw new Error(`slvd did not open ${socket}`);

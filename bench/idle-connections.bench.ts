@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EXAMPLE_PLC_FILE } from '../controller/daemon/config.js';
 import { freePort } from '../test/support/xmlrpc-harness.js';
 import { report } from './report.js';
+import { benchSlvdArgs } from './compiled-slvd.js';
 
 const BENCH = 'idle-connections';
 const CONNECTIONS = 1000;
@@ -75,27 +76,7 @@ function usage(pid: number): { cpu: number; rssMb: number } {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slv-bench-idle-'));
 const port = await freePort();
-const daemon = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    MAIN,
-    '--data-dir',
-    dataDir,
-    '--plc-file',
-    EXAMPLE_PLC_FILE,
-    '--xmlrpc-port',
-    String(port),
-    '--xmlrpc-socket',
-    join(dataDir, 'sliver_mgr.api'),
-    '--xmlrpc-legacy-socket',
-    'none',
-    '--log-level',
-    'warn',
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
+const daemon = spawn(process.execPath, ['--import', 'tsx', MAIN, ...benchSlvdArgs(dataDir, port), '--plc-file', EXAMPLE_PLC_FILE], { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
   for (let i = 0; i < 300 && !/"ready": true/.test(readFileSync(join(dataDir, 'status.json'), { encoding: 'utf8', flag: 'a+' })); i++) await sleep(100);
   const pid = daemon.pid!;

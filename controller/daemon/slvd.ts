@@ -210,8 +210,10 @@ export class Slvd {
 
   private async startParts(): Promise<void> {
     const { config } = this;
-    // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error.
+    // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error, and so
+    // are an HTTPS certificate, key or token file that cannot be read.
     const plcSource = config.plc.kind === 'none' ? undefined : plcSourceFor(config.plc, config.dataDir);
+    const https = config.apiHttps ? this.httpsListener(config.apiHttps) : undefined;
     const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     const lock = acquireDataDirLock(config.dataDir);
@@ -284,7 +286,7 @@ export class Slvd {
       node,
       socketPath: config.apiSocket,
       port: config.apiPort,
-      ...(config.apiHttps ? { https: this.httpsListener(config.apiHttps) } : {}),
+      ...(https ? { https } : {}),
       metrics: this.registry,
       ready: () => this.ready,
       connections,
@@ -293,6 +295,7 @@ export class Slvd {
     this.parts.add('API server', () => api.close());
     const xmlrpc = await startXmlRpcShim({
       store,
+      cache: manager.committedCache,
       node,
       socketPath: config.xmlrpcSocket,
       extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],

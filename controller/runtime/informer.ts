@@ -55,8 +55,9 @@ class Index {
     }
   }
 
-  lookup(value: string): readonly string[] {
-    return [...(this.names.get(value) ?? [])];
+  /** The names indexed under `value`: live, for reading at once. */
+  lookup(value: string): ReadonlySet<string> | undefined {
+    return this.names.get(value);
   }
 }
 
@@ -156,7 +157,13 @@ export class Informer implements Cache, LongLived {
     const found = this.indexes.get(kind)?.get(index);
     if (!found) throw new InvariantError(`no ${kind} index "${index}": the controller reading it must declare it`);
     const objects = this.objects.get(kind);
-    return found.lookup(value).flatMap((name) => objects?.get(name) ?? []) as KindMap[K][];
+    // The controllers ask this for every event of the first list (the loan graph): no copy of the names.
+    const matches: KindMap[K][] = [];
+    for (const name of found.lookup(value) ?? []) {
+      const object = objects?.get(name);
+      if (object) matches.push(object as KindMap[K]);
+    }
+    return matches;
   }
 
   private closing(): boolean {

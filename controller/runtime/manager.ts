@@ -13,6 +13,7 @@ import type { Cache, ChangeEvent, Clock, ControllerHandle, ReconcileContext, Rec
 import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';
+import type { CommittedCache } from '../../adapters/store/committed-reads.js';
 import { createRuntimeMetrics, errorReason, type RuntimeMetrics } from './metrics.js';
 import { Periodic } from './periodic.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
@@ -95,6 +96,11 @@ export class Manager implements LongLived {
 
   /** The informer cache (kept current by watch) that reconcilers read. */
   get cache(): Cache {
+    return this.informer;
+  }
+
+  /** The same cache with what readers outside the controllers need to tell it is current (the XML-RPC shim). */
+  get committedCache(): CommittedCache {
     return this.informer;
   }
 

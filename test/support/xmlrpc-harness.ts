@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index.js';
 import { openSqliteStore, type SqliteStore } from '../../adapters/store/sqlite.js';
 import { startXmlRpcShim, type XmlRpcShim, type XmlRpcShimOptions } from '../../adapters/api/xmlrpc/server.js';
+import { Informer } from '../../controller/runtime/informer.js';
+import { systemClock } from '../../controller/runtime/clock.js';
+import { silentLog } from './runtime-helpers.js';
 import { API_VERSION, type Sliver, type SliverSpec } from '../../schemas/types.js';
 import { needs } from './host-needs.js';
 import { stageFile, worldReadableTempDir } from './staging.js';
@@ -43,16 +46,21 @@ export function freePort(): Promise<number> {
 export type WorldOptions = Partial<Pick<XmlRpcShimOptions, 'port' | 'nowSeconds' | 'maxRequestBytes' | 'socketPath'>> & {
   /** Accounts the sim node resolves by uid without managing them (e.g. real host accounts). */
   systemAccounts?: Record<string, number>;
+  /** An informer over the store for the shim to read from, as slvd has (the cached-reads test, the bench). */
+  cache?: boolean;
 };
 
 export async function startWorld(options: WorldOptions = {}): Promise<ShimWorld> {
-  const { systemAccounts, ...shimOptions } = options;
+  const { systemAccounts, cache, ...shimOptions } = options;
   const dir = worldReadableTempDir('slv-xmlrpc-');
   const store = openSqliteStore(join(dir, 'store.db'));
   const node = createSimAdapter({ dataDir: join(dir, 'node'), systemAccounts: systemAccounts ?? {} });
   const socketPath = options.socketPath ?? join(dir, 'api.sock');
   stageFile(new URL('../fixtures/xmlrpc-client.py', import.meta.url), dir);
-  const shim = await startXmlRpcShim({ store, node, port: 0, ...shimOptions, socketPath });
+  // As in slvd: the shim reads from an informer over the store whenever it is current.
+  const informer = cache ? new Informer({ store, clock: systemClock, log: silentLog }) : undefined;
+  await informer?.start();
+  const shim = await startXmlRpcShim({ store, node, port: 0, ...shimOptions, socketPath, ...(informer ? { cache: informer } : {}) });
   return {
     dir,
     store,
@@ -61,6 +69,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ShimWorld>
     unixEndpoint: `unix:${socketPath}`,
     async close() {
       await shim.close();
+      await informer?.close();
       await node.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,15 +1,14 @@
 // Caller identity on the HTTPS listener, for clients on other hosts (whose uid no kernel here can
 // name): an `Authorization: Bearer` token from the token file (resources/api-tokens.ts) stands for
-// a uid, and that uid is resolved to a Caller exactly as the Unix socket's peer uid is, so one
-// authorization (resources/authz.ts) applies everywhere. Any API server (node or fleet) can use it.
+// a uid, and that uid is made a Caller by the server's own function, the one its Unix socket uses
+// for a peer uid, so one authorization (resources/authz.ts) applies everywhere. Any API server
+// (node or fleet) can use it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, parseTokenFile, type TokenIdentity } from '../../../resources/api-tokens.js';
 import type { Caller } from '../../../resources/authz.js';
 import { SlvError, UsageError } from '../../../resources/errors.js';
-import type { NodeAdapter } from '../../node/contract.js';
-import { resolveCaller } from './caller.js';
 
 interface StoredToken {
   digest: Buffer;
@@ -53,15 +52,16 @@ export class BearerTokens {
   }
 
   /**
-   * The caller a request's bearer token stands for, or 401. The token's uid must still be the
-   * account the file names: a uid freed and given to another sliver does not inherit the token.
+   * The caller a request's bearer token stands for, or 401: `callerOfUid` is the server's (for a
+   * node, resolveCaller with its accounts). The token's uid must still be the account the file
+   * names: a uid freed and given to another sliver does not inherit the token.
    */
-  async callerOf(req: IncomingMessage, accounts: Pick<NodeAdapter, 'accountNameByUid'>): Promise<Caller> {
+  async callerOf(req: IncomingMessage, callerOfUid: (uid: number) => Promise<Caller>): Promise<Caller> {
     const token = bearerToken(req.headers.authorization);
     if (token === undefined) throw unauthorized('this listener needs an "Authorization: Bearer" token');
     const identity = this.match(token);
     if (identity === undefined) throw unauthorized('the bearer token is not known');
-    const caller = await resolveCaller(identity.uid, accounts);
+    const caller = await callerOfUid(identity.uid);
     if (caller.account !== identity.user) {
       throw unauthorized(`the token is for "${identity.user}" (uid ${identity.uid}), but uid ${identity.uid} is ${caller.account === undefined ? 'no account' : `"${caller.account}"`} on this node`);
     }

@@ -122,11 +122,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }),
   );
 
+  /** The one place a uid becomes a caller, whoever named the uid: the kernel or a bearer token. */
+  const callerOfUid = (uid: number) => resolveCaller(uid, node);
+
   /** The caller the kernel names for a local connection (Unix socket, loopback TCP). */
   async function kernelCaller(req: IncomingMessage): Promise<Caller> {
     const uid = connectionUid(req.socket);
     if (uid === undefined) throw new SlvError('Unauthorized', 'cannot identify the caller: the kernel named no peer for this connection');
-    return resolveCaller(uid, node);
+    return callerOfUid(uid);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget, caller: () => Promise<Caller>): Promise<void> {
@@ -167,8 +170,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const target = requestTarget(req.url ?? '/');
       resource = metricResource(target.pathname);
       if (!tokens) return route(req, res, target, () => kernelCaller(req));
-      const caller = HEALTH_PATHS.has(target.pathname) ? undefined : await tokens.callerOf(req, node);
-      return route(req, res, target, async () => caller ?? tokens.callerOf(req, node));
+      const caller = HEALTH_PATHS.has(target.pathname) ? undefined : await tokens.callerOf(req, callerOfUid);
+      return route(req, res, target, async () => caller ?? tokens.callerOf(req, callerOfUid));
     })();
     // Every request ends in an answer or a closed connection, whatever fails on the way.
     void handled

@@ -7,13 +7,17 @@ import { loansOfLender } from '../../../resources/loans.js';
 import { computeEffectiveRSpecs, fullRSpec, parseLoanList } from '../../../resources/rspec.js';
 import { retryOnConflict } from '../../support/retry.js';
 import type { Store } from '../../store/contract.js';
+import type { CommittedReads } from '../../store/committed-reads.js';
 import type { Loan, RSpec, RunSpec, Sliver } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { replaceLoans } from '../loan-replacement.js';
-import { XmlRpcFault } from './codec.js';
+import { XmlRpcFault, encodedOnce, type EncodedResponse } from './codec.js';
 
 export interface ApiContext {
+  /** For writes. */
   store: Store;
+  /** For reads: the store's current objects, from slvd's cache when it is current. Never change what it returns. */
+  reads: CommittedReads;
   node: NodeAdapter;
   /** Unix seconds; slivers with `expires < now` count as gone. */
   nowSeconds(): number;
@@ -85,22 +89,22 @@ function effectiveRSpecs(context: ApiContext): Promise<Map<string, RSpec>> {
 }
 
 async function computeEffectiveNow(context: ApiContext, now: number): Promise<Map<string, RSpec>> {
-  const [slivers, loans] = await Promise.all([context.store.list('Sliver'), context.store.list('Loan')]);
-  const rspecs = new Map(slivers.items.filter((s) => isLive(s, now)).map((s) => [s.metadata.name, s.spec.rspec]));
+  const [slivers, loans] = await Promise.all([context.reads.list('Sliver'), context.reads.list('Loan')]);
+  const rspecs = new Map(slivers.filter((s) => isLive(s, now)).map((s) => [s.metadata.name, s.spec.rspec]));
   return computeEffectiveRSpecs(
     rspecs,
-    loans.items.map((loan) => ({ id: loan.metadata.name, ...loan.spec })),
+    loans.map((loan) => ({ id: loan.metadata.name, ...loan.spec })),
   ).effective;
 }
 
-async function loansOf(store: Store, lender: string): Promise<Loan[]> {
-  return loansOfLender((await store.list('Loan')).items, lender);
+async function loansOf(reads: CommittedReads, lender: string): Promise<Loan[]> {
+  return loansOfLender(await reads.list('Loan'), lender);
 }
 
 /** A sliver's record as the original API reported it: PLC fields plus `_rspec` and `_loans`. */
 async function sliverRecord(context: ApiContext, sliver: Sliver): Promise<Record<string, unknown>> {
   const name = sliver.metadata.name;
-  const [effective, loans] = await Promise.all([effectiveRSpecs(context), loansOf(context.store, name)]);
+  const [effective, loans] = await Promise.all([effectiveRSpecs(context), loansOf(context.reads, name)]);
   return {
     name,
     type: sliver.spec.type,
@@ -115,6 +119,11 @@ async function sliverRecord(context: ApiContext, sliver: Sliver): Promise<Record
     _loans: loans.map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
   };
 }
+
+// Encoded answers per sliver object (GetRSpec) and per effective rspec object (GetEffectiveRSpec):
+// with reads from the cache, every call on an unchanged sliver gets the same objects.
+const rspecAnswers = new WeakMap<Sliver, EncodedResponse>();
+const effectiveAnswers = new WeakMap<RSpec, EncodedResponse>();
 
 const METHODS: Record<string, MethodDefinition> = {
   Help: {
@@ -159,19 +168,22 @@ const METHODS: Record<string, MethodDefinition> = {
     params: ['sliver_name'],
     doc: 'return the resource spec of the sliver including loans',
     access: 'sliver',
-    run: async ({ context }, sliver) => (await effectiveRSpecs(context)).get(sliver.metadata.name) ?? fullRSpec(sliver.spec.rspec),
+    run: async ({ context }, sliver) => {
+      const effective = (await effectiveRSpecs(context)).get(sliver.metadata.name);
+      return effective ? encodedOnce(effectiveAnswers, effective, () => effective) : fullRSpec(sliver.spec.rspec);
+    },
   },
   GetRSpec: {
     params: ['sliver_name'],
     doc: 'return the resource spec of the sliver from PLC, excluding loans',
     access: 'sliver',
-    run: async (_invocation, sliver) => fullRSpec(sliver.spec.rspec),
+    run: async (_invocation, sliver) => encodedOnce(rspecAnswers, sliver, () => fullRSpec(sliver.spec.rspec)),
   },
   GetLoans: {
     params: ['sliver_name'],
     doc: 'return the loans made by the sliver, in order, as [target, resource, amount]',
     access: 'sliver',
-    run: async ({ context }, sliver) => (await loansOf(context.store, sliver.metadata.name)).map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
+    run: async ({ context }, sliver) => (await loansOf(context.reads, sliver.metadata.name)).map((loan) => [loan.spec.to, loan.spec.resource, loan.spec.amount]),
   },
   SetLoans: {
     params: ['sliver_name', 'loans'],
@@ -202,7 +214,7 @@ const METHODS: Record<string, MethodDefinition> = {
     access: 'caller',
     run: async ({ context }) => {
       const now = context.nowSeconds();
-      const slivers = (await context.store.list('Sliver')).items.filter((s) => isLive(s, now));
+      const slivers = (await context.reads.list('Sliver')).filter((s) => isLive(s, now));
       return Object.fromEntries(slivers.map((s) => [s.metadata.name, s.spec.keys.join('\n')]));
     },
   },
@@ -213,9 +225,9 @@ const METHODS: Record<string, MethodDefinition> = {
     run: async ({ context, caller }) => {
       const name = caller?.account;
       if (name === undefined) throw new XmlRpcFault(FAULT_CALL_FAILED, `Error in call: uid ${caller?.uid} has no account on this node`);
-      const sliver = await context.store.tryGet('Sliver', name);
+      const sliver = await context.reads.tryGet('Sliver', name);
       if (sliver && isLive(sliver, context.nowSeconds())) return sliverRecord(context, sliver);
-      const delegate = await context.store.tryGet('Delegate', name);
+      const delegate = await context.reads.tryGet('Delegate', name);
       if (delegate) {
         return { name, type: 'delegate', instantiation: delegate.spec.instantiation ?? 'plc-instantiated', keys: delegate.spec.keys.join('\n'), timestamp: delegate.spec.timestamp };
       }
@@ -256,7 +268,7 @@ export async function callApiMethod(context: ApiContext, identify: () => Promise
       return await definition.run(invocation);
     }
     const name = params[0];
-    const sliver = typeof name === 'string' ? await context.store.tryGet('Sliver', name) : undefined;
+    const sliver = typeof name === 'string' ? await context.reads.tryGet('Sliver', name) : undefined;
     if (!sliver || !isLive(sliver, context.nowSeconds())) throw new XmlRpcFault(FAULT_INVALID_ARGUMENT, NOT_A_SLIVER);
     if (!caller || !mayCallOnSliver(caller, sliver.metadata.name, sliver, [method])) throw new XmlRpcFault(FAULT_PERMISSION, 'Permission denied.');
     return await definition.run(invocation, sliver);

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { SocketPathError, UsageError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
+import { CommittedReads, type CommittedCache } from '../../store/committed-reads.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { BodyTooLargeError, readBoundedBody } from '../../support/body.js';
 import { registeredMetric } from '../../support/metrics.js';
@@ -30,6 +31,8 @@ const ENCODING_FAILED = new XmlRpcFault(FAULT_CALL_FAILED, 'Error in call: inter
 
 export interface XmlRpcShimOptions {
   store: Store;
+  /** slvd's informer: reads are answered from it whenever it holds what the store has committed. */
+  cache?: CommittedCache;
   node: NodeAdapter;
   /** Unix socket path, mode 0666 (default /run/slv/sliver_mgr.api); its directory is created. */
   socketPath?: string;
@@ -167,7 +170,12 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`XML-RPC port must be an integer from 0 to 65535, got ${port}`);
   if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) throw new UsageError(`XML-RPC request limit must be a positive number of bytes, got ${maxRequestBytes}`);
-  const context: ApiContext = { store: options.store, node: options.node, nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)) };
+  const context: ApiContext = {
+    store: options.store,
+    reads: new CommittedReads(options.store, options.cache),
+    node: options.node,
+    nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
+  };
   const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}), ...(options.metrics ? { counted: callCounter(options.metrics) } : {}) };
   const connections = options.connections ?? new ConnectionBudget();
   const servers: Server[] = [];

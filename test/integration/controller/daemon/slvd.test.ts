@@ -278,10 +278,13 @@ test('slvd --no-plc is Ready at once, serves its API and polls no PLC; turning P
   assert.equal(await reloaded.exited, 0);
 });
 
-test('bad flags and bad config files exit 2 naming what is wrong, before touching the data dir', { timeout: 60_000 }, async (t) => {
+test('bad flags and bad config files exit 2 naming what is wrong, before touching the data dir', { timeout: 90_000 }, async (t) => {
   const dataDir = tempDir(t, 'slvd-');
   const config = join(dataDir, 'bad.yaml');
   writeFileSync(config, 'adapter: xen\nperiodSeconds: 5\n');
+  const httpsConfig = join(dataDir, 'https.yaml');
+  writeFileSync(join(dataDir, 'tokens.csv'), `${'a'.repeat(64)},root,0\n`, { mode: 0o644 });
+  writeFileSync(httpsConfig, 'apiHttps: {port: 0, cert: api.crt, key: api.key, tokenFile: tokens.csv}\n');
   const cases: Array<[string[], RegExp]> = [
     [['--period', 'soon'], /--period expects a non-negative number, got "soon"/],
     [['--plc', 'http://127.0.0.1:1/', '--plc-file', EXAMPLE_PLC_FILE], /choose one of --plc URL, --plc-file FILE and --no-plc/],
@@ -295,6 +298,7 @@ test('bad flags and bad config files exit 2 naming what is wrong, before touchin
     ],
     [['--plc', 'http://127.0.0.1:1/', '--node-id', '1', '--node-key-file', config], /--plc: "http:\/\/127\.0\.0\.1:1\/" is plain http; PLC is reached over https \(add --plc-allow-http/],
     [['--plc', 'https://127.0.0.1:1/', '--boot-file', join(dataDir, 'no-plnode.txt')], /cannot read the boot file .*no-plnode\.txt/],
+    [['--config', httpsConfig], /token file .*tokens\.csv is open to other users \(mode 644\): chmod 600 it/],
   ];
   for (const [args, message] of cases) {
     const run = spawnSlvd(t, ['--data-dir', join(dataDir, 'unused'), ...args]);

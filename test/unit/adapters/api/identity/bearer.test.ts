@@ -9,7 +9,8 @@ import { SlvError } from '../../../../../resources/errors.js';
 const ROOT_TOKEN = '0'.repeat(64);
 const RON_TOKEN = `${'1'.repeat(63)}2`;
 const ACCOUNTS = new Map([[1001, 'mit_ron']]);
-const node = { accountNameByUid: async (uid: number) => ACCOUNTS.get(uid) };
+/** The server's uid-to-caller function, as a node's resolveCaller answers for these accounts. */
+const node = async (uid: number) => ({ uid, account: uid === 0 ? 'root' : ACCOUNTS.get(uid) });
 const requestWith = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
 
 function tokens(): BearerTokens {
