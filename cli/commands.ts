@@ -10,14 +10,14 @@ import { jsonEqual } from '../resources/equal.js';
 import { InvalidError, SlvError, UsageError } from '../resources/errors.js';
 import { parseLoanList } from '../resources/rspec.js';
 import type { LoanEntry } from '../resources/loans.js';
-import type { AnyObject, Kind } from '../schemas/types.js';
+import type { AnyObject, Kind, Loan } from '../schemas/types.js';
 import type { Context } from './context.js';
 import { describeObject } from './describe.js';
 import { unifiedDiff } from './diff.js';
 import { qualifiedName } from '../resources/columns.js';
 import { loadManifests, parseDocuments, type Manifest } from './manifests.js';
 import { forDisplay } from './output.js';
-import { parseFor, waitUntil } from './wait.js';
+import { parseFor, waitUntil, watchUntil } from './wait.js';
 
 // ---- apply and diff -----------------------------------------------------------------------------
 
@@ -215,11 +215,52 @@ export function parseLoanArguments(args: string[]): LoanEntry[] {
   return loans;
 }
 
-/** Replace the sliver's loans, as XML-RPC SetLoans does: one transaction on the server (position i is Loan `<sliver>.<i>`). */
-export async function setLoans(context: Context, sliver: string, loans: LoanEntry[]): Promise<void> {
+/**
+ * Replace the sliver's loans, as XML-RPC SetLoans does: one transaction on the server (position i
+ * is Loan `<sliver>.<i>`). With `waitMs`, then waits (by watch, bounded) until the rspec
+ * controller has decided each loan and prints each outcome. Resolves with whether every loan was
+ * granted (true when not waiting).
+ */
+export async function setLoans(context: Context, sliver: string, loans: LoanEntry[], waitMs?: number): Promise<boolean> {
   const replaced = await context.client.replaceLoans(sliver, loans);
   const removed = replaced.status?.removed?.length ?? 0;
   context.out.write(`sliver "${sliver}": ${replaced.spec.loans.length} loan(s) set${removed ? `, ${removed} removed` : ''}\n`);
+  const names = replaced.status?.loanNames ?? [];
+  if (waitMs === undefined || !names.length) return true;
+  const decided = await watchUntil(
+    context.client,
+    'Loan',
+    { fieldSelector: `spec.from=${sliver}` },
+    (objects) => {
+      const current = names.map((name) => objects.get(name) as Loan | undefined);
+      return current.every((loan) => loan && isDecided(loan)) ? { value: current as Loan[] } : undefined;
+    },
+    waitMs,
+    `the controllers to decide the loans of sliver "${sliver}"`,
+  );
+  const rows = decided.map((loan) => [qualifiedName('Loan', loan.metadata.name), `${loan.spec.to}:${loan.spec.resource}:${loan.spec.amount}`, loanOutcome(loan)]);
+  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) context.out.write(`${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell)).join('  ')}\n`);
+  const refused = decided.filter((loan) => !loan.status?.granted).length;
+  if (refused) process.stderr.write(`${context.colour.red('error:')} ${refused} of ${decided.length} loan(s) not granted\n`);
+  return refused === 0;
+}
+
+/** The rspec controller has written its decision for the loan's current spec. */
+function isDecided(loan: Loan): boolean {
+  return loan.status?.granted !== undefined && loan.status.observedGeneration === loan.metadata.generation;
+}
+
+function loanOutcome(loan: Loan): string {
+  if (loan.status?.granted) return 'granted';
+  return `not granted: ${loan.status?.reason ?? 'unknown reason'}${loan.status?.message ? ` (${loan.status.message})` : ''}`;
+}
+
+// ---- logs ---------------------------------------------------------------------------------------
+
+/** The sliver's init script output; with `follow`, until the script exits, the sliver goes, or slvctl is interrupted. */
+export async function logs(context: Context, sliver: string, follow: boolean): Promise<void> {
+  await context.client.sliverLog(sliver, { follow }, (text) => context.out.write(text)).done;
 }
 
 // ---- version ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCodes, exitCodeFor, UsageError } from '../resources/errors.js';
 import { SLV_VERSION } from '../resources/version.js';
-import { apply, describe, diff, edit, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
+import { apply, describe, diff, edit, logs, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
 import { bashCompletion } from './completion.js';
 import { createContext, DEFAULT_API_SOCKETS, serverSocket, type Context } from './context.js';
 import { explain } from './explain.js';
@@ -94,14 +94,14 @@ function parseSortBy(value: string): string {
   return value;
 }
 
-/** `sliver alice bob` or `sliver/alice`: the slivers a run-state verb acts on. */
-function sliverNames(args: string[]): string[] {
+/** `sliver alice bob` or `sliver/alice`: the slivers a sliver-only verb acts on. */
+function sliverNames(args: string[], verb: string): string[] {
   const targets: Target[] = parseTargets(args);
   const names = targets.flatMap((t) => {
-    if (t.kind !== 'Sliver') throw new UsageError(`only slivers can be started, stopped or recreated, not ${t.kind.toLowerCase()}s`);
+    if (t.kind !== 'Sliver') throw new UsageError(`slvctl ${verb} works on slivers only, not ${t.kind.toLowerCase()}s`);
     return t.names;
   });
-  if (!names.length) throw new UsageError('name the slivers, e.g. slvctl start sliver alice');
+  if (!names.length) throw new UsageError(`name the slivers, e.g. slvctl ${verb} sliver alice`);
   return names;
 }
 
@@ -164,7 +164,7 @@ export function buildProgram(run: Run): Command {
       .option('--timeout <duration>', 'with --wait: how long', DEFAULT_TIMEOUT)
       .addHelpText('after', `\nExample:\n  slvctl ${verb} sliver alice --wait`)
       .action(async (type: string, names: string[], options: { wait?: boolean; timeout: string }, command: Command) => {
-        await changeRun(context(command), verb, sliverNames([type, ...names]), { wait: Boolean(options.wait), timeoutMs: parseDuration(options.timeout) });
+        await changeRun(context(command), verb, sliverNames([type, ...names], verb), { wait: Boolean(options.wait), timeoutMs: parseDuration(options.timeout) });
       });
   }
 
@@ -273,14 +273,42 @@ export function buildProgram(run: Run): Command {
       await edit(context(command), resolveKind(kind), name, process.env.SLV_EDITOR || process.env.EDITOR || 'vi');
     });
 
+  program
+    .command('logs')
+    .description("Print a sliver's init script output (of its last start)")
+    .argument('<type>', 'sliver (sl), or sliver/NAME')
+    .argument('[name]')
+    .option('-f, --follow', 'keep printing new output until the init script exits')
+    .addHelpText('after', '\nExample:\n  slvctl logs sliver alice -f')
+    .action(async (type: string, name: string | undefined, options: { follow?: boolean }, command: Command) => {
+      const names = sliverNames(name === undefined ? [type] : [type, name], 'logs');
+      if (names.length !== 1) throw new UsageError('name one sliver, e.g. slvctl logs sliver alice');
+      await logs(context(command), names[0]!, Boolean(options.follow));
+    });
+
   const loans = program.command('loans').description('Loans of a sliver');
   loans
     .command('set')
     .description("Replace a sliver's loans, as XML-RPC SetLoans does (no loans: remove them all)")
     .argument('<sliver>')
     .argument('[loans...]', 'TARGET:RESOURCE:AMOUNT, e.g. bob:cpu_share:10')
-    .action(async (sliver: string, entries: string[], _options: unknown, command: Command) => {
-      await setLoans(context(command), sliver, parseLoanArguments(entries));
+    .option('--wait [bool]', "wait for the controllers' decision on each loan and print it", parseBoolean, true)
+    .option('--timeout <duration>', 'how long to wait', DEFAULT_TIMEOUT)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Prints each loan and its outcome: granted, or not granted with the reason (InsufficientResidual,',
+        'UnknownTarget, UnknownLender) and what is still lendable.',
+        `Exit codes: 0 every loan granted; ${ExitCodes.failure} one or more not granted, or the wait timed out; others as for every command.`,
+        '',
+        'Example:',
+        '  slvctl loans set alice bob:cpu_share:10 bob:net_max:1000000',
+      ].join('\n'),
+    )
+    .action(async (sliver: string, entries: string[], options: { wait: boolean; timeout: string }, command: Command) => {
+      const granted = await setLoans(context(command), sliver, parseLoanArguments(entries), options.wait ? parseDuration(options.timeout) : undefined);
+      if (!granted) run.exitCode = ExitCodes.failure;
     });
 
   const config = program.command('config').description('Configuration for other clients');

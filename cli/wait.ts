@@ -1,7 +1,7 @@
 // Waiting on the API by watch (never by polling): `wait --for`, and `delete` waiting for finalizers.
 import { SlvError, UsageError } from '../resources/errors.js';
 import type { AnyObject, Kind } from '../schemas/types.js';
-import type { ApiClient } from '../adapters/api/client/client.js';
+import type { ApiClient, Selectors } from '../adapters/api/client/client.js';
 import { condition } from '../resources/columns.js';
 
 /** `500ms`, `30s`, `2m`, `1h`, or plain seconds, in milliseconds. */
@@ -28,26 +28,45 @@ export function parseFor(text: string): { predicate: Predicate; description: str
 
 /** Resolves with the object (undefined if deleted) once `predicate` holds; a timeout is an SlvError. */
 export async function waitUntil(client: ApiClient, kind: Kind, name: string, predicate: Predicate, timeoutMs: number, description: string): Promise<AnyObject | undefined> {
-  const fieldSelector = `metadata.name=${name}`;
-  const listed = await client.list(kind, { fieldSelector });
-  const current = listed.items[0];
-  if (predicate(current)) return current;
+  const what = `${description} on ${kind.toLowerCase()}/${name}`;
+  return watchUntil(client, kind, { fieldSelector: `metadata.name=${name}` }, (objects) => (predicate(objects.get(name)) ? { value: objects.get(name) } : undefined), timeoutMs, what);
+}
+
+/**
+ * Lists the objects of `kind` that `selectors` select, then watches them until `settled` (given
+ * them all by name, after every change) answers; a timeout is an SlvError naming `what`, so is a
+ * watch slvd ended.
+ */
+export async function watchUntil<T>(
+  client: ApiClient,
+  kind: Kind,
+  selectors: Selectors,
+  settled: (objects: ReadonlyMap<string, AnyObject>) => { value: T } | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const listed = await client.list(kind, selectors);
+  const objects = new Map(listed.items.map((o) => [o.metadata.name, o as AnyObject]));
+  const first = settled(objects);
+  if (first) return first.value;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       watch.stop();
-      reject(new SlvError('Timeout', `timed out after ${timeoutMs / 1000}s waiting for ${description} on ${kind.toLowerCase()}/${name}`));
+      reject(new SlvError('Timeout', `timed out after ${timeoutMs / 1000}s waiting for ${what}`));
     }, timeoutMs);
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       watch.stop();
       settle();
     };
-    const watch = client.watch(kind, { fieldSelector, resourceVersion: listed.metadata.resourceVersion }, (event) => {
-      const object = event.type === 'DELETED' ? undefined : event.object;
-      if (predicate(object)) finish(() => resolve(object));
+    const watch = client.watch(kind, { ...selectors, resourceVersion: listed.metadata.resourceVersion }, (event) => {
+      if (event.type === 'DELETED') objects.delete(event.object.metadata.name);
+      else objects.set(event.object.metadata.name, event.object);
+      const done = settled(objects);
+      if (done) finish(() => resolve(done.value));
     });
     watch.done.then(
-      () => finish(() => reject(new SlvError('ServiceUnavailable', `slvd ended the watch on ${kind.toLowerCase()}/${name}`))),
+      () => finish(() => reject(new SlvError('ServiceUnavailable', `slvd ended the watch while waiting for ${what}`))),
       (error: unknown) => finish(() => reject(error)),
     );
   });

@@ -56,6 +56,8 @@ export function resourceList(): unknown {
       })),
       ...KINDS.filter((kind) => kind !== 'Event').map((kind) => ({ name: `${PLURALS[kind]}/status`, singularName: '', kind, namespaced: false, verbs: ['get', 'patch', 'update'] })),
       { name: `${PLURALS.Sliver}/loans`, singularName: '', kind: SLIVER_LOANS_KIND, namespaced: false, verbs: ['get', 'update'] },
+      // As Kubernetes lists pods/log: the kind of the parent, text as the answer.
+      { name: `${PLURALS.Sliver}/log`, singularName: '', kind: 'Sliver', namespaced: false, verbs: ['get'] },
     ],
   };
 }

@@ -105,6 +105,12 @@ const SLIVER: Descriptions = {
   'status.runState': "The run state (spec.run.state) last enforced: a sliver found stopped after a restart is not restarted behind the operator's back.",
   'status.leaseHeld': "With a reservation policy: whether this sliver holds the node's current lease.",
   'status.leaseUntil': 'When the held lease ends (RFC 3339, UTC).',
+  'status.initScript': "What became of the init script the sliver's last start ran (absent: none ran, or the node cannot tell). slvctl logs sliver NAME shows its whole output.",
+  'status.initScript.startedAt': 'When the init script was started (RFC 3339, UTC).',
+  'status.initScript.exitCode':
+    'Its exit code; absent while it runs (a script that execs a server never exits). Non-zero (127: a command not found) is a failure: condition InitScript=False, STATUS InitFailed.',
+  'status.initScript.finishedAt': 'When it exited (RFC 3339, UTC).',
+  'status.initScript.lastOutput': 'The last lines of its output: at most 20 lines and 4 KiB.',
   'status.leaseCpuMin': 'With lease_or_shared: the CPU guarantee (cpu_min, in the units of rspec cpu_min) the lease adds while this sliver holds it.',
   'status.cpus': 'The CPUs the sliver runs on (a cpuset list such as 0-1,3), once whole-core scheduling (spec.cpuCores) pinned it.',
   'status.dailyBandwidth': "The bwmon duty's count of today's traffic (UTC day) and the caps it set until the daily reset.",

@@ -97,6 +97,18 @@ const sliverSchema: JSONSchemaType<Sliver> = {
         startsHandled: { type: 'integer', nullable: true },
         staggerStarted: { type: 'boolean', nullable: true },
         runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
+        initScript: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['startedAt', 'lastOutput'],
+          properties: {
+            startedAt: { type: 'string' },
+            exitCode: { type: 'integer', nullable: true },
+            finishedAt: { type: 'string', nullable: true },
+            lastOutput: { type: 'string', maxLength: 4096 },
+          },
+        },
         leaseHeld: { type: 'boolean', nullable: true },
         leaseUntil: { type: 'string', nullable: true },
         leaseCpuMin: { type: 'integer', nullable: true, minimum: 0 },

@@ -158,6 +158,18 @@ export interface CpuCores {
   bestEffort: boolean;
 }
 
+/** What became of a sliver's init script. */
+export interface InitScriptStatus {
+  /** When it was started (RFC 3339). */
+  startedAt: string;
+  /** Its exit code; absent while it runs (a script that execs a server never exits). */
+  exitCode?: number;
+  /** When it exited (RFC 3339). */
+  finishedAt?: string;
+  /** The last lines of its output (at most 20 lines, 4 KiB); `slvctl logs sliver NAME` shows all of it. */
+  lastOutput: string;
+}
+
 export interface SliverStatus {
   observedGeneration?: number;
   conditions?: Condition[];
@@ -181,6 +193,8 @@ export interface SliverStatus {
    * operator's back (docs/behaviour.md §5).
    */
   runState?: 'Running' | 'Stopped';
+  /** The outcome of the init script the last start ran (absent: none ran, or the node cannot tell). */
+  initScript?: InitScriptStatus;
   /** With a reservation policy: whether this sliver holds the node's current lease. */
   leaseHeld?: boolean;
   /** When the held lease ends (RFC 3339). */

@@ -15,8 +15,8 @@ export const CONTENT_TYPES = {
   applyYaml: 'application/apply-patch+yaml',
   applyJson: 'application/apply-patch+json',
 } as const;
-/** `status` of every kind; `loans` of a Sliver: its loan list as one object (docs/api.md). */
-export type Subresource = 'status' | 'loans';
+/** `status` of every kind; `loans` of a Sliver: its loan list as one object; `log` of a Sliver: its init script's output (docs/api.md). */
+export type Subresource = 'status' | 'loans' | 'log';
 
 export interface ResourceRoute {
   kind: Kind;
@@ -34,7 +34,7 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`), or undefined for any other path. */
+/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`, `slivers/{name}/log`), or undefined for any other path. */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
   const parts = pathname
@@ -44,7 +44,7 @@ export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
   if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
   const subresource = parts[2];
-  const known = subresource === undefined || subresource === 'status' || (subresource === 'loans' && kind === 'Sliver');
+  const known = subresource === undefined || subresource === 'status' || ((subresource === 'loans' || subresource === 'log') && kind === 'Sliver');
   if (parts.length > 3 || !known || parts.slice(1).some((p) => p === '')) {
     throw new NotFoundError('path', pathname);
   }

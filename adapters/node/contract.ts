@@ -23,6 +23,24 @@ export interface LimitReport {
   unsupported: Array<{ resource: string; reason: string }>;
 }
 
+/** What became of the init script the last start ran. */
+export interface InitOutcome {
+  /** When it was started (ms since the epoch). */
+  startedAt: number;
+  /** Its exit code; absent while it runs (a script that execs a server never exits). A script that cannot be executed exits non-zero. */
+  exitCode?: number;
+  /** When it exited (ms since the epoch). */
+  finishedAt?: number;
+  /** The last lines of its output (resources/init-output.ts bounds them). */
+  tail: string;
+}
+
+/** A piece of an init script's log: the text from the asked offset, and the offset after it. */
+export interface LogChunk {
+  text: string;
+  nextOffset: number;
+}
+
 export interface NodeAdapter {
   /** `sim`, `linux` or `vserver`. */
   readonly kind: string;
@@ -47,6 +65,13 @@ export interface NodeAdapter {
   setInitscript(name: string, script: string): Promise<void>;
   /** Run the sliver's start scripts (its init script); starting a running sliver is a no-op. */
   start(name: string): Promise<void>;
+  /** The outcome of the init script the last start ran; undefined if none ran or the node cannot tell. */
+  initOutcome(name: string): Promise<InitOutcome | undefined>;
+  /**
+   * The init script's output from byte `offset` on (the whole log the last start wrote, up to a
+   * bounded chunk per call); undefined when this node keeps no such log.
+   */
+  readInitLog(name: string, offset: number): Promise<LogChunk | undefined>;
   /** Kill every process of the sliver. */
   stop(name: string): Promise<void>;
   isRunning(name: string): Promise<boolean>;

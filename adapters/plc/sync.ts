@@ -13,10 +13,12 @@ import { recordUpdate } from '../../resources/apply.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
 import { ACCOUNT_FINALIZER, API_VERSION, MANAGED_BY_PLC, NODE_CONFIG_NAME, type Kind, type NodeConfig, type NodeConfigSpec, type Delegate, type Sliver } from '../../schemas/types.js';
+import { registeredMetric } from '../support/metrics.js';
 import { isPlcFault, type GetSliversSource } from './source.js';
 import type { PlcStateFile } from './state.js';
 
-export type PlcSyncOutcome = 'applied' | 'unreachable' | 'unauthorized' | 'malformed' | 'failed';
+export const PLC_SYNC_OUTCOMES = ['applied', 'unreachable', 'unauthorized', 'malformed', 'failed'] as const;
+export type PlcSyncOutcome = (typeof PLC_SYNC_OUTCOMES)[number];
 
 export interface PlcSyncResult {
   outcome: PlcSyncOutcome;
@@ -84,10 +86,16 @@ const CONFLICT_RETRIES = 5;
 function createMetrics(registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
   // A PlcSync rebuilt on SIGHUP shares the metrics already in the daemon's registry.
-  const reuse = <T>(name: string, create: () => T): T => (registry?.getSingleMetric(name) as T | undefined) ?? create();
+  const reuse = <T>(name: string, create: () => T): T => (registry ? registeredMetric(registry, name, create) : create());
+  const syncs = reuse('slv_plc_sync_total', () => new Counter({ name: 'slv_plc_sync_total', help: 'PLC syncs by outcome', labelNames: ['outcome'], registers }));
+  const writes = reuse('slv_plc_objects_written_total', () => new Counter({ name: 'slv_plc_objects_written_total', help: 'Objects written by the PLC source', labelNames: ['operation'], registers }));
+  // Every series from the start, at 0: a labelled counter has no samples until its first increment,
+  // and a graph of "no data" cannot tell a quiet PLC from a missing metric.
+  for (const outcome of PLC_SYNC_OUTCOMES) syncs.inc({ outcome }, 0);
+  for (const operation of ['create', 'update', 'delete']) writes.inc({ operation }, 0);
   return {
-    syncs: reuse('slv_plc_sync_total', () => new Counter({ name: 'slv_plc_sync_total', help: 'PLC syncs by outcome', labelNames: ['outcome'], registers })),
-    writes: reuse('slv_plc_objects_written_total', () => new Counter({ name: 'slv_plc_objects_written_total', help: 'Objects written by the PLC source', labelNames: ['operation'], registers })),
+    syncs,
+    writes,
     lastSuccess: reuse('slv_plc_last_success_timestamp_seconds', () => new Gauge({ name: 'slv_plc_last_success_timestamp_seconds', help: 'When a PLC answer was last applied', registers })),
   };
 }

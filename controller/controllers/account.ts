@@ -3,14 +3,14 @@
 // It creates, replaces (type change, ReCreate) and destroys accounts, installs keys and the init
 // script when they change, applies the effective rspec the rspec controller computed, enforces the
 // desired run state, and reports it all as conditions.
-import type { AccountClass, AccountInfo } from '../../adapters/node/contract.js';
+import type { AccountClass, AccountInfo, InitOutcome } from '../../adapters/node/contract.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { fullRSpec } from '../../resources/rspec.js';
 import { InvalidError, MissingImageError, TerminalError } from '../../resources/errors.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
-import { ACCOUNT_FINALIZER, API_VERSION, type AnyObject, type Delegate, type DelegateStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
+import { ACCOUNT_FINALIZER, API_VERSION, type AnyObject, type Delegate, type DelegateStatus, type InitScriptStatus, type RSpec, type Sliver, type SliverStatus } from '../../schemas/types.js';
 import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../runtime/predicates.js';
-import type { ReconcileContext, Reconciler } from '../runtime/types.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, LOAN_INDEXES } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
 import { setConditions, writeMetadata, writeStatus, type ConditionInput } from './status.js';
@@ -34,8 +34,17 @@ export const ORPHAN_SWEEP_PERIOD_MS = 10 * 60_000;
 export const CONDITION_ACCOUNT_READY = 'AccountReady';
 export const CONDITION_RESOURCES_APPLIED = 'ResourcesApplied';
 export const CONDITION_READY = 'Ready';
+/** The init script's outcome: True while it runs or after it exited 0, False (InitFailed) after it failed. */
+export const CONDITION_INIT_SCRIPT = 'InitScript';
+/** Event and condition reason: the init script exited non-zero (or could not be executed). */
+export const INIT_FAILED = 'InitFailed';
+/** A running init script is looked at again after as long as it has run so far, within these bounds. */
+const INIT_POLL_MIN_MS = 1000;
+const INIT_POLL_MAX_MS = 5 * 60_000;
 /** ResourcesApplied=False reason: some rspec keys cannot be enforced on this node (not a failure to retry). */
 export const RESOURCES_UNSUPPORTED = 'Unsupported';
+/** Warning Event reason: some of a running sliver's limits cannot be enforced on this node. */
+export const LIMITS_NOT_ENFORCED = 'LimitsNotEnforced';
 /** Event reason: a managed account that no object names was found and kept. */
 export const UNRECORDED_ACCOUNT = 'UnrecordedAccount';
 
@@ -153,7 +162,7 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
     installed.set(name, { ...memo, keys: [...keys] });
   }
 
-  async function reconcileSliver(sliver: Sliver, ops: AccountOps, context: ReconcileContext): Promise<void> {
+  async function reconcileSliver(sliver: Sliver, ops: AccountOps, context: ReconcileContext): Promise<ReconcileResult | void> {
     const { name } = sliver.metadata;
     const { spec } = sliver;
     const status = sliver.status ?? {};
@@ -229,15 +238,16 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
         resources = current.limitsApplied;
       } else {
         const report = await ops.applyLimits(effective);
-        resources = report.unsupported.length
-          ? {
-              type: CONDITION_RESOURCES_APPLIED,
-              status: 'False',
-              reason: RESOURCES_UNSUPPORTED,
-              message: `applied what this node can enforce; it cannot enforce: ${report.unsupported.map((u) => `${u.resource} (${u.reason})`).join(', ')}`,
-            }
+        const unenforced = unsupportedText(report.unsupported);
+        resources = unenforced
+          ? { type: CONDITION_RESOURCES_APPLIED, status: 'False', reason: RESOURCES_UNSUPPORTED, message: `applied what this node can enforce; it cannot enforce: ${unenforced}` }
           : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
         installed.set(name, { ...current, limits: { ...effective }, limitsApplied: resources });
+        // Said once, when it starts to be so (or what cannot be enforced changes), not at every apply or restart.
+        const before = status.conditions?.find((c) => c.type === CONDITION_RESOURCES_APPLIED);
+        if (unenforced && (before?.reason !== RESOURCES_UNSUPPORTED || before.message !== resources.message)) {
+          context.events.warning(sliver, LIMITS_NOT_ENFORCED, `the sliver runs, but this node cannot enforce: ${unenforced}`);
+        }
       }
     }
 
@@ -259,24 +269,46 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
       if (!created) context.events.normal(sliver, 'Started', startRequested ? 'started: Start requested' : 'started: spec.run.state is Running');
     }
 
+    // The init script's outcome: looked at after a start (this controller's or the stagger's), while
+    // it is still running, and when a running sliver has none recorded (slvd restarted).
+    const lastInit = status.initScript;
+    const watchInit = started || (running && (lastInit === undefined || lastInit.exitCode === undefined || (status.lastStartTime ?? '') > lastInit.startedAt));
+    const outcome = watchInit ? await ops.initOutcome() : undefined;
+    const initScript = outcome && initScriptStatus(outcome);
+    if (initScript?.exitCode !== undefined && initScript.exitCode !== 0 && !sameRun(status.initScript, initScript)) {
+      const message = initFailureMessage(name, initScript);
+      context.events.warning(sliver, INIT_FAILED, message);
+      context.log.info({ sliver: name, exitCode: initScript.exitCode }, message);
+    }
+    const initConditions = initScript ? [initCondition(name, initScript)] : [];
+
     const accountReady: ConditionInput = { type: CONDITION_ACCOUNT_READY, status: 'True', reason: 'AccountExists', message: `account ${name} has uid ${account.uid}` };
     const ready = readiness({ enabled, desired, running, resources });
     const xid = account.uid;
-    await writeStatus<'Sliver'>(context.store, sliver, (s) => ({
-      ...s,
-      xid,
-      running,
-      runState: desired,
-      ...(started ? { lastStartTime: now } : {}),
-      ...handled,
-      ...(effective ? { appliedRSpec: { ...effective } } : {}),
-      observedGeneration: generation,
-      conditions: setConditions(s.conditions, [accountReady, resources, ready], now, generation),
-    }));
+    await writeStatus<'Sliver'>(context.store, sliver, (s) => {
+      // A start that ran no init script (none installed, or a node that cannot tell) forgets the last outcome.
+      const { initScript: _previous, ...rest } = s;
+      const keepInit = !watchInit || initScript ? s : rest;
+      return {
+        ...keepInit,
+        ...(initScript ? { initScript } : {}),
+        xid,
+        running,
+        runState: desired,
+        ...(started ? { lastStartTime: now } : {}),
+        ...handled,
+        ...(effective ? { appliedRSpec: { ...effective } } : {}),
+        observedGeneration: generation,
+        conditions: setConditions(s.conditions, [accountReady, resources, ready, ...initConditions], now, generation, watchInit && !initScript ? [CONDITION_INIT_SCRIPT] : []),
+      };
+    });
+    if (initScript && initScript.exitCode === undefined) {
+      return { requeueAfter: Math.min(INIT_POLL_MAX_MS, Math.max(INIT_POLL_MIN_MS, context.clock.now() - Date.parse(initScript.startedAt))) };
+    }
   }
 
   /** Every deleting object first, then the owner of the name, then a live object that lost the name. */
-  async function reconcileName(name: string, context: ReconcileContext, ops: AccountOps): Promise<void> {
+  async function reconcileName(name: string, context: ReconcileContext, ops: AccountOps): Promise<ReconcileResult | void> {
     const sliver = context.cache.get('Sliver', name);
     const delegate = context.cache.get('Delegate', name);
     const owner = [sliver, delegate].find((o) => o !== undefined && !isDeleting(o));
@@ -301,8 +333,8 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
     const object = await ensureFinalizer(owner, context);
     if (!object || isDeleting(object)) return; // deleted meanwhile: its own event brings it back here
     try {
-      if (accountClassOf(object) === 'delegate') await reconcileDelegateClass(object, ops, context);
-      else await reconcileSliver(object as Sliver, ops, context);
+      if (accountClassOf(object) === 'delegate') return await reconcileDelegateClass(object, ops, context);
+      return await reconcileSliver(object as Sliver, ops, context);
     } catch (error) {
       if (isUnsupportedName(error)) {
         await reportUnsupportedName(object, error, context);
@@ -336,6 +368,39 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
       return node.withAccount(key, (ops) => reconcileName(key, context, ops));
     },
   };
+}
+
+/** `net_min, net_max (no bandwidth limiter …), disk_max (no quota …)`: each reason once, after the keys it concerns. */
+function unsupportedText(unsupported: ReadonlyArray<{ resource: string; reason: string }>): string {
+  const byReason = new Map<string, string[]>();
+  for (const { resource, reason } of unsupported) byReason.set(reason, [...(byReason.get(reason) ?? []), resource]);
+  return [...byReason].map(([reason, resources]) => `${resources.join(', ')} (${reason})`).join('; ');
+}
+
+function initScriptStatus(outcome: InitOutcome): InitScriptStatus {
+  return {
+    startedAt: kubernetesTimestamp(outcome.startedAt),
+    ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    ...(outcome.finishedAt === undefined ? {} : { finishedAt: kubernetesTimestamp(outcome.finishedAt) }),
+    lastOutput: outcome.tail,
+  };
+}
+
+/** Whether two outcomes are of one run that ended the same way (so its failure was already reported). */
+function sameRun(before: InitScriptStatus | undefined, after: InitScriptStatus): boolean {
+  return before !== undefined && before.startedAt === after.startedAt && before.exitCode === after.exitCode;
+}
+
+function initFailureMessage(name: string, init: InitScriptStatus): string {
+  const lastLine = init.lastOutput.split('\n').pop() ?? '';
+  return `the init script exited with code ${init.exitCode}${lastLine === '' ? ' and printed nothing' : `: ${lastLine}`}; slvctl logs sliver ${name} shows its output`;
+}
+
+/** The InitScript condition: a failed init script leaves the sliver Ready (it runs; its STATUS says InitFailed). */
+function initCondition(name: string, init: InitScriptStatus): ConditionInput {
+  if (init.exitCode === undefined) return { type: CONDITION_INIT_SCRIPT, status: 'True', reason: 'Running', message: `the init script is running (started ${init.startedAt})` };
+  if (init.exitCode === 0) return { type: CONDITION_INIT_SCRIPT, status: 'True', reason: 'Succeeded', message: 'the init script exited with code 0' };
+  return { type: CONDITION_INIT_SCRIPT, status: 'False', reason: INIT_FAILED, message: initFailureMessage(name, init) };
 }
 
 function readiness(state: { enabled: boolean; desired: 'Running' | 'Stopped'; running: boolean; resources: ConditionInput }): ConditionInput {

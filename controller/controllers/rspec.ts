@@ -80,7 +80,7 @@ export function createRSpecController(): Reconciler {
     return dutyAdjustmentsChanged(event) ? [name] : [];
   }
 
-  async function reconcile(name: string, { cache, store }: ReconcileContext): Promise<void> {
+  async function reconcile(name: string, { cache, store, log }: ReconcileContext): Promise<void> {
     const lenders = new Set([name, ...loansTo(cache, name).map((loan) => loan.spec.from)]);
     const rspecs = new Map<string, PartialRSpec>();
     const loans: LoanInput[] = [];
@@ -105,6 +105,12 @@ export function createRSpecController(): Reconciler {
       const decision = decisions.get(loan.metadata.name);
       if (!decision) continue;
       const generation = loan.metadata.generation;
+      const before = loan.status;
+      // One line per decision a user would notice: a new or changed loan, or a grant that flipped.
+      if (before === undefined || before.observedGeneration !== generation || before.granted !== decision.granted || before.reason !== decision.reason) {
+        const fields = { loan: loan.metadata.name, from: loan.spec.from, to: loan.spec.to, resource: loan.spec.resource, amount: loan.spec.amount, reason: decision.reason };
+        log.info(fields, decision.granted ? `loan ${loan.metadata.name} granted` : `loan ${loan.metadata.name} not granted: ${decision.message}`);
+      }
       writes.push(writeStatus<'Loan'>(store, loan, (status) => ({ ...status, ...decision, observedGeneration: generation })));
     }
     const sliver = liveSliver(cache, name);

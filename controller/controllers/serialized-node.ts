@@ -3,7 +3,7 @@
 // asks; creates are serialized node-wide, and so are destroys. It also remembers which slivers were
 // started since the daemon came up, so the startup stagger never starts one a second time.
 import type { RSpec } from '../../schemas/types.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
+import type { AccountClass, AccountInfo, InitOutcome, LimitReport, NodeAdapter } from '../../adapters/node/contract.js';
 import { KeyedSequencer, Sequencer } from '../../adapters/support/sequencer.js';
 
 /** Node operations on one account, run while holding that account's lock. */
@@ -16,6 +16,7 @@ export interface AccountOps {
   start(): Promise<void>;
   stop(): Promise<void>;
   isRunning(): Promise<boolean>;
+  initOutcome(): Promise<InitOutcome | undefined>;
   applyLimits(rspec: RSpec): Promise<LimitReport>;
   /** Pin the sliver to these CPUs; false when the node cannot pin. */
   pinCpus(cpus: readonly number[]): Promise<boolean>;
@@ -49,6 +50,7 @@ export class SerializedNode {
       },
       stop: () => adapter.stop(name),
       isRunning: () => adapter.isRunning(name),
+      initOutcome: () => adapter.initOutcome(name),
       applyLimits: (rspec) => adapter.applyLimits(name, rspec),
       pinCpus: async (cpus) => {
         if (!adapter.cpuPinning) return false;

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { registerSliverMetrics } from '../controllers/sliver-metrics.js';
 import { startApiServer, type HttpsListenerOptions } from '../../adapters/api/rest/server.js';
 import { BearerTokens, readTokenFile } from '../../adapters/api/identity/bearer.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
@@ -255,6 +256,7 @@ export class Slvd {
       eventRetentionMs: config.eventRetentionSeconds * 1000,
     });
     this.manager = manager;
+    registerSliverMetrics(this.registry, manager.cache);
     const controllers = setupControllers(manager, {
       node,
       startup: config.startup,
@@ -307,6 +309,7 @@ export class Slvd {
       extraSocketPaths: config.xmlrpcLegacySocket ? [config.xmlrpcLegacySocket] : [],
       port: this.xmlrpcPortToServe(),
       connections,
+      metrics: this.registry,
       log: this.log.child({ component: 'xmlrpc' }),
     });
     this.parts.add('XML-RPC server', () => xmlrpc.close());

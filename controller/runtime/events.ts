@@ -85,6 +85,9 @@ export class StoreEventRecorder implements LongLived {
     const involved = { kind: object.kind, name: object.metadata.name, ...(object.metadata.uid ? { uid: object.metadata.uid } : {}) };
     // The time of the occurrence, not of the (queued) write.
     const at = new Date(this.clock.now()).toISOString();
+    // A Normal event is an action done (started, stopped, expired, destroyed, ...): one info line
+    // each, so the daemon's log tells what happened without listing Events. Warnings are logged where they arise.
+    if (type === 'Normal') this.log.info({ [object.kind.toLowerCase()]: object.metadata.name, reason, source }, message);
     this.enqueue(() => this.write(source, involved, type, reason, message.slice(0, MAX_MESSAGE), at));
   }
 

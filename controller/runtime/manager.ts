@@ -14,7 +14,7 @@ import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { CommittedCache } from '../../adapters/store/committed-reads.js';
-import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.js';
+import { createRuntimeMetrics, errorReason, type RuntimeMetrics } from './metrics.js';
 import { Periodic } from './periodic.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 
@@ -320,6 +320,7 @@ export class Manager implements LongLived {
       result = await controller.reconciler.reconcile(key, { ...controller.context, log });
     } catch (error) {
       this.metrics.reconcileErrors.inc({ controller: name });
+      this.metrics.reconcileErrorsByReason.inc({ controller: name, reason: errorReason(error) });
       this.metrics.reconcileTotal.inc({ controller: name, result: 'error' });
       const message = error instanceof Error ? error.message : String(error);
       const object = this.watchedObject(controller, key);

@@ -9,6 +9,7 @@ export interface RuntimeMetrics {
   registry: Registry;
   reconcileTotal: Counter<'controller' | 'result'>;
   reconcileErrors: Counter<'controller'>;
+  reconcileErrorsByReason: Counter<'controller' | 'reason'>;
   reconcileTime: Histogram<'controller'>;
   queueDepth: Gauge<'name'>;
   queueAdds: Counter<'name'>;
@@ -31,6 +32,12 @@ export function createRuntimeMetrics(registry: Registry = new Registry()): Runti
       name: 'controller_runtime_reconcile_errors_total',
       help: 'Total number of reconciliation errors per controller',
       labelNames: ['controller'],
+      registers,
+    }),
+    reconcileErrorsByReason: new Counter({
+      name: 'slv_reconcile_errors_total',
+      help: 'Reconciliation errors per controller by reason: the error class (ConflictError, NodeError, CommandError, ...)',
+      labelNames: ['controller', 'reason'],
       registers,
     }),
     reconcileTime: new Histogram({
@@ -58,4 +65,9 @@ export function createRuntimeMetrics(registry: Registry = new Registry()): Runti
       registers,
     }),
   };
+}
+
+/** The `reason` label of a failed reconcile: the error's class (ConflictError, NodeError, CommandError, TypeError, ...), a bounded set. */
+export function errorReason(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : 'NotAnError';
 }

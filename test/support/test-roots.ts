@@ -151,8 +151,8 @@ export function pidsOf(uid: number): number[] {
 }
 
 /** Wait (at most ~5 s) until `check` holds, for what background processes do; no timing is asserted. */
-export async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(25);
+export async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await sleep(25);
 }
 
 /** Wait for a file a background process writes, and read it. */

@@ -174,26 +174,33 @@ export class ApiClient {
 
   /** Stream watch events of `kind` after `resourceVersion` (absent: from now). */
   watch(kind: Kind, options: Selectors & { resourceVersion?: string }, onEvent: (event: ApiWatchEvent) => void): ClientWatch {
+    return this.stream(resourcePath(kind), { watch: '1', ...options }, async (response) => {
+      let buffered = '';
+      for await (const chunk of response) {
+        buffered += (chunk as Buffer).toString('utf8');
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (!line.trim()) continue;
+          const event = JSON.parse(line) as ApiWatchEvent | { type: 'ERROR'; object: StatusBody };
+          if (event.type === 'ERROR') throw answerError({ code: event.object.code, body: event.object });
+          onEvent(event);
+        }
+      }
+    });
+  }
+
+  /** A long answer read by `consume` until it ends or `stop()`; a non-200 answer rejects `done` with its error. */
+  private stream(path: string, query: Record<string, string | undefined>, consume: (response: IncomingMessage) => Promise<void>): ClientWatch {
     let res: IncomingMessage | undefined;
     let stopped = false;
-    const done = this.send('GET', resourcePath(kind), { query: { watch: '1', ...options } }).then(async (response) => {
+    const done = this.send('GET', path, { query }).then(async (response) => {
       res = response;
       if (response.statusCode !== 200) throw answerError(await readAnswer(response));
       if (stopped) response.destroy();
-      let buffered = '';
       try {
-        for await (const chunk of response) {
-          buffered += (chunk as Buffer).toString('utf8');
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
-            if (!line.trim()) continue;
-            const event = JSON.parse(line) as ApiWatchEvent | { type: 'ERROR'; object: StatusBody };
-            if (event.type === 'ERROR') throw answerError({ code: event.object.code, body: event.object });
-            onEvent(event);
-          }
-        }
+        await consume(response);
       } catch (error) {
         if (!stopped) throw error;
       }
@@ -205,6 +212,14 @@ export class ApiClient {
       },
       done,
     };
+  }
+
+  /** The sliver's init script output, to `onText` as it arrives; with `follow`, until the script exits or the sliver goes. */
+  sliverLog(name: string, options: { follow?: boolean }, onText: (text: string) => void): ClientWatch {
+    return this.stream(resourcePath('Sliver', name, 'log'), { follow: options.follow ? '1' : undefined }, async (response) => {
+      response.setEncoding('utf8');
+      for await (const text of response) onText(text as string);
+    });
   }
 
   close(): void {

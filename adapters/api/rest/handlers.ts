@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyConfiguration, applyJsonPatch, mergePatch, recordUpdate, withKubernetesManagedFields } from '../../../resources/apply.js';
 import { kubernetesTable } from '../../../resources/columns.js';
 import { authorize, authorizeAttempt, authorizeSliverOperation, mayRead, ROOT_UID, sliversConsulted, type AccessVerb, type Caller } from '../../../resources/authz.js';
-import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, SlvError } from '../../../resources/errors.js';
+import { BadRequestError, ConflictError, AlreadyExistsError, InvalidError, NotFoundError, SlvError } from '../../../resources/errors.js';
+import type { LogChunk, NodeAdapter } from '../../node/contract.js';
 import { loansOfLender, parseSliverLoans, sliverLoansOf } from '../../../resources/loans.js';
 import { replaceLoans } from '../loan-replacement.js';
 import type { Store, WatchEvent } from '../../store/contract.js';
@@ -22,6 +23,8 @@ const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 const PATCH_TYPES = [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch];
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** How often `log?follow=1` looks for more output. */
+export const LOG_FOLLOW_INTERVAL_MS = 500;
 /** How often a watch that asked for bookmarks (`allowWatchBookmarks`) gets one, as Kubernetes does about once a minute. */
 export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
 
@@ -34,11 +37,12 @@ export interface RequestContext {
 }
 
 export class ResourceApi {
-  /** Open watch streams, ended when the server closes. */
+  /** Open watch and log-follow streams, ended when the server closes. */
   readonly watches = new Set<ServerResponse>();
 
   constructor(
     private readonly store: Store,
+    private readonly node: NodeAdapter,
     private readonly maxBodyBytes: number,
     private readonly bookmarkIntervalMs = DEFAULT_BOOKMARK_INTERVAL_MS,
   ) {}
@@ -51,6 +55,8 @@ export class ResourceApi {
       if (method === 'POST') return this.create(context);
     } else if (route.subresource === 'loans') {
       if (method === 'GET' || method === 'PUT') return this.loans(context, method);
+    } else if (route.subresource === 'log') {
+      if (method === 'GET') return this.log(context);
     } else if (route.subresource === 'status') {
       if (method === 'GET') return this.get(context);
       if (method === 'PUT') return this.replace(context, 'updateStatus');
@@ -354,7 +360,54 @@ export class ResourceApi {
     sendJson(res, 200, sliverLoansOf(lender, replaced.loans, replaced.revision, replaced.removed));
   }
 
-  /** End every open watch (the server is closing). */
+  /**
+   * `slivers/NAME/log`: the output of the init script the sliver's last start ran, as text; with
+   * `?follow=1` the answer stays open and carries new output as it comes, until the script exits,
+   * the sliver goes, or the client leaves. Reading it needs what reading the sliver needs.
+   */
+  private async log(context: RequestContext): Promise<void> {
+    const { res, route, query, caller } = context;
+    const name = route.name!;
+    await this.authorize(caller, 'read', 'Sliver', await this.store.get('Sliver', name));
+    const follow = flagOf(query, 'follow');
+    const read = async (offset: number): Promise<LogChunk | undefined> => {
+      try {
+        return await this.node.readInitLog(name, offset);
+      } catch (error) {
+        // A sliver whose account is not made yet has no output yet.
+        if (error instanceof NotFoundError) return { text: '', nextOffset: 0 };
+        throw error;
+      }
+    };
+    const first = await read(0);
+    if (!first) throw new SlvError('NotFound', `this node (${this.node.kind} adapter) keeps no init script output: its sliver's own init runs the script`);
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+    res.write(first.text);
+    if (!follow) {
+      res.end();
+      return;
+    }
+    this.watches.add(res);
+    let offset = first.nextOffset;
+    let timer: NodeJS.Timeout | undefined;
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.watches.delete(res);
+    });
+    const poll = async (): Promise<void> => {
+      // Whether the script had exited is asked before reading, so output it wrote before exiting is never lost.
+      const exited = (await this.node.initOutcome(name).catch(() => undefined))?.exitCode !== undefined;
+      const gone = !(await this.store.tryGet('Sliver', name));
+      const chunk = await read(offset);
+      if (chunk?.text) res.write(chunk.text);
+      offset = chunk?.nextOffset ?? offset;
+      if (exited || gone || !chunk) res.end();
+      else if (!res.writableEnded) timer = setTimeout(() => void poll().catch(() => res.destroy()), LOG_FOLLOW_INTERVAL_MS);
+    };
+    await poll();
+  }
+
+  /** End every open watch and log stream (the server is closing). */
   endWatches(): void {
     for (const res of this.watches) res.end();
     this.watches.clear();

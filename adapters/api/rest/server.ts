@@ -9,6 +9,7 @@ import { BadRequestError, NotFoundError, SlvError } from '../../../resources/err
 import type { Store } from '../../store/contract.js';
 import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
+import { registeredMetric } from '../../support/metrics.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
 import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort, type TlsIdentity } from '../http-server.js';
 import type { BearerTokens } from '../identity/bearer.js';
@@ -58,11 +59,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** The metric, already in the registry (a restarted server in the same process), or a new one. */
-function registered<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
-
 /** The path and query of a request line, parsed without resolving it against a base: `//x` is a path, not a host. */
 interface RequestTarget {
   pathname: string;
@@ -107,13 +103,13 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, socketPath, metrics, ready, node } = options;
-  const resources = new ResourceApi(store, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
-  const requests = registered(
+  const resources = new ResourceApi(store, node, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
+  const requests = registeredMetric(
     metrics,
     'apiserver_request_total',
     () => new Counter({ name: 'apiserver_request_total', help: 'REST API requests by verb, resource and HTTP code', labelNames: ['verb', 'resource', 'code'], registers: [metrics] }),
   );
-  const latency = registered(
+  const latency = registeredMetric(
     metrics,
     'apiserver_request_duration_seconds',
     () =>

@@ -238,6 +238,11 @@ const METHODS: Record<string, MethodDefinition> = {
 
 const METHOD_NAMES = Object.keys(METHODS).sort();
 
+/** Whether `name` is one of the API's methods. */
+export function isApiMethod(name: string): boolean {
+  return Object.hasOwn(METHODS, name);
+}
+
 function helpText(): string {
   return METHOD_NAMES.map((name) => {
     const method = METHODS[name]!;
@@ -250,7 +255,7 @@ function helpText(): string {
  * known to be right. Every failure is an XmlRpcFault with the code and string clients expect.
  */
 export async function callApiMethod(context: ApiContext, identify: () => Promise<Caller | undefined>, method: string, params: unknown[]): Promise<unknown> {
-  const definition = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
+  const definition = isApiMethod(method) ? METHODS[method] : undefined;
   if (!definition) throw new XmlRpcFault(FAULT_UNKNOWN_METHOD, `Invalid API method ${method}.  Valid choices are ${METHOD_NAMES.join(', ')}`);
   if (params.length !== definition.params.length) {
     throw new XmlRpcFault(FAULT_ARGUMENT_COUNT, `Invalid argument count: got ${params.length}, expecting ${definition.params.length}.`);

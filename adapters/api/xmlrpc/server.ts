@@ -5,16 +5,18 @@
 // fault cannot be written, in a closed connection: never in a rejection nobody handles.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { SocketPathError, UsageError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { CommittedReads, type CommittedCache } from '../../store/committed-reads.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { BodyTooLargeError, readBoundedBody } from '../../support/body.js';
+import { registeredMetric } from '../../support/metrics.js';
 import { listenUnixSocket, type UnixSocketListener } from '../../support/unix-socket.js';
 import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
-import { FAULT_CALL_FAILED, callApiMethod, type ApiContext } from './methods.js';
+import { FAULT_CALL_FAILED, callApiMethod, isApiMethod, type ApiContext } from './methods.js';
 
 /** Root's socket, in a directory only root may write, so no other user can stand in for slvd. */
 export const DEFAULT_XMLRPC_SOCKET = '/run/slv/sliver_mgr.api';
@@ -45,6 +47,8 @@ export interface XmlRpcShimOptions {
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
+  /** Where `slv_xmlrpc_calls_total` is registered (absent: not counted). */
+  metrics?: Registry;
   /** Unix seconds (tests may fix it). */
   nowSeconds?: () => number;
 }
@@ -81,6 +85,14 @@ interface Shared {
   log?: Logger;
   /** Calls dispatched and not yet answered: close() waits for them, so no store write is cut halfway. */
   calls: Set<Promise<void>>;
+  /** Answered calls by method and fault code ("0": no fault). */
+  counted?: Counter<'method' | 'fault'>;
+}
+
+function callCounter(registry: Registry): Counter<'method' | 'fault'> {
+  const name = 'slv_xmlrpc_calls_total';
+  const help = 'XML-RPC calls by method (other: not an API method) and fault code (0: answered without a fault)';
+  return registeredMetric(registry, name, () => new Counter({ name, help, labelNames: ['method', 'fault'], registers: [registry] }));
 }
 
 /** The request's method call; request-level problems are fault 1. */
@@ -116,8 +128,11 @@ function answerXml(outcome: { result: unknown } | { error: unknown }, log: Logge
 
 async function answer(request: IncomingMessage, response: ServerResponse, shared: Shared): Promise<void> {
   let outcome: { result: unknown } | { error: unknown };
+  let method = 'other';
   try {
     const call = await readCall(request, shared.maxRequestBytes);
+    // Only API method names become label values: a client's made-up names would grow the series without bound.
+    if (isApiMethod(call.method)) method = call.method;
     const { context } = shared;
     const identify = async () => {
       const uid = connectionUid(request.socket);
@@ -129,6 +144,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, shared
   }
   // A body refused unread leaves the rest of it on the connection: answer, then close.
   const undrained = 'error' in outcome && outcome.error instanceof XmlRpcFault && outcome.error.cause instanceof BodyTooLargeError && !outcome.error.cause.drained;
+  shared.counted?.inc({ method, fault: 'error' in outcome ? String(outcome.error instanceof XmlRpcFault ? outcome.error.faultCode : FAULT_CALL_FAILED) : '0' });
   await send(response, answerXml(outcome, shared.log), undrained);
 }
 
@@ -160,7 +176,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
     node: options.node,
     nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
   };
-  const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}) };
+  const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}), ...(options.metrics ? { counted: callCounter(options.metrics) } : {}) };
   const connections = options.connections ?? new ConnectionBudget();
   const servers: Server[] = [];
   const listeners: UnixSocketListener[] = [];

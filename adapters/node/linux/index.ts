@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
 import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { beginInitRun, initWrapperScript, removeInitRun } from '../posix/init-log.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
 import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
@@ -25,7 +26,7 @@ export const RUN_DIR = '/run/slv/running';
 const SETPRIV = '/usr/bin/setpriv';
 
 export interface LinuxAdapterOptions extends PasswdNodeOptions {
-  /** slvd's data dir: init script output goes to <dataDir>/initscripts/NAME.log. */
+  /** slvd's data dir: init script output goes to <dataDir>/initscripts/NAME.log (posix/init-log.ts). */
   dataDir: string;
   /** The cgroup that holds one cgroup per sliver (default: `slv` under the cpu hierarchy). */
   cgroupParent?: string;
@@ -108,7 +109,8 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     await this.bandwidth?.remove(entry.uid);
     await this.cgroups?.remove(name, true);
     await this.cpusets?.remove(name);
-    for (const file of [this.path(initscriptPath(name)), this.markerPath(name), join(this.logDir, `${name}.log`)]) rmSync(file, { force: true });
+    for (const file of [this.path(initscriptPath(name)), this.markerPath(name)]) rmSync(file, { force: true });
+    removeInitRun(this.initRunBase(name));
     await this.accounts.remove(name);
   }
 
@@ -160,6 +162,10 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     return this.accounts.path(inside);
   }
 
+  protected override initRunBase(name: string): string {
+    return join(this.logDir, name);
+  }
+
   private markerPath(name: string): string {
     return this.path(`${RUN_DIR}/${name}`);
   }
@@ -179,7 +185,7 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   /**
    * A root shell joins the sliver's cgroup and sends its output to the log, then setpriv drops to
    * the account's uid/gid (numeric: a prefix root's accounts are unknown to the host) and execs the
-   * script with `start`, as the original's vserver init did.
+   * script with `start`, as the original's vserver init did; the shell records its exit status.
    */
   private async runInitscript(name: string, entry: PasswdEntry, script: string): Promise<void> {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
@@ -187,23 +193,10 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     const joinCpuset = this.cpusets ? `{ [ ! -e ${shellQuote(this.cpusets.procsFile(name))} ] || echo $$ > ${shellQuote(this.cpusets.procsFile(name))}; } && ` : '';
     const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ${joinCpuset}` : '';
     const home = this.path(entry.home);
+    beginInitRun(this.initRunBase(name));
     await startDetached(
       '/bin/sh',
-      [
-        '-c',
-        `${joinCgroup}exec > "$0" 2>&1 && exec "$@"`,
-        join(this.logDir, `${name}.log`),
-        SETPRIV,
-        '--reuid',
-        String(entry.uid),
-        '--regid',
-        String(entry.gid),
-        '--clear-groups',
-        '--',
-        ...interpreter,
-        script,
-        'start',
-      ],
+      ['-c', initWrapperScript(joinCgroup), this.initRunBase(name), SETPRIV, '--reuid', String(entry.uid), '--regid', String(entry.gid), '--clear-groups', '--', ...interpreter, script, 'start'],
       { cwd: existsSync(home) ? home : '/', env: { HOME: home, USER: name, LOGNAME: name, SHELL: LINUX_SHELLS.sliver, PATH: '/usr/local/bin:/usr/bin:/bin' } },
     );
   }

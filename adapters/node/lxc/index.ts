@@ -9,8 +9,9 @@ import { checkoutPath } from '../../../resources/checkout.js';
 import { join, relative } from 'node:path';
 import { BadRequestError, MissingImageError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
-import { runCommand } from '../../support/exec.js';
+import { runCommand, startDetached } from '../../support/exec.js';
 import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { beginInitRun, initWrapperScript } from '../posix/init-log.js';
 import { formatCpuList } from '../../../resources/cpu-cores.js';
 import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
 import type { PasswdEntry } from '../posix/accounts.js';
@@ -169,7 +170,11 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     await this.inContainerDir(name, entry, ['etc'], 0o755, (dir, owner) => (script === '' ? dir.removeFile('rc.vinit') : dir.writeFile('rc.vinit', script, { ...owner, mode: 0o755 })));
   }
 
-  /** Start the container, then run its init script with `start` as its root, in the background. */
+  /**
+   * Start the container, then run its init script with `start` as its root, in the background:
+   * lxc-attach stays on the host, so the output and exit status land in the container's host
+   * directory (posix/init-log.ts), where nothing inside the container can reach.
+   */
   async start(name: string): Promise<void> {
     const entry = this.requireSliver(name);
     if (await this.running(name)) return;
@@ -180,8 +185,10 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
       throw new NodeError(`container ${name} did not start: ${this.logTail(name) || (error as Error).message}`, { cause: error });
     }
     if (existsSync(join(rootfsPaths(this.containerDir(name)).merged, 'etc/rc.vinit'))) {
-      const run = 'mkdir -p /var/log; /etc/rc.vinit start </dev/null >/var/log/rc.vinit.log 2>&1 &';
-      await this.lxc('lxc-attach', ['--clear-env', '--', '/bin/sh', '-c', run], name);
+      beginInitRun(this.initRunBase(name));
+      await startDetached('/bin/sh', ['-c', initWrapperScript(), this.initRunBase(name), ...this.lxcCommand('lxc-attach', ['--clear-env', '--', '/etc/rc.vinit', 'start'], name)], {
+        env: { PATH: '/usr/bin:/bin' },
+      });
     }
   }
 
@@ -322,7 +329,18 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   }
 
   private lxc(tool: string, args: string[], name: string) {
-    return runCommand(`/usr/bin/${tool}`, ['-P', this.lxcPath, '-n', name, ...args], this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs });
+    const [file, ...rest] = this.lxcCommand(tool, args, name);
+    return runCommand(file, rest, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs });
+  }
+
+  /** An LXC tool's command line for container `name`. */
+  private lxcCommand(tool: string, args: string[], name: string): [string, ...string[]] {
+    return [`/usr/bin/${tool}`, '-P', this.lxcPath, '-n', name, ...args];
+  }
+
+  /** The init script's run files (posix/init-log.ts), in the container's host directory. */
+  protected override initRunBase(name: string): string {
+    return join(this.containerDir(name), 'rc.vinit');
   }
 }
 

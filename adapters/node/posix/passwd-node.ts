@@ -1,7 +1,9 @@
-// What the linux and vserver adapters share: accounts read from <root>/etc/passwd, ssh keys in the
-// account's home, the delegate login shell, and the bandwidth limiter keyed by uid.
+// What the linux, lxc and vserver adapters share: accounts read from <root>/etc/passwd, ssh keys in the
+// account's home, the delegate login shell, the bandwidth limiter keyed by uid, and reading back
+// an init script's run (where the adapter keeps one).
 import { checkoutPath } from '../../../resources/checkout.js';
-import type { AccountInfo, BandwidthLimiter } from '../contract.js';
+import type { AccountInfo, BandwidthLimiter, InitOutcome, LogChunk } from '../contract.js';
+import { readInitLogChunk, readInitOutcome } from './init-log.js';
 import type { AccountClass } from '../contract.js';
 import { LocalAccounts, type ManagedShells, type PasswdEntry } from './accounts.js';
 
@@ -58,5 +60,25 @@ export abstract class PasswdNode {
   }
 
   /** Nothing to release: the node's state is the OS itself (the bandwidth limiter is its owner's). */
+  /**
+   * Where this node keeps the files of an account's init script run (posix/init-log.ts); undefined
+   * when it keeps none (vserver: the guest's own init runs the script, out of the adapter's sight).
+   */
+  protected initRunBase(_name: string): string | undefined {
+    return undefined;
+  }
+
+  async initOutcome(name: string): Promise<InitOutcome | undefined> {
+    this.accounts.require(name);
+    const base = this.initRunBase(name);
+    return base === undefined ? undefined : readInitOutcome(base);
+  }
+
+  async readInitLog(name: string, offset: number): Promise<LogChunk | undefined> {
+    this.accounts.require(name);
+    const base = this.initRunBase(name);
+    return base === undefined ? undefined : readInitLogChunk(base, offset);
+  }
+
   async close(): Promise<void> {}
 }

@@ -4,7 +4,8 @@
 // also counts calls, can inject failures and can hold calls in flight.
 import { ConflictError, NotFoundError } from '../../../resources/errors.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
-import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { outputTail } from '../../../resources/init-output.js';
+import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
 import { StateFile } from './state-file.js';
 import { assertAccountName } from '../posix/accounts.js';
 
@@ -26,7 +27,22 @@ export interface SimAccount extends AccountInfo {
   limits?: RSpec;
   /** The CPUs it is pinned to (cpu_cores), once pinned. */
   cpus?: number[];
+  /** The simulated run of the init script by the last start. */
+  initRun?: SimInitRun;
 }
+
+/** What a simulated init script does: its output, and its exit code (absent: it keeps running). */
+export interface SimInitResult {
+  output: string;
+  exitCode?: number;
+}
+
+interface SimInitRun extends SimInitResult {
+  startedAt: number;
+}
+
+/** Runs nothing: the sim's init scripts succeed at once, silently, unless a test says otherwise. */
+const DEFAULT_INIT_RESULT: SimInitResult = { output: '', exitCode: 0 };
 
 export const SIM_METHODS = [
   'listAccounts',
@@ -40,6 +56,8 @@ export const SIM_METHODS = [
   'stop',
   'isRunning',
   'applyLimits',
+  'initOutcome',
+  'readInitLog',
   'pinCpus',
 ] as const;
 export type SimMethod = (typeof SIM_METHODS)[number];
@@ -83,6 +101,8 @@ export class SimAdapter implements NodeAdapter {
   private readonly failures: FailurePredicate[] = [];
   private readonly held = new Map<SimMethod, Array<() => void>>();
   private readonly holding = new Set<SimMethod>();
+  private readonly initResults = new Map<string, SimInitResult>();
+  private unenforceable: LimitReport['unsupported'] = [];
   /** The highest uid handed out so far, to this run or remembered (uids are not reused while a higher one exists). */
   private highestUid = SIM_FIRST_UID - 1;
 
@@ -146,6 +166,17 @@ export class SimAdapter implements NodeAdapter {
     const waiting = this.held.get(method) ?? [];
     this.held.delete(method);
     for (const resume of waiting) resume();
+  }
+
+  /** What the init script of `name` does when a start runs it from now on (undefined: succeed silently). */
+  setInitscriptResult(name: string, result: SimInitResult | undefined): void {
+    if (result) this.initResults.set(name, { ...result });
+    else this.initResults.delete(name);
+  }
+
+  /** From now on applyLimits reports these keys as ones this node cannot enforce (a node without quotas or bwlimit). */
+  setUnenforceable(unsupported: LimitReport['unsupported']): void {
+    this.unenforceable = unsupported.map((entry) => ({ ...entry }));
   }
 
   /** A copy of the full record of an account, or undefined. */
@@ -216,8 +247,31 @@ export class SimAdapter implements NodeAdapter {
     return this.call({ method: 'setInitscript', name }, () => this.change(name, { initscript: script }));
   }
 
+  /** A start of a stopped sliver with an init script runs it (simulated: setInitscriptResult). */
   async start(name: string): Promise<void> {
-    return this.call({ method: 'start', name }, () => this.change(name, { running: true }));
+    return this.call({ method: 'start', name }, () => {
+      const account = this.existing(name);
+      if (account.running) return;
+      const run = account.initscript === '' ? {} : { initRun: { ...(this.initResults.get(name) ?? DEFAULT_INIT_RESULT), startedAt: Date.now() } };
+      this.change(name, { running: true, ...run });
+    });
+  }
+
+  async initOutcome(name: string): Promise<InitOutcome | undefined> {
+    return this.call({ method: 'initOutcome', name }, () => {
+      const run = this.existing(name).initRun;
+      if (!run) return undefined;
+      const exited = run.exitCode === undefined ? {} : { exitCode: run.exitCode, finishedAt: run.startedAt };
+      return { startedAt: run.startedAt, ...exited, tail: outputTail(run.output) };
+    });
+  }
+
+  async readInitLog(name: string, offset: number): Promise<LogChunk> {
+    return this.call({ method: 'readInitLog', name }, () => {
+      const log = Buffer.from(this.existing(name).initRun?.output ?? '');
+      const from = offset > log.length ? 0 : offset;
+      return { text: log.subarray(from).toString('utf8'), nextOffset: log.length };
+    });
   }
 
   async stop(name: string): Promise<void> {
@@ -231,7 +285,8 @@ export class SimAdapter implements NodeAdapter {
   async applyLimits(name: string, rspec: RSpec): Promise<LimitReport> {
     return this.call({ method: 'applyLimits', name }, () => {
       this.change(name, { limits: { ...rspec }, loginEnabled: rspec.enabled !== 0 });
-      return { applied: [...RSPEC_KEYS], unsupported: [] };
+      const unsupported = this.unenforceable.map((entry) => ({ ...entry }));
+      return { applied: RSPEC_KEYS.filter((key) => !unsupported.some((entry) => entry.resource === key)), unsupported };
     });
   }
 

@@ -213,16 +213,16 @@ test('edit opens $EDITOR and updates what was saved; unchanged is cancelled', { 
   assert.equal(untouched.stdout, 'Edit cancelled, no changes made.\n');
 });
 
-test("loans set replaces the sliver's loans", { timeout: 60_000 }, async () => {
+test("loans set --wait=false replaces the sliver's loans (no controllers here to decide them)", { timeout: 60_000 }, async () => {
   await api.store.create({ ...(await api.store.get('Sliver', 'alpha')), metadata: { name: 'gamma' } });
-  const set = await run(['loans', 'set', 'alpha', 'gamma:cpu_share:5', 'gamma:net_max:100']);
+  const set = await run(['loans', 'set', 'alpha', 'gamma:cpu_share:5', 'gamma:net_max:100', '--wait=false']);
   assert.equal(set.stdout, 'sliver "alpha": 2 loan(s) set\n', set.stderr);
   const loans = (await api.store.list('Loan')).items.filter((l) => l.spec.from === 'alpha').map((l) => [l.metadata.name, l.spec.to, l.spec.resource, l.spec.amount, l.spec.order]);
   assert.deepEqual(loans, [
     ['alpha.0', 'gamma', 'cpu_share', 5, 0],
     ['alpha.1', 'gamma', 'net_max', 100, 1],
   ]);
-  const fewer = await run(['loans', 'set', 'alpha', 'gamma:cpu_min:1']);
+  const fewer = await run(['loans', 'set', 'alpha', 'gamma:cpu_min:1', '--wait=false']);
   assert.equal(fewer.stdout, 'sliver "alpha": 1 loan(s) set, 1 removed\n', fewer.stderr);
   const bad = await run(['loans', 'set', 'alpha', 'gamma:disk_max:1']);
   assert.equal(bad.code, ExitCodes.usage);

@@ -79,6 +79,22 @@ test('slvctl drives slvd: wait for Ready, get, describe, stop, delete', { timeou
   const afterStop = await run(['describe', 'sl', 'princeton_codeen']);
   assert.match(afterStop.stdout, /^\s+Running:\s+no$/m, 'the account controller stopped it before reporting Ready=False');
 
+  // loans set prints the controllers' decision on each loan; one not granted exits 1.
+  const granted = await run(['loans', 'set', 'princeton_codeen', 'mit_ron:cpu_share:10']);
+  assert.equal(granted.code, 0, `${granted.stderr}\n${log}`);
+  assert.equal(granted.stdout, 'sliver "princeton_codeen": 1 loan(s) set\nloan/princeton_codeen.0  mit_ron:cpu_share:10  granted\n');
+  const refused = await run(['loans', 'set', 'princeton_codeen', 'mit_ron:cpu_share:10', 'mit_ron:cpu_share:1000', 'nobody:cpu_share:1', '--timeout=60s']);
+  assert.equal(refused.code, 1, `${refused.stdout}${refused.stderr}`);
+  const lines = refused.stdout.split('\n');
+  assert.equal(lines.length, 5, `one line per loan, no repeats:\n${refused.stdout}`);
+  assert.equal(lines[0], 'sliver "princeton_codeen": 3 loan(s) set');
+  assert.equal(lines[1], 'loan/princeton_codeen.0  mit_ron:cpu_share:10    granted');
+  assert.match(lines[2]!, /^loan\/princeton_codeen\.1  mit_ron:cpu_share:1000  not granted: InsufficientResidual \(.+\)$/);
+  assert.match(lines[3]!, /^loan\/princeton_codeen\.2  nobody:cpu_share:1      not granted: UnknownTarget \(.+\)$/);
+  assert.equal(refused.stderr, 'error: 2 of 3 loan(s) not granted\n');
+  const cleared = await run(['loans', 'set', 'princeton_codeen']);
+  assert.deepEqual([cleared.code, cleared.stdout], [0, 'sliver "princeton_codeen": 0 loan(s) set, 3 removed\n'], cleared.stderr);
+
   const deleted = await run(['delete', 'sl', 'mit_ron', '--timeout=60s']);
   assert.equal(deleted.code, 0, `${deleted.stderr}\n${log}`);
   assert.equal(deleted.stdout, 'sliver "mit_ron" deleted\n');

@@ -32,7 +32,7 @@ test('start, stop and recreate set spec.run; start and recreate bump their count
   assert.deepEqual((await api.store.get('Sliver', 'alice')).spec.run, { state: 'Running', start: 2, recreate: 1 });
   const [notSliver, noName, missing] = await Promise.all([run(['start', 'dg', 'x']), run(['stop', 'sliver']), run(['stop', 'sliver', 'nobody'])]);
   assert.equal(notSliver.code, ExitCodes.usage);
-  assert.match(notSliver.stderr, /only slivers can be started, stopped or recreated, not delegates/);
+  assert.match(notSliver.stderr, /slvctl start works on slivers only, not delegates/);
   assert.equal(noName.code, ExitCodes.usage);
   assert.equal(missing.code, ExitCodes.notFound);
   assert.equal(missing.stderr, 'error: sliver "nobody" not found\n');

@@ -190,3 +190,25 @@ test('createNodeAdapter opens the sim and names what is wrong with an unknown ki
   assert.equal(adapter.kind, 'sim');
   await assert.rejects(createNodeAdapter('bogus' as 'sim', { dataDir: tempDir() }), (e: unknown) => e instanceof UsageError && /unknown node adapter "bogus"/.test(e.message));
 });
+
+test('a start runs the init script as the test says: its outcome and log; a running sliver is not started again', TIMEOUT, async () => {
+  const sim = createSimAdapter({ dataDir: tempDir() });
+  try {
+    await sim.createAccount('pl_alpha', 'sliver');
+    await sim.start('pl_alpha');
+    assert.equal(await sim.initOutcome('pl_alpha'), undefined, 'no init script, no run');
+    await sim.stop('pl_alpha');
+    await sim.setInitscript('pl_alpha', '#!/bin/sh\nexec proxy\n');
+    sim.setInitscriptResult('pl_alpha', { exitCode: 127, output: 'one\nexec: proxy: not found\n' });
+    await sim.start('pl_alpha');
+    const outcome = await sim.initOutcome('pl_alpha');
+    assert.equal(outcome?.exitCode, 127);
+    assert.equal(outcome?.tail, 'one\nexec: proxy: not found');
+    assert.deepEqual(await sim.readInitLog('pl_alpha', 4), { text: 'exec: proxy: not found\n', nextOffset: 27 });
+    sim.setInitscriptResult('pl_alpha', undefined);
+    await sim.start('pl_alpha');
+    assert.equal((await sim.initOutcome('pl_alpha'))?.exitCode, 127, 'already running: the script did not run again');
+  } finally {
+    await sim.close();
+  }
+});

@@ -157,6 +157,36 @@ test('the init script is installed root-owned 0755 and started as the account in
   assert.equal(existsSync(join(root, 'etc/slv/rc.vinit.pl_alpha')), false);
 });
 
+test('the init script outcome: a command not found exits 127 with its message in the tail; the log reads in chunks from an offset', T, async (t) => {
+  const { adapter } = linuxNode();
+  t.after(() => adapter.close());
+  await adapter.createAccount('pl_alpha', 'sliver');
+  assert.equal(await adapter.initOutcome('pl_alpha'), undefined, 'no start, no outcome');
+  await adapter.setInitscript('pl_alpha', '#!/bin/sh\necho starting proxy\nexec /usr/local/codeen/bin/proxy\n');
+  const before = Date.now();
+  await adapter.start('pl_alpha');
+  await waitUntil(async () => (await adapter.initOutcome('pl_alpha'))?.exitCode !== undefined);
+  const failed = await adapter.initOutcome('pl_alpha');
+  assert.equal(failed?.exitCode, 127);
+  assert.ok(failed && failed.startedAt >= before - 1000 && (failed.finishedAt ?? 0) >= failed.startedAt, 'start and finish times in order');
+  assert.match(failed?.tail ?? '', /^starting proxy\n.*\/usr\/local\/codeen\/bin\/proxy: not found$/);
+  const whole = (await adapter.readInitLog('pl_alpha', 0))!;
+  assert.match(whole.text, /^starting proxy\n.*not found\n$/);
+  const rest = (await adapter.readInitLog('pl_alpha', 'starting proxy\n'.length))!;
+  assert.equal(rest.text, whole.text.slice('starting proxy\n'.length));
+  assert.equal(rest.nextOffset, whole.nextOffset);
+
+  // A script whose interpreter is missing cannot even be executed: a failure too.
+  await adapter.stop('pl_alpha');
+  await adapter.setInitscript('pl_alpha', '#!/nonexistent/interpreter\n');
+  await adapter.start('pl_alpha');
+  await waitUntil(async () => (await adapter.initOutcome('pl_alpha'))?.exitCode !== undefined);
+  const unrunnable = await adapter.initOutcome('pl_alpha');
+  assert.notEqual(unrunnable?.exitCode, 0);
+  assert.ok((unrunnable?.startedAt ?? 0) >= (failed?.startedAt ?? 0), 'the new run replaced the old one');
+  assert.doesNotMatch(unrunnable?.tail ?? '', /starting proxy/);
+});
+
 test(
   'a real cgroup under the test parent gets cpu.shares and CFS quota from the rspec (cgroup v1)',
   { ...T, ...(!SKIP_TEST_ROOTS && cgroupVersionAt(defaultCgroupParent()) !== 1 ? { skip: 'the cpu controller is not on cgroup v1 here' } : {}) },

@@ -88,9 +88,20 @@ test('a sliver is an unprivileged container: root inside is its id range outside
   const hostLinks = execFileSync('/usr/sbin/ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
   assert.equal(attach(lxcPath, 'pl_alpha', 'ip -o link').trim().split('\n').length, hostLinks, 'the host network: the same interfaces');
 
+  assert.equal((await adapter.initOutcome('pl_alpha'))?.exitCode, undefined, 'the init script still runs');
+
   await adapter.stop('pl_alpha');
   assert.equal(await adapter.isRunning('pl_alpha'), false);
   assert.equal(hostUids.length > 0 && execFileSync('/usr/bin/ps', ['-eo', 'uid='], { encoding: 'utf8' }).split('\n').map(Number).includes(range.first), false, 'stop kills everything inside');
+
+  // A failing init script: its exit status and output are recorded on the host.
+  await adapter.setInitscript('pl_alpha', '#!/bin/sh\necho "cannot start $1"\nexit 3\n');
+  await adapter.start('pl_alpha');
+  await waitUntil(async () => (await adapter.initOutcome('pl_alpha'))?.exitCode !== undefined);
+  const failed = await adapter.initOutcome('pl_alpha');
+  assert.deepEqual([failed?.exitCode, failed?.tail], [3, 'cannot start start']);
+  assert.equal((await adapter.readInitLog('pl_alpha', 0))?.text, 'cannot start start\n');
+  await adapter.stop('pl_alpha');
 });
 
 test("one image, copy-on-write: a write inside lands in the sliver's upper layer only", T, async (t) => {

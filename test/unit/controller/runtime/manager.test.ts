@@ -109,6 +109,7 @@ test('a failing key backs off 100, 200, 400 ms and stops retrying after success'
   assert.match(metrics, /controller_runtime_reconcile_total\{controller="flaky",result="error"\} 3/);
   assert.match(metrics, /controller_runtime_reconcile_total\{controller="flaky",result="success"\} 1/);
   assert.match(metrics, /controller_runtime_reconcile_errors_total\{controller="flaky"\} 3/);
+  assert.match(metrics, /slv_reconcile_errors_total\{controller="flaky",reason="Error"\} 3/);
   assert.match(metrics, /workqueue_retries_total\{name="flaky"\} 3/);
   const events = (await store.list('Event')).items.filter((e) => e.spec.involvedObject.name === 'flaky');
   assert.equal(events.length, 3, 'one Warning per distinct message');

@@ -46,7 +46,7 @@ test('health, readiness, version, metrics and discovery answer', { timeout: 10_0
   const discovery = (await api.client.request<{ resources: Array<{ name: string; shortNames: string[] }> }>('GET', '/apis/nm.planet-lab.org/v1')).body;
   assert.deepEqual(
     discovery.resources.map((r) => r.name),
-    ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/status', 'delegates/status', 'loans/status', 'nodeconfigs/status', 'slivers/loans'],
+    ['slivers', 'delegates', 'loans', 'events', 'nodeconfigs', 'slivers/status', 'delegates/status', 'loans/status', 'nodeconfigs/status', 'slivers/loans', 'slivers/log'],
   );
   const metrics = (await api.client.request<string>('GET', '/metrics')).body;
   assert.match(metrics, /apiserver_request_total\{verb="get",resource="\/readyz",code="200"\} 1/);
