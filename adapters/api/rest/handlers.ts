@@ -107,25 +107,8 @@ export class ResourceApi {
 
   // ---- answers ------------------------------------------------------------------------------
 
-  /**
-   * Objects as the client asked for them: as a Kubernetes Table when the Accept header says so
-   * (kubectl get), else the object itself (or `list`, a list of them); managedFields in Kubernetes' form.
-   */
-  private present({ req, route, query }: RequestContext, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
-    if (wantsTable(req.headers.accept)) {
-      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), {
-        nowMs: Date.now(),
-        includeObject: includeObjectOf(query),
-        ...(resourceVersion === undefined ? {} : { resourceVersion }),
-      });
-    }
-    const items = objects.map(withKubernetesManagedFields);
-    if (!list) return items[0];
-    return { apiVersion: API_VERSION, kind: `${route.kind}List`, metadata: { resourceVersion }, items };
-  }
-
   private sendObject(context: RequestContext, code: number, object: AnyObject | undefined): void {
-    sendJson(context.res, code, object === undefined ? undefined : this.present(context, [object], object.metadata.resourceVersion, false));
+    sendJson(context.res, code, object === undefined ? undefined : present(context, [object], object.metadata.resourceVersion, false));
   }
 
   // ---- verbs --------------------------------------------------------------------------------
@@ -145,7 +128,7 @@ export class ResourceApi {
     sendJson(
       res,
       200,
-      this.present(
+      present(
         context,
         items.filter((o) => matchesFilter(filter, o) && readable(o)),
         String(revision),
@@ -186,7 +169,7 @@ export class ResourceApi {
       delivered = event.revision;
       if (!matchesFilter(filter, event.object)) return;
       if (caller.uid !== ROOT_UID && !mayRead(caller, event.object, await this.sliverLookup([event.object]))) return;
-      send({ type: event.type, object: this.present(context, [event.object], event.object.metadata.resourceVersion, false) });
+      send({ type: event.type, object: present(context, [event.object], event.object.metadata.resourceVersion, false) });
     };
     // Subscribing throws (410 Gone, ...) before anything is sent, so the error is a normal response.
     const watch = this.store.watch(
@@ -348,6 +331,23 @@ export class ResourceApi {
   }
 }
 
+/**
+ * Objects as the client asked for them: as a Kubernetes Table when the Accept header says so
+ * (kubectl get), else the object itself (or `list`, a list of them); managedFields in Kubernetes' form.
+ */
+export function present({ req, route, query }: Pick<RequestContext, 'req' | 'route' | 'query'>, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
+  if (wantsTable(req.headers.accept)) {
+    return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), {
+      nowMs: Date.now(),
+      includeObject: includeObjectOf(query),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+    });
+  }
+  const items = objects.map(withKubernetesManagedFields);
+  if (!list) return items[0];
+  return { apiVersion: API_VERSION, kind: `${route.kind}List`, metadata: { resourceVersion }, items };
+}
+
 /** The body must be an object of the route's kind, and name the route's object if there is one. */
 function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   const kind = kindOf(value);
@@ -356,6 +356,14 @@ function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   const name = (object.metadata as { name?: unknown } | undefined)?.name;
   if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
   if (route.name !== undefined && name !== route.name) throw new BadRequestError(`the body names ${kind.toLowerCase()} "${name}", but the path names "${route.name}"`);
+  const namespace = (object.metadata as { namespace?: unknown }).namespace;
+  if (namespace !== undefined && namespace !== route.namespace) {
+    throw new BadRequestError(
+      route.namespace === undefined
+        ? `the body is in namespace ${JSON.stringify(namespace)}, but this API has no namespaces (the fleet API has: /namespaces/NODE/...)`
+        : `the body is in namespace ${JSON.stringify(namespace)}, but the path is for namespace "${route.namespace}"`,
+    );
+  }
   return object;
 }
 
