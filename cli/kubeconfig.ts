@@ -9,6 +9,8 @@ export interface KubeconfigOptions {
   host: string;
   /** The name of the cluster, user and context. */
   name: string;
+  /** The context's namespace: the fleet API's node kubectl works on without -n. */
+  namespace?: string;
 }
 
 export function parsePort(value: string): number {
@@ -17,14 +19,14 @@ export function parsePort(value: string): number {
   return port;
 }
 
-export function kubeconfig({ port, host, name }: KubeconfigOptions): string {
+export function kubeconfig({ port, host, name, namespace }: KubeconfigOptions): string {
   const server = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name, cluster: { server } }],
     users: [{ name, user: {} }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
+    contexts: [{ name, context: { cluster: name, user: name, ...(namespace === undefined ? {} : { namespace }) } }],
     'current-context': name,
     preferences: {},
   });

@@ -299,8 +299,10 @@ export function buildProgram(run: Run): Command {
     .requiredOption('--port <port>', "slvd's --api-port", parsePort)
     .option('--host <address>', 'the address slvd listens on', '127.0.0.1')
     .option('--name <name>', 'the name of the cluster, user and context', 'slv')
-    .action((options: { port: number; host: string; name: string }) => {
-      process.stdout.write(kubeconfig(options));
+    .action((options: { port: number; host: string; name: string }, command: Command) => {
+      // -n NODE: the fleet API's node kubectl works on when it is given no -n.
+      const { namespace } = command.optsWithGlobals<{ namespace?: string }>();
+      process.stdout.write(kubeconfig({ ...options, ...(namespace === undefined ? {} : { namespace }) }));
     });
 
   program
