@@ -3,7 +3,7 @@
 // read-only `nodes` made from the heartbeats. Nothing is kept but caches: each namespace is an etcd
 // store opened on first use (one etcd watch each), so any number of fleet APIs may serve at once.
 import type { Etcd3 } from 'etcd3';
-import { BadRequestError, NotFoundError, SlvError } from '../../../resources/errors.js';
+import { BadRequestError, NotFoundError, SlvError, UnavailableError } from '../../../resources/errors.js';
 import { fleetNode, isNodeName, parseHeartbeat, type FleetNode, type NodeSighting } from '../../../resources/fleet.js';
 import { kubernetesTableOf, NODE_COLUMNS } from '../../../resources/columns.js';
 import { kubernetesTimestamp } from '../../../resources/time.js';
@@ -39,7 +39,7 @@ export class FleetResources {
     if (!opening) {
       if (!isNodeName(name)) throw new NotFoundError('namespace', name);
       const { client, fleet, maxBodyBytes, bookmarkIntervalMs } = this.options;
-      opening = openNamespace(client, fleet, name).then((store) => ({ store, api: new ResourceApi(store, maxBodyBytes, bookmarkIntervalMs) }));
+      opening = this.etcd(`open namespace "${name}"`, () => openNamespace(client, fleet, name)).then((store) => ({ store, api: new ResourceApi(store, maxBodyBytes, bookmarkIntervalMs) }));
       opening.catch(() => this.namespaces.delete(name));
       this.namespaces.set(name, opening);
     }
@@ -62,7 +62,7 @@ export class FleetResources {
   private async listAll(context: RequestContext): Promise<void> {
     const { route, query } = context;
     const filter = filterOf(query);
-    const names = await listNamespaces(this.options.client, this.options.fleet);
+    const names = await this.etcd('list the namespaces', () => listNamespaces(this.options.client, this.options.fleet));
     const lists = await Promise.all(names.map(async (name) => (await this.namespace(name)).store.list(route.kind)));
     const items = lists.flatMap((list) => list.items).filter((object) => matchesFilter(filter, object));
     // etcd's revisions are cluster-wide: the newest any namespace has seen covers every list.
@@ -84,7 +84,7 @@ export class FleetResources {
 
   private async readNodes(): Promise<FleetNode[]> {
     const { client, fleet } = this.options;
-    const [heartbeats, namespaces] = await Promise.all([readHeartbeats(client, fleet), listNamespaces(client, fleet)]);
+    const [heartbeats, namespaces] = await this.etcd('read the heartbeats', () => Promise.all([readHeartbeats(client, fleet), listNamespaces(client, fleet)]));
     const now = Date.now();
     const alive = new Set<string>();
     for (const record of heartbeats) {
@@ -100,6 +100,15 @@ export class FleetResources {
       this.sightings.set(name, rest);
     }
     return [...this.sightings.values()].sort((a, b) => a.name.localeCompare(b.name)).map(fleetNode);
+  }
+
+  /** A call to etcd; its failure is a 503 naming etcd and what was being done. */
+  private async etcd<T>(doing: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new UnavailableError(`the fleet's etcd at ${this.options.fleet.hosts.join(',')} did not answer; could not ${doing}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /** End the watches of every namespace and close their stores (the etcd client is the caller's). */
