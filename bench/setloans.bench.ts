@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { setupControllers } from '../controller/controllers/index.js';
 import { Manager, systemClock } from '../controller/runtime/index.js';
-import { listsNotRequested, recordLenderLists, type LoanTriple } from '../test/support/loan-lists.js';
+import { ALICE_LOAN_LISTS, listsNotRequested, recordLenderLists } from '../test/support/loan-lists.js';
 import { pythonCalls, sliver, startWorld, type Outcome, type ShimWorld } from '../test/support/xmlrpc-harness.js';
 import { report } from './report.js';
 
@@ -16,19 +16,6 @@ const BENCH = 'setloans';
 const SEQUENTIAL_CALLS = 10_000;
 const CLIENTS = 8;
 const CALLS_PER_CLIENT = 500;
-const LISTS: LoanTriple[][] = [
-  [],
-  [['bob', 'cpu_share', 1]],
-  [
-    ['bob', 'cpu_share', 2],
-    ['carol', 'net_max', 10],
-  ],
-  [
-    ['carol', 'cpu_min', 3],
-    ['bob', 'net_share', 0],
-    ['carol', 'cpu_share', 4],
-  ],
-];
 
 /** Calls per Python process (the harness gives one 30 s): a client runs its batches one after the other. */
 const BATCH = 50;
@@ -37,7 +24,7 @@ const BATCH = 50;
 async function client(world: ShimWorld, offset: number, calls: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (let done = 0; done < calls; done += BATCH) {
-    const batch = Array.from({ length: Math.min(BATCH, calls - done) }, (_, i) => ({ method: 'SetLoans', params: ['alice', LISTS[(offset + done + i) % LISTS.length]!] }));
+    const batch = Array.from({ length: Math.min(BATCH, calls - done) }, (_, i) => ({ method: 'SetLoans', params: ['alice', ALICE_LOAN_LISTS[(offset + done + i) % ALICE_LOAN_LISTS.length]!] }));
     outcomes.push(...(await pythonCalls(world, world.unixEndpoint, batch)));
   }
   return outcomes;
@@ -54,7 +41,7 @@ async function run(world: ShimWorld, name: string, clients: number, callsEach: n
   const extra = { clients, calls: outcomes.length, goal: 1 };
   report(BENCH, `${name}_success_rate`, (outcomes.length - faults.length) / outcomes.length, 'ratio', extra);
   report(BENCH, `${name}_faults`, faults.length, 'calls', { ...extra, goal: 0, ...(faults.length ? { first: faults[0] } : {}) });
-  report(BENCH, `${name}_lists_not_requested`, listsNotRequested(seen, LISTS).length, 'lists', { ...extra, goal: 0, listsSeen: seen.length });
+  report(BENCH, `${name}_lists_not_requested`, listsNotRequested(seen, ALICE_LOAN_LISTS).length, 'lists', { ...extra, goal: 0, listsSeen: seen.length });
   report(BENCH, `${name}_rate`, outcomes.length / seconds, 'calls/s', { clients });
 }
 

@@ -5,6 +5,21 @@ import type { Loan, LoanSpec } from '../../schemas/types.js';
 
 export type LoanTriple = [target: string, resource: string, amount: number];
 
+/** SetLoans lists alice sends, from empty to three loans over two targets: concurrent callers race these. */
+export const ALICE_LOAN_LISTS: LoanTriple[][] = [
+  [],
+  [['bob', 'cpu_share', 1]],
+  [
+    ['bob', 'cpu_share', 2],
+    ['carol', 'net_max', 10],
+  ],
+  [
+    ['carol', 'cpu_min', 3],
+    ['bob', 'net_share', 0],
+    ['carol', 'cpu_share', 4],
+  ],
+];
+
 export interface LenderListRecorder {
   /** Stop watching; the lists seen after each revision that changed the lender's Loans. */
   stop(): LoanTriple[][];

@@ -11,7 +11,7 @@
 // /etc/shells lines, cgroups) before checking the host's account files are byte-identical.
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -24,12 +24,12 @@ import { worldReadableTempDir } from '../../support/staging.js';
 import { startSshd } from '../../support/sshd.js';
 import { registerCleanup } from '../../support/host-cleanup.js';
 import { needs } from '../../support/host-needs.js';
+import { guardHostAccounts, hostAccount, hostFileHashes, idsInRange } from '../../support/host-accounts.js';
 import { spawnSlvd, waitForStatus, type Daemon } from '../../support/slvd-process.js';
 
 const UID_RANGE = { min: 62_000, max: 62_099 };
 const skip = needs('accounts on the host, sshd', 'sshd', 'ssh', 'ssh-keygen');
 
-const HOST_FILES = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/shells', '/etc/subuid', '/etc/subgid'];
 const suffix = randomBytes(3).toString('hex');
 const lender = `slvt_${suffix}a`;
 const borrower = `slvt_${suffix}b`;
@@ -38,43 +38,11 @@ const ACCOUNTS = [lender, borrower, delegate];
 /** What slv may create on the host and what after() removes if it was not there before. */
 const INSTALLED = [...Object.values(LINUX_SHELLS), '/etc/slv', '/run/slv'];
 
-function hostFileHashes(): Record<string, string> {
-  return Object.fromEntries(HOST_FILES.filter((file) => existsSync(file)).map((file) => [file, createHash('sha256').update(readFileSync(file)).digest('hex')]));
-}
-
-function hostAccount(name: string): string[] | undefined {
-  return readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields[0] === name);
-}
-
-function usedInRange(file: string): string[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => {
-      const id = Number(line.split(':')[2]);
-      return id >= UID_RANGE.min && id <= UID_RANGE.max;
-    });
-}
-
-/** Run a command for cleanup; a failure is reported, not thrown, so the rest of the cleanup runs. */
-function tryRun(command: string, args: string[], problems: string[]): void {
-  try {
-    execFileSync(command, args, { stdio: 'pipe' });
-  } catch (error) {
-    problems.push(`${command} ${args.join(' ')}: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`);
-  }
-}
-
 async function waitFor(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 300 && !check(); i++) await sleep(100);
   assert.ok(check(), `gave up waiting until ${what}`);
 }
 
-const hostBefore = hostFileHashes();
-const shellsBefore = existsSync('/etc/shells') ? readFileSync('/etc/shells', 'utf8').split('\n') : [];
-const existedBefore = new Set(INSTALLED.filter((path) => existsSync(path)));
 const cgroupParent = join(defaultCgroupParent(), '..', `slv-test-e2e-ssh-${suffix}`);
 let dir: string | undefined;
 let daemon: Daemon | undefined;
@@ -92,27 +60,7 @@ async function stopDaemon(): Promise<void> {
 async function undoHost(problems: string[]): Promise<void> {
   await stopDaemon();
   sshd?.kill('SIGTERM');
-  const leftUids = ACCOUNTS.flatMap((name) => hostAccount(name)?.[2] ?? []);
-  if (leftUids.length > 0) {
-    try {
-      execFileSync('/usr/bin/pkill', ['-KILL', '-U', leftUids.join(',')], { stdio: 'ignore' });
-    } catch {
-      // exit 1: nothing ran as the accounts
-    }
-  }
-  for (const name of ACCOUNTS) {
-    if (hostAccount(name)) tryRun('/usr/sbin/userdel', ['--remove', name], problems);
-    if (
-      readFileSync('/etc/group', 'utf8')
-        .split('\n')
-        .some((line) => line.startsWith(`${name}:`))
-    )
-      tryRun('/usr/sbin/groupdel', [name], problems);
-    rmSync(`/home/${name}`, { recursive: true, force: true });
-  }
-  for (const path of INSTALLED) if (!existedBefore.has(path)) rmSync(path, { recursive: true, force: true });
-  const shellsNow = readFileSync('/etc/shells', 'utf8').split('\n');
-  if (shellsNow.join('\n') !== shellsBefore.join('\n')) writeFileSync('/etc/shells', shellsNow.filter((line) => shellsBefore.includes(line)).join('\n'));
+  problems.push(...guard.restore());
   if (existsSync(cgroupParent)) {
     const cgroups = new CpuCgroups(cgroupParent);
     for (const child of readdirSync(cgroupParent, { withFileTypes: true })) if (child.isDirectory()) await cgroups.remove(child.name);
@@ -122,18 +70,19 @@ async function undoHost(problems: string[]): Promise<void> {
 }
 
 const cleanupProblems: string[] = [];
+const guard = guardHostAccounts(ACCOUNTS, INSTALLED);
 const releaseHost = skip ? undefined : registerCleanup('the e2e delegate accounts, shells and cgroup', () => undoHost(cleanupProblems));
 
 after(async () => {
   if (!releaseHost) return;
   await releaseHost();
   assert.deepEqual(cleanupProblems, [], 'the cleanup ran without errors');
-  assert.deepEqual(hostFileHashes(), hostBefore, 'the host account files and /etc/shells are as before');
-  for (const path of INSTALLED) assert.equal(existsSync(path), existedBefore.has(path), `${path} is as before`);
+  assert.deepEqual(hostFileHashes(), guard.hashesBefore, 'the host account files and /etc/shells are as before');
+  for (const path of INSTALLED) assert.equal(existsSync(path), guard.existedBefore(path), `${path} is as before`);
 });
 
 test('a delegate created through slvd (PLC → Delegate → linux account) calls GetRSpec and SetLoans over real ssh; dropping the records destroys the accounts', { skip, timeout: 90_000 }, async (t) => {
-  for (const file of ['/etc/passwd', '/etc/group']) assert.deepEqual(usedInRange(file), [], `${file} has no ids in ${UID_RANGE.min}-${UID_RANGE.max}, the block this test uses`);
+  for (const file of ['/etc/passwd', '/etc/group']) assert.deepEqual(idsInRange(file, UID_RANGE), [], `${file} has no ids in ${UID_RANGE.min}-${UID_RANGE.max}, the block this test uses`);
   dir = worldReadableTempDir('slv-e2e-ssh-');
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { mode: 0o755 }); // the delegate's shell (its uid) must reach the socket inside

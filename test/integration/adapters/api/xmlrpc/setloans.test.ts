@@ -6,22 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { API_VERSION } from '../../../../../schemas/types.js';
-import { listsNotRequested, recordLenderLists, type LoanTriple } from '../../../../support/loan-lists.js';
+import { ALICE_LOAN_LISTS, listsNotRequested, recordLenderLists } from '../../../../support/loan-lists.js';
 import { pythonCalls, sliver, startWorld, type Outcome, type ShimWorld } from '../../../../support/xmlrpc-harness.js';
-
-const LISTS: LoanTriple[][] = [
-  [],
-  [['bob', 'cpu_share', 1]],
-  [
-    ['bob', 'cpu_share', 2],
-    ['carol', 'net_max', 10],
-  ],
-  [
-    ['carol', 'cpu_min', 3],
-    ['bob', 'net_share', 0],
-    ['carol', 'cpu_share', 4],
-  ],
-];
 
 describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, () => {
   let world: ShimWorld;
@@ -57,7 +43,7 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
       pythonCalls(
         world,
         world.unixEndpoint,
-        Array.from({ length: callsEach }, (_, i) => ({ method: 'SetLoans', params: ['alice', LISTS[(c + i) % LISTS.length]!] })),
+        Array.from({ length: callsEach }, (_, i) => ({ method: 'SetLoans', params: ['alice', ALICE_LOAN_LISTS[(c + i) % ALICE_LOAN_LISTS.length]!] })),
       ),
     );
     const outcomes: Outcome[] = (await Promise.all(runs)).flat();
@@ -69,7 +55,7 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
       'every SetLoans succeeded',
     );
     assert.ok(seen.length > 0, 'the lists were recorded');
-    assert.deepEqual(listsNotRequested(seen, LISTS), [], 'every stored list was one of the requested ones');
+    assert.deepEqual(listsNotRequested(seen, ALICE_LOAN_LISTS), [], 'every stored list was one of the requested ones');
   }
 
   test("a Loan squatting the lender's name, stored before names were reserved, is taken back by SetLoans", async () => {
@@ -77,7 +63,7 @@ describe('SetLoans under concurrent Loan status writes', { timeout: 120_000 }, (
     const squat = { apiVersion: API_VERSION, kind: 'Loan', metadata: { name: 'alice.0', resourceVersion: '1' }, spec: { from: 'bob', to: 'bob', resource: 'cpu_share', amount: 1, order: 0 } };
     db.prepare('INSERT INTO objects (kind, name, revision, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET data = excluded.data').run('Loan', 'alice.0', 1, JSON.stringify(squat));
     db.close();
-    const [outcome] = await pythonCalls(world, world.unixEndpoint, [{ method: 'SetLoans', params: ['alice', LISTS[2]!] }]);
+    const [outcome] = await pythonCalls(world, world.unixEndpoint, [{ method: 'SetLoans', params: ['alice', ALICE_LOAN_LISTS[2]!] }]);
     assert.deepEqual(outcome, { result: 1 });
     const loans = (await world.store.list('Loan')).items.map((l) => [l.metadata.name, l.spec.from, l.spec.to]);
     assert.deepEqual(loans, [
