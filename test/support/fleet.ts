@@ -65,3 +65,21 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** A sliver's YAML manifest, as an operator writes one; in `namespace` when given. */
+export function sliverManifest(name: string, namespace?: string): string {
+  return `apiVersion: nm.planet-lab.org/v1
+kind: Sliver
+metadata:
+  name: ${name}
+${namespace === undefined ? '' : `  namespace: ${namespace}\n`}spec:
+  type: sliver.VServer
+  instantiation: plc-instantiated
+  keys: []
+  initscript: ''
+  rspec: {}
+  delegations: []
+  timestamp: 100
+  attributes: {}
+`;
+}

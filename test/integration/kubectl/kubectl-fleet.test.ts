@@ -2,35 +2,21 @@
 // nodes linked by NodeSync): namespaced discovery, `-n NODE`, `-A`, apply into a namespace, nodes
 // (docs/kubectl.md "The fleet API").
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EtcdCluster, etcdMissing } from '../../support/etcd.js';
-import { eventually, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../support/fleet.js';
+import { eventually, sliverManifest, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../support/fleet.js';
 import { kubectlIn, kubectlMissing, succeeded } from '../../support/kubectl.js';
 import { removeTempDirs } from '../../support/controllers-harness.js';
 import { slvctl } from '../../support/slvctl-harness.js';
 
 const ROOT = '/kubectl-fleet/';
 
-const sliver = (name: string, namespace?: string) => `apiVersion: nm.planet-lab.org/v1
-kind: Sliver
-metadata:
-  name: ${name}
-${namespace === undefined ? '' : `  namespace: ${namespace}\n`}spec:
-  type: sliver.VServer
-  instantiation: plc-instantiated
-  keys: []
-  initscript: ''
-  rspec: {}
-  delegations: []
-  timestamp: 100
-  attributes: {}
-`;
-
 test('kubectl against the fleet API: api-resources namespaced, -n NODE, -A, apply with a namespace, get nodes', { skip: kubectlMissing || etcdMissing, timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'slv-kubectl-fleet-'));
+  chmodSync(dir, 0o755); // kubectl run as another uid reads the kubeconfig here
   const cluster = new EtcdCluster(1);
   const nodes: InProcessNode[] = [];
   t.after(async () => {
@@ -51,12 +37,12 @@ test('kubectl against the fleet API: api-resources namespaced, -n NODE, -A, appl
   assert.match(resources, /^nodes\s+no\s+nm\.planet-lab\.org\/v1\s+false\s+Node$/m);
 
   const alpha = join(dir, 'alpha.yaml');
-  writeFileSync(alpha, sliver('alpha'));
+  writeFileSync(alpha, sliverManifest('alpha'));
   assert.match(succeeded(await kubectl(['-n', 'node7', 'apply', '-f', alpha]), 'apply -n node7'), /sliver\.nm\.planet-lab\.org\/alpha created/);
   assert.match(succeeded(await kubectl(['-n', 'node7', 'apply', '-f', alpha]), 'apply -n node7 again'), /alpha unchanged/);
   // The manifest names its namespace: no -n needed.
   const beta = join(dir, 'beta.yaml');
-  writeFileSync(beta, sliver('beta', 'node8'));
+  writeFileSync(beta, sliverManifest('beta', 'node8'));
   assert.match(succeeded(await kubectl(['apply', '-f', beta]), 'apply with metadata.namespace'), /sliver\.nm\.planet-lab\.org\/beta created/);
 
   await eventually('alpha is Ready on node7', async () => /^alpha\s+True\s+Running\s+\d+\s/m.test(succeeded(await kubectl(['-n', 'node7', 'get', 'sl']), 'get -n node7')));
@@ -71,6 +57,13 @@ test('kubectl against the fleet API: api-resources namespaced, -n NODE, -A, appl
   const nodeTable = succeeded(await kubectl(['get', 'nodes']), 'get nodes');
   assert.match(nodeTable, /^NAME\s+STATUS\s+LAST SEEN\s+SLIVERS\s+VERSION$/m);
   assert.match(nodeTable, /^node7\s+Ready\s+\d+s\s+1\/1\s+\S+$/m);
+
+  // The fleet API acts with the fleet's admin credentials: any uid but root and its own is refused.
+  if (process.getuid?.() === 0) {
+    const forbidden = await kubectl(['get', 'sl', '-A'], { uid: 4242 });
+    assert.notEqual(forbidden.code, 0);
+    assert.match(forbidden.stderr, /Error from server \(Forbidden\): uid 4242 may not use the fleet API/);
+  } else t.diagnostic('not root: kubectl as another uid was not tried');
 
   assert.match(succeeded(await kubectl(['-n', 'node7', 'delete', 'sl', 'alpha']), 'delete -n node7'), /sliver\.nm\.planet-lab\.org "alpha" deleted/);
   await eventually('node7 has deleted alpha', async () => (await nodes[0]!.daemon.store.tryGet('Sliver', 'alpha')) === undefined);

@@ -11,7 +11,7 @@ import { isFleetOwned } from '../../../../../resources/fleet.js';
 import type { Sliver } from '../../../../../schemas/types.js';
 import { removeTempDirs } from '../../../../support/controllers-harness.js';
 import { EtcdCluster, etcdMissing } from '../../../../support/etcd.js';
-import { eventually, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../../../support/fleet.js';
+import { eventually, sliverManifest, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../../../support/fleet.js';
 import { slvctl, type Run } from '../../../../support/slvctl-harness.js';
 
 const NODES = 10;
@@ -20,20 +20,7 @@ const cluster = new EtcdCluster(3);
 const nodes: InProcessNode[] = [];
 let dir = '';
 
-const SLIVER = `apiVersion: nm.planet-lab.org/v1
-kind: Sliver
-metadata:
-  name: alpha
-spec:
-  type: sliver.VServer
-  instantiation: plc-instantiated
-  keys: []
-  initscript: ''
-  rspec: {}
-  delegations: []
-  timestamp: 100
-  attributes: {}
-`;
+const SLIVER = sliverManifest('alpha');
 
 function ok(run: Run, what: string): string {
   assert.equal(run.code, 0, `${what} failed (${run.code}): ${run.stderr}${run.stdout}`);
