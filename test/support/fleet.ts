@@ -3,8 +3,10 @@
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { stringify as stringifyYaml } from 'yaml';
 import { NodeSync } from '../../adapters/fleet/node-sync.js';
 import { systemClock } from '../../controller/runtime/clock.js';
+import { sliverManifest } from './api-harness.js';
 import { startDaemon, type Daemon } from './controllers-harness.js';
 import { spawnSlvd, type Daemon as SlvdProcess } from './slvd-process.js';
 import { slvctl } from './slvctl-harness.js';
@@ -66,20 +68,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** A sliver's YAML manifest, as an operator writes one; in `namespace` when given. */
-export function sliverManifest(name: string, namespace?: string): string {
-  return `apiVersion: nm.planet-lab.org/v1
-kind: Sliver
-metadata:
-  name: ${name}
-${namespace === undefined ? '' : `  namespace: ${namespace}\n`}spec:
-  type: sliver.VServer
-  instantiation: plc-instantiated
-  keys: []
-  initscript: ''
-  rspec: {}
-  delegations: []
-  timestamp: 100
-  attributes: {}
-`;
+/** A sliver's manifest as an operator writes it, in `namespace` when given. */
+export function sliverYaml(name: string, namespace?: string): string {
+  return stringifyYaml(sliverManifest(name, {}, namespace === undefined ? {} : { namespace }));
 }

@@ -165,11 +165,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (resource) {
       const context = { req, res, route: resource, query: url.searchParams, caller: await identify(req) };
       if (fleet) return fleet.handle(context);
-      if (resource.namespace !== undefined) throw new NotFoundError('path', `${url.pathname} (a node's API has no namespaces; the fleet API has)`);
+      if (resource.namespace !== undefined) throw new SlvError('NotFound', `${url.pathname}: a node's API has no namespaces (the fleet API, slvd --role fleet-api, has)`);
       return resources!.handle(context);
     }
-    const nodes = fleet && parseNodesPath(url.pathname);
+    const nodes = parseNodesPath(url.pathname);
     if (nodes) {
+      if (!fleet) throw new SlvError('NotFound', `${url.pathname}: nodes are served by the fleet API (slvd --role fleet-api), not by a node's slvd`);
       await identify(req);
       return fleet.nodes({ req, res, query: url.searchParams }, nodes.name);
     }

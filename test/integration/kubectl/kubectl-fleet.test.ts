@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EtcdCluster, etcdMissing } from '../../support/etcd.js';
-import { eventually, sliverManifest, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../support/fleet.js';
+import { eventually, sliverYaml, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../support/fleet.js';
 import { kubectlIn, kubectlMissing, succeeded } from '../../support/kubectl.js';
 import { removeTempDirs } from '../../support/controllers-harness.js';
 import { slvctl } from '../../support/slvctl-harness.js';
@@ -37,12 +37,12 @@ test('kubectl against the fleet API: api-resources namespaced, -n NODE, -A, appl
   assert.match(resources, /^nodes\s+no\s+nm\.planet-lab\.org\/v1\s+false\s+Node$/m);
 
   const alpha = join(dir, 'alpha.yaml');
-  writeFileSync(alpha, sliverManifest('alpha'));
+  writeFileSync(alpha, sliverYaml('alpha'));
   assert.match(succeeded(await kubectl(['-n', 'node7', 'apply', '-f', alpha]), 'apply -n node7'), /sliver\.nm\.planet-lab\.org\/alpha created/);
   assert.match(succeeded(await kubectl(['-n', 'node7', 'apply', '-f', alpha]), 'apply -n node7 again'), /alpha unchanged/);
   // The manifest names its namespace: no -n needed.
   const beta = join(dir, 'beta.yaml');
-  writeFileSync(beta, sliverManifest('beta', 'node8'));
+  writeFileSync(beta, sliverYaml('beta', 'node8'));
   assert.match(succeeded(await kubectl(['apply', '-f', beta]), 'apply with metadata.namespace'), /sliver\.nm\.planet-lab\.org\/beta created/);
 
   await eventually('alpha is Ready on node7', async () => /^alpha\s+True\s+Running\s+\d+\s/m.test(succeeded(await kubectl(['-n', 'node7', 'get', 'sl']), 'get -n node7')));

@@ -11,7 +11,7 @@ import { isFleetOwned } from '../../../../../resources/fleet.js';
 import type { Sliver } from '../../../../../schemas/types.js';
 import { removeTempDirs } from '../../../../support/controllers-harness.js';
 import { EtcdCluster, etcdMissing } from '../../../../support/etcd.js';
-import { eventually, sliverManifest, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../../../support/fleet.js';
+import { eventually, sliverYaml, startFleetApi, startFleetNode, stopFleetNode, type InProcessNode } from '../../../../support/fleet.js';
 import { slvctl, type Run } from '../../../../support/slvctl-harness.js';
 
 const NODES = 10;
@@ -20,7 +20,7 @@ const cluster = new EtcdCluster(3);
 const nodes: InProcessNode[] = [];
 let dir = '';
 
-const SLIVER = sliverManifest('alpha');
+const SLIVER = sliverYaml('alpha');
 
 function ok(run: Run, what: string): string {
   assert.equal(run.code, 0, `${what} failed (${run.code}): ${run.stderr}${run.stdout}`);
@@ -95,7 +95,7 @@ describe('the fleet API over three etcd members and ten sim nodes', { skip: etcd
     const byNameEverywhere = await slvctl(['get', 'sl', 'alpha', '-A'], { socket });
     assert.equal(byNameEverywhere.code, 2, byNameEverywhere.stderr);
     assert.match(byNameEverywhere.stderr, /use -n NODE/);
-    const mismatched = await slvctl(['apply', '-f', '-', '-n', 'node-8'], { socket, input: SLIVER.replace('name: alpha', 'name: alpha\n  namespace: node-7') });
+    const mismatched = await slvctl(['apply', '-f', '-', '-n', 'node-8'], { socket, input: sliverYaml('alpha', 'node-7') });
     assert.notEqual(mismatched.code, 0);
     assert.match(mismatched.stderr, /namespace "node-7", but the path is for namespace "node-8"/);
 
