@@ -43,7 +43,7 @@ export async function startFleetApi(t: TestContext, dir: string, endpoints: stri
   const socket = join(dir, 'api.sock');
   const hosts = endpoints.map((url) => new URL(url).host).join(',');
   const child = spawnSlvd(t, ['--data-dir', dir, '--role', 'fleet-api', '--store', `etcd://${hosts}${root}`, '--api-socket', socket, '--api-port', String(port)]);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000; // a loaded machine takes long to compile and start slvd
   for (;;) {
     const run = await slvctl(['version'], { socket });
     if (run.code === 0) return { process: child, socket, port };
