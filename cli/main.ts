@@ -5,10 +5,10 @@ import { ExitCodes, exitCodeFor, UsageError } from '../resources/errors.js';
 import { SLV_VERSION } from '../resources/version.js';
 import { apply, describe, diff, edit, parseLoanArguments, remove, setLoans, version, wait } from './commands.js';
 import { bashCompletion } from './completion.js';
-import { createContext, DEFAULT_API_SOCKETS, type Context } from './context.js';
+import { createContext, DEFAULT_API_SOCKETS, serverSocket, type Context } from './context.js';
 import { explain } from './explain.js';
 import { get, getNodes, type GetOptions } from './get.js';
-import { kubeconfig, parsePort } from './kubeconfig.js';
+import { kubeconfig, parsePort, viewConfig, type KubeconfigOptions } from './kubeconfig.js';
 import { parseTargets, resolveKind, type Target } from './kinds.js';
 import { colourFor, parseOutput } from './output.js';
 import { changeMetadata, changeRun, parseMapChanges, parsePatchType, patch, type PatchType, type RunVerb } from './verbs.js';
@@ -293,17 +293,33 @@ export function buildProgram(run: Run): Command {
     });
 
   const config = program.command('config').description('Configuration for other clients');
-  config
-    .command('kubeconfig')
-    .description("Print a kubeconfig for kubectl against slvd's TCP listener (slvd --api-port): kubectl --kubeconfig FILE get sl")
-    .requiredOption('--port <port>', "slvd's --api-port", parsePort)
-    .option('--host <address>', 'the address slvd listens on', '127.0.0.1')
-    .option('--name <name>', 'the name of the cluster, user and context', 'slv')
-    .action((options: { port: number; host: string; name: string }, command: Command) => {
-      // -n NODE: the fleet API's node kubectl works on when it is given no -n.
-      const { namespace } = command.optsWithGlobals<{ namespace?: string }>();
-      process.stdout.write(kubeconfig({ ...options, ...(namespace === undefined ? {} : { namespace }) }));
-    });
+  /** The options saying which listener a kubeconfig is for. */
+  const listenerOptions = (command: Command, port: Option) =>
+    command
+      .addOption(port)
+      .option('--host <address>', 'the address slvd listens on', '127.0.0.1')
+      .option('--https', "slvd's HTTPS listener (apiHttps), callers known by bearer token")
+      .option('--certificate-authority <file>', "with --https: PEM of the CA slvd's certificate chains to, embedded in the kubeconfig")
+      .option('--token-file <file>', 'with --https: a file whose first line is your bearer token')
+      .option('--name <name>', 'the name of the cluster, user and context', 'slv');
+  listenerOptions(
+    config.command('kubeconfig').description("Print a kubeconfig for kubectl against slvd's loopback TCP listener (--api-port) or HTTPS listener: kubectl --kubeconfig FILE get sl"),
+    new Option('--port <port>', "slvd's --api-port, or apiHttps.port with --https").argParser(parsePort).makeOptionMandatory(),
+  ).action((options: KubeconfigOptions, command: Command) => {
+    // -n NODE: the fleet API's node kubectl works on when it is given no -n.
+    const { namespace } = command.optsWithGlobals<{ namespace?: string }>();
+    process.stdout.write(kubeconfig({ ...options, ...(namespace === undefined ? {} : { namespace }) }));
+  });
+  listenerOptions(
+    config
+      .command('view')
+      .description('Print the context slvctl uses (its socket; the kernel names you); with --port, the kubeconfig for that listener, the token redacted as kubectl does')
+      .option('--raw', 'show the token and the embedded CA'),
+    new Option('--port <port>', "slvd's --api-port, or apiHttps.port with --https").argParser(parsePort),
+  ).action((options: Partial<KubeconfigOptions> & { name: string; raw?: boolean }, command: Command) => {
+    const socket = () => serverSocket(command.optsWithGlobals<{ server?: string }>().server);
+    process.stdout.write(viewConfig({ ...options, raw: options.raw ?? false, socket }));
+  });
 
   program
     .command('version')

@@ -23,6 +23,7 @@
 import { InvalidError } from './errors.js';
 import { rangeProblem, rspecFromAttributes } from './rspec.js';
 import { cpuCoresFromTag, rspecFromTags } from './plc-tags.js';
+import { DEFAULT_LEASE_GRANULARITY_SECONDS } from './reservations.js';
 import { validateObject } from './validation.js';
 import {
   API_VERSION,
@@ -52,7 +53,7 @@ const DELEGATE_TYPE = 'delegate';
 /** Sliver record fields that the conversion interprets; all others go to spec.extra. */
 const KNOWN_FIELDS = new Set(['name', 'type', 'instantiation', 'expires', 'keys', 'attributes', 'timestamp']);
 /** Node-level fields only today's answer has. */
-const TODAY_NODE_FIELDS = ['initscripts', 'accounts', 'interfaces', 'leases', 'reservation_policy', 'xmpp'];
+const TODAY_NODE_FIELDS = ['initscripts', 'accounts', 'interfaces', 'leases', 'reservation_policy', 'lease_granularity', 'xmpp'];
 const SLIVER_NAME = new RegExp(SLIVER_NAME_PATTERN);
 
 export type PlcAnswerForm = '2006' | 'today';
@@ -348,6 +349,14 @@ function bandwidthCapAt(value: unknown, skipped: SkippedEntry[]): number | undef
   return caps[0];
 }
 
+/** `lease_granularity` in seconds; absent (an older PLC) or bad, the node manager's default of an hour. */
+function leaseGranularityAt(value: unknown, skipped: SkippedEntry[]): number {
+  if (value === undefined || value === null) return DEFAULT_LEASE_GRANULARITY_SECONDS;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  skipped.push({ path: 'lease_granularity', reason: `lease_granularity: must be a positive integer number of seconds, got ${JSON.stringify(value)}; using ${DEFAULT_LEASE_GRANULARITY_SECONDS}` });
+  return DEFAULT_LEASE_GRANULARITY_SECONDS;
+}
+
 function reservationPolicyAt(value: unknown, skipped: SkippedEntry[]): ReservationPolicy {
   if (value === undefined || value === null) return 'none';
   if (typeof value === 'string' && (RESERVATION_POLICIES as readonly string[]).includes(value)) return value as ReservationPolicy;
@@ -373,6 +382,7 @@ function nodeConfigOf(answer: Struct, timestamp: number, records: readonly unkno
     confFiles: entriesAt(answer.conf_files, 'conf_files', skipped, confFileAt),
     reservationPolicy: reservationPolicyAt(answer.reservation_policy, skipped),
     leases: entriesAt(answer.leases, 'leases', skipped, (entry, path) => leaseAt(entry, path, sliverBySliceId)),
+    leaseGranularity: leaseGranularityAt(answer.lease_granularity, skipped),
     groups,
   };
 }

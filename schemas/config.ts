@@ -47,6 +47,8 @@ export interface SlvdConfigFile {
   apiSocket?: string;
   /** The REST API on this loopback TCP port too, for kubectl (0 = off). */
   apiPort?: number;
+  /** The REST API over HTTPS too, for remote clients such as kubectl; callers known by bearer token (docs/kubectl.md). */
+  apiHttps?: ApiHttpsConfig;
   xmlrpcSocket?: string;
   /** The original's /tmp/sliver_mgr.api, served too for old clients when slvd can own it; "none" = off. */
   xmlrpcLegacySocket?: string;
@@ -79,6 +81,19 @@ export interface SlvdConfigFile {
   store?: string;
   /** This node's name (namespace) in the fleet (default: the host name). */
   nodeName?: string;
+}
+
+export interface ApiHttpsConfig {
+  /** 0 = any free port (tests). */
+  port: number;
+  /** The address to listen on (default: every address). */
+  address?: string;
+  /** PEM file: the server's certificate, then any intermediates. */
+  cert: string;
+  /** PEM file: the certificate's private key. */
+  key: string;
+  /** `token,user,uid` lines, kube-apiserver's --token-auth-file format; readable by its owner only. */
+  tokenFile: string;
 }
 
 export interface LxcConfig {
@@ -144,6 +159,19 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     adoptOrphans: { type: 'boolean', nullable: true },
     apiSocket: path,
     apiPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
+    apiHttps: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port', 'cert', 'key', 'tokenFile'],
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        address: { ...name, nullable: true },
+        cert: name,
+        key: name,
+        tokenFile: name,
+      },
+      nullable: true,
+    },
     xmlrpcSocket: path,
     xmlrpcLegacySocket: path,
     xmlrpcPort: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },

@@ -17,6 +17,7 @@ import {
   type SlvEvent,
   type Sliver,
 } from './types.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { apiVersionSchema, conditionsSchema, objectMetadata, partialRSpecSchema, rspecSchema, sliverMetadata, stringMap } from './common.js';
 
 const keyList: JSONSchemaType<string[]> = { type: 'array', maxItems: 1024, items: { type: 'string', maxLength: 16384 } };
@@ -33,7 +34,7 @@ const delegation: JSONSchemaType<Delegation> = {
   },
 };
 
-export const sliverSchema: JSONSchemaType<Sliver> = {
+const sliverSchema: JSONSchemaType<Sliver> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/sliver.json',
   type: 'object',
   additionalProperties: false,
@@ -98,12 +99,34 @@ export const sliverSchema: JSONSchemaType<Sliver> = {
         runState: { type: 'string', nullable: true, enum: ['Running', 'Stopped'] },
         leaseHeld: { type: 'boolean', nullable: true },
         leaseUntil: { type: 'string', nullable: true },
+        leaseCpuMin: { type: 'integer', nullable: true, minimum: 0 },
+        cpus: { type: 'string', nullable: true },
+        dailyBandwidth: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['day', 'sentBytes', 'sentExemptBytes', 'counters', 'resetAt'],
+          properties: {
+            day: { type: 'string' },
+            sentBytes: { type: 'integer', minimum: 0 },
+            sentExemptBytes: { type: 'integer', minimum: 0 },
+            counters: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['bytes', 'exemptBytes'],
+              properties: { bytes: { type: 'integer', minimum: 0 }, exemptBytes: { type: 'integer', minimum: 0 } },
+            },
+            netMaxCap: { type: 'integer', nullable: true, minimum: 8 },
+            net2MaxCap: { type: 'integer', nullable: true, minimum: 8 },
+            resetAt: { type: 'string' },
+          },
+        },
       },
     },
   },
 };
 
-export const delegateSchema: JSONSchemaType<Delegate> = {
+const delegateSchema: JSONSchemaType<Delegate> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/delegate.json',
   type: 'object',
   additionalProperties: false,
@@ -138,7 +161,7 @@ export const delegateSchema: JSONSchemaType<Delegate> = {
   },
 };
 
-export const loanSchema: JSONSchemaType<Loan> = {
+const loanSchema: JSONSchemaType<Loan> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/loan.json',
   type: 'object',
   additionalProperties: false,
@@ -174,7 +197,7 @@ export const loanSchema: JSONSchemaType<Loan> = {
   },
 };
 
-export const eventSchema: JSONSchemaType<SlvEvent> = {
+const eventSchema: JSONSchemaType<SlvEvent> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/event.json',
   type: 'object',
   additionalProperties: false,
@@ -229,7 +252,7 @@ const confFile: JSONSchemaType<ConfFile> = {
   },
 };
 
-export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
+const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
   $id: 'https://nm.planet-lab.org/schemas/v1/nodeconfig.json',
   type: 'object',
   additionalProperties: false,
@@ -263,6 +286,7 @@ export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
           },
         },
         groups: { type: 'array', items: { type: 'string' } },
+        leaseGranularity: { type: 'integer', minimum: 1, nullable: true },
       },
     },
     status: {
@@ -291,10 +315,21 @@ export const nodeConfigSchema: JSONSchemaType<NodeConfig> = {
   },
 };
 
+/** A copy of `schema` with each field's description (schemas/descriptions.ts) set; an array's items share its path. */
+function described<T>(schema: T, descriptions: Record<string, string>, path = ''): T {
+  const node = { ...(schema as Record<string, unknown>) };
+  const description = descriptions[path];
+  if (description !== undefined) node.description = description;
+  if (node.type === 'array' && node.items) node.items = described(node.items, descriptions, path);
+  const properties = node.properties as Record<string, unknown> | undefined;
+  if (properties) node.properties = Object.fromEntries(Object.entries(properties).map(([name, child]) => [name, described(child, descriptions, path ? `${path}.${name}` : name)]));
+  return node as T;
+}
+
 export const SCHEMAS: { [K in Kind]: JSONSchemaType<import('./types.js').KindMap[K]> } = {
-  Sliver: sliverSchema,
-  Delegate: delegateSchema,
-  Loan: loanSchema,
-  Event: eventSchema,
-  NodeConfig: nodeConfigSchema,
+  Sliver: described(sliverSchema, DESCRIPTIONS.Sliver),
+  Delegate: described(delegateSchema, DESCRIPTIONS.Delegate),
+  Loan: described(loanSchema, DESCRIPTIONS.Loan),
+  Event: described(eventSchema, DESCRIPTIONS.Event),
+  NodeConfig: described(nodeConfigSchema, DESCRIPTIONS.NodeConfig),
 };

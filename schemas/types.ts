@@ -180,6 +180,30 @@ export interface SliverStatus {
   leaseHeld?: boolean;
   /** When the held lease ends (RFC 3339). */
   leaseUntil?: string;
+  /** With lease_or_shared: the CPU guarantee (cpu_min) the lease adds while this sliver holds it. */
+  leaseCpuMin?: number;
+  /** The CPUs the sliver runs on (cpuset list, `0-1,3`), once whole-core scheduling pinned it (cpu_cores). */
+  cpus?: string;
+  /** The bwmon duty's count of today's traffic and the caps it set (docs/duties.md). */
+  dailyBandwidth?: DailyBandwidth;
+}
+
+/** Bytes a sliver sent today (UTC) by its HTB classes, and the caps in force until the daily reset. */
+export interface DailyBandwidth {
+  /** The UTC day counted, `YYYY-MM-DD`. */
+  day: string;
+  /** Bytes sent today to destinations under the node cap. */
+  sentBytes: number;
+  /** Bytes sent today to exempt destinations (net_i2_*). */
+  sentExemptBytes: number;
+  /** The HTB class counters at the last reading (they are cumulative since the class was made). */
+  counters: { bytes: number; exemptBytes: number };
+  /** net_max in bit/s until the reset, once sentBytes passed the threshold. */
+  netMaxCap?: number;
+  /** net2_max in bit/s until the reset, once sentExemptBytes passed the exempt threshold. */
+  net2MaxCap?: number;
+  /** When the day's counting restarts and the caps go (RFC 3339). */
+  resetAt: string;
 }
 
 export interface ResourceObject<K extends Kind, Spec, Status> {
@@ -301,6 +325,8 @@ export interface NodeConfigSpec {
   confFiles: ConfFile[];
   reservationPolicy: ReservationPolicy;
   leases: Lease[];
+  /** PLC's lease granularity in seconds (`lease_granularity`): lease bounds are rounded to it. */
+  leaseGranularity?: number;
   /** Node groups the node belongs to. */
   groups: string[];
 }

@@ -4,6 +4,7 @@
 // a connection over either limit is closed at once, before anything is read from it. Root is never
 // refused: the operator and slvctl must get in whatever the others do.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ROOT_UID } from '../../resources/authz.js';
 import { connectionUid } from './identity/caller.js';
@@ -67,9 +68,16 @@ export class ConnectionBudget {
   }
 }
 
-/** An HTTP server for an API listener, its connections admitted through `budget`. */
-export function createApiHttpServer(budget: ConnectionBudget, handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
-  const server = createServer(TIMEOUTS, handler);
+/** A TLS listener's certificate chain and private key, PEM. */
+export interface TlsIdentity {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** An HTTP server for an API listener (HTTPS with `tls`), its connections admitted through `budget`. */
+export function createApiHttpServer(budget: ConnectionBudget, handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>, tls?: TlsIdentity): Server {
+  // A TLS handshake counts as idle time: a peer that never finishes it is dropped as soon.
+  const server = tls ? createHttpsServer({ ...TIMEOUTS, ...tls, handshakeTimeout: IDLE_TIMEOUT_MS }, handler) : createServer(TIMEOUTS, handler);
   // A client may half-close once its request is sent (forward_api_calls does): Node's default is to
   // end the connection then, dropping an answer not yet written. This keeps it open for the answer.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -83,8 +91,8 @@ export function createApiHttpServer(budget: ConnectionBudget, handler: RequestLi
  */
 const LISTEN_BACKLOG = 4096;
 
-/** Listen on TCP `host:port` (0: a free port); resolves once listening, rejects if the port is taken. */
-export function listenTcp(server: Server, port: number, host: string): Promise<void> {
+/** Listen on TCP `host:port` (0: a free port; no host: every address); resolves once listening, rejects if the port is taken. */
+export function listenTcp(server: Server, port: number, host: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {

@@ -53,8 +53,18 @@ export interface NodeAdapter {
    * limits; `enabled: 0` means CPU 0 and remote login disabled.
    */
   applyLimits(name: string, rspec: RSpec): Promise<LimitReport>;
+  /** Whole-core scheduling (cpu_cores), on a node that can pin slivers to CPUs; absent where it cannot. */
+  readonly cpuPinning?: CpuPinning;
   /** Release resources held by the adapter (files, timers). */
   close(): Promise<void>;
+}
+
+/** Pinning slivers to CPUs (a cpuset per sliver). */
+export interface CpuPinning {
+  /** The CPUs slivers can be given. */
+  available(): Promise<number[]>;
+  /** Run the sliver's processes on these CPUs only (those running now, and those it starts). */
+  pin(name: string, cpus: readonly number[]): Promise<void>;
 }
 
 /** Per-sliver bandwidth limits, from the effective rspec. */
@@ -73,6 +83,12 @@ export interface UidSpan {
 }
 
 /** The bwlimit adapter (HTB with tc): classes keyed by the sliver's uid. */
+/** A sliver's sent-bytes counters: through its class under the node cap, and through its exempt class. */
+export interface SentBytes {
+  bytes: number;
+  exemptBytes: number;
+}
+
 export interface BandwidthLimiter {
   /**
    * Set (or change) the classes of one sliver; concurrent calls may be coalesced into one batch.
@@ -83,6 +99,8 @@ export interface BandwidthLimiter {
   remove(uid: number): Promise<void>;
   /** The uids that currently have classes. */
   list(): Promise<number[]>;
+  /** Bytes each sliver's classes have sent since they were made, by uid (what bwmon counts a day from). */
+  sentBytes(): Promise<Map<number, SentBytes>>;
   /** The node cap in bit/s that PLC sets (its primary interface's bwlimit); undefined = back to the configured cap. */
   setNodeCap(bitsPerSecond: number | undefined): Promise<void>;
   close(): Promise<void>;

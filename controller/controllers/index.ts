@@ -2,6 +2,7 @@
 //   account         — accounts for Slivers and Delegates (create, replace, destroy, configure, run state)
 //   rspec           — effective rspecs with loans, Loan decisions
 //   expiry          — deletes expired slivers and their loans
+//   cpu-cores       — whole-core scheduling: spec.cpuCores shared out, each sliver pinned to its CPUs
 //   startup-stagger — with --startup, starts the slivers one by one after the first sync
 //   node-config     — with a bandwidth limiter, PLC's node bandwidth cap (NodeConfig/plc)
 //   orphan-sweep    — a periodic source that queues the account controller's orphan sweep
@@ -9,6 +10,8 @@
 //   admin-accounts  — PLC's keys for root and site_admin into their authorized_keys
 //   conf-files      — PLC's conf files fetched from its boot server and installed
 //   reservation     — PLC's leases: with lease_or_idle only the lease holder runs
+// and, with a bandwidth limiter:
+//   bwmon           — daily per-sliver byte counts; past the threshold the rate is capped until the reset
 // `enabled` (slvd --controllers) chooses among them all.
 // They share one SerializedNode, so operations on one account are ordered across controllers, and
 // the informer's Loan indexes (by lender, by target), so no controller scans every Loan.
@@ -17,9 +20,11 @@ import type { Manager } from '../runtime/manager.js';
 import { Periodic } from '../runtime/periodic.js';
 import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { createAdminAccountsController } from './admin-accounts.js';
+import { createBandwidthMonitorController } from './bwmon.js';
 import { createConfFilesController } from './conf-files.js';
 import { createReservationController } from './reservation.js';
 import { createAccountController, ORPHAN_SWEEP_KEY, ORPHAN_SWEEP_PERIOD_MS } from './account.js';
+import { createCpuCoresController } from './cpu-cores.js';
 import { createExpiryController } from './expiry.js';
 import { createNodeConfigController } from './node-config.js';
 import { createRSpecController } from './rspec.js';
@@ -29,7 +34,7 @@ import { createStaggerController } from './stagger.js';
 export { ACCOUNT_FINALIZER, CONDITION_ACCOUNT_READY, CONDITION_READY, CONDITION_RESOURCES_APPLIED, ORPHAN_SWEEP_KEY } from './account.js';
 export { STAGGER_KEY } from './stagger.js';
 
-export const CONTROLLER_NAMES = ['account', 'rspec', 'expiry', 'admin-accounts', 'conf-files', 'reservation'] as const;
+export const CONTROLLER_NAMES = ['account', 'rspec', 'expiry', 'cpu-cores', 'admin-accounts', 'conf-files', 'reservation', 'bwmon'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What the node duties need: the node's files under a root, and PLC's boot server for conf files. */
@@ -71,8 +76,10 @@ export function setupControllers(manager: Manager, options: ControllersOptions):
   const account = included('account') ? manager.add(createAccountController({ node, adoptOrphans: options.adoptOrphans ?? false })) : undefined;
   if (included('rspec')) manager.add(createRSpecController());
   if (included('expiry')) manager.add(createExpiryController());
+  if (included('cpu-cores')) manager.add(createCpuCoresController({ node }));
   if (options.startup) manager.add(createStaggerController({ node, staggerSeconds: options.staggerSeconds }));
   if (options.bandwidth) manager.add(createNodeConfigController({ bandwidth: options.bandwidth }));
+  if (options.bandwidth && included('bwmon')) manager.add(createBandwidthMonitorController({ bandwidth: options.bandwidth, registry: manager.registry }));
   if (included('reservation')) manager.add(createReservationController({ node, registry: manager.registry }));
   const duties = options.duties;
   if (duties && included('admin-accounts')) manager.add(createAdminAccountsController({ files: duties.files, registry: manager.registry }));

@@ -1,5 +1,6 @@
 // The rspec/loan controller (docs/behaviour.md §3): each Sliver's effective rspec (its PLC rspec plus and
-// minus granted loans) in status.effectiveRSpec, and each Loan's decision in its status. The
+// minus granted loans, lowered by the bwmon duty's daily caps, raised by the lease_or_shared CPU
+// guarantee) in status.effectiveRSpec, and each Loan's decision in its status. The
 // account controller applies the effective rspec to the node.
 //
 // Key = sliver name. A sliver's effective rspec depends only on its own loans and on the loans made
@@ -8,6 +9,8 @@
 // neighbourhood: S, every lender to S, and all their targets. keysFor uses the loan indexes to queue
 // exactly the slivers whose neighbourhood a change touches, so one loan change among 10,000
 // slivers costs a handful of small reconciles, not a relist.
+import { withDailyCaps } from '../../resources/daily-bandwidth.js';
+import { withLeaseGuarantee } from '../../resources/reservations.js';
 import { computeEffectiveRSpecs, type LoanInput } from '../../resources/rspec.js';
 import { jsonEqual } from '../../resources/equal.js';
 import type { Loan, LoanSpec, PartialRSpec, Sliver } from '../../schemas/types.js';
@@ -26,6 +29,12 @@ function liveSliver(cache: Cache, name: string): Sliver | undefined {
 const loanInputChanged = changedBy((object) => {
   const sliver = object as Sliver;
   return sliver.metadata.deletionTimestamp === undefined ? sliver.spec.rspec : null;
+});
+
+/** What the duties put in a sliver's status to change its own effective rspec: bwmon's caps, the lease's CPU guarantee. */
+const dutyAdjustmentsChanged = changedBy((object) => {
+  const status = (object as Sliver).status;
+  return [status?.dailyBandwidth?.netMaxCap, status?.dailyBandwidth?.net2MaxCap, status?.leaseCpuMin];
 });
 
 function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
@@ -66,8 +75,9 @@ export function createRSpecController(): Reconciler {
   function keysForSliver(event: ChangeEvent, cache: Cache): string[] {
     const { name } = event.object.metadata;
     if (event.resync) return [name];
-    // Status and unrelated spec changes leave every effective rspec as it was.
-    return loanInputChanged(event) ? affectedBy(cache, name) : [];
+    // Other status and unrelated spec changes leave every effective rspec as it was.
+    if (loanInputChanged(event)) return affectedBy(cache, name);
+    return dutyAdjustmentsChanged(event) ? [name] : [];
   }
 
   async function reconcile(name: string, { cache, store }: ReconcileContext): Promise<void> {
@@ -98,7 +108,9 @@ export function createRSpecController(): Reconciler {
       writes.push(writeStatus<'Loan'>(store, loan, (status) => ({ ...status, ...decision, observedGeneration: generation })));
     }
     const sliver = liveSliver(cache, name);
-    const effectiveRSpec = effective.get(name);
+    const loaned = effective.get(name);
+    // Loans are decided on the rspecs without the duties' adjustments: those change no loan.
+    const effectiveRSpec = loaned && withLeaseGuarantee(withDailyCaps(loaned, sliver?.status?.dailyBandwidth), sliver?.status?.leaseCpuMin);
     if (sliver && effectiveRSpec && !jsonEqual(sliver.status?.effectiveRSpec, effectiveRSpec)) {
       writes.push(writeStatus<'Sliver'>(store, sliver, (status) => ({ ...status, effectiveRSpec })));
     }

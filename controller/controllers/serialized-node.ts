@@ -17,6 +17,8 @@ export interface AccountOps {
   stop(): Promise<void>;
   isRunning(): Promise<boolean>;
   applyLimits(rspec: RSpec): Promise<LimitReport>;
+  /** Pin the sliver to these CPUs; false when the node cannot pin. */
+  pinCpus(cpus: readonly number[]): Promise<boolean>;
   /** Whether this account was started since the controllers were created. */
   startedThisRun(): boolean;
 }
@@ -48,6 +50,11 @@ export class SerializedNode {
       stop: () => adapter.stop(name),
       isRunning: () => adapter.isRunning(name),
       applyLimits: (rspec) => adapter.applyLimits(name, rspec),
+      pinCpus: async (cpus) => {
+        if (!adapter.cpuPinning) return false;
+        await adapter.cpuPinning.pin(name, cpus);
+        return true;
+      },
       startedThisRun: () => this.started.has(name),
     };
     return this.accounts.run(name, () => task(ops));

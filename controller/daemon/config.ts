@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
 import { isNodeName } from '../../resources/fleet.js';
-import { slvdConfigSchema, SLVD_ROLES, type SlvdRole, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
+import { slvdConfigSchema, SLVD_ROLES, type ApiHttpsConfig, type SlvdRole, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
@@ -63,6 +63,8 @@ export interface SlvdConfig {
   apiSocket: string;
   /** The REST API's loopback TCP port; 0 = not on TCP. */
   apiPort: number;
+  /** The REST API over HTTPS with bearer tokens; absent = not served. Paths absolute. */
+  apiHttps?: ApiHttpsConfig;
   xmlrpcSocket: string;
   /** The original's socket, also served for old clients (absent: not served). */
   xmlrpcLegacySocket?: string;
@@ -259,6 +261,8 @@ export function loadConfigFile(file: string): SlvdConfigFile {
     if (value !== undefined && value !== NO_SOCKET) config[key] = resolve(base, value);
   }
   if (config.lxc?.sliverShell !== undefined) config.lxc = { ...config.lxc, sliverShell: resolve(base, config.lxc.sliverShell) };
+  const { apiHttps } = config;
+  if (apiHttps) config.apiHttps = { ...apiHttps, cert: resolve(base, apiHttps.cert), key: resolve(base, apiHttps.key), tokenFile: resolve(base, apiHttps.tokenFile) };
   return config;
 }
 
@@ -355,6 +359,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     adoptOrphans: merged.adoptOrphans ?? false,
     apiSocket: merged.apiSocket ?? resolve(dataDir, 'api.sock'),
     apiPort: merged.apiPort ?? 0,
+    ...(merged.apiHttps ? { apiHttps: merged.apiHttps } : {}),
     // Root serves from a directory only root may write; anyone else from the data dir.
     xmlrpcSocket: merged.xmlrpcSocket ?? (isRoot ? DEFAULT_XMLRPC_SOCKET : resolve(dataDir, 'sliver_mgr.api')),
     ...(legacySocket !== undefined && legacySocket !== NO_SOCKET ? { xmlrpcLegacySocket: legacySocket } : {}),

@@ -13,6 +13,7 @@ import type { Clock } from '../../controller/runtime/types.js';
 import { parseLoanList } from '../../resources/rspec.js';
 import type { Store } from '../../adapters/store/contract.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
+import { applyBandwidth } from '../../adapters/node/posix/limits.js';
 import { API_VERSION, type Loan, type Sliver, type SliverSpec } from '../../schemas/types.js';
 
 export const TEST_TIMEOUT = { timeout: 30_000 };
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   workers?: number;
   adoptOrphans?: boolean;
   bandwidth?: BandwidthLimiter;
+  /** The sim node applies each sliver's network limits to `bandwidth` by its uid, as the linux adapter does. */
+  enforceBandwidth?: boolean;
   /** The node duties' files and conf file source, when a test runs the duty controllers. */
   duties?: DutiesOptions;
   /** Controllers left out. */
@@ -59,6 +62,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const dir = options.dir ?? tempDir();
   const store = openSqliteStore(join(dir, 'store.db'));
   const node = createSimAdapter({ dataDir: dir });
+  if (options.enforceBandwidth && options.bandwidth) enforceBandwidthOn(node, options.bandwidth);
   const clock = options.clock ?? new FakeClock();
   // Fast retries: tests with a FakeClock advance it; with a real clock they must not wait long.
   const manager = new Manager({ store, log: pino({ level: 'silent' }), clock, workers: options.workers ?? 4, resyncPeriodMs: 0, backoff: { baseDelayMs: 5, maxDelayMs: 50 } });
@@ -85,6 +89,16 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       await node.close();
       await store.close();
     },
+  };
+}
+
+function enforceBandwidthOn(node: SimAdapter, bandwidth: BandwidthLimiter): void {
+  const simLimits = node.applyLimits.bind(node);
+  node.applyLimits = async (name, rspec) => {
+    const report = await simLimits(name, rspec);
+    const account = node.inspect(name);
+    if (account) await applyBandwidth(bandwidth, account.uid, rspec);
+    return report;
   };
 }
 

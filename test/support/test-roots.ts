@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CpuCgroups, defaultCgroupParent } from '../../adapters/node/posix/cgroup.js';
-import type { BandwidthLimiter, BandwidthLimits } from '../../adapters/node/contract.js';
+import type { BandwidthLimiter, BandwidthLimits, SentBytes } from '../../adapters/node/contract.js';
 import { registerCleanup } from './host-cleanup.js';
 import { needs } from './host-needs.js';
 
@@ -117,6 +117,11 @@ export function hostEtcHashes(): Record<string, string> {
 /** A faithful test double for the bwlimit adapter: it records what it is asked to do. */
 export class RecordingBandwidthLimiter implements BandwidthLimiter {
   readonly classes = new Map<number, BandwidthLimits>();
+  /** What sentBytes answers: tests set the counters the kernel would show. */
+  readonly sent = new Map<number, SentBytes>();
+  async sentBytes(): Promise<Map<number, SentBytes>> {
+    return new Map([...this.sent].map(([uid, bytes]) => [uid, { ...bytes }]));
+  }
   nodeCap: number | undefined;
   async setNodeCap(bitsPerSecond: number | undefined): Promise<void> {
     this.nodeCap = bitsPerSecond;

@@ -15,6 +15,10 @@ import { retryOnConflict } from '../../support/retry.js';
 import { mediaType, parseBody, sendJson, statusOf } from './http.js';
 import { CONTENT_TYPES, dryRunOf, filterOf, flagOf, includeObjectOf, matchesFilter, revisionOf, wantsTable, type ResourceRoute } from '../routes.js';
 
+/** What kubectl patch sends without --type. */
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+/** The patches every kind takes besides apply. */
+const PATCH_TYPES = [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch];
 /** How often a patch or apply re-reads and retries when a concurrent write won the race. */
 const MAX_WRITE_ATTEMPTS = 5;
 /** How often a watch that asked for bookmarks (`allowWatchBookmarks`) gets one, as Kubernetes does about once a minute. */
@@ -89,10 +93,15 @@ export class ResourceApi {
 
   // ---- bodies -------------------------------------------------------------------------------
 
-  private async body(context: RequestContext, allowed: readonly string[]): Promise<unknown> {
+  /** The body, if its type is `allowed`; else 415 naming what the request could have been (`accepted`, as Kubernetes words it). */
+  private async body(context: RequestContext, allowed: readonly string[], accepted = allowed): Promise<unknown> {
     const type = mediaType(context.req);
     if (!allowed.includes(type)) {
-      throw new SlvError('UnsupportedMediaType', `unsupported Content-Type ${JSON.stringify(type)} for ${context.req.method ?? ''}: expected ${allowed.join(', ')}`);
+      const hint =
+        type === STRATEGIC_MERGE_PATCH
+          ? "a strategic merge patch needs the merge keys only Kubernetes' built-in types have: use kubectl patch --type merge or --type json"
+          : `not ${JSON.stringify(type)}`;
+      throw new SlvError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')} (${hint})`);
     }
     const value = parseBody(await readBoundedBody(context.req, this.maxBodyBytes), type);
     if (value === undefined) throw new BadRequestError('request body is empty');
@@ -234,7 +243,7 @@ export class ResourceApi {
       if (verb === 'updateStatus') throw new BadRequestError('apply is not supported on the status subresource: use a merge patch');
       return this.apply(context);
     }
-    const patch = await this.body(context, [CONTENT_TYPES.jsonPatch, CONTENT_TYPES.mergePatch]);
+    const patch = await this.body(context, PATCH_TYPES, verb === 'updateStatus' ? PATCH_TYPES : [...PATCH_TYPES, CONTENT_TYPES.applyYaml]);
     const { route, query, caller } = context;
     const dryRun = dryRunOf(query);
     const object = await retryOnRace(

@@ -1,18 +1,20 @@
-// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED, and on a
-// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag.
-// The same server is a node's API (one store, authorization by account) or the fleet's (every
-// node's namespace in etcd, docs/fleet.md; for the fleet's operator only).
+// slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED; on a
+// loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag;
+// and over HTTPS for remote clients, the caller named by a bearer token (identity/bearer.ts). The
+// same server is a node's API (one store, authorization by account) or the fleet's (every node's
+// namespace in etcd, docs/fleet.md; for the fleet's operator only, and not over HTTPS yet).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { ROOT_UID, type Caller } from '../../../resources/authz.js';
-import { BadRequestError, ForbiddenError, NotFoundError, SlvError } from '../../../resources/errors.js';
+import { BadRequestError, ForbiddenError, InvariantError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
-import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
+import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort, type TlsIdentity } from '../http-server.js';
+import type { BearerTokens } from '../identity/bearer.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
@@ -57,14 +59,27 @@ export type ApiServerOptions = (NodeApiScope | FleetApiScope) & {
   maxBodyBytes?: number;
   /** Between watch bookmarks (default DEFAULT_BOOKMARK_INTERVAL_MS). */
   bookmarkIntervalMs?: number;
+  /** Also serve over HTTPS, callers known by their bearer tokens only. */
+  https?: HttpsListenerOptions;
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
 };
 
+export interface HttpsListenerOptions {
+  /** 0: any free port. */
+  port: number;
+  /** Default: every address (the listener is for remote clients). */
+  host?: string;
+  tls: TlsIdentity;
+  tokens: BearerTokens;
+}
+
 export interface ApiServer {
   /** The TCP port served, if any. */
   tcpPort?: number;
+  /** The HTTPS port served, if any. */
+  httpsPort?: number;
   close(): Promise<void>;
 }
 
@@ -106,7 +121,9 @@ function documentsFor(scope: ApiScope): Map<string, () => unknown> {
     [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, () => openApiV3(scope)],
   ]);
 }
-const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', ...documentsFor('node').keys()]);
+/** What a load balancer may ask without credentials; on HTTPS everything else needs a token. */
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+const PLAIN_PATHS = new Set([...HEALTH_PATHS, '/metrics', ...documentsFor('node').keys()]);
 
 /** The `resource` label of a request: a plural, a known path, or "other", so label values stay bounded. */
 function metricResource(pathname: string): string {
@@ -118,6 +135,7 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { socketPath, metrics, ready } = options;
+  if ('fleet' in options && options.https) throw new InvariantError('the fleet API has no HTTPS listener: bearer tokens name callers on a node only');
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const nodeScope = 'store' in options ? options : undefined;
   const fleet =
@@ -149,7 +167,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }),
   );
 
-  async function identify(req: IncomingMessage): Promise<Caller> {
+  /** The caller the kernel names for a local connection (Unix socket, loopback TCP). */
+  async function kernelCaller(req: IncomingMessage): Promise<Caller> {
     const uid = connectionUid(req.socket);
     if (uid === undefined) throw new SlvError('Unauthorized', 'cannot identify the caller: the kernel named no peer for this connection');
     if (nodeScope) return resolveCaller(uid, nodeScope.node);
@@ -159,11 +178,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return { uid: ROOT_UID, account: uid === ROOT_UID ? 'root' : `uid-${uid}` };
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget, caller: () => Promise<Caller>): Promise<void> {
     const method = req.method ?? 'GET';
     const resource = parseResourcePath(url.pathname);
     if (resource) {
-      const context = { req, res, route: resource, query: url.searchParams, caller: await identify(req) };
+      const context = { req, res, route: resource, query: url.searchParams, caller: await caller() };
       if (fleet) return fleet.handle(context);
       if (resource.namespace !== undefined) throw new SlvError('NotFound', `${url.pathname}: a node's API has no namespaces (the fleet API, slvd --role fleet-api, has)`);
       return resources!.handle(context);
@@ -171,7 +190,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const nodes = parseNodesPath(url.pathname);
     if (nodes) {
       if (!fleet) throw new SlvError('NotFound', `${url.pathname}: nodes are served by the fleet API (slvd --role fleet-api), not by a node's slvd`);
-      await identify(req);
+      await caller();
       return fleet.nodes({ req, res, query: url.searchParams }, nodes.name);
     }
     if (method !== 'GET') throw new SlvError('MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
@@ -196,14 +215,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
-  const serve = (req: IncomingMessage, res: ServerResponse) => {
+  /**
+   * The request handler of a listener. With `tokens`, callers are known by bearer token only, and
+   * need one for everything but the health checks: a remote stranger learns nothing, not even discovery.
+   */
+  const serving = (tokens?: BearerTokens) => (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const verb = (req.method ?? 'GET').toLowerCase();
     let resource = 'other';
     const handled = (async () => {
       const target = requestTarget(req.url ?? '/');
       resource = metricResource(target.pathname);
-      await route(req, res, target);
+      if (!tokens) return route(req, res, target, () => kernelCaller(req));
+      const accounts = nodeScope!.node; // the fleet API has no HTTPS listener (checked at start)
+      const caller = HEALTH_PATHS.has(target.pathname) ? undefined : await tokens.callerOf(req, accounts);
+      return route(req, res, target, async () => caller ?? tokens.callerOf(req, accounts));
     })();
     // Every request ends in an answer or a closed connection, whatever fails on the way.
     void handled
@@ -223,6 +249,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const connections = options.connections ?? new ConnectionBudget();
+  const serve = serving();
   const server = createApiHttpServer(connections, serve);
   const socket = await listenUnixSocket(server, socketPath, { mode: 0o666 }); // any local user; authorization is per request, by uid
   const servers = [server];
@@ -236,21 +263,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           }),
       ),
     );
-  let tcpPort: number | undefined;
-  if (options.port) {
-    const tcpServer = createApiHttpServer(connections, serve);
+  /** Listen on TCP too; if that fails, nothing stays open. */
+  const listenAlso = async (port: number, host: string | undefined, handler: typeof serve, tls?: TlsIdentity): Promise<number | undefined> => {
+    const tcpServer = createApiHttpServer(connections, handler, tls);
     try {
-      await listenTcp(tcpServer, options.port, options.host ?? '127.0.0.1');
+      await listenTcp(tcpServer, port, host);
     } catch (error) {
       await closeAll().finally(() => socket.release());
       throw error;
     }
     servers.push(tcpServer);
-    tcpPort = listeningPort(tcpServer);
-  }
+    return listeningPort(tcpServer);
+  };
+  const tcpPort = options.port ? await listenAlso(options.port, options.host ?? '127.0.0.1', serve) : undefined;
+  const { https } = options;
+  const httpsPort = https ? await listenAlso(https.port, https.host, serving(https.tokens), https.tls) : undefined;
 
   return {
     ...(tcpPort === undefined ? {} : { tcpPort }),
+    ...(httpsPort === undefined ? {} : { httpsPort }),
     close: async () => {
       resources?.endWatches();
       await fleet?.close();

@@ -7,10 +7,10 @@
 // kernel at start, so re-applying the same limits runs nothing, even across a restart.
 import { InvalidError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import { runCommand } from '../../support/exec.js';
-import type { BandwidthLimiter, BandwidthLimits, UidSpan } from '../../node/contract.js';
+import type { BandwidthLimiter, BandwidthLimits, SentBytes, UidSpan } from '../../node/contract.js';
 import { DEFAULT_MINOR, NODE_CAP_MINOR, exemptMinor, sliverClasses, sliverMinor, sliverOfMinor, treeClasses, validateLimits } from './classes.js';
 import { elementScript, parseExemptDestinations, tableScript, type SliverEntry, type TableContents } from './nft.js';
-import { classDeleteLine, classReplaceLine, parseClassShow, rootQdiscDeleteLine, rootQdiscLine, rootQdiscState, sameClass, shownForm, type ShownClass } from './tc.js';
+import { classDeleteLine, classReplaceLine, parseClassCounters, parseClassShow, rootQdiscDeleteLine, rootQdiscLine, rootQdiscState, sameClass, shownForm, type ShownClass } from './tc.js';
 
 export interface BandwidthLimiterOptions {
   /** The egress interface whose root qdisc the limiter owns. */
@@ -128,6 +128,20 @@ export class HtbBandwidthLimiter implements BandwidthLimiter {
   async list(): Promise<number[]> {
     await this.idle();
     return [...this.applied.keys()].sort((a, b) => a - b);
+  }
+
+  /** One `tc -s class show`: the byte counters of every sliver's class pair, by uid. */
+  async sentBytes(): Promise<Map<number, SentBytes>> {
+    const counters = parseClassCounters(await this.read('tc', ['-s', 'class', 'show', 'dev', this.device]));
+    const sent = new Map<number, SentBytes>();
+    for (const [minor, bytes] of counters) {
+      const owner = sliverOfMinor(minor, this.firstUid);
+      if (!owner) continue;
+      const entry = sent.get(owner.uid) ?? { bytes: 0, exemptBytes: 0 };
+      entry[owner.exempt ? 'exemptBytes' : 'bytes'] = bytes;
+      sent.set(owner.uid, entry);
+    }
+    return sent;
   }
 
   /**

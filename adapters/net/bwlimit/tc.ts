@@ -98,3 +98,22 @@ export function rootQdiscState(qdiscJson: string, defaultMinor: number): 'ours' 
 export function rootQdiscDeleteLine(device: string): string {
   return `qdisc del dev ${device} root`;
 }
+
+/** Bytes each class of our qdisc has sent since it was made, from `tc -s class show dev DEV`, by minor. */
+export function parseClassCounters(output: string): Map<number, number> {
+  const sent = new Map<number, number>();
+  let minor: number | undefined;
+  for (const line of output.split('\n')) {
+    const head = /^class htb (\S+) /.exec(line);
+    if (head) {
+      minor = parseHandle(head[1]!, line);
+      continue;
+    }
+    const bytes = /^\s+Sent (\d+) bytes/.exec(line)?.[1];
+    if (bytes !== undefined && minor !== undefined) {
+      sent.set(minor, Number(bytes));
+      minor = undefined;
+    }
+  }
+  return sent;
+}

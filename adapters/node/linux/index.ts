@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RSpec } from '../../../schemas/types.js';
 import { startDetached } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { CpuCgroups, defaultCgroupParent } from '../posix/cgroup.js';
+import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
 import { setDiskQuota } from './disk-quota.js';
 import { appliedReport, applyBandwidth, mergeReports, unsupportedReport } from '../posix/limits.js';
 import { PasswdNode, type PasswdNodeOptions } from '../posix/passwd-node.js';
@@ -28,6 +29,8 @@ export interface LinuxAdapterOptions extends PasswdNodeOptions {
   dataDir: string;
   /** The cgroup that holds one cgroup per sliver (default: `slv` under the cpu hierarchy). */
   cgroupParent?: string;
+  /** The cgroup v1 cpuset that holds one cpuset per sliver (default: `slv` under the cpuset hierarchy, when mounted). */
+  cpusetParent?: string;
 }
 
 export function initscriptPath(name: string): string {
@@ -54,6 +57,8 @@ function shellQuote(word: string): string {
 export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   readonly kind: string = 'linux';
   readonly cgroups: CpuCgroups | undefined;
+  readonly cpusets: CpusetCgroups | undefined;
+  readonly cpuPinning: CpuPinning | undefined;
   /** Why CPU limits cannot be enforced, when no cgroup filesystem is usable. */
   private readonly cgroupProblem: string | undefined;
   private readonly logDir: string;
@@ -67,6 +72,20 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     } catch (error) {
       this.cgroupProblem = `CPU limits not enforced: ${(error as Error).message}`;
     }
+    const cpusetParent = options.cpusetParent ?? defaultCpusetParent();
+    // Pinning needs the CPU cgroup too: that is where the sliver's processes are found.
+    this.cpusets = cpusetParent !== undefined && this.cgroups ? new CpusetCgroups(cpusetParent) : undefined;
+    const { cpusets, cgroups } = this;
+    this.cpuPinning =
+      cpusets && cgroups
+        ? {
+            available: async () => cpusets.available(),
+            pin: async (name, cpus) => {
+              this.accounts.require(name);
+              cpusets.set(name, cpus, cgroups.pids(name));
+            },
+          }
+        : undefined;
   }
 
   async createAccount(name: string, accountClass: AccountClass, type?: string): Promise<AccountInfo> {
@@ -88,6 +107,7 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
     await this.killAll(name, entry.uid);
     await this.bandwidth?.remove(entry.uid);
     await this.cgroups?.remove(name, true);
+    await this.cpusets?.remove(name);
     for (const file of [this.path(initscriptPath(name)), this.markerPath(name), join(this.logDir, `${name}.log`)]) rmSync(file, { force: true });
     await this.accounts.remove(name);
   }
@@ -164,7 +184,8 @@ export class LinuxAdapter extends PasswdNode implements NodeAdapter {
   private async runInitscript(name: string, entry: PasswdEntry, script: string): Promise<void> {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     const interpreter = readFileSync(script, 'utf8').startsWith('#!') ? [] : ['/bin/sh'];
-    const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ` : '';
+    const joinCpuset = this.cpusets ? `{ [ ! -e ${shellQuote(this.cpusets.procsFile(name))} ] || echo $$ > ${shellQuote(this.cpusets.procsFile(name))}; } && ` : '';
+    const joinCgroup = this.cgroups ? `echo $$ > ${shellQuote(this.cgroups.procsFile(name))} && ${joinCpuset}` : '';
     const home = this.path(entry.home);
     await startDetached(
       '/bin/sh',

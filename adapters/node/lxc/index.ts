@@ -10,7 +10,9 @@ import { join, relative } from 'node:path';
 import { BadRequestError, MissingImageError, NodeError, UnavailableError, UsageError } from '../../../resources/errors.js';
 import type { RSpec } from '../../../schemas/types.js';
 import { runCommand } from '../../support/exec.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
+import { formatCpuList } from '../../../resources/cpu-cores.js';
+import { CpusetCgroups, defaultCpusetParent } from '../posix/cpuset.js';
 import type { PasswdEntry } from '../posix/accounts.js';
 import { cgroupVersionAt, cpuFiles, defaultCgroupParent, type CgroupVersion } from '../posix/cgroup.js';
 import { appliedReport, applyBandwidth, mergeReports, unsupportedReport } from '../posix/limits.js';
@@ -73,6 +75,12 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   private readonly sliverShellSource: string;
   private readonly timeoutMs: number | undefined;
   private readonly cgroupVersion: CgroupVersion | undefined;
+  /** Whole-core scheduling on cgroup v1 with the cpuset hierarchy mounted: `cpuset.cpus` of the container. */
+  readonly cpuPinning: CpuPinning | undefined;
+  /** Each pinned container's CPU list, written into its config with the limits (a restart pins again). */
+  private readonly pinned = new Map<string, string>();
+  /** The limits last written into each container's config, so a pin rewrites the config with them. */
+  private readonly configLimits = new Map<string, ReadonlyArray<readonly [string, string]>>();
   private shellsInstalled = false;
 
   constructor(options: LxcAdapterOptions) {
@@ -87,6 +95,18 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
     this.sliverShellSource = options.sliverShellSource ?? NATIVE('lxc-vsh');
     this.timeoutMs = options.commandTimeoutMs;
     this.cgroupVersion = cgroupVersionAt(this.cgroupParent);
+    const cpusetRoot = this.cgroupVersion === 1 ? defaultCpusetParent() : undefined;
+    this.cpuPinning = cpusetRoot === undefined ? undefined : { available: async () => new CpusetCgroups(cpusetRoot).available(), pin: (name, cpus) => this.pin(name, cpus) };
+  }
+
+  /** The container runs on `cpus` from its next start (config) and now if running (`lxc-cgroup`). */
+  private async pin(name: string, cpus: readonly number[]): Promise<void> {
+    const entry = this.requireSliver(name);
+    const list = formatCpuList(cpus);
+    if (this.pinned.get(name) === list) return;
+    this.pinned.set(name, list);
+    this.writeConfig(name, entry, this.configLimits.get(name) ?? []);
+    if (await this.running(name)) await this.lxc('lxc-cgroup', ['--', 'cpuset.cpus', list], name);
   }
 
   /** A sliver's container is built from the image `vref` names (`default` without one), once: its image stays. */
@@ -127,6 +147,8 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
       if (await this.running(name)) await this.lxc('lxc-stop', ['-k'], name);
       await unmountRootfs(rootfsPaths(this.containerDir(name)));
       rmSync(this.containerDir(name), { recursive: true, force: true });
+      this.pinned.delete(name);
+      this.configLimits.delete(name);
       setSubidGrant('/', this.range(account), false);
     }
     await killAll(account.uid, () => []); // a login session or the delegate shell
@@ -239,6 +261,8 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
   }
 
   private writeConfig(name: string, entry: PasswdEntry, limits: ReadonlyArray<readonly [string, string]>): void {
+    this.configLimits.set(name, limits);
+    const cpus = this.pinned.get(name);
     const dir = PinnedDir.open(this.containerDir(name));
     try {
       const text = containerConfigText({
@@ -248,7 +272,7 @@ export class LxcAdapter extends PasswdNode implements NodeAdapter {
         rootfs: rootfsPaths(this.containerDir(name)).merged,
         cgroupDir: relative(mountPointOf(this.cgroupParent), this.cgroupParent),
         logFile: join(this.containerDir(name), 'lxc.log'),
-        limits,
+        limits: cpus === undefined ? limits : [...limits, ['cpuset.cpus', cpus]],
         cgroupKeyPrefix: this.cgroupVersion === 2 ? 'lxc.cgroup2' : 'lxc.cgroup',
       });
       dir.writeFile('config', text, { uid: 0, gid: 0, mode: 0o644 });

@@ -4,7 +4,7 @@
 // also counts calls, can inject failures and can hold calls in flight.
 import { ConflictError, NotFoundError } from '../../../resources/errors.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
-import type { AccountClass, AccountInfo, LimitReport, NodeAdapter } from '../contract.js';
+import type { AccountClass, AccountInfo, CpuPinning, LimitReport, NodeAdapter } from '../contract.js';
 import { StateFile } from './state-file.js';
 import { assertAccountName } from '../posix/accounts.js';
 
@@ -23,9 +23,24 @@ export interface SimAccount extends AccountInfo {
   loginEnabled: boolean;
   /** The effective rspec last applied. */
   limits?: RSpec;
+  /** The CPUs it is pinned to (cpu_cores), once pinned. */
+  cpus?: number[];
 }
 
-export const SIM_METHODS = ['listAccounts', 'getAccount', 'accountNameByUid', 'createAccount', 'destroyAccount', 'setKeys', 'setInitscript', 'start', 'stop', 'isRunning', 'applyLimits'] as const;
+export const SIM_METHODS = [
+  'listAccounts',
+  'getAccount',
+  'accountNameByUid',
+  'createAccount',
+  'destroyAccount',
+  'setKeys',
+  'setInitscript',
+  'start',
+  'stop',
+  'isRunning',
+  'applyLimits',
+  'pinCpus',
+] as const;
 export type SimMethod = (typeof SIM_METHODS)[number];
 
 export interface SimCall {
@@ -43,12 +58,17 @@ export interface SimAdapterOptions {
   systemAccounts?: Record<string, number>;
   /** How many of the latest calls `history` keeps (a daemon runs for months). */
   historyLimit?: number;
+  /** How many CPUs the simulated node has for pinning (default 4). */
+  cpuCount?: number;
 }
+
+const DEFAULT_SIM_CPUS = 4;
 
 export const DEFAULT_SIM_HISTORY_LIMIT = 100_000;
 
 export class SimAdapter implements NodeAdapter {
   readonly kind = 'sim';
+  readonly cpuPinning: CpuPinning;
   /** The latest calls in the order they started (successful or not), at most historyLimit (about). */
   readonly history: SimCall[] = [];
   private readonly historyLimit: number;
@@ -66,6 +86,11 @@ export class SimAdapter implements NodeAdapter {
   constructor(options: SimAdapterOptions) {
     this.state = new StateFile<SimAccount>({ dir: options.dataDir, name: 'sim-node', format: STATE_FORMAT });
     this.historyLimit = options.historyLimit ?? DEFAULT_SIM_HISTORY_LIMIT;
+    const cpus = Array.from({ length: options.cpuCount ?? DEFAULT_SIM_CPUS }, (_, cpu) => cpu);
+    this.cpuPinning = {
+      available: async () => [...cpus],
+      pin: (name, pinned) => this.call({ method: 'pinCpus', name }, () => this.change(name, { cpus: [...pinned] })),
+    };
     for (const account of this.state.records.values()) this.highestUid = Math.max(this.highestUid, account.uid);
     this.systemAccounts = new Map(Object.entries({ root: 0, ...options.systemAccounts }).map(([name, uid]) => [uid, name]));
   }

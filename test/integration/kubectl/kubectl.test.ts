@@ -1,16 +1,20 @@
 // The real kubectl (/usr/bin/kubectl, a client nobody here wrote) against a real slvd (sim node,
-// the example GetSlivers file) on its loopback TCP listener, through the kubeconfig
-// `slvctl config kubeconfig` writes: docs/kubectl.md, what it shows working.
+// the example GetSlivers file) on its loopback TCP listener and on its HTTPS listener with bearer
+// tokens, through the kubeconfigs `slvctl config kubeconfig` writes: docs/kubectl.md, what it shows working.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { get } from 'node:https';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { spawnSlvd, waitForStatus } from '../../support/slvd-process.js';
+import { spawnSlvd, waitForOutput, waitForStatus } from '../../support/slvd-process.js';
 import { slvctl, startProgram } from '../../support/slvctl-harness.js';
 import { kubectlIn, kubectlMissing, succeeded, type Kubectl } from '../../support/kubectl.js';
 import { freePort } from '../../support/xmlrpc-harness.js';
+import { makeCertificate } from '../../support/plc-stand-in.js';
+import { parse as parseYaml } from 'yaml';
 
 const XMLRPC_CLIENT = fileURLToPath(new URL('../../fixtures/xmlrpc-client.py', import.meta.url));
 
@@ -67,7 +71,9 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   assert.match(yaml, /^ {2}name: mit_ron$/m);
   const explained = succeeded(await kubectl(['explain', 'sliver.spec']), 'explain sliver.spec');
   assert.match(explained, /^KIND:\s+Sliver$/m);
-  assert.match(explained, /^ {2}rspec\s+<Object>/m);
+  assert.match(explained, /^ {2}rspec\s+<Object> -required-\n {4}The resources the sliver is given/m);
+  const rate = succeeded(await kubectl(['explain', 'sliver.spec.rspec.net_max']), 'explain sliver.spec.rspec.net_max');
+  assert.match(rate, /^DESCRIPTION:\n {4}Outbound ceiling, bit\/s\./m);
 
   // Client-side apply: the last-applied annotation tells kubectl what changed.
   const loanFile = join(dir, 'loan.yaml');
@@ -90,6 +96,13 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   // Merge patch, JSON patch, a server-side dry run that writes nothing.
   succeeded(await kubectl(['patch', 'sl', 'mit_ron', '--type', 'merge', '-p', '{"metadata":{"labels":{"team":"net"}}}']), 'patch --type merge');
   succeeded(await kubectl(['patch', 'sl', 'mit_ron', '--type', 'json', '-p', '[{"op":"add","path":"/metadata/labels/tier","value":"gold"}]']), 'patch --type json');
+  // Without --type kubectl sends a strategic merge patch: 415, naming what works.
+  const strategic = await kubectl(['patch', 'sl', 'mit_ron', '-p', '{"metadata":{"labels":{"team":"ops"}}}']);
+  assert.notEqual(strategic.code, 0);
+  assert.match(
+    strategic.stderr,
+    /the body of the request was in an unknown format - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml \(a strategic merge patch needs .*: use kubectl patch --type merge or --type json\)/,
+  );
   const dry = succeeded(
     await kubectl(['patch', 'sl', 'mit_ron', '--type', 'merge', '-p', '{"spec":{"initscript":"dry"}}', '--dry-run=server', '-o', 'jsonpath={.spec.initscript}']),
     'patch --dry-run=server',
@@ -136,4 +149,93 @@ test('kubectl against slvd: discovery, get, explain, apply, server-side apply, p
   const forbidden = await kubectl(['get', 'sl', 'pl_netflow'], { uid });
   assert.notEqual(forbidden.code, 0);
   assert.match(forbidden.stderr, /Error from server \(Forbidden\): .*mit_ron.*may not read sliver "pl_netflow"/);
+});
+
+const newToken = () => randomBytes(32).toString('hex');
+
+function httpsGet(port: number, path: string, ca: Buffer): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+test('kubectl over HTTPS: bearer tokens name the caller, authorized as its uid on the Unix socket; 401 without; tokens re-read on SIGHUP', { timeout: 120_000 }, async (t) => {
+  if (kubectlMissing) {
+    t.skip(kubectlMissing);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'slv-kubectl-https-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { certFile, keyFile } = makeCertificate(t, 'slvd');
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  const rootToken = newToken();
+  const tokenFile = join(dir, 'tokens.csv');
+  writeFileSync(tokenFile, `# token,user,uid\n${rootToken},root,0\n`, { mode: 0o600 });
+  const configFile = join(dir, 'slvd.yaml');
+  writeFileSync(configFile, `apiHttps:\n  port: ${port}\n  address: 127.0.0.1\n  cert: ${certFile}\n  key: ${keyFile}\n  tokenFile: ${tokenFile}\n`);
+  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--config', configFile]);
+  await waitForStatus(dataDir, daemon, (s) => s.ready && s.slivers.total > 0, 'slvd is ready');
+  assert.doesNotMatch(daemon.output(), new RegExp(rootToken), 'a token was logged');
+
+  const socket = join(dataDir, 'api.sock');
+  /** A kubectl whose kubeconfig `slvctl config kubeconfig --https` wrote for `token`. */
+  const kubectlWith = async (name: string, token: string): Promise<Kubectl> => {
+    const file = join(dir, `${name}.token`);
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    const listener = ['--https', '--port', String(port), '--certificate-authority', certFile, '--token-file', file];
+    const kubeconfig = join(dir, `${name}.kubeconfig`);
+    writeFileSync(kubeconfig, succeeded(await slvctl(['config', 'kubeconfig', ...listener], { socket }), 'slvctl config kubeconfig --https'), { mode: 0o600 });
+    return kubectlIn(dir, kubeconfig);
+  };
+  const asRoot = await kubectlWith('root', rootToken);
+  assert.match(succeeded(await asRoot(['get', 'sl']), 'get sl over HTTPS'), /^mit_ron\s+True\s+Running\s/m);
+  assert.match(succeeded(await asRoot(['api-resources']), 'api-resources over HTTPS'), /^slivers\s+sl\s/m);
+
+  // slvctl config view redacts as kubectl config view does: the same document.
+  const view = succeeded(await slvctl(['config', 'view', '--https', '--port', String(port), '--certificate-authority', certFile, '--token-file', join(dir, 'root.token')], { socket }), 'config view');
+  assert.doesNotMatch(view, new RegExp(rootToken));
+  assert.match(view, /token: REDACTED/);
+  assert.deepEqual(parseYaml(view), parseYaml(succeeded(await asRoot(['config', 'view']), 'kubectl config view')));
+  assert.match(succeeded(await slvctl(['config', 'view'], { socket }), 'config view of slvctl'), new RegExp(`server: unix://${socket}`));
+
+  // No token or an unknown one: 401 for everything but the health checks.
+  const stranger = await kubectlWith('stranger', newToken());
+  const refused = await stranger(['get', 'sl']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /You must be logged in to the server \(the bearer token is not known\)/);
+  assert.equal(succeeded(await stranger(['get', '--raw', '/healthz']), 'healthz without a valid token'), 'ok\n');
+  // Without a token kubectl would prompt for a password: asked directly, discovery is refused too.
+  for (const path of ['/apis/nm.planet-lab.org/v1/slivers', '/openapi/v3', '/apis']) {
+    const answer = await httpsGet(port, path, readFileSync(certFile));
+    assert.equal(answer.code, 401, path);
+    assert.deepEqual(JSON.parse(answer.body), {
+      apiVersion: 'v1',
+      kind: 'Status',
+      status: 'Failure',
+      message: 'this listener needs an "Authorization: Bearer" token',
+      reason: 'Unauthorized',
+      code: 401,
+    });
+  }
+
+  // A sliver's token, added while slvd runs (SIGHUP re-reads the file): its own sliver only, as its uid on the socket.
+  const uid = Number(succeeded(await asRoot(['get', 'sl', 'mit_ron', '-o', 'jsonpath={.status.xid}']), 'get xid'));
+  const sliverToken = newToken();
+  const misnamedToken = newToken();
+  appendFileSync(tokenFile, `${sliverToken},mit_ron,${uid}\n${misnamedToken},pl_netflow,${uid}\n`);
+  daemon.child.kill('SIGHUP');
+  await waitForOutput(daemon, /API tokens re-read/);
+  const asSliver = await kubectlWith('mit_ron', sliverToken);
+  assert.match(succeeded(await asSliver(['get', 'sl', '-o', 'name']), 'get sl as mit_ron'), /^sliver\.nm\.planet-lab\.org\/mit_ron\n$/);
+  const forbidden = await asSliver(['get', 'sl', 'pl_netflow']);
+  assert.match(forbidden.stderr, /Error from server \(Forbidden\): user "mit_ron" \(uid \d+\) may not read sliver "pl_netflow"/);
+  // A token whose uid is not the account it names (a uid given to another sliver since) is refused.
+  assert.match((await (await kubectlWith('misnamed', misnamedToken))(['get', 'sl', 'pl_netflow'])).stderr, /the token is for "pl_netflow" \(uid \d+\), but uid \d+ is "mit_ron" on this node/);
+  assert.doesNotMatch(daemon.output(), new RegExp(`${rootToken}|${sliverToken}|${misnamedToken}`), 'a token was logged');
 });

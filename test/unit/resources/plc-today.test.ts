@@ -87,6 +87,7 @@ test("today's sample: the node-level data becomes the NodeConfig spec", () => {
       { sliceId: 1101, sliver: 'princeton_codeen', from: 1764003600, until: 1764007200 },
       { sliceId: 1207, sliver: '3dlab_render', from: 1764007200, until: 1764010800 },
     ],
+    leaseGranularity: 3600,
     groups: ['lxc-nodes'],
   });
 });
@@ -199,6 +200,7 @@ test('node-level entries stand on their own: a bad one is skipped with the reaso
     accounts: [{ name: 'root', keys: ['ssh-ed25519 AAAA bare@key'] }, { keys: [] }],
     leases: null,
     reservation_policy: 'sometimes',
+    lease_granularity: 'hourly',
   });
   const config = answer.nodeConfig;
   assert.equal(config?.bandwidthCap, undefined, 'no primary interface with a bwlimit: no cap');
@@ -209,9 +211,10 @@ test('node-level entries stand on their own: a bad one is skipped with the reaso
   assert.deepEqual(config?.accounts, [{ name: 'root', keys: ['ssh-ed25519 AAAA bare@key'] }]);
   assert.deepEqual(config?.leases, []);
   assert.equal(config?.reservationPolicy, 'none');
+  assert.equal(config?.leaseGranularity, 3600, "a bad granularity: the node manager's hour");
   assert.deepEqual(
     answer.skippedNodeEntries.map((entry) => entry.path),
-    ['accounts[1]', 'conf_files[0]', 'reservation_policy'],
+    ['accounts[1]', 'conf_files[0]', 'reservation_policy', 'lease_granularity'],
   );
   assert.match(answer.skippedNodeEntries[1]?.reason ?? '', /conf_files\[0\]\.dest: must be an absolute path/);
   assert.equal(answer.updates[0]?.records.length, 3, 'the slivers are unaffected');

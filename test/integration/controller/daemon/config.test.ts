@@ -232,3 +232,27 @@ test('--role fleet-api needs --store etcd://... (role and store in the file too)
   writeFileSync(file, 'role: fleet-api\nstore: http://10.0.0.1:2379\n');
   assert.throws(() => loadConfigFile(file), /store must match pattern/);
 });
+
+test('apiHttps: port, address and files from the file, paths relative to it; missing or unknown settings refused naming them', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slvd.yaml');
+  writeFileSync(file, 'apiHttps:\n  port: 6443\n  address: 192.0.2.1\n  cert: tls/api.crt\n  key: /etc/slv/api.key\n  tokenFile: tokens.csv\n');
+  assert.deepEqual(resolveConfig({}, loadConfigFile(file)).apiHttps, {
+    port: 6443,
+    address: '192.0.2.1',
+    cert: join(dir, 'tls/api.crt'),
+    key: '/etc/slv/api.key',
+    tokenFile: join(dir, 'tokens.csv'),
+  });
+  assert.equal(resolveConfig({}).apiHttps, undefined, 'HTTPS only when configured');
+  const usage = (text: string, message: RegExp) => {
+    writeFileSync(file, text);
+    assert.throws(
+      () => loadConfigFile(file),
+      (e: Error) => e instanceof UsageError && message.test(e.message),
+    );
+  };
+  usage('apiHttps:\n  port: 6443\n  cert: c\n  key: k\n', /apiHttps must have required property 'tokenFile'/);
+  usage('apiHttps:\n  port: 65536\n  cert: c\n  key: k\n  tokenFile: t\n', /apiHttps\.port must be <= 65535/);
+  usage('apiHttps:\n  port: 6443\n  cert: c\n  key: k\n  tokenFile: t\n  tokens: [a]\n', /unknown setting "apiHttps\.tokens"/);
+});

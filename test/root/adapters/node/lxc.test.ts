@@ -14,6 +14,7 @@ import { cgroupVersionAt, cpuFiles } from '../../../../adapters/node/posix/cgrou
 import { isMountPoint } from '../../../../adapters/node/posix/mounts.js';
 import { InvalidError, MissingImageError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
+import { parseCpuList } from '../../../../resources/cpu-cores.js';
 import { runNodeAdapterContract } from '../../../support/node-adapter-contract.js';
 import { buildBusyboxImage, lxcCleanup, makeImageDir, makeLxcNode, SKIP_LXC } from '../../../support/lxc.js';
 import { removeTestRoots, waitUntil } from '../../../support/test-roots.js';
@@ -175,6 +176,26 @@ test("limits: cpu.shares and CFS quota in the container's cgroup, memory held at
     .find((l) => l.startsWith('pl_alpha:'))
     ?.split(':')[7];
   assert.equal(expire, '1', 'disabled: login locked');
+});
+
+test("cpu pinning: the container's cpuset follows pin, at start from the config and live while running", T, async (t) => {
+  const { adapter, cgroupParent } = lxcNode();
+  t.after(() => adapter.close());
+  const pinning = adapter.cpuPinning;
+  if (!pinning) return t.skip('no cgroup v1 cpuset hierarchy here');
+  const all = await pinning.available();
+  const last = all[all.length - 1]!;
+  await adapter.createAccount('pl_alpha', 'sliver');
+  await pinning.pin('pl_alpha', [last]);
+  await adapter.start('pl_alpha');
+  const cpuset = join('/sys/fs/cgroup/cpuset', cgroupParent.split('/').pop()!, 'pl_alpha', 'cpuset.cpus');
+  assert.equal(readFileSync(cpuset, 'utf8').trim(), String(last), 'applied at start from the config');
+  await adapter.applyLimits('pl_alpha', { ...DEFAULT_RSPEC, cpu_share: 64 });
+  await pinning.pin('pl_alpha', all);
+  assert.deepEqual(parseCpuList(readFileSync(cpuset, 'utf8')), all, 'changed while running');
+  await adapter.stop('pl_alpha');
+  await adapter.start('pl_alpha');
+  assert.deepEqual(parseCpuList(readFileSync(cpuset, 'utf8')), all, 'kept in the config across a limits rewrite and a restart');
 });
 
 test('destroy removes the container, its layers, mounts, subid lines and cgroups; a missing image is a clear error', T, async (t) => {

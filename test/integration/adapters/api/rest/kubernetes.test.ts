@@ -72,7 +72,7 @@ test('OpenAPI: v3 index, the group document with each kind by group-version-kind
   const document = await json<{ components: { schemas: Record<string, { 'x-kubernetes-group-version-kind': unknown; properties: Record<string, unknown> }> } }>(url);
   const sliver = document.components.schemas['org.planet-lab.nm.v1.Sliver']!;
   assert.deepEqual(sliver['x-kubernetes-group-version-kind'], [{ group: 'nm.planet-lab.org', version: 'v1', kind: 'Sliver' }]);
-  assert.deepEqual(sliver.properties.kind, { type: 'string', enum: ['Sliver'] });
+  assert.deepEqual(sliver.properties.kind, { type: 'string', enum: ['Sliver'], description: 'Always Sliver.' }, 'const as a one-value enum, the description kept');
   const v2 = await json<{ swagger: string; definitions: Record<string, unknown> }>('/openapi/v2', { Accept: 'application/json' });
   assert.equal(v2.swagger, '2.0');
   assert.ok(!JSON.stringify(v2).includes('"nullable"'), 'OpenAPI v2 has no nullable');
