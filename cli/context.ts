@@ -29,6 +29,7 @@ export interface Context {
   colour: Palette;
 }
 
-export function createContext(server: string | undefined): Context {
-  return { client: new ApiClient(serverSocket(server)), out: process.stdout, colour: colourFor(process.stdout) };
+/** `namespace`: -n NODE, for the fleet API. */
+export function createContext(server: string | undefined, namespace?: string): Context {
+  return { client: new ApiClient(serverSocket(server), namespace === undefined ? {} : { namespace }), out: process.stdout, colour: colourFor(process.stdout) };
 }

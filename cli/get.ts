@@ -9,7 +9,7 @@ import type { AnyObject, Kind } from '../schemas/types.js';
 import type { ApiWatchEvent, Selectors } from '../adapters/api/client/client.js';
 import type { Context } from './context.js';
 import { jsonPathValues } from './jsonpath.js';
-import { qualifiedName } from '../resources/columns.js';
+import { NODE_COLUMNS, qualifiedName } from '../resources/columns.js';
 import type { Target } from './kinds.js';
 import { AlignedTable, forDisplay, formatObjects, isTable, table, tableOf, type OutputFormat, type TableOptions } from './output.js';
 
@@ -28,6 +28,8 @@ export interface GetOptions {
   watchEvents: boolean;
   /** Watch: how long to wait for slvd to come back after it ended the stream. */
   reconnectTimeoutMs: number;
+  /** The fleet API: every node's objects, with a NODE column (-A). */
+  allNamespaces?: boolean;
 }
 
 /** How often a watch that lost slvd tries to reach it again. */
@@ -56,10 +58,12 @@ function selectorsOf(options: GetOptions, name?: string): Selectors {
 }
 
 function tableOptions(context: Context, options: GetOptions, withKind: boolean): TableOptions {
-  return { format: options.output, colour: context.colour, nowMs: Date.now(), showLabels: options.showLabels, labelColumns: options.labelColumns, withKind };
+  return { format: options.output, colour: context.colour, nowMs: Date.now(), showLabels: options.showLabels, labelColumns: options.labelColumns, withKind, withNode: Boolean(options.allNamespaces) };
 }
 
 export async function get(context: Context, targets: Target[], options: GetOptions): Promise<void> {
+  if (options.allNamespaces && targets.some((t) => t.names.length)) throw new UsageError('a name is looked up in one node: use -n NODE, not -A (--all-namespaces)');
+  if (options.allNamespaces && options.watch) throw new UsageError("watch (-w) follows one node's objects: use -n NODE, not -A (--all-namespaces)");
   if (options.watch) {
     const [target, ...others] = targets;
     if (!target || others.length || target.names.length > 1) throw new UsageError('watch (-w) follows one resource type, and at most one name');
@@ -76,7 +80,7 @@ export async function get(context: Context, targets: Target[], options: GetOptio
         if (object) objects.push(object);
         else missing.push(`${kind.toLowerCase()} "${name}"`);
       }
-    } else objects = (await context.client.list(kind, selectorsOf(options))).items;
+    } else objects = (await context.client.list(kind, selectorsOf(options), { allNamespaces: Boolean(options.allNamespaces) })).items;
     found.push({ kind, objects: names.length && !options.sortBy ? objects : sortObjects(objects, kind, options.sortBy) });
   }
   const named = targets.some((t) => t.names.length > 0);
@@ -223,4 +227,29 @@ async function watch(context: Context, kind: Kind, name: string | undefined, opt
       revision.value = relisted.metadata.resourceVersion;
     } else await awaitSlvd(context, options.reconnectTimeoutMs);
   }
+}
+
+// ---- nodes (the fleet API) ----------------------------------------------------------------------
+
+/** `slvctl get nodes [NAME...]`: the fleet's nodes, Ready or NotReady from their heartbeats. */
+export async function getNodes(context: Context, names: string[], options: GetOptions): Promise<void> {
+  if (options.watch) throw new UsageError('nodes cannot be watched (-w): list them again');
+  const nodes = names.length ? await Promise.all(names.map((name) => context.client.nodes(name).then((found) => found[0]!))) : await context.client.nodes();
+  if (!isTable(options.output)) {
+    context.out.write(formatObjects(options.output, nodes as unknown as AnyObject[], names.length === 1));
+    return;
+  }
+  if (options.output.type === 'custom-columns') throw new UsageError('custom-columns are not available for nodes: use -o json or -o yaml');
+  if (!nodes.length) {
+    process.stderr.write('No nodes found.\n');
+    return;
+  }
+  const nowMs = Date.now();
+  const columns = NODE_COLUMNS.filter((c) => options.output.type === 'wide' || !c.wide);
+  context.out.write(
+    table(
+      options.noHeaders ? undefined : columns.map((c) => c.name),
+      nodes.map((node) => columns.map((c) => c.cell(node, nowMs))),
+    ),
+  );
 }

@@ -17,6 +17,8 @@ export interface KubeconfigOptions {
   certificateAuthority?: string;
   /** A file whose first line is the bearer token (slvd's token file has `token,user,uid` lines: give the token alone). */
   tokenFile?: string;
+  /** The context's namespace: the fleet API's node kubectl works on without -n. */
+  namespace?: string;
 }
 
 /** What `kubectl config view` shows in place of secrets and embedded data unless --raw. */
@@ -53,19 +55,19 @@ interface Kubeconfig {
   preferences: Record<string, never>;
 }
 
-function document(name: string, cluster: Kubeconfig['clusters'][number]['cluster'], user: Kubeconfig['users'][number]['user']): Kubeconfig {
+function document(name: string, cluster: Kubeconfig['clusters'][number]['cluster'], user: Kubeconfig['users'][number]['user'], namespace?: string): Kubeconfig {
   return {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name, cluster }],
     users: [{ name, user }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
+    contexts: [{ name, context: { cluster: name, user: name, ...(namespace === undefined ? {} : { namespace }) } }],
     'current-context': name,
     preferences: {},
   };
 }
 
-function kubeconfigDocument({ port, host, name, https, certificateAuthority, tokenFile }: KubeconfigOptions): Kubeconfig {
+function kubeconfigDocument({ port, host, name, https, certificateAuthority, tokenFile, namespace }: KubeconfigOptions): Kubeconfig {
   if (!https) {
     const httpsOnly = [certificateAuthority !== undefined && '--certificate-authority', tokenFile !== undefined && '--token-file'].filter(Boolean);
     if (httpsOnly.length > 0)
@@ -75,7 +77,7 @@ function kubeconfigDocument({ port, host, name, https, certificateAuthority, tok
   }
   const server = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const ca = certificateAuthority === undefined ? {} : { 'certificate-authority-data': Buffer.from(readOption('--certificate-authority', certificateAuthority)).toString('base64') };
-  return document(name, { server, ...ca }, tokenFile === undefined ? {} : { token: tokenIn(tokenFile) });
+  return document(name, { server, ...ca }, tokenFile === undefined ? {} : { token: tokenIn(tokenFile) }, namespace);
 }
 
 /** Secrets and embedded data replaced as `kubectl config view` does without --raw. */

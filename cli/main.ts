@@ -7,7 +7,7 @@ import { apply, describe, diff, edit, logs, parseLoanArguments, remove, setLoans
 import { bashCompletion } from './completion.js';
 import { createContext, DEFAULT_API_SOCKETS, serverSocket, type Context } from './context.js';
 import { explain } from './explain.js';
-import { get, type GetOptions } from './get.js';
+import { get, getNodes, type GetOptions } from './get.js';
 import { kubeconfig, parsePort, viewConfig, type KubeconfigOptions } from './kubeconfig.js';
 import { parseTargets, resolveKind, type Target } from './kinds.js';
 import { colourFor, parseOutput } from './output.js';
@@ -15,6 +15,8 @@ import { changeMetadata, changeRun, parseMapChanges, parsePatchType, patch, type
 import { parseDuration } from './wait.js';
 
 const KIND_HELP = 'resource type: sliver (sl), delegate (dg), loan (ln) or event (ev)';
+/** `get nodes`: the fleet API's nodes, not a kind of the store. */
+const NODE_NAMES = new Set(['nodes', 'node', 'no']);
 const DEFAULT_TIMEOUT = '30s';
 const DEFAULT_RECONNECT_TIMEOUT = '30s';
 
@@ -115,25 +117,32 @@ export interface Run {
 export function buildProgram(run: Run): Command {
   const program = new Command('slvctl')
     .description("Manage the slivers, delegates and loans of a slv node through slvd's REST API.")
-    .addOption(new Option('-s, --server <socket>', `slvd's API socket (default: $SLV_SERVER, else the first that exists of ${DEFAULT_API_SOCKETS.join(', ')})`))
+    .addOption(new Option('-s, --server <socket>', `slvd's API socket or http://HOST:PORT (default: $SLV_SERVER, else the first that exists of ${DEFAULT_API_SOCKETS.join(', ')})`))
+    .addOption(new Option('-n, --namespace <node>', "the fleet API: work on this node's objects (docs/fleet.md)"))
     .version(SLV_VERSION, '--client-version', 'print the client version')
     .showSuggestionAfterError()
     .exitOverride();
-  const context = (command: Command): Context => createContext(command.optsWithGlobals<{ server?: string }>().server);
+  const context = (command: Command): Context => {
+    const { server, namespace } = command.optsWithGlobals<{ server?: string; namespace?: string }>();
+    return createContext(server, namespace);
+  };
 
   withListFlags(
     program
       .command('get')
       .description('List objects of one or more kinds, or show some by name')
-      .argument('<kind>', `${KIND_HELP}; several as sl,dg; all; or TYPE/NAME`)
-      .argument('[names...]', 'objects of that type'),
+      .argument('<kind>', `${KIND_HELP}; several as sl,dg; all; or TYPE/NAME; nodes (the fleet API)`)
+      .argument('[names...]', 'objects of that type')
+      .option('-A, --all-namespaces', 'the fleet API: the objects of every node, with a NODE column'),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  slvctl get sl\n  slvctl get sliver alice bob -o yaml\n  slvctl get sl,dg\n  slvctl get sliver/alice delegate/pl_monitor\n  slvctl get sl --sort-by .status.xid -L team\n  slvctl get sl -o custom-columns=NAME:.metadata.name,XID:.status.xid\n  slvctl get sl -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\n"}{end}\'\n  slvctl get ln -w --output-watch-events',
+      '\nExamples:\n  slvctl get sl\n  slvctl --server http://127.0.0.1:6443 get sl -A\n  slvctl -n node7 get sl\n  slvctl get nodes\n  slvctl get sliver alice bob -o yaml\n  slvctl get sl,dg\n  slvctl get sliver/alice delegate/pl_monitor\n  slvctl get sl --sort-by .status.xid -L team\n  slvctl get sl -o custom-columns=NAME:.metadata.name,XID:.status.xid\n  slvctl get sl -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\n"}{end}\'\n  slvctl get ln -w --output-watch-events',
     )
-    .action(async (kind: string, names: string[], flags: ListFlags, command: Command) => {
-      await get(context(command), parseTargets([kind, ...names]), listOptions(flags));
+    .action(async (kind: string, names: string[], flags: ListFlags & { allNamespaces?: boolean }, command: Command) => {
+      const options = { ...listOptions(flags), allNamespaces: Boolean(flags.allNamespaces) };
+      if (NODE_NAMES.has(kind.toLowerCase())) return getNodes(context(command), names, options);
+      await get(context(command), parseTargets([kind, ...names]), options);
     });
 
   withListFlags(
@@ -324,8 +333,10 @@ export function buildProgram(run: Run): Command {
   listenerOptions(
     config.command('kubeconfig').description("Print a kubeconfig for kubectl against slvd's loopback TCP listener (--api-port) or HTTPS listener: kubectl --kubeconfig FILE get sl"),
     new Option('--port <port>', "slvd's --api-port, or apiHttps.port with --https").argParser(parsePort).makeOptionMandatory(),
-  ).action((options: KubeconfigOptions) => {
-    process.stdout.write(kubeconfig(options));
+  ).action((options: KubeconfigOptions, command: Command) => {
+    // -n NODE: the fleet API's node kubectl works on when it is given no -n.
+    const { namespace } = command.optsWithGlobals<{ namespace?: string }>();
+    process.stdout.write(kubeconfig({ ...options, ...(namespace === undefined ? {} : { namespace }) }));
   });
   listenerOptions(
     config

@@ -129,6 +129,8 @@ export interface TableOptions {
   labelColumns?: string[];
   /** Names as `sliver/alice`, as when several kinds are listed together. */
   withKind?: boolean;
+  /** A first NODE column: each object's namespace (get -A on the fleet API). */
+  withNode?: boolean;
 }
 
 function cellOf(values: unknown[]): string {
@@ -144,7 +146,7 @@ export function tableOf<K extends Kind>(kind: K, objects: KindMap[K][], options:
   }
   const columns = columnsOf(kind, format.type === 'wide');
   const labelKeys = options.labelColumns ?? [];
-  const header = [...columns.map((c) => c.name), ...labelKeys.map((key) => key.toUpperCase()), ...(options.showLabels ? ['LABELS'] : [])];
+  const header = [...(options.withNode ? ['NODE'] : []), ...columns.map((c) => c.name), ...labelKeys.map((key) => key.toUpperCase()), ...(options.showLabels ? ['LABELS'] : [])];
   const rows = objects.map((o) => {
     const cells = columns.map((c) => colourCell(kind, c.name, c.cell(o, nowMs), colour));
     if (options.withKind && columns[0]!.name === 'NAME') cells[0] = qualifiedName(kind, cells[0]!);
@@ -153,7 +155,7 @@ export function tableOf<K extends Kind>(kind: K, objects: KindMap[K][], options:
       Object.entries(labels)
         .map(([key, value]) => `${key}=${value}`)
         .join(',') || '<none>';
-    return [...cells, ...labelKeys.map((key) => labels[key] ?? ''), ...(options.showLabels ? [labelText] : [])];
+    return [...(options.withNode ? [o.metadata.namespace ?? '-'] : []), ...cells, ...labelKeys.map((key) => labels[key] ?? ''), ...(options.showLabels ? [labelText] : [])];
   });
   return { header, rows };
 }

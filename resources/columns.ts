@@ -3,6 +3,7 @@
 import { fullRSpec } from './rspec.js';
 import { sliverStatusWord } from './sliver-status.js';
 import type { AnyObject, Condition, Kind, KindMap } from '../schemas/types.js';
+import type { FleetNode } from './fleet.js';
 
 export interface Column<T> {
   /** The header, in capitals as slvctl and kubectl print it. */
@@ -90,6 +91,16 @@ export const COLUMNS: { [K in Kind]: Array<Column<KindMap[K]>> } = {
   ],
 };
 
+/** The fleet API's `nodes` (slvctl get nodes, kubectl get nodes against the fleet API). */
+export const NODE_COLUMNS: Array<Column<FleetNode>> = [
+  column('NAME', (n) => n.metadata.name),
+  column('STATUS', (n) => (n.status.conditions[0]?.status === 'True' ? 'Ready' : 'NotReady')),
+  column('LAST SEEN', (n, nowMs) => age(n.status.lastSeen, nowMs)),
+  column('SLIVERS', (n) => (n.status.slivers ? `${n.status.slivers.ready}/${n.status.slivers.total}` : '-')),
+  column('VERSION', (n) => n.status.version ?? '-'),
+  column('FLEET LINK', (n) => (n.status.fleetConnected === undefined ? '-' : n.status.fleetConnected ? 'up' : 'down'), true),
+];
+
 /** The columns of a kind, the wide ones only if asked for. */
 export function columnsOf<K extends Kind>(kind: K, wide: boolean): Array<Column<KindMap[K]>> {
   return (COLUMNS[kind] as Array<Column<KindMap[K]>>).filter((c) => wide || !c.wide);
@@ -100,9 +111,19 @@ export function columnsOf<K extends Kind>(kind: K, wide: boolean): Array<Column<
  * priority 1 (kubectl shows them with `-o wide`), each row with the object's metadata (as
  * PartialObjectMetadata, kubectl's default) or the whole object.
  */
-export function kubernetesTable(kind: Kind, objects: AnyObject[], options: { nowMs: number; resourceVersion?: string; includeObject: 'None' | 'Metadata' | 'Object' }): unknown {
+export function kubernetesTable(kind: Kind, objects: AnyObject[], options: TableRequest): unknown {
   // Objects of the route's kind: the store holds nothing else under it.
-  const columns = columnsOf(kind, true) as Array<Column<AnyObject>>;
+  return kubernetesTableOf(columnsOf(kind, true) as Array<Column<AnyObject>>, objects, options);
+}
+
+export interface TableRequest {
+  nowMs: number;
+  resourceVersion?: string;
+  includeObject: 'None' | 'Metadata' | 'Object';
+}
+
+/** Objects as a Kubernetes Table with these columns. */
+export function kubernetesTableOf<T extends { metadata: AnyObject['metadata'] | { name: string } }>(columns: Array<Column<T>>, objects: T[], options: TableRequest): unknown {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -72,3 +72,63 @@ export interface Heartbeat {
   /** Is the node's link to the fleet up (false while it runs from its local store alone)? */
   fleetConnected: boolean;
 }
+
+/** A node as the fleet API shows it: the read-only `nodes` resource, made from its heartbeat. */
+export interface FleetNode {
+  apiVersion: typeof API_VERSION;
+  kind: 'Node';
+  metadata: { name: string };
+  status: {
+    /** True while the node's heartbeat lease lives, False once it has expired or was revoked. */
+    conditions: Array<{ type: 'Ready'; status: 'True' | 'False'; reason: string; message: string }>;
+    /** When the node last proved alive (RFC 3339), if known. */
+    lastSeen?: string;
+    version?: string;
+    slivers?: { total: number; ready: number };
+    fleetConnected?: boolean;
+  };
+}
+
+/** What the fleet knows of one node: its heartbeat (absent once its lease is gone) and the last time it was seen alive. */
+export interface NodeSighting {
+  name: string;
+  heartbeat?: Heartbeat;
+  /** The last heartbeat seen, kept after the lease went: what the node said last. */
+  lastHeartbeat?: Heartbeat;
+  lastSeen?: string;
+}
+
+export function fleetNode({ name, heartbeat, lastHeartbeat, lastSeen }: NodeSighting): FleetNode {
+  const said = heartbeat ?? lastHeartbeat;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Node',
+    metadata: { name },
+    status: {
+      conditions: [
+        heartbeat
+          ? { type: 'Ready', status: 'True', reason: 'HeartbeatLeaseAlive', message: 'the node keeps its heartbeat lease alive' }
+          : { type: 'Ready', status: 'False', reason: 'NoHeartbeat', message: 'the node has no heartbeat: its lease expired or it stopped' },
+      ],
+      ...(lastSeen ? { lastSeen } : {}),
+      ...(said ? { version: said.version, slivers: said.slivers, fleetConnected: said.fleetConnected } : {}),
+    },
+  };
+}
+
+/** A heartbeat key's value, or undefined when it is not one (a node of another version, a stray key). */
+export function parseHeartbeat(text: string): Heartbeat | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Heartbeat>;
+    const counts = value.slivers;
+    if (typeof value.node !== 'string' || typeof value.version !== 'string' || typeof counts?.total !== 'number' || typeof counts.ready !== 'number') return undefined;
+    return value as Heartbeat;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A node's name is its namespace and part of etcd keys: lowercase letters, digits, "." and "-", as a DNS name. */
+export function isNodeName(name: string): boolean {
+  return /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(name);
+}

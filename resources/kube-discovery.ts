@@ -38,8 +38,15 @@ export const API_GROUP_LIST = { kind: 'APIGroupList', apiVersion: 'v1', groups: 
 /** `/apis/nm.planet-lab.org`. */
 export const API_GROUP_DOCUMENT = { kind: 'APIGroup', apiVersion: 'v1', ...GROUP };
 
+/** Which API is described: a node's (every kind cluster-scoped) or the fleet's (every kind namespaced by node, and `nodes`). */
+export type ApiScope = 'node' | 'fleet';
+
+/** The fleet's read-only, cluster-scoped resource of nodes (resources/fleet.ts FleetNode). */
+export const NODE_RESOURCE = { name: 'nodes', singularName: 'node', kind: 'Node', shortNames: ['no'] } as const;
+
 /** `/apis/nm.planet-lab.org/v1`: every kind with its names, verbs and the `all` category (schemas/types.ts CATEGORY_ALL). */
-export function resourceList(): unknown {
+export function resourceList(scope: ApiScope = 'node'): unknown {
+  const namespaced = scope === 'fleet';
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
@@ -49,15 +56,16 @@ export function resourceList(): unknown {
         name: PLURALS[kind],
         singularName: kind.toLowerCase(),
         kind,
-        namespaced: false,
+        namespaced,
         shortNames: SHORT_NAMES[kind].slice(0, 1),
         ...(CATEGORY_ALL.includes(kind) ? { categories: ['all'] } : {}),
         verbs: kind === 'Event' ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
       })),
-      ...KINDS.filter((kind) => kind !== 'Event').map((kind) => ({ name: `${PLURALS[kind]}/status`, singularName: '', kind, namespaced: false, verbs: ['get', 'patch', 'update'] })),
-      { name: `${PLURALS.Sliver}/loans`, singularName: '', kind: SLIVER_LOANS_KIND, namespaced: false, verbs: ['get', 'update'] },
-      // As Kubernetes lists pods/log: the kind of the parent, text as the answer.
-      { name: `${PLURALS.Sliver}/log`, singularName: '', kind: 'Sliver', namespaced: false, verbs: ['get'] },
+      ...KINDS.filter((kind) => kind !== 'Event').map((kind) => ({ name: `${PLURALS[kind]}/status`, singularName: '', kind, namespaced, verbs: ['get', 'patch', 'update'] })),
+      { name: `${PLURALS.Sliver}/loans`, singularName: '', kind: SLIVER_LOANS_KIND, namespaced, verbs: ['get', 'update'] },
+      // As Kubernetes lists pods/log: the kind of the parent, text as the answer. Only a node keeps init script logs.
+      ...(namespaced ? [] : [{ name: `${PLURALS.Sliver}/log`, singularName: '', kind: 'Sliver', namespaced: false, verbs: ['get'] }]),
+      ...(namespaced ? [{ ...NODE_RESOURCE, shortNames: [...NODE_RESOURCE.shortNames], namespaced: false, verbs: ['get', 'list'] }] : []),
     ],
   };
 }
@@ -109,7 +117,8 @@ const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+jso
  * of its path; the `fieldValidation` parameter on writes tells kubectl the server checks fields
  * (slv always rejects unknown fields, whatever the value), so it needs no client-side schema.
  */
-function operationPaths(): Record<string, unknown> {
+function operationPaths(scope: ApiScope): Record<string, unknown> {
+  const collectionPath = (kind: Kind) => `/apis/${API_VERSION}/${scope === 'fleet' ? 'namespaces/{namespace}/' : ''}${PLURALS[kind]}`;
   const ref = (kind: Kind) => ({ $ref: `#/components/schemas/${definitionName(kind)}` });
   const fieldValidation = { name: 'fieldValidation', in: 'query', schema: { type: 'string', enum: ['Ignore', 'Warn', 'Strict'] } };
   const operation = (kind: Kind, action: string, body?: { types: string[] }) => ({
@@ -128,16 +137,16 @@ function operationPaths(): Record<string, unknown> {
         ...(writable ? { put: operation(kind, 'put', { types: ['application/json'] }), patch: operation(kind, 'patch', { types: PATCH_TYPES }), delete: operation(kind, 'delete') } : {}),
       };
       return [
-        [`/apis/${API_VERSION}/${PLURALS[kind]}`, collection],
-        [`/apis/${API_VERSION}/${PLURALS[kind]}/{name}`, item],
+        [collectionPath(kind), collection],
+        [`${collectionPath(kind)}/{name}`, item],
       ];
     }),
   );
 }
 
 /** `/openapi/v3/apis/nm.planet-lab.org/v1`. */
-export function openApiV3(): unknown {
-  return { openapi: '3.0.0', info: INFO, paths: operationPaths(), components: { schemas: definitions(3) } };
+export function openApiV3(scope: ApiScope = 'node'): unknown {
+  return { openapi: '3.0.0', info: INFO, paths: operationPaths(scope), components: { schemas: definitions(3) } };
 }
 
 /** The path of the group's OpenAPI v3 document, below `/openapi/v3/`. */
@@ -151,7 +160,7 @@ function fnv1a(text: string): string {
 }
 
 /** `/openapi/v3`: where each group version's document is; kubectl caches a document by its `hash`, so it changes with the schemas. */
-export function openApiV3Index(): unknown {
-  const hash = fnv1a(JSON.stringify(openApiV3()));
+export function openApiV3Index(scope: ApiScope = 'node'): unknown {
+  const hash = fnv1a(JSON.stringify(openApiV3(scope)));
   return { paths: { [OPENAPI_V3_GROUP_PATH]: { serverRelativeURL: `/openapi/v3/${OPENAPI_V3_GROUP_PATH}?hash=${hash}` } } };
 }

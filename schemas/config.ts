@@ -8,6 +8,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+export const SLVD_ROLES = ['node', 'fleet-api'] as const;
+export type SlvdRole = (typeof SLVD_ROLES)[number];
+
 export interface SlvdConfigFile {
   dataDir?: string;
   /** Start a new, empty store although the data dir holds other state (meant for one start). */
@@ -74,6 +77,10 @@ export interface SlvdConfigFile {
   lxc?: LxcConfig;
   /** Join a fleet: `etcd://host:port[,host:port...][/root/]` (docs/fleet.md). */
   fleet?: string;
+  /** `node` (default): this node's daemon; `fleet-api`: the REST API over a fleet's etcd (docs/fleet.md). */
+  role?: SlvdRole;
+  /** fleet-api: the fleet's etcd, `etcd://host:port[,host:port...][/root/]`. */
+  store?: string;
   /** This node's name (namespace) in the fleet (default: the host name). */
   nodeName?: string;
 }
@@ -173,6 +180,8 @@ export const slvdConfigSchema: JSONSchemaType<SlvdConfigFile> = {
     logLevel: { type: 'string', enum: [...LOG_LEVELS], nullable: true },
     logFormat: { type: 'string', enum: [...LOG_FORMATS], nullable: true },
     fleet: { type: 'string', nullable: true, pattern: '^etcds?://' },
+    role: { type: 'string', enum: [...SLVD_ROLES], nullable: true },
+    store: { type: 'string', nullable: true, pattern: '^etcds?://' },
     nodeName: { type: 'string', nullable: true, pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' },
     workers: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
     resync: seconds,

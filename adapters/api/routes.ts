@@ -22,7 +22,12 @@ export interface ResourceRoute {
   kind: Kind;
   name?: string;
   subresource?: Subresource;
+  /** `/namespaces/NS/...`: the fleet API's paths (a namespace is a node's name). */
+  namespace?: string;
 }
+
+/** The fleet API's read-only `nodes` resource (docs/fleet.md): every node with its heartbeat. */
+export const NODES_PLURAL = 'nodes';
 
 const KIND_BY_PLURAL = new Map(KINDS.map((kind) => [PLURALS[kind], kind]));
 
@@ -34,25 +39,54 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-/** `/apis/nm.planet-lab.org/v1/{plural}[/{name}[/status]]` (and `slivers/{name}/loans`, `slivers/{name}/log`), or undefined for any other path. */
+/**
+ * `/apis/nm.planet-lab.org/v1/[namespaces/{namespace}/]{plural}[/{name}[/status]]` (and
+ * `slivers/{name}/loans`, `slivers/{name}/log`), or undefined for any other path under the group (`nodes` included).
+ */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
-  const parts = pathname
+  let parts = pathname
     .slice(API_PREFIX.length + 1)
     .split('/')
     .map(decodePathSegment);
+  let namespace: string | undefined;
+  if (parts[0] === 'namespaces' && parts.length > 2) {
+    namespace = parts[1];
+    parts = parts.slice(2);
+  }
+  if (parts[0] === NODES_PLURAL && namespace === undefined) return undefined;
   const kind = KIND_BY_PLURAL.get(parts[0] ?? '');
   if (!kind) throw new NotFoundError('resource type', parts[0] ?? '');
   const subresource = parts[2];
   const known = subresource === undefined || subresource === 'status' || ((subresource === 'loans' || subresource === 'log') && kind === 'Sliver');
-  if (parts.length > 3 || !known || parts.slice(1).some((p) => p === '')) {
+  if (parts.length > 3 || !known || parts.slice(1).some((p) => p === '') || namespace === '') {
     throw new NotFoundError('path', pathname);
   }
-  return { kind, ...(parts[1] ? { name: parts[1] } : {}), ...(subresource ? { subresource } : {}) };
+  return { kind, ...(namespace === undefined ? {} : { namespace }), ...(parts[1] ? { name: parts[1] } : {}), ...(subresource ? { subresource } : {}) };
 }
 
-export function resourcePath(kind: Kind, name?: string, subresource?: Subresource): string {
-  return [API_PREFIX, PLURALS[kind], ...(name === undefined ? [] : [encodeURIComponent(name)]), ...(subresource ? [subresource] : [])].join('/');
+export function resourcePath(kind: Kind, name?: string, subresource?: Subresource, namespace?: string): string {
+  return [
+    API_PREFIX,
+    ...(namespace === undefined ? [] : ['namespaces', encodeURIComponent(namespace)]),
+    PLURALS[kind],
+    ...(name === undefined ? [] : [encodeURIComponent(name)]),
+    ...(subresource ? [subresource] : []),
+  ].join('/');
+}
+
+/** `/apis/nm.planet-lab.org/v1/nodes[/{name}]`: undefined for other paths, `{}` for the list. */
+export function parseNodesPath(pathname: string): { name?: string } | undefined {
+  const prefix = `${API_PREFIX}/${NODES_PLURAL}`;
+  if (pathname === prefix) return {};
+  if (!pathname.startsWith(`${prefix}/`)) return undefined;
+  const name = decodePathSegment(pathname.slice(prefix.length + 1));
+  if (!name || name.includes('/')) throw new NotFoundError('path', pathname);
+  return { name };
+}
+
+export function nodesPath(name?: string): string {
+  return [API_PREFIX, NODES_PLURAL, ...(name === undefined ? [] : [encodeURIComponent(name)])].join('/');
 }
 
 /** Kubernetes' Table media type: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get). */

@@ -45,3 +45,32 @@ export function connect(fleet: FleetConnection): Etcd3 {
 export function openNamespace(client: Etcd3, fleet: FleetConnection, node: string): Promise<EtcdStore> {
   return openEtcdStore({ hosts: fleet.hosts, client, prefix: namespacePrefix(fleet.root, node), namespace: node });
 }
+
+/** The nodes that have objects in the fleet: the namespaces under `<root>namespaces/`, read as keys only. */
+export async function listNamespaces(client: Etcd3, fleet: FleetConnection): Promise<string[]> {
+  const prefix = `${fleet.root}namespaces/`;
+  const keys = await client.getAll().prefix(prefix).keys();
+  return [...new Set(keys.map((key) => key.slice(prefix.length).split('/')[0]!).filter(Boolean))].sort();
+}
+
+export interface HeartbeatRecord {
+  node: string;
+  /** The key's value (resources/fleet.ts parseHeartbeat reads it). */
+  value: string;
+  /** Seconds since the node last renewed its lease (granted TTL minus remaining TTL). */
+  secondsSinceRenewal: number;
+}
+
+/** Every heartbeat key that lives, with how long ago its lease was renewed. */
+export async function readHeartbeats(client: Etcd3, fleet: FleetConnection): Promise<HeartbeatRecord[]> {
+  const prefix = heartbeatKey(fleet.root, '');
+  const { kvs } = await client.getAll().prefix(prefix).exec();
+  return Promise.all(
+    kvs.map(async (kv) => {
+      const lease = await client.leaseClient.leaseTimeToLive({ ID: kv.lease });
+      // A lease that expired between the two reads reports TTL -1: the node was renewing until about then.
+      const remaining = Math.max(0, Number(lease.TTL));
+      return { node: kv.key.toString().slice(prefix.length), value: kv.value.toString(), secondsSinceRenewal: Math.max(0, Number(lease.grantedTTL) - remaining) };
+    }),
+  );
+}

@@ -9,7 +9,8 @@ import { Ajv } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
-import { slvdConfigSchema, type ApiHttpsConfig, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
+import { isNodeName } from '../../resources/fleet.js';
+import { slvdConfigSchema, SLVD_ROLES, type ApiHttpsConfig, type SlvdRole, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
 import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
 import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
 import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
@@ -83,6 +84,10 @@ export interface SlvdConfig {
   confFileDirs: readonly string[];
   /** The file the configuration came from, re-read on SIGHUP. */
   configFile?: string;
+  /** `fleet-api`: serve the fleet's REST API over `store` instead of running a node (docs/fleet.md). */
+  role: SlvdRole;
+  /** fleet-api: the fleet's etcd URL (credentials from SLV_FLEET_USER / SLV_FLEET_PASSWORD). */
+  store?: string;
   /** Join this fleet as `nodeName` (credentials from SLV_FLEET_USER / SLV_FLEET_PASSWORD). */
   fleet?: { url: string; nodeName: string };
   cgroupParent?: string;
@@ -158,6 +163,8 @@ function program(): Command {
     .option('--xmlrpc-legacy-socket <path>', `the original's socket, also served for old clients when slvd can own it safely; none = off (default ${LEGACY_XMLRPC_SOCKET} as root, else none)`)
     .option('--xmlrpc-port <port>', 'XML-RPC shim TCP port on 127.0.0.1, 0 = off (default 812, as the original; skipped with a warning when not root)', number('--xmlrpc-port', true))
     .option('--fleet <url>', 'join a fleet: etcd://host:port[,host:port...][/root/] (docs/fleet.md)')
+    .addOption(new Option('--role <role>', 'node: run this node (default); fleet-api: serve the REST API of a whole fleet over --store (docs/fleet.md)').choices([...SLVD_ROLES]))
+    .option('--store <url>', "fleet-api: the fleet's etcd, etcd://host:port[,host:port...][/root/]")
     .option('--node-name <name>', "this node's name in the fleet (default: the host name)")
     .addOption(new Option('--log-level <level>', `log level (default ${DEFAULTS.logLevel})`).choices([...LOG_LEVELS]))
     .addOption(new Option('--log-format <format>', 'auto: readable lines on a terminal, JSON lines otherwise (default auto)').choices([...LOG_FORMATS]))
@@ -219,6 +226,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (o.logFormat !== undefined) flags.logFormat = o.logFormat as LogFormat;
   if (o.fleet !== undefined) flags.fleet = o.fleet as string;
   if (o.nodeName !== undefined) flags.nodeName = o.nodeName as string;
+  if (o.role !== undefined) flags.role = o.role as SlvdRole;
+  if (o.store !== undefined) flags.store = o.store as string;
   if (flags.period === 0) throw new UsageError('--period must be more than 0 seconds');
   if (flags.nodeId === 0) throw new UsageError('--node-id must be a PLC node_id (1 or more)');
   if (flags.apiPort !== undefined && flags.apiPort > 65535) throw new UsageError(`--api-port ${flags.apiPort} is not a port (0-65535)`);
@@ -297,6 +306,13 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     for (const key of ['plc', 'plcFile', 'noPlc'] as const) if (flags[key] === undefined) delete merged[key];
   }
   const dataDir = resolve(merged.dataDir ?? DEFAULTS.dataDir);
+  const role = merged.role ?? 'node';
+  if (role === 'fleet-api') {
+    if (merged.store === undefined) throw new UsageError("the fleet-api role needs the fleet's etcd: --store etcd://host:port[,host:port...][/root/]");
+    if (merged.fleet !== undefined) throw new UsageError('the fleet-api role serves the fleet; --fleet joins a node to one: choose one');
+  } else if (merged.store !== undefined) {
+    throw new UsageError('--store is for the fleet-api role (a node keeps its store in <data-dir>/store.db): add --role fleet-api, or --fleet URL to join a fleet');
+  }
   const adapter = merged.adapter ?? DEFAULTS.adapter;
   // The example answer creates accounts like princeton_codeen: harmless on the sim node, never on a real one.
   if (adapter !== 'sim' && plcChoices(merged) === 0) {
@@ -325,7 +341,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
   const isRoot = process.getuid?.() === 0;
   const legacySocket = merged.xmlrpcLegacySocket ?? (isRoot ? LEGACY_XMLRPC_SOCKET : undefined);
   const nodeName = merged.nodeName ?? hostname().toLowerCase();
-  if (merged.fleet !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(nodeName)) {
+  if (merged.fleet !== undefined && !isNodeName(nodeName)) {
     throw new UsageError(`node name "${nodeName}" must be lowercase letters, digits, "." or "-" (set --node-name)`);
   }
   return {
@@ -361,5 +377,7 @@ export function resolveConfig(flags: SlvdConfigFile, file: SlvdConfigFile = {}, 
     confFileDirs: merged.confFileDirs ?? DEFAULT_CONF_FILE_DIRS,
     ...(configFile !== undefined ? { configFile } : {}),
     ...(merged.fleet !== undefined ? { fleet: { url: merged.fleet, nodeName } } : {}),
+    role,
+    ...(merged.store !== undefined ? { store: merged.store } : {}),
   };
 }

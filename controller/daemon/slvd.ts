@@ -28,7 +28,7 @@ import {
 } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import { NodeSync } from '../../adapters/fleet/node-sync.js';
-import { fleetConnection } from '../../adapters/fleet/layout.js';
+import { FleetApiDaemon, fleetFromEnvironment } from './fleet-api.js';
 import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
 import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
 import { native } from '../../adapters/support/native.js';
@@ -89,6 +89,8 @@ const RESTART_ONLY = [
   'eventRetentionSeconds',
   'logFormat',
   'fleet',
+  'role',
+  'store',
   'controllers',
   'confFileDirs',
   'adoptOrphans',
@@ -425,9 +427,8 @@ export class Slvd {
 
   /** Follow this node's namespace in the fleet; never waits for etcd (docs/fleet.md). */
   private joinFleet(fleet: { url: string; nodeName: string }, store: Store): void {
-    const { SLV_FLEET_USER, SLV_FLEET_PASSWORD } = process.env;
     const sync = new NodeSync({
-      fleet: { ...fleetConnection(fleet.url), ...(SLV_FLEET_USER && SLV_FLEET_PASSWORD ? { auth: { username: SLV_FLEET_USER, password: SLV_FLEET_PASSWORD } } : {}) },
+      fleet: fleetFromEnvironment(fleet.url),
       node: fleet.nodeName,
       local: store,
       log: this.log.child({ component: 'fleet' }),
@@ -553,7 +554,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger(config.logLevel, config.logFormat);
-  const daemon = new Slvd(config, flags, log);
+  const daemon = config.role === 'fleet-api' ? new FleetApiDaemon(config, log) : new Slvd(config, flags, log);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const stopAndExit = (reason: string) => {

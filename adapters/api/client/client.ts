@@ -1,12 +1,14 @@
-// A client of the REST API over its Unix socket (slvctl, tests and benchmarks use it). Failures are
+// A client of the REST API over its Unix socket, or `http://host:port` (slvctl, tests and benchmarks
+// use it); against the fleet API, scoped to one node's namespace or across all of them. Failures are
 // the typed errors of resources/errors.ts: a Status body becomes an SlvError with its reason, and
 // a missing socket or a daemon that is down becomes an UnavailableError saying which.
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { SlvError, StatusReasons, UnavailableError, type StatusBody, type StatusReason } from '../../../resources/errors.js';
+import { SlvError, StatusReasons, UnavailableError, UsageError, type StatusBody, type StatusReason } from '../../../resources/errors.js';
 import type { WatchEventType } from '../../store/contract.js';
 import { API_VERSION, type AnyObject, type Kind, type KindMap } from '../../../schemas/types.js';
 import { SLIVER_LOANS_KIND, type LoanEntry, type SliverLoans } from '../../../resources/loans.js';
-import { CONTENT_TYPES, parseWarnings, resourcePath } from '../routes.js';
+import { CONTENT_TYPES, nodesPath, parseWarnings, resourcePath, type Subresource } from '../routes.js';
+import type { FleetNode } from '../../../resources/fleet.js';
 
 export interface ApiResponse<T = unknown> {
   code: number;
@@ -42,17 +44,30 @@ interface RequestOptions {
   query?: Record<string, string | undefined>;
 }
 
-function connectionError(socketPath: string, error: NodeJS.ErrnoException): Error {
+function connectionError(server: string, error: NodeJS.ErrnoException): Error {
   switch (error.code) {
     case 'ENOENT':
-      return new UnavailableError(`cannot connect to slvd: the API socket ${socketPath} does not exist (is slvd running? choose the socket with --server or SLV_SERVER)`);
+      return new UnavailableError(`cannot connect to slvd: the API socket ${server} does not exist (is slvd running? choose the socket with --server or SLV_SERVER)`);
     case 'ECONNREFUSED':
-      return new UnavailableError(`cannot connect to slvd: nothing is listening on ${socketPath} (slvd is not running)`);
+      return new UnavailableError(`cannot connect to slvd: nothing is listening on ${server} (slvd is not running)`);
     case 'EACCES':
-      return new UnavailableError(`cannot connect to slvd: permission denied on ${socketPath}`);
+      return new UnavailableError(`cannot connect to slvd: permission denied on ${server}`);
     default:
-      return new UnavailableError(`cannot talk to slvd on ${socketPath}: ${error.message}`, { cause: error });
+      return new UnavailableError(`cannot talk to slvd on ${server}: ${error.message}`, { cause: error });
   }
+}
+
+/** Where requests go: a Unix socket path, or the host and port of an `http://` URL. */
+function endpointOf(server: string): { socketPath: string } | { host: string; port: number } {
+  if (!server.startsWith('http://')) return { socketPath: server };
+  const url = new URL(server);
+  if (url.pathname !== '/' || url.search) throw new UsageError(`--server ${server}: an http:// server is a host and port only, e.g. http://127.0.0.1:6443`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
+export interface ClientScope {
+  /** The fleet API: work in this node's namespace (slvctl -n NODE). */
+  namespace?: string;
 }
 
 function isStatus(value: unknown): value is StatusBody {
@@ -90,15 +105,34 @@ function queryString(query: Record<string, string | undefined> = {}): string {
 
 export class ApiClient {
   private readonly agent = new Agent({ keepAlive: true });
+  private readonly endpoint: { socketPath: string } | { host: string; port: number };
+  readonly namespace: string | undefined;
 
-  constructor(readonly socketPath: string) {}
+  /** `server`: a Unix socket path or `http://host:port`. */
+  constructor(
+    readonly server: string,
+    scope: ClientScope = {},
+  ) {
+    this.endpoint = endpointOf(server);
+    this.namespace = scope.namespace;
+  }
+
+  /** The path of a kind's objects in the client's namespace (if any). */
+  private path(kind: Kind, name?: string, subresource?: Subresource): string {
+    return resourcePath(kind, name, subresource, this.namespace);
+  }
+
+  /** An object's path: in the client's namespace, else in the one the object names; the server refuses a body of another namespace than its path's. */
+  private objectPath(object: AnyObject, withName: boolean): string {
+    return resourcePath(object.kind, withName ? object.metadata.name : undefined, undefined, this.namespace ?? object.metadata.namespace);
+  }
 
   private send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
     const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          socketPath: this.socketPath,
+          ...this.endpoint,
           agent: this.agent,
           method,
           path: `${path}${queryString(options.query)}`,
@@ -106,7 +140,7 @@ export class ApiClient {
         },
         resolve,
       );
-      req.on('error', (error: NodeJS.ErrnoException) => reject(error.code ? connectionError(this.socketPath, error) : error));
+      req.on('error', (error: NodeJS.ErrnoException) => reject(error.code ? connectionError(this.server, error) : error));
       req.end(payload);
     });
   }
@@ -119,7 +153,7 @@ export class ApiClient {
   }
 
   async get<K extends Kind>(kind: K, name: string): Promise<KindMap[K]> {
-    return (await this.request<KindMap[K]>('GET', resourcePath(kind, name))).body;
+    return (await this.request<KindMap[K]>('GET', this.path(kind, name))).body;
   }
 
   async tryGet<K extends Kind>(kind: K, name: string): Promise<KindMap[K] | undefined> {
@@ -131,13 +165,21 @@ export class ApiClient {
     }
   }
 
-  async list<K extends Kind>(kind: K, selectors: Selectors = {}): Promise<ObjectList<KindMap[K]>> {
-    return (await this.request<ObjectList<KindMap[K]>>('GET', resourcePath(kind), { query: { ...selectors } })).body;
+  /** The client's namespace, or with `allNamespaces` every namespace of the fleet (objects carry metadata.namespace). */
+  async list<K extends Kind>(kind: K, selectors: Selectors = {}, options: { allNamespaces?: boolean } = {}): Promise<ObjectList<KindMap[K]>> {
+    const path = options.allNamespaces ? resourcePath(kind) : this.path(kind);
+    return (await this.request<ObjectList<KindMap[K]>>('GET', path, { query: { ...selectors } })).body;
+  }
+
+  /** The fleet API's nodes, or one by name. */
+  async nodes(name?: string): Promise<FleetNode[]> {
+    const { body } = await this.request<FleetNode | { items: FleetNode[] }>('GET', nodesPath(name));
+    return 'items' in body ? body.items : [body];
   }
 
   /** Server-side apply; the answer's code says whether it created (201) or not (200). */
   apply<T extends AnyObject>(object: T, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<ApiResponse<T>> {
-    return this.request<T>('PATCH', resourcePath(object.kind, object.metadata.name), {
+    return this.request<T>('PATCH', this.objectPath(object, true), {
       body: object,
       contentType: CONTENT_TYPES.applyJson,
       query: { fieldManager: options.fieldManager, force: options.force ? 'true' : undefined, dryRun: options.dryRun ? 'All' : undefined },
@@ -145,36 +187,36 @@ export class ApiClient {
   }
 
   async update<T extends AnyObject>(object: T): Promise<T> {
-    return (await this.request<T>('PUT', resourcePath(object.kind, object.metadata.name), { body: object })).body;
+    return (await this.request<T>('PUT', this.objectPath(object, true), { body: object })).body;
   }
 
   async mergePatch<K extends Kind>(kind: K, name: string, patch: unknown): Promise<KindMap[K]> {
-    return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: patch, contentType: CONTENT_TYPES.mergePatch })).body;
+    return (await this.request<KindMap[K]>('PATCH', this.path(kind, name), { body: patch, contentType: CONTENT_TYPES.mergePatch })).body;
   }
 
   /** An RFC 6902 JSON patch: a list of operations. */
   async jsonPatch<K extends Kind>(kind: K, name: string, operations: unknown[]): Promise<KindMap[K]> {
-    return (await this.request<KindMap[K]>('PATCH', resourcePath(kind, name), { body: operations, contentType: CONTENT_TYPES.jsonPatch })).body;
+    return (await this.request<KindMap[K]>('PATCH', this.path(kind, name), { body: operations, contentType: CONTENT_TYPES.jsonPatch })).body;
   }
 
   async create<T extends AnyObject>(object: T): Promise<T> {
-    return (await this.request<T>('POST', resourcePath(object.kind), { body: object })).body;
+    return (await this.request<T>('POST', this.objectPath(object, false), { body: object })).body;
   }
 
   /** Replace a sliver's whole loan list in one transaction (the `slivers/NAME/loans` subresource). */
   async replaceLoans(sliver: string, loans: readonly LoanEntry[]): Promise<SliverLoans> {
     const body: SliverLoans = { apiVersion: API_VERSION, kind: SLIVER_LOANS_KIND, metadata: { name: sliver }, spec: { loans: loans.map(([to, resource, amount]) => ({ to, resource, amount })) } };
-    return (await this.request<SliverLoans>('PUT', resourcePath('Sliver', sliver, 'loans'), { body })).body;
+    return (await this.request<SliverLoans>('PUT', this.path('Sliver', sliver, 'loans'), { body })).body;
   }
 
   /** 200 with a Status: gone; 202 with the object: finalizers hold it. */
   delete(kind: Kind, name: string): Promise<ApiResponse<AnyObject | StatusBody>> {
-    return this.request('DELETE', resourcePath(kind, name));
+    return this.request('DELETE', this.path(kind, name));
   }
 
   /** Stream watch events of `kind` after `resourceVersion` (absent: from now). */
   watch(kind: Kind, options: Selectors & { resourceVersion?: string }, onEvent: (event: ApiWatchEvent) => void): ClientWatch {
-    return this.stream(resourcePath(kind), { watch: '1', ...options }, async (response) => {
+    return this.stream(this.path(kind), { watch: '1', ...options }, async (response) => {
       let buffered = '';
       for await (const chunk of response) {
         buffered += (chunk as Buffer).toString('utf8');
@@ -216,7 +258,7 @@ export class ApiClient {
 
   /** The sliver's init script output, to `onText` as it arrives; with `follow`, until the script exits or the sliver goes. */
   sliverLog(name: string, options: { follow?: boolean }, onText: (text: string) => void): ClientWatch {
-    return this.stream(resourcePath('Sliver', name, 'log'), { follow: options.follow ? '1' : undefined }, async (response) => {
+    return this.stream(this.path('Sliver', name, 'log'), { follow: options.follow ? '1' : undefined }, async (response) => {
       response.setEncoding('utf8');
       for await (const text of response) onText(text as string);
     });

@@ -42,7 +42,8 @@ export class ResourceApi {
 
   constructor(
     private readonly store: Store,
-    private readonly node: NodeAdapter,
+    /** The node whose init script output `slivers/NAME/log` reads; the fleet API has none. */
+    private readonly node: NodeAdapter | undefined,
     private readonly maxBodyBytes: number,
     private readonly bookmarkIntervalMs = DEFAULT_BOOKMARK_INTERVAL_MS,
   ) {}
@@ -123,25 +124,8 @@ export class ResourceApi {
 
   // ---- answers ------------------------------------------------------------------------------
 
-  /**
-   * Objects as the client asked for them: as a Kubernetes Table when the Accept header says so
-   * (kubectl get), else the object itself (or `list`, a list of them); managedFields in Kubernetes' form.
-   */
-  private present({ req, route, query }: RequestContext, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
-    if (wantsTable(req.headers.accept)) {
-      return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), {
-        nowMs: Date.now(),
-        includeObject: includeObjectOf(query),
-        ...(resourceVersion === undefined ? {} : { resourceVersion }),
-      });
-    }
-    const items = objects.map(withKubernetesManagedFields);
-    if (!list) return items[0];
-    return { apiVersion: API_VERSION, kind: `${route.kind}List`, metadata: { resourceVersion }, items };
-  }
-
   private sendObject(context: RequestContext, code: number, object: AnyObject | undefined): void {
-    sendJson(context.res, code, object === undefined ? undefined : this.present(context, [object], object.metadata.resourceVersion, false));
+    sendJson(context.res, code, object === undefined ? undefined : present(context, [object], object.metadata.resourceVersion, false));
   }
 
   // ---- verbs --------------------------------------------------------------------------------
@@ -161,7 +145,7 @@ export class ResourceApi {
     sendJson(
       res,
       200,
-      this.present(
+      present(
         context,
         items.filter((o) => matchesFilter(filter, o) && readable(o)),
         String(revision),
@@ -202,7 +186,7 @@ export class ResourceApi {
       delivered = event.revision;
       if (!matchesFilter(filter, event.object)) return;
       if (caller.uid !== ROOT_UID && !mayRead(caller, event.object, await this.sliverLookup([event.object]))) return;
-      send({ type: event.type, object: this.present(context, [event.object], event.object.metadata.resourceVersion, false) });
+      send({ type: event.type, object: present(context, [event.object], event.object.metadata.resourceVersion, false) });
     };
     // Subscribing throws (410 Gone, ...) before anything is sent, so the error is a normal response.
     const watch = this.store.watch(
@@ -369,10 +353,12 @@ export class ResourceApi {
     const { res, route, query, caller } = context;
     const name = route.name!;
     await this.authorize(caller, 'read', 'Sliver', await this.store.get('Sliver', name));
+    const node = this.node;
+    if (!node) throw new SlvError('NotFound', `the fleet API keeps no init script output: ask the node's own API for sliver "${name}"'s log`);
     const follow = flagOf(query, 'follow');
     const read = async (offset: number): Promise<LogChunk | undefined> => {
       try {
-        return await this.node.readInitLog(name, offset);
+        return await node.readInitLog(name, offset);
       } catch (error) {
         // A sliver whose account is not made yet has no output yet.
         if (error instanceof NotFoundError) return { text: '', nextOffset: 0 };
@@ -380,7 +366,7 @@ export class ResourceApi {
       }
     };
     const first = await read(0);
-    if (!first) throw new SlvError('NotFound', `this node (${this.node.kind} adapter) keeps no init script output: its sliver's own init runs the script`);
+    if (!first) throw new SlvError('NotFound', `this node (${node.kind} adapter) keeps no init script output: its sliver's own init runs the script`);
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
     res.write(first.text);
     if (!follow) {
@@ -396,7 +382,7 @@ export class ResourceApi {
     });
     const poll = async (): Promise<void> => {
       // Whether the script had exited is asked before reading, so output it wrote before exiting is never lost.
-      const exited = (await this.node.initOutcome(name).catch(() => undefined))?.exitCode !== undefined;
+      const exited = (await node.initOutcome(name).catch(() => undefined))?.exitCode !== undefined;
       const gone = !(await this.store.tryGet('Sliver', name));
       const chunk = await read(offset);
       if (chunk?.text) res.write(chunk.text);
@@ -414,6 +400,23 @@ export class ResourceApi {
   }
 }
 
+/**
+ * Objects as the client asked for them: as a Kubernetes Table when the Accept header says so
+ * (kubectl get), else the object itself (or `list`, a list of them); managedFields in Kubernetes' form.
+ */
+export function present({ req, route, query }: Pick<RequestContext, 'req' | 'route' | 'query'>, objects: AnyObject[], resourceVersion: string | undefined, list: boolean): unknown {
+  if (wantsTable(req.headers.accept)) {
+    return kubernetesTable(route.kind, objects.map(withKubernetesManagedFields), {
+      nowMs: Date.now(),
+      includeObject: includeObjectOf(query),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+    });
+  }
+  const items = objects.map(withKubernetesManagedFields);
+  if (!list) return items[0];
+  return { apiVersion: API_VERSION, kind: `${route.kind}List`, metadata: { resourceVersion }, items };
+}
+
 /** The body must be an object of the route's kind, and name the route's object if there is one. */
 function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   const kind = kindOf(value);
@@ -422,6 +425,14 @@ function checkIdentity(route: ResourceRoute, value: unknown): AnyObject {
   const name = (object.metadata as { name?: unknown } | undefined)?.name;
   if (typeof name !== 'string' || !name) throw new InvalidError('metadata.name is required', [{ field: 'metadata.name', message: 'required field is missing' }]);
   if (route.name !== undefined && name !== route.name) throw new BadRequestError(`the body names ${kind.toLowerCase()} "${name}", but the path names "${route.name}"`);
+  const namespace = (object.metadata as { namespace?: unknown }).namespace;
+  if (namespace !== undefined && namespace !== route.namespace) {
+    throw new BadRequestError(
+      route.namespace === undefined
+        ? `the body is in namespace ${JSON.stringify(namespace)}, but this API has no namespaces (the fleet API has: /namespaces/NODE/...)`
+        : `the body is in namespace ${JSON.stringify(namespace)}, but the path is for namespace "${route.namespace}"`,
+    );
+  }
   return object;
 }
 

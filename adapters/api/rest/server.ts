@@ -1,11 +1,14 @@
 // slvd's REST API (docs/api.md): HTTP on a Unix socket, caller identity from SO_PEERCRED; on a
 // loopback TCP port for kubectl (docs/kubectl.md), the caller's uid asked of the kernel by sock_diag;
-// and over HTTPS for remote clients, the caller named by a bearer token (identity/bearer.ts).
+// and over HTTPS for remote clients, the caller named by a bearer token (identity/bearer.ts). The
+// same server is a node's API (one store, authorization by account) or the fleet's (every node's
+// namespace in etcd, docs/fleet.md; for the fleet's operator only, and not over HTTPS yet).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Caller } from '../../../resources/authz.js';
-import { BadRequestError, NotFoundError, SlvError } from '../../../resources/errors.js';
+import { ROOT_UID, type Caller } from '../../../resources/authz.js';
+import { BadRequestError, ForbiddenError, InvariantError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
@@ -16,11 +19,35 @@ import type { BearerTokens } from '../identity/bearer.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
-import { API_PREFIX, parseResourcePath } from '../routes.js';
-import { API_GROUP_DOCUMENT, API_GROUP_LIST, CORE_API_VERSIONS, OPENAPI_V3_GROUP_PATH, openApiV2, openApiV3, openApiV3Index, resourceList, versionInfo } from '../../../resources/kube-discovery.js';
+import { API_PREFIX, NODES_PLURAL, parseNodesPath, parseResourcePath } from '../routes.js';
+import { FleetResources } from './fleet.js';
+import type { FleetConnection } from '../../fleet/layout.js';
+import {
+  API_GROUP_DOCUMENT,
+  API_GROUP_LIST,
+  CORE_API_VERSIONS,
+  OPENAPI_V3_GROUP_PATH,
+  openApiV2,
+  openApiV3,
+  openApiV3Index,
+  resourceList,
+  versionInfo,
+  type ApiScope,
+} from '../../../resources/kube-discovery.js';
 
-export interface ApiServerOptions {
+/** A node's API: its store, its accounts naming the callers. */
+export interface NodeApiScope {
   store: Store;
+  /** Maps the peer uid to an account name. */
+  node: NodeAdapter;
+}
+
+/** The fleet API: every node's namespace in etcd, through this (admin) client. */
+export interface FleetApiScope {
+  fleet: { client: Etcd3; connection: FleetConnection };
+}
+
+export type ApiServerOptions = (NodeApiScope | FleetApiScope) & {
   socketPath: string;
   /** Also serve on this TCP port (0 or absent: not on TCP). */
   port?: number;
@@ -30,8 +57,6 @@ export interface ApiServerOptions {
   metrics: Registry;
   /** /readyz answers 200 while this is true. */
   ready: () => boolean;
-  /** Maps the peer uid to an account name. */
-  node: NodeAdapter;
   maxBodyBytes?: number;
   /** Between watch bookmarks (default DEFAULT_BOOKMARK_INTERVAL_MS). */
   bookmarkIntervalMs?: number;
@@ -40,7 +65,7 @@ export interface ApiServerOptions {
   /** Shared with the other API listeners (default: a budget of its own with the default limits). */
   connections?: ConnectionBudget;
   log?: Logger;
-}
+};
 
 export interface HttpsListenerOptions {
   /** 0: any free port. */
@@ -79,31 +104,47 @@ function acceptsJson(accept: string | undefined): boolean {
   return accept.split(',').some((range) => ['application/json', 'application/*', '*/*'].includes(range.split(';')[0]!.trim().toLowerCase()));
 }
 
-/** The discovery and schema documents: fixed for the life of the process. */
-const DOCUMENTS = new Map<string, () => unknown>([
-  ['/version', () => versionInfo({ nodeVersion: process.version, os: process.platform, arch: process.arch })],
-  ['/api', () => CORE_API_VERSIONS],
-  ['/apis', () => API_GROUP_LIST],
-  [`/apis/${API_GROUP}`, () => API_GROUP_DOCUMENT],
-  [API_PREFIX, resourceList],
-  ['/openapi/v2', openApiV2],
-  ['/openapi/v3', openApiV3Index],
-  [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, openApiV3],
-]);
+/** The discovery and schema documents of a node's or the fleet's API: fixed for the life of the process. */
+function documentsFor(scope: ApiScope): Map<string, () => unknown> {
+  return new Map<string, () => unknown>([
+    ['/version', () => versionInfo({ nodeVersion: process.version, os: process.platform, arch: process.arch })],
+    ['/api', () => CORE_API_VERSIONS],
+    ['/apis', () => API_GROUP_LIST],
+    [`/apis/${API_GROUP}`, () => API_GROUP_DOCUMENT],
+    [API_PREFIX, () => resourceList(scope)],
+    ['/openapi/v2', openApiV2],
+    ['/openapi/v3', () => openApiV3Index(scope)],
+    [`/openapi/v3/${OPENAPI_V3_GROUP_PATH}`, () => openApiV3(scope)],
+  ]);
+}
 /** What a load balancer may ask without credentials; on HTTPS everything else needs a token. */
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
-const PLAIN_PATHS = new Set([...HEALTH_PATHS, '/metrics', ...DOCUMENTS.keys()]);
+const PLAIN_PATHS = new Set([...HEALTH_PATHS, '/metrics', ...documentsFor('node').keys()]);
 
 /** The `resource` label of a request: a plural, a known path, or "other", so label values stay bounded. */
 function metricResource(pathname: string): string {
-  const plural = pathname.startsWith(`${API_PREFIX}/`) ? pathname.slice(API_PREFIX.length + 1).split('/')[0]! : undefined;
-  if (plural !== undefined) return PLURAL_NAMES.has(plural) ? plural : 'other';
-  return PLAIN_PATHS.has(pathname) ? pathname : 'other';
+  if (!pathname.startsWith(`${API_PREFIX}/`)) return PLAIN_PATHS.has(pathname) ? pathname : 'other';
+  const parts = pathname.slice(API_PREFIX.length + 1).split('/');
+  const plural = parts[0] === 'namespaces' ? parts[2] : parts[0];
+  return plural !== undefined && (PLURAL_NAMES.has(plural) || plural === NODES_PLURAL) ? plural : 'other';
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const { store, socketPath, metrics, ready, node } = options;
-  const resources = new ResourceApi(store, node, options.maxBodyBytes ?? MAX_BODY_BYTES, options.bookmarkIntervalMs);
+  const { socketPath, metrics, ready } = options;
+  if ('fleet' in options && options.https) throw new InvariantError('the fleet API has no HTTPS listener: bearer tokens name callers on a node only');
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const nodeScope = 'store' in options ? options : undefined;
+  const fleet =
+    'fleet' in options
+      ? new FleetResources({
+          client: options.fleet.client,
+          fleet: options.fleet.connection,
+          maxBodyBytes,
+          ...(options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs }),
+        })
+      : undefined;
+  const resources = nodeScope ? new ResourceApi(nodeScope.store, nodeScope.node, maxBodyBytes, options.bookmarkIntervalMs) : undefined;
+  const documents = documentsFor(fleet ? 'fleet' : 'node');
   const requests = registeredMetric(
     metrics,
     'apiserver_request_total',
@@ -123,7 +164,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   );
 
   /** The one place a uid becomes a caller, whoever named the uid: the kernel or a bearer token. */
-  const callerOfUid = (uid: number) => resolveCaller(uid, node);
+  async function callerOfUid(uid: number): Promise<Caller> {
+    if (nodeScope) return resolveCaller(uid, nodeScope.node);
+    // The fleet API acts with the fleet's admin credentials: only its operator may use it.
+    const operator = process.getuid?.() ?? ROOT_UID;
+    if (uid !== ROOT_UID && uid !== operator) throw new ForbiddenError(`uid ${uid} may not use the fleet API: only root and the uid it runs as (${operator}) may`);
+    return { uid: ROOT_UID, account: uid === ROOT_UID ? 'root' : `uid-${uid}` };
+  }
 
   /** The caller the kernel names for a local connection (Unix socket, loopback TCP). */
   async function kernelCaller(req: IncomingMessage): Promise<Caller> {
@@ -135,7 +182,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   async function route(req: IncomingMessage, res: ServerResponse, url: RequestTarget, caller: () => Promise<Caller>): Promise<void> {
     const method = req.method ?? 'GET';
     const resource = parseResourcePath(url.pathname);
-    if (resource) return resources.handle({ req, res, route: resource, query: url.searchParams, caller: await caller() });
+    if (resource) {
+      const context = { req, res, route: resource, query: url.searchParams, caller: await caller() };
+      if (fleet) return fleet.handle(context);
+      if (resource.namespace !== undefined) throw new SlvError('NotFound', `${url.pathname}: a node's API has no namespaces (the fleet API, slvd --role fleet-api, has)`);
+      return resources!.handle(context);
+    }
+    const nodes = parseNodesPath(url.pathname);
+    if (nodes) {
+      if (!fleet) throw new SlvError('NotFound', `${url.pathname}: nodes are served by the fleet API (slvd --role fleet-api), not by a node's slvd`);
+      await caller();
+      return fleet.nodes({ req, res, query: url.searchParams }, nodes.name);
+    }
     if (method !== 'GET') throw new SlvError('MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
     switch (url.pathname) {
       case '/healthz':
@@ -149,7 +207,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         sendText(res, 200, await metrics.metrics(), metrics.contentType);
         break;
       default: {
-        const document = DOCUMENTS.get(url.pathname);
+        const document = documents.get(url.pathname);
         if (!document) throw new NotFoundError('path', url.pathname);
         // Kubernetes serves its OpenAPI v2 as protobuf too; slv only as JSON, and says so (406) rather than send what the client cannot read.
         if (!acceptsJson(req.headers.accept)) throw new SlvError('NotAcceptable', `${url.pathname} is served as application/json only, not ${req.headers.accept ?? ''}`);
@@ -225,7 +283,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(tcpPort === undefined ? {} : { tcpPort }),
     ...(httpsPort === undefined ? {} : { httpsPort }),
     close: async () => {
-      resources.endWatches();
+      resources?.endWatches();
+      await fleet?.close();
       await closeAll();
       await socket.release();
     },

@@ -4,46 +4,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:https';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnSlvd, waitForOutput, waitForStatus } from '../../support/slvd-process.js';
-import { slvctl, startProgram, type Run } from '../../support/slvctl-harness.js';
+import { slvctl, startProgram } from '../../support/slvctl-harness.js';
+import { kubectlIn, kubectlMissing, succeeded, type Kubectl } from '../../support/kubectl.js';
 import { freePort } from '../../support/xmlrpc-harness.js';
 import { makeCertificate } from '../../support/plc-stand-in.js';
 import { parse as parseYaml } from 'yaml';
 
-const KUBECTL = '/usr/bin/kubectl';
 const XMLRPC_CLIENT = fileURLToPath(new URL('../../fixtures/xmlrpc-client.py', import.meta.url));
-
-interface Kubectl {
-  (args: string[], options?: { uid?: number; env?: Record<string, string> }): Promise<Run>;
-  start(args: string[]): ReturnType<typeof startProgram>;
-}
-
-/** kubectl with the project's kubeconfig; a cache and HOME of its own per uid, in the (world-readable) test dir. */
-function kubectlIn(dir: string, kubeconfig: string): Kubectl {
-  const env = (uid: number | undefined, extra: Record<string, string> = {}) => {
-    const home = join(dir, `home-${uid ?? 'root'}`);
-    if (!existsSync(home)) {
-      mkdirSync(home);
-      chmodSync(home, 0o777);
-    }
-    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...extra };
-  };
-  const argv = (args: string[], uid?: number) => ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `home-${uid ?? 'root'}`, 'cache'), ...args];
-  const run: Kubectl = ((args, options = {}) =>
-    startProgram(KUBECTL, argv(args, options.uid), { env: env(options.uid, options.env), ...(options.uid === undefined ? {} : { uid: options.uid }) }).done) as Kubectl;
-  run.start = (args) => startProgram(KUBECTL, argv(args), { env: env(undefined) }, 60_000);
-  return run;
-}
-
-function succeeded(run: Run, what: string): string {
-  assert.equal(run.code, 0, `${what} failed: ${run.stderr}${run.stdout}`);
-  return run.stdout;
-}
 
 async function startNode(t: TestContext): Promise<{ kubectl: Kubectl; dir: string; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'slv-kubectl-'));
@@ -71,8 +44,8 @@ spec:
 `;
 
 test('kubectl against slvd: discovery, get, explain, apply, server-side apply, patch, edit, watch, delete, authorization, conflicts', { timeout: 180_000 }, async (t) => {
-  if (!existsSync(KUBECTL)) {
-    t.skip(`${KUBECTL} is absent: the kubectl end-to-end test needs the image's kubectl v1.32`);
+  if (kubectlMissing) {
+    t.skip(kubectlMissing);
     return;
   }
   const { kubectl, dir, dataDir } = await startNode(t);
@@ -192,8 +165,8 @@ function httpsGet(port: number, path: string, ca: Buffer): Promise<{ code: numbe
 }
 
 test('kubectl over HTTPS: bearer tokens name the caller, authorized as its uid on the Unix socket; 401 without; tokens re-read on SIGHUP', { timeout: 120_000 }, async (t) => {
-  if (!existsSync(KUBECTL)) {
-    t.skip(`${KUBECTL} is absent: the kubectl end-to-end test needs the image's kubectl v1.32`);
+  if (kubectlMissing) {
+    t.skip(kubectlMissing);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'slv-kubectl-https-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FLEET_MANAGER, isFleetOwned, planFleetMirror, statusToPublish } from '../../../resources/fleet.js';
+import { FLEET_MANAGER, fleetNode, isFleetOwned, isNodeName, parseHeartbeat, planFleetMirror, statusToPublish } from '../../../resources/fleet.js';
 import { API_VERSION, MANAGED_BY_LABEL, type AnyObject, type Sliver } from '../../../schemas/types.js';
 
 function sliver(name: string, initscript = '', labels?: Record<string, string>): Sliver {
@@ -50,4 +50,32 @@ test('status goes back only when the node has one the fleet does not', () => {
   assert.equal(statusToPublish(fleet, sliver('a')), undefined);
   assert.equal(statusToPublish(fleet, { ...sliver('a'), status: { running: true } }), undefined);
   assert.deepEqual(statusToPublish(fleet, { ...sliver('a'), status: { running: false } }), { running: false });
+});
+
+test('a node is Ready while its heartbeat lives; NotReady after, still saying what it said last', () => {
+  const heartbeat = { node: 'n1', version: '1.2.3', time: '2026-01-01T00:00:00Z', slivers: { total: 3, ready: 2 }, fleetConnected: true };
+  const ready = fleetNode({ name: 'n1', heartbeat, lastHeartbeat: heartbeat, lastSeen: '2026-01-01T00:00:05Z' });
+  assert.deepEqual(
+    ready.status.conditions.map((c) => [c.status, c.reason]),
+    [['True', 'HeartbeatLeaseAlive']],
+  );
+  assert.deepEqual([ready.status.version, ready.status.slivers, ready.status.lastSeen], ['1.2.3', { total: 3, ready: 2 }, '2026-01-01T00:00:05Z']);
+  const gone = fleetNode({ name: 'n1', lastHeartbeat: heartbeat, lastSeen: '2026-01-01T00:00:05Z' });
+  assert.deepEqual(
+    gone.status.conditions.map((c) => [c.status, c.reason]),
+    [['False', 'NoHeartbeat']],
+  );
+  assert.equal(gone.status.version, '1.2.3');
+  const neverSeen = fleetNode({ name: 'n2' });
+  assert.equal(neverSeen.status.conditions[0]!.status, 'False');
+  assert.equal(neverSeen.status.lastSeen, undefined);
+  assert.equal(neverSeen.status.slivers, undefined);
+});
+
+test('parseHeartbeat reads a heartbeat and refuses anything else; node names are DNS-like', () => {
+  const text = JSON.stringify({ node: 'n1', version: '1', time: 't', slivers: { total: 1, ready: 1 }, fleetConnected: false });
+  assert.equal(parseHeartbeat(text)?.node, 'n1');
+  for (const bad of ['', '{', '[]', '{"node":"n1","version":"1"}', '{"node":1,"version":"1","slivers":{"total":1,"ready":1}}']) assert.equal(parseHeartbeat(bad), undefined, bad);
+  for (const good of ['node-7', 'planetlab1.cs.example.org', 'a']) assert.ok(isNodeName(good), good);
+  for (const bad of ['', 'Node7', '-a', 'a-', 'a/b', '../x', 'a_b']) assert.ok(!isNodeName(bad), bad);
 });

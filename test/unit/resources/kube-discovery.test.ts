@@ -78,3 +78,19 @@ test('a Table: cells in column order, wide columns at priority 1, rows with meta
   const partial = kubernetesTable('Loan', [loan], { nowMs, includeObject: 'Metadata' }) as { rows: Array<{ object: unknown }> };
   assert.deepEqual(partial.rows[0]!.object, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: loan.metadata });
 });
+
+test("the fleet API's discovery: every kind namespaced, nodes cluster-scoped and read-only; OpenAPI paths under /namespaces/{namespace}/", { timeout: 5_000 }, () => {
+  type Resource = { name: string; namespaced: boolean; verbs: string[]; shortNames?: string[] };
+  const node = (resourceList('node') as { resources: Resource[] }).resources;
+  const fleet = (resourceList('fleet') as { resources: Resource[] }).resources;
+  assert.ok(node.every((r) => !r.namespaced));
+  assert.ok(!node.some((r) => r.name === 'nodes'), "a node's API has no nodes");
+  assert.deepEqual(
+    fleet.filter((r) => !r.namespaced).map((r) => [r.name, r.shortNames, r.verbs]),
+    [['nodes', ['no'], ['get', 'list']]],
+  );
+  assert.equal(fleet.length, node.length + 1);
+  const paths = Object.keys((openApiV3('fleet') as { paths: Record<string, unknown> }).paths);
+  assert.ok(paths.includes('/apis/nm.planet-lab.org/v1/namespaces/{namespace}/slivers/{name}'), paths.join(' '));
+  assert.ok(!paths.some((path) => !path.includes('/namespaces/{namespace}/')));
+});

@@ -216,6 +216,23 @@ test('--adopt-orphans (adoptOrphans in the file) lets the orphan sweep destroy a
   assert.equal(resolveConfig({}, loadConfigFile(file)).adoptOrphans, true);
 });
 
+test('--role fleet-api needs --store etcd://... (role and store in the file too); --store without the role, or with --fleet, is refused', (t) => {
+  const usage = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: Error) => e instanceof UsageError && message.test(e.message), String(message));
+  assert.equal(resolveConfig(flags([]).flags).role, 'node');
+  const api = resolveConfig(flags(['--role', 'fleet-api', '--store', 'etcd://h1:2379,h2:2379/slv/']).flags);
+  assert.equal(api.role, 'fleet-api');
+  assert.equal(api.store, 'etcd://h1:2379,h2:2379/slv/');
+  usage(() => resolveConfig(flags(['--role', 'fleet-api']).flags), /^the fleet-api role needs the fleet's etcd: --store etcd:\/\//);
+  usage(() => resolveConfig(flags(['--store', 'etcd://h1:2379']).flags), /^--store is for the fleet-api role/);
+  usage(() => resolveConfig(flags(['--role', 'fleet-api', '--store', 'etcd://h1:2379', '--fleet', 'etcd://h1:2379']).flags), /choose one/);
+  assert.throws(() => parseCommandLine(['--role', 'master']), /--role.*master.*Allowed choices are node, fleet-api/s);
+  const file = join(tempDir(t), 'slvd.yaml');
+  writeFileSync(file, 'role: fleet-api\nstore: etcd://10.0.0.1:2379/slv/\n');
+  assert.equal(resolveConfig({}, loadConfigFile(file)).store, 'etcd://10.0.0.1:2379/slv/');
+  writeFileSync(file, 'role: fleet-api\nstore: http://10.0.0.1:2379\n');
+  assert.throws(() => loadConfigFile(file), /store must match pattern/);
+});
+
 test('apiHttps: port, address and files from the file, paths relative to it; missing or unknown settings refused naming them', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'slvd.yaml');

@@ -429,3 +429,14 @@ test('prototype pollution: member names that reach Object.prototype are refused 
   assert.ok((await list('!constructor')).includes('carol'));
   assert.deepEqual((await client.list('Sliver', { fieldSelector: 'constructor' })).items, []);
 });
+
+test("a node's API has no namespaces and no nodes: those paths are 404 saying the fleet API has them; a body in a namespace is refused", { timeout: 10_000 }, async () => {
+  await rejectsWith(api.client.request('GET', resourcePath('Sliver', undefined, undefined, 'node-7')), 'NotFound', /a node's API has no namespaces \(the fleet API/);
+  await rejectsWith(api.client.request('GET', '/apis/nm.planet-lab.org/v1/nodes'), 'NotFound', /nodes are served by the fleet API/);
+  await rejectsWith(
+    api.client.request('POST', resourcePath('Sliver'), { body: sliverManifest('in_a_namespace', {}, { namespace: 'node-7' }) }),
+    'BadRequest',
+    /namespace "node-7", but this API has no namespaces/,
+  );
+  assert.equal(await api.client.tryGet('Sliver', 'in_a_namespace'), undefined);
+});
