@@ -10,6 +10,7 @@ import { connect, fleetConnection, type FleetConnection } from '../../adapters/f
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import { InvariantError } from '../../resources/errors.js';
 import type { SlvdConfig } from './config.js';
+import { ApiHttps } from './api-https.js';
 
 /** The fleet at `url`, with the etcd user and password of SLV_FLEET_USER and SLV_FLEET_PASSWORD when both are set. */
 export function fleetFromEnvironment(url: string, env: NodeJS.ProcessEnv = process.env): FleetConnection {
@@ -20,6 +21,7 @@ export function fleetFromEnvironment(url: string, env: NodeJS.ProcessEnv = proce
 export class FleetApiDaemon {
   private readonly lifecycle = new Lifecycle('fleet API');
   private readonly parts: Disposables;
+  private apiHttps: ApiHttps | undefined;
 
   constructor(
     private readonly config: SlvdConfig,
@@ -32,6 +34,7 @@ export class FleetApiDaemon {
     const { config } = this;
     if (!config.store) throw new InvariantError('the fleet-api role was chosen without a --store URL');
     const fleet = fleetFromEnvironment(config.store);
+    this.apiHttps = config.apiHttps ? new ApiHttps(config.apiHttps, this.log) : undefined;
     await this.lifecycle.start(async () => {
       // etcd is not asked anything yet: the API starts whether or not etcd answers, and each request says if it does not.
       const client = connect(fleet);
@@ -41,6 +44,7 @@ export class FleetApiDaemon {
         fleet: { client, connection: fleet },
         socketPath: config.apiSocket,
         port: config.apiPort,
+        ...(this.apiHttps ? { https: this.apiHttps.listener } : {}),
         metrics: new Registry(),
         ready: () => this.lifecycle.state === 'running',
         log: this.log.child({ component: 'api' }),
@@ -50,9 +54,10 @@ export class FleetApiDaemon {
     this.log.info({ etcd: fleet.hosts, root: fleet.root, apiSocket: config.apiSocket, apiPort: config.apiPort, etcdUser: fleet.auth?.username ?? '(none)' }, 'fleet API started');
   }
 
-  /** A SIGHUP changes nothing: every setting of the fleet API needs a restart. */
+  /** A SIGHUP re-reads the HTTPS token file; every other setting of the fleet API needs a restart. */
   reload(): void {
-    this.log.info('SIGHUP: the fleet API has no settings to re-read; restart it to change them');
+    if (this.apiHttps) this.apiHttps.reloadTokens();
+    else this.log.info('SIGHUP: the fleet API has no settings to re-read; restart it to change them');
   }
 
   close(reason: string): Promise<void> {

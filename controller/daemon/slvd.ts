@@ -2,13 +2,13 @@
 // the two API servers, and owns their lifecycle: each part is registered as it starts and closed in
 // reverse order. SIGTERM/SIGINT drain and exit 0, SIGHUP re-reads the config file. Readiness goes
 // to <data-dir>/status.json (kept current by a runnable that follows the cache) and the API's /readyz.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { registerSliverMetrics } from '../controllers/sliver-metrics.js';
-import { startApiServer, type HttpsListenerOptions } from '../../adapters/api/rest/server.js';
-import { BearerTokens, readTokenFile } from '../../adapters/api/identity/bearer.js';
+import { startApiServer } from '../../adapters/api/rest/server.js';
+import { ApiHttps } from './api-https.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { STATUS_FILE, StatusFile, type DaemonPhase } from './status-file.js';
 import { createBandwidthLimiter } from '../../adapters/net/bwlimit/index.js';
@@ -32,7 +32,7 @@ import { FleetApiDaemon, fleetFromEnvironment } from './fleet-api.js';
 import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
 import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
 import { native } from '../../adapters/support/native.js';
-import { ExitCodes, exitCodeFor, InvariantError, UsageError } from '../../resources/errors.js';
+import { ExitCodes, exitCodeFor, InvariantError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
@@ -155,8 +155,8 @@ export class Slvd {
   private poller: PlcPoller | undefined;
   /** Which XML-RPC socket paths are served, and why not (status.json says so too). */
   private xmlrpcSockets: SocketReport[] = [];
-  /** The HTTPS listener's tokens, re-read on SIGHUP so a revoked token stops working without a restart. */
-  private apiTokens: BearerTokens | undefined;
+  /** The HTTPS listener, its tokens re-read on SIGHUP. */
+  private apiHttps: ApiHttps | undefined;
   private firstSyncDone = false;
   private lastReadiness = '';
 
@@ -216,7 +216,7 @@ export class Slvd {
     // Before the data dir: a PLC URL, CA or credentials that cannot work are a usage error, and so
     // are an HTTPS certificate, key or token file that cannot be read.
     const plcSource = config.plc.kind === 'none' ? undefined : plcSourceFor(config.plc, config.dataDir);
-    const https = config.apiHttps ? this.httpsListener(config.apiHttps) : undefined;
+    this.apiHttps = config.apiHttps ? new ApiHttps(config.apiHttps, this.log) : undefined;
     const stateAtStart = dataDirEntries(config.dataDir).filter((entry) => NODE_STATE_ENTRIES.has(entry));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     const lock = acquireDataDirLock(config.dataDir);
@@ -296,7 +296,7 @@ export class Slvd {
       node,
       socketPath: config.apiSocket,
       port: config.apiPort,
-      ...(https ? { https } : {}),
+      ...(this.apiHttps ? { https: this.apiHttps.listener } : {}),
       metrics: this.registry,
       ready: () => this.ready,
       connections,
@@ -345,43 +345,13 @@ export class Slvd {
     });
   }
 
-  private httpsListener(settings: NonNullable<SlvdConfig['apiHttps']>): HttpsListenerOptions {
-    const read = (what: string, file: string) => {
-      try {
-        return readFileSync(file);
-      } catch (error) {
-        throw new UsageError(`apiHttps.${what} ${file}: ${(error as Error).message}`, { cause: error });
-      }
-    };
-    this.apiTokens = new BearerTokens(readTokenFile(settings.tokenFile));
-    this.log.info({ port: settings.port, address: settings.address ?? '(every address)', tokens: this.apiTokens.size }, 'REST API over HTTPS, callers known by bearer token');
-    return {
-      port: settings.port,
-      ...(settings.address !== undefined ? { host: settings.address } : {}),
-      tls: { cert: read('cert', settings.cert), key: read('key', settings.key) },
-      tokens: this.apiTokens,
-    };
-  }
-
-  /** The token file as it is now; a file that cannot be used leaves the tokens in force as they were. */
-  private reloadApiTokens(): void {
-    const file = this.config.apiHttps?.tokenFile;
-    if (!this.apiTokens || file === undefined) return;
-    try {
-      this.apiTokens.replace(readTokenFile(file));
-      this.log.info({ file, tokens: this.apiTokens.size }, 'SIGHUP: API tokens re-read');
-    } catch (error) {
-      this.log.error({ err: error }, 'SIGHUP: API tokens not re-read; the previous tokens stay in force');
-    }
-  }
-
   /**
    * SIGHUP: re-read the API token file and the config file, apply what a running daemon can change, and say exactly what
    * changed and what waits for a restart. The comparison is always with what is in effect, so a
    * file restored to the running values needs no restart.
    */
   reload(): void {
-    this.reloadApiTokens();
+    this.apiHttps?.reloadTokens();
     if (!this.config.configFile) {
       this.log.info('SIGHUP: nothing to re-read: slvd was started without --config (flags and defaults only)');
       return;

@@ -37,12 +37,12 @@ export interface FleetApi {
   port: number;
 }
 
-/** `slvd --role fleet-api` on its own socket in `dir` and a free loopback port; ready once /healthz answers. */
-export async function startFleetApi(t: TestContext, dir: string, endpoints: string[], root: string): Promise<FleetApi> {
+/** `slvd --role fleet-api` on its own socket in `dir` and a free loopback port (and `args`); ready once it answers. */
+export async function startFleetApi(t: TestContext, dir: string, endpoints: string[], root: string, args: string[] = []): Promise<FleetApi> {
   const port = await freePort();
   const socket = join(dir, 'api.sock');
   const hosts = endpoints.map((url) => new URL(url).host).join(',');
-  const child = spawnSlvd(t, ['--data-dir', dir, '--role', 'fleet-api', '--store', `etcd://${hosts}${root}`, '--api-socket', socket, '--api-port', String(port)]);
+  const child = spawnSlvd(t, ['--data-dir', dir, '--role', 'fleet-api', '--store', `etcd://${hosts}${root}`, '--api-socket', socket, '--api-port', String(port), ...args]);
   const deadline = Date.now() + 60_000; // a loaded machine takes long to compile and start slvd
   for (;;) {
     const run = await slvctl(['version'], { socket });

@@ -8,7 +8,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { ROOT_UID, type Caller } from '../../../resources/authz.js';
-import { BadRequestError, ForbiddenError, InvariantError, NotFoundError, SlvError } from '../../../resources/errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { API_GROUP, PLURALS } from '../../../schemas/types.js';
 import type { NodeAdapter } from '../../node/contract.js';
@@ -131,7 +131,6 @@ function metricResource(pathname: string): string {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { socketPath, metrics, ready } = options;
-  if ('fleet' in options && options.https) throw new InvariantError('the fleet API has no HTTPS listener: bearer tokens name callers on a node only');
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const nodeScope = 'store' in options ? options : undefined;
   const fleet =
