@@ -176,7 +176,8 @@ test("limits: cpu.shares and CFS quota in the container's cgroup, memory held at
   const memory = join('/sys/fs/cgroup/memory', cgroupParent.split('/').pop()!, 'pl_alpha');
   assert.equal(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8').trim(), String(32 * 1024 * 1024));
   const hog = attach(lxcPath, 'pl_alpha', 'head -c 200000000 /dev/zero | tail -c 150000000 | wc -c; true');
-  assert.equal(hog.trim(), '0', 'the hog was killed before it could hold 150 MB');
+  // The OOM killer picks tail (wc then prints 0) or, rarely, the pipeline's shell (nothing printed): never 150 MB held.
+  assert.ok(['0', ''].includes(hog.trim()), `the hog was killed before it could hold 150 MB (wc printed ${JSON.stringify(hog.trim())})`);
   assert.ok(Number(readFileSync(join(memory, 'memory.max_usage_in_bytes'), 'utf8')) <= 32 * 1024 * 1024, 'usage never passed the limit');
   assert.match(readFileSync(join(memory, 'memory.oom_control'), 'utf8'), /oom_kill [1-9]/);
 
