@@ -3,7 +3,7 @@
 // the kernel for a local caller's uid) or on the HTTPS listener (`apiHttps`, a bearer token), and
 // the context slvctl itself uses.
 import { readFileSync } from 'node:fs';
-import { stringify as toYaml } from 'yaml';
+import { yaml } from '../resources/lazy-modules.js';
 import { UsageError } from '../resources/errors.js';
 
 export interface KubeconfigOptions {
@@ -91,7 +91,7 @@ function redacted(config: Kubeconfig): Kubeconfig {
 
 /** The kubeconfig kubectl needs for slvd's loopback or HTTPS listener. */
 export function kubeconfig(options: KubeconfigOptions): string {
-  return toYaml(kubeconfigDocument(options));
+  return yaml().stringify(kubeconfigDocument(options));
 }
 
 /**
@@ -103,8 +103,8 @@ export function viewConfig(options: Partial<KubeconfigOptions> & { name: string;
     for (const flag of ['https', 'certificateAuthority', 'tokenFile'] as const) {
       if (options[flag] !== undefined) throw new UsageError('the HTTPS options describe a kubeconfig for a listener: give --port too');
     }
-    return toYaml(document(options.name, { server: `unix://${options.socket()}` }, {}));
+    return yaml().stringify(document(options.name, { server: `unix://${options.socket()}` }, {}));
   }
   const config = kubeconfigDocument({ ...options, port: options.port, host: options.host ?? '127.0.0.1' });
-  return toYaml(options.raw ? config : redacted(config));
+  return yaml().stringify(options.raw ? config : redacted(config));
 }
