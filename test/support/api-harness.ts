@@ -1,5 +1,6 @@
 // A real API server for tests: a SQLite store and a sim node in a world-readable temp dir (so
 // clients running as other uids can reach the socket), served by startApiServer.
+import { sliverObject } from './sliver-objects.js';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { ApiClient } from '../../adapters/api/client/client.js';
 import { createSimAdapter, type SimAdapter } from '../../adapters/node/sim/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
 import type { Store } from '../../adapters/store/contract.js';
-import { API_VERSION, type Sliver } from '../../schemas/types.js';
+import type { Sliver } from '../../schemas/types.js';
 
 export interface TestApi {
   dir: string;
@@ -52,10 +53,5 @@ export async function startTestApi(options: { maxBodyBytes?: number; bookmarkInt
 
 /** A PLC-style sliver as a manifest (no server-set metadata). */
 export function sliverManifest(name: string, spec: Partial<Sliver['spec']> = {}, metadata: Partial<Sliver['metadata']> = {}): Sliver {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Sliver',
-    metadata: { name, ...metadata },
-    spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript: '', rspec: {}, delegations: [], timestamp: 0, attributes: {}, ...spec },
-  };
+  return sliverObject(name, { timestamp: 0, ...spec }, metadata);
 }

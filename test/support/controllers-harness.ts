@@ -15,6 +15,7 @@ import type { Store } from '../../adapters/store/contract.js';
 import type { BandwidthLimiter } from '../../adapters/node/contract.js';
 import { applyBandwidth } from '../../adapters/node/posix/limits.js';
 import { API_VERSION, type Loan, type Sliver, type SliverSpec } from '../../schemas/types.js';
+import { sliverSpec } from './sliver-objects.js';
 
 export const TEST_TIMEOUT = { timeout: 30_000 };
 
@@ -102,19 +103,7 @@ function enforceBandwidthOn(node: SimAdapter, bandwidth: BandwidthLimiter): void
   };
 }
 
-export function sliverSpec(overrides: Partial<SliverSpec> = {}): SliverSpec {
-  return {
-    type: 'sliver.VServer',
-    instantiation: 'plc-instantiated',
-    keys: [],
-    initscript: '',
-    rspec: {},
-    delegations: [],
-    timestamp: 100,
-    attributes: {},
-    ...overrides,
-  };
-}
+export { sliverSpec };
 
 export async function createSliver(store: Store, name: string, spec: Partial<SliverSpec> = {}): Promise<Sliver> {
   return store.create<Sliver>({ apiVersion: API_VERSION, kind: 'Sliver', metadata: { name }, spec: sliverSpec(spec) });

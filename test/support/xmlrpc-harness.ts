@@ -1,5 +1,6 @@
 // A running XML-RPC shim over a real SQLite store and the sim node, in a world-readable temp dir,
 // and Python's xmlrpc.client as the foreign client (optionally under another uid).
+import { sliverObject } from './sliver-objects.js';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -14,7 +15,7 @@ import { startXmlRpcShim, type XmlRpcShim, type XmlRpcShimOptions } from '../../
 import { Informer } from '../../controller/runtime/informer.js';
 import { systemClock } from '../../controller/runtime/clock.js';
 import { silentLog } from './runtime-helpers.js';
-import { API_VERSION, type Sliver, type SliverSpec } from '../../schemas/types.js';
+import type { Sliver, SliverSpec } from '../../schemas/types.js';
 import { needs } from './host-needs.js';
 import { stageFile, worldReadableTempDir } from './staging.js';
 
@@ -78,12 +79,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ShimWorld>
 }
 
 export function sliver(name: string, spec: Partial<SliverSpec> = {}): Sliver {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Sliver',
-    metadata: { name },
-    spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript: '', rspec: {}, delegations: [], timestamp: 100, attributes: {}, ...spec },
-  };
+  return sliverObject(name, spec);
 }
 
 export type Outcome = { result: unknown } | { fault: { code: number; string: string } };

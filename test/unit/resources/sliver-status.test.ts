@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sliverStatusWord } from '../../../resources/sliver-status.js';
 import type { Condition, ConditionStatus, Sliver } from '../../../schemas/types.js';
+import { sliverObject } from '../../support/sliver-objects.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -11,23 +12,8 @@ function condition(type: string, status: ConditionStatus, reason: string): Condi
 }
 
 function sliver(conditions: Condition[] | undefined, extra: { expires?: number; deleting?: boolean } = {}): Sliver {
-  return {
-    apiVersion: 'nm.planet-lab.org/v1',
-    kind: 'Sliver',
-    metadata: { name: 'alice', ...(extra.deleting ? { deletionTimestamp: '2026-03-01T11:59:00Z' } : {}) },
-    spec: {
-      type: 'sliver.VServer',
-      instantiation: 'plc-instantiated',
-      keys: [],
-      initscript: '',
-      rspec: {},
-      delegations: [],
-      timestamp: 0,
-      attributes: {},
-      ...(extra.expires === undefined ? {} : { expires: extra.expires }),
-    },
-    ...(conditions ? { status: { conditions } } : {}),
-  };
+  const object = sliverObject('alice', extra.expires === undefined ? {} : { expires: extra.expires }, extra.deleting ? { deletionTimestamp: '2026-03-01T11:59:00Z' } : {});
+  return { ...object, ...(conditions ? { status: { conditions } } : {}) };
 }
 
 const applied = condition('ResourcesApplied', 'True', 'Applied');
