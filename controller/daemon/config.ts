@@ -5,9 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { checkoutPath } from '../../resources/checkout.js';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../resources/errors.js';
 import { isNodeName } from '../../resources/fleet.js';
 import { slvdConfigSchema, SLVD_ROLES, type ApiHttpsConfig, type SlvdRole, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
@@ -18,6 +17,7 @@ import { DEFAULT_CONF_FILE_DIRS, selectControllers } from '../../resources/node-
 import { CONTROLLER_NAMES } from '../controllers/index.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { SLV_VERSION } from '../../resources/version.js';
+import { yaml } from '../../resources/lazy-modules.js';
 
 /** The value of --xmlrpc-legacy-socket (or xmlrpcLegacySocket) that turns the legacy socket off. */
 const NO_SOCKET = 'none';
@@ -110,7 +110,11 @@ const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRa
 /** `print`: --help or --version was asked for: print it and exit 0. */
 export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; configFile?: string };
 
-const validateFile = new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema);
+let fileValidator: ValidateFunction<SlvdConfigFile> | undefined;
+/** The config file's schema, compiled when a file is read: most starts pass flags only. */
+function configFileValidator(): ValidateFunction<SlvdConfigFile> {
+  return (fileValidator ??= new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema));
+}
 
 function number(flag: string, integer: boolean) {
   return (value: string): number => {
@@ -245,10 +249,11 @@ export function loadConfigFile(file: string): SlvdConfigFile {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text) ?? {};
+    parsed = yaml().parse(text) ?? {};
   } catch (error) {
     throw new UsageError(`config file ${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
+  const validateFile = configFileValidator();
   if (!validateFile(parsed)) {
     const problems = (validateFile.errors ?? []).map((e) => {
       const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');

@@ -27,8 +27,6 @@ import {
   type PlcSyncResult,
 } from '../../adapters/plc/index.js';
 import { openSqliteStore } from '../../adapters/store/sqlite.js';
-import { NodeSync } from '../../adapters/fleet/node-sync.js';
-import { FleetApiDaemon, fleetFromEnvironment } from './fleet-api.js';
 import { startXmlRpcShim, type SocketReport } from '../../adapters/api/xmlrpc/server.js';
 import { ConnectionBudget, connectionLimitsFor } from '../../adapters/api/http-server.js';
 import { native } from '../../adapters/support/native.js';
@@ -285,7 +283,7 @@ export class Slvd {
     this.parts.add('controllers', () => manager.close());
     await manager.start();
 
-    if (config.fleet) this.joinFleet(config.fleet, store);
+    if (config.fleet) await this.joinFleet(config.fleet, store);
     if (plcSource) this.plcSync = this.createPlcSync(plcSource);
     // One budget for every API listener, within the descriptors the process may open.
     const openFiles = native.raiseOpenFileLimit();
@@ -395,8 +393,12 @@ export class Slvd {
     return { periodMs: config.periodSeconds * 1000, jitterMs: config.jitterSeconds * 1000 };
   }
 
-  /** Follow this node's namespace in the fleet; never waits for etcd (docs/fleet.md). */
-  private joinFleet(fleet: { url: string; nodeName: string }, store: Store): void {
+  /**
+   * Follow this node's namespace in the fleet; never waits for etcd (docs/fleet.md). The etcd client
+   * (etcd3, gRPC, protobufjs: some 25 MB resident) is loaded only by a node that joins one.
+   */
+  private async joinFleet(fleet: { url: string; nodeName: string }, store: Store): Promise<void> {
+    const [{ NodeSync }, { fleetFromEnvironment }] = await Promise.all([import('../../adapters/fleet/node-sync.js'), import('./fleet-api.js')]);
     const sync = new NodeSync({
       fleet: fleetFromEnvironment(fleet.url),
       node: fleet.nodeName,
@@ -524,7 +526,7 @@ export async function runSlvd(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger(config.logLevel, config.logFormat);
-  const daemon = config.role === 'fleet-api' ? new FleetApiDaemon(config, log) : new Slvd(config, flags, log);
+  const daemon = config.role === 'fleet-api' ? new (await import('./fleet-api.js')).FleetApiDaemon(config, log) : new Slvd(config, flags, log);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const stopAndExit = (reason: string) => {

@@ -19,15 +19,15 @@ export interface Daemon {
 
 /**
  * `args` must include `--data-dir`; `nodeArgs` go to node before the entry point (e.g. `--import`
- * of a test's own module). The daemon is SIGKILLed after the test if still running.
+ * of a test's own module); `env` is the daemon's environment. The daemon is SIGKILLed after the test if still running.
  */
-export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = []): Daemon {
+export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Daemon {
   // Each daemon keeps its XML-RPC socket in its own data dir, off the host-wide defaults.
   const dataDir = args[args.indexOf('--data-dir') + 1]!;
   const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none'];
   let started: ChildProcess | undefined;
   const release = registerCleanup(`slvd --data-dir ${dataDir}`, () => started?.kill('SIGKILL'));
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   started = child;
   child.once('exit', () => void release());
   let output = '';

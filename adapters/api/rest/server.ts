@@ -20,7 +20,6 @@ import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
 import { API_PREFIX, NODES_PLURAL, parseNodesPath, parseResourcePath } from '../routes.js';
-import { FleetResources } from './fleet.js';
 import type { FleetConnection } from '../../fleet/layout.js';
 import {
   API_GROUP_DOCUMENT,
@@ -133,9 +132,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { socketPath, metrics, ready } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const nodeScope = 'store' in options ? options : undefined;
+  // Only the fleet API loads the etcd client (etcd3, gRPC, protobufjs): a node's server never needs it.
   const fleet =
     'fleet' in options
-      ? new FleetResources({
+      ? new (await import('./fleet.js')).FleetResources({
           client: options.fleet.client,
           fleet: options.fleet.connection,
           maxBodyBytes,
