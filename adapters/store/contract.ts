@@ -3,6 +3,7 @@
 import type { AnyObject, Kind, KindMap } from '../../schemas/types.js';
 
 import type { WatchEventType, WriteOperation } from '../../resources/store-rules.js';
+import type { StringInterner } from '../../resources/intern.js';
 
 export type { WatchEventType, WriteOperation };
 
@@ -23,6 +24,11 @@ export interface ListResult<T extends AnyObject> {
 export interface ListOptions {
   /** Equality selectors `key=value`, `key!=value`, `key` (exists), `!key`, comma-separated. */
   labelSelector?: string;
+  /**
+   * Share the listed objects' repeated strings through this table, as each is parsed: a caller that
+   * keeps them all (the informer) holds one copy of each, and the parser's copies die young.
+   */
+  strings?: StringInterner;
 }
 
 export interface WriteOptions {

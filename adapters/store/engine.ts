@@ -52,6 +52,7 @@ export abstract class StoreBase implements Store {
     const items: KindMap[K][] = [];
     for (const data of this.listData(kind)) {
       const object = JSON.parse(data) as KindMap[K];
+      options.strings?.internAll(object);
       if (matchesSelector(requirements, object.metadata.labels)) items.push(object);
     }
     return { items, revision: this.revision() };

@@ -10,6 +10,7 @@ import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/s
 import { KINDS, type AnyObject, type Kind, type KindMap } from '../../schemas/types.js';
 import type { Cache, ChangeEvent, Clock } from './types.js';
 import { backoffDelay, type BackoffOptions } from './queue.js';
+import { StringInterner } from '../../resources/intern.js';
 
 export type InformerListener = (event: ChangeEvent) => void;
 
@@ -32,13 +33,15 @@ function revisionOf(object: AnyObject): number {
 /** One index of one kind: object names by index value, and each object's values (to remove them). */
 class Index {
   private readonly names = new Map<string, Set<string>>();
-  private readonly valuesOf = new Map<string, readonly string[]>();
+  // Most objects have one value (a Loan's lender): kept as the string, not a one-element array.
+  private readonly valuesOf = new Map<string, string | readonly string[]>();
 
   constructor(readonly keys: (object: AnyObject) => readonly string[]) {}
 
   /** Re-index one object: `object` undefined removes it. */
   update(name: string, object: AnyObject | undefined): void {
-    for (const value of this.valuesOf.get(name) ?? []) {
+    const previous = this.valuesOf.get(name);
+    for (const value of typeof previous === 'string' ? [previous] : (previous ?? [])) {
       const set = this.names.get(value);
       set?.delete(name);
       if (set?.size === 0) this.names.delete(value);
@@ -47,7 +50,7 @@ class Index {
     if (!object) return;
     const values = this.keys(object);
     if (values.length === 0) return;
-    this.valuesOf.set(name, values);
+    this.valuesOf.set(name, values.length === 1 ? values[0]! : values);
     for (const value of values) {
       const set = this.names.get(value);
       if (set) set.add(name);
@@ -72,6 +75,7 @@ export class Informer implements Cache, LongLived {
   private readonly indexes = new Map<Kind, Map<string, Index>>();
   private readonly listeners: InformerListener[] = [];
   private readonly progressListeners: Array<() => void> = [];
+  private readonly strings = new StringInterner();
   private watch: Watch | undefined;
   private reconnectTimer: unknown;
   private failures = 0;
@@ -174,7 +178,7 @@ export class Informer implements Cache, LongLived {
     const fresh = new Map<Kind, Map<string, AnyObject>>();
     let since = Number.POSITIVE_INFINITY;
     for (const kind of this.kinds) {
-      const listed = await this.store.list(kind);
+      const listed = await this.store.list(kind, { strings: this.strings });
       fresh.set(kind, new Map(listed.items.map((item) => [item.metadata.name, item as AnyObject])));
       since = Math.min(since, listed.revision);
     }
@@ -193,15 +197,10 @@ export class Informer implements Cache, LongLived {
   }
 
   private replaceAll(fresh: Map<Kind, Map<string, AnyObject>>, revision: number): void {
-    const changes: ChangeEvent[] = [];
+    const previous = new Map<Kind, Map<string, AnyObject>>();
     for (const [kind, objects] of fresh) {
       const old = this.objects.get(kind) ?? new Map<string, AnyObject>();
-      for (const [name, object] of objects) {
-        const before = old.get(name);
-        if (!before) changes.push({ type: 'ADDED', object, revision: revisionOf(object), resync: false });
-        else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) changes.push({ type: 'MODIFIED', object, oldObject: before, revision: revisionOf(object), resync: false });
-      }
-      for (const [name, object] of old) if (!objects.has(name)) changes.push({ type: 'DELETED', object, oldObject: object, revision, resync: false });
+      previous.set(kind, old);
       this.objects.set(kind, objects);
       for (const index of this.indexes.get(kind)?.values() ?? []) {
         for (const name of old.keys()) if (!objects.has(name)) index.update(name, undefined);
@@ -209,7 +208,17 @@ export class Informer implements Cache, LongLived {
       }
     }
     this.seenRevision = revision;
-    for (const change of changes) this.emit(change);
+    // Each event is made as it is emitted, once the whole cache is replaced: gathered first, the
+    // events of a first list (60,000 objects) lived long enough to be promoted, then were garbage.
+    for (const [kind, objects] of fresh) {
+      const old = previous.get(kind)!;
+      for (const [name, object] of objects) {
+        const before = old.get(name);
+        if (!before) this.emit({ type: 'ADDED', object, revision: revisionOf(object), resync: false });
+        else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) this.emit({ type: 'MODIFIED', object, oldObject: before, revision: revisionOf(object), resync: false });
+      }
+      for (const [name, object] of old) if (!objects.has(name)) this.emit({ type: 'DELETED', object, oldObject: object, revision, resync: false });
+    }
     for (const listener of this.progressListeners) listener();
   }
 
@@ -235,6 +244,7 @@ export class Informer implements Cache, LongLived {
     }
     // Replayed history the lists already hold.
     if (cached && revisionOf(cached) >= event.revision) return undefined;
+    this.strings.internAll(event.object);
     objects.set(name, event.object);
     this.reindex(event.object.kind, name, event.object);
     return { ...event, ...(cached ? { oldObject: cached } : {}), resync: false };

@@ -130,6 +130,8 @@ test('events carry the object the cache held before; indexes follow every change
   const byType = (s: Sliver) => [s.spec.type];
   await real.create(sliver('a', { type: 'one' }));
   informer.addIndex('Sliver', 'by-type', byType);
+  // Two values per object (most indexes have one, kept apart from the others).
+  informer.addIndex('Sliver', 'by-type-and-name', (s) => [s.spec.type, s.metadata.name]);
   const events: ChangeEvent[] = [];
   informer.onEvent((event) => events.push(event));
   await informer.start();
@@ -155,6 +157,12 @@ test('events carry the object the cache held before; indexes follow every change
   assert.equal(events[2]!.oldObject, undefined, 'ADDED has no old object');
   assert.deepEqual(names('one'), []);
   assert.deepEqual(names('two'), ['a', 'b']);
+  const both = (value: string) =>
+    informer
+      .byIndex('Sliver', 'by-type-and-name', value)
+      .map((s) => s.metadata.name)
+      .sort();
+  assert.deepEqual([both('one'), both('two'), both('a'), both('b')], [[], ['a', 'b'], ['a'], ['b']]);
 
   breakWatch();
   await real.delete('Sliver', 'b');
@@ -164,6 +172,7 @@ test('events carry the object the cache held before; indexes follow every change
   assert.equal(deleted.type, 'DELETED');
   assert.equal((deleted.oldObject as Sliver).spec.type, 'two', 'a delete found by relisting carries the cached object');
   assert.deepEqual(names('two'), ['a'], 'the relist re-indexed');
+  assert.deepEqual([both('two'), both('b')], [['a'], []], "each of a deleted object's values is removed");
   await informer.close();
   assert.equal(informer.state, 'closed');
   await assert.rejects(informer.start(), IllegalStateError);
