@@ -21,6 +21,12 @@ const SOURCE_FOLDERS = JSON.parse(readFileSync(join(REPO, BUILD_CONFIG), 'utf8')
 const BUILD_INPUTS = ['package.json', 'tsconfig.json', BUILD_CONFIG, 'scripts/build.mjs'];
 /** Where bin/launch.js looks for bundles: two levels under the checkout like dist/'s modules, which resources/checkout.ts counts on. */
 const BUNDLE_DIR = join(REPO, 'dist', 'bundle');
+/** The slvctl runs whose compiled code the bundle's code cache keeps. */
+const NO_SLVD = '/nonexistent/slvd/api.sock';
+const CODE_CACHE_RUNS = [
+  ['node', 'slvctl', '--server', NO_SLVD, 'get', 'sl'],
+  ['node', 'slvctl', '--server', NO_SLVD, 'version'],
+];
 
 const started = new Date();
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -69,4 +75,18 @@ async function bundleSlvctl() {
     define: { 'import.meta.url': 'bundleUrl' },
     banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  writeSlvctlCodeCache();
+}
+
+/**
+ * dist/bundle/slvctl.cjs.v8-cache: what V8 compiled while slvctl ran `get sl` and `version` (against
+ * a socket that does not exist: the commands, the client and the error path), in a plain `node` as
+ * bin/slvctl starts it, since V8 refuses a cache made with other flags.
+ */
+function writeSlvctlCodeCache() {
+  const script = `require(${JSON.stringify(join(REPO, 'bin', 'launch.js'))}).writeBundleCache(${JSON.stringify(join(BUNDLE_DIR, 'slvctl.cjs'))}, ${JSON.stringify(
+    CODE_CACHE_RUNS,
+  )}).then(() => process.exit(0));`;
+  const run = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (run.status !== 0) throw new Error(`writing slvctl's code cache failed (exit ${run.status ?? run.signal}): ${run.stderr}`);
 }

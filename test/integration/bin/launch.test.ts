@@ -48,7 +48,7 @@ function checkout(stamp: boolean): string {
 function withBundle(root: string): string {
   const bundle = join(root, 'dist/bundle/slvctl.cjs');
   mkdirSync(dirname(bundle));
-  writeFileSync(bundle, "exports.ran = 'bundled';\n");
+  writeFileSync(bundle, "exports.ran = 'bundled';\nexports.main = async () => 0;\n");
   utimesSync(bundle, BEFORE_BUILD, BEFORE_BUILD);
   return root;
 }
@@ -72,6 +72,18 @@ test('a bundle of a stale build does not run: the sources do', () => {
   const root = withBundle(checkout(true));
   utimesSync(join(root, 'cli/main.ts'), AFTER_BUILD, AFTER_BUILD);
   assert.equal(whichRan(root), 'source');
+});
+
+test("the bundle's code cache, as the build writes it, is one V8 accepts; a cache it refuses leaves the bundle running", () => {
+  const root = withBundle(checkout(true));
+  const launch = join(root, 'bin/launch.js');
+  const bundle = join(root, 'dist/bundle/slvctl.cjs');
+  const script = `const launch = require(${JSON.stringify(launch)}); launch.writeBundleCache(${JSON.stringify(bundle)}, [['node', 'slvctl']]).then(() => console.log(launch.loadBundle(${JSON.stringify(bundle)}).script.cachedDataRejected));`;
+  const written = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(written.status, 0, written.stderr);
+  assert.equal(written.stdout.trim(), 'false');
+  writeFileSync(`${bundle}.v8-cache`, 'not a code cache');
+  assert.equal(whichRan(root), 'bundled');
 });
 
 test('without a build stamp the sources run', () => {
