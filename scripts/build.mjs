@@ -4,7 +4,7 @@
 // bundles slvctl from that output into one file with esbuild (dist/bundle/slvctl.cjs: Node loads one
 // file instead of ~40 modules and commander's; skipped when esbuild, a devDependency, is absent), then
 // writes dist/.build-stamp: the files the build read, dated the time the build STARTED. bin/launch.js
-// runs dist/ only while none of them is newer, so a file edited during or after a build never runs
+// runs the build only while none of them is newer, so a file edited during or after a build never runs
 // stale; listing them saves each start the walk of the folders (a new file counts once imported,
 // since the importing file changed too).
 import { spawnSync } from 'node:child_process';
@@ -46,7 +46,7 @@ utimesSync(BUILD_STAMP, started, started);
 
 /**
  * dist/bundle/slvctl.cjs from dist/cli/main.js: commander and slvctl's modules in one CommonJS file,
- * which bin/launch.js requires (no ES module loader to start, no module graph to resolve and link).
+ * which bin/launch.js loads (no ES module loader to start, no module graph to resolve and link).
  * The lazy packages (resources/lazy-modules.ts) stay outside, required from node_modules on first
  * use: esbuild does not follow a require by a variable name, and marked external they stay outside
  * even if a static import crept in (which test/integration/cli/lazy-packages.test.ts would see).
