@@ -8,7 +8,7 @@
 // stale; listing them saves each start the walk of the folders (a new file counts once imported,
 // since the importing file changed too).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,7 +62,8 @@ async function bundleSlvctl() {
     return;
   }
   const { LAZY_PACKAGES } = await import(pathToFileURL(join(REPO, 'dist', 'resources', 'lazy-modules.js')).href);
-  await esbuild.build({
+  const { outputFiles } = await esbuild.build({
+    write: false,
     entryPoints: { slvctl: join(REPO, 'dist', 'cli', 'main.js') },
     outdir: BUNDLE_DIR,
     outExtension: { '.js': '.cjs' },
@@ -75,6 +76,12 @@ async function bundleSlvctl() {
     define: { 'import.meta.url': 'bundleUrl' },
     banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // Written aside and renamed into place: a slvctl starting meanwhile reads the old bundle or the new, never half of one.
+  mkdirSync(BUNDLE_DIR, { recursive: true });
+  for (const file of outputFiles) {
+    writeFileSync(`${file.path}.tmp`, file.contents);
+    renameSync(`${file.path}.tmp`, file.path);
+  }
   writeSlvctlCodeCache();
 }
 
