@@ -57,7 +57,7 @@ const FORBIDDEN: Array<[rule: string, path: string, source: string]> = [
 ];
 
 for (const [rule, path, source] of FORBIDDEN) {
-  test(`a forbidden import fails the check: ${rule}`, () => {
+  test(`a forbidden import fails the check: ${rule} (${path})`, () => {
     const files: Record<string, string> = { ...LEAVES, [path]: source };
     if (rule === 'no-cycles') files['resources/other.ts'] = "import { cycle } from './cycle.js';\nexport const other = () => cycle;\n";
     const { status, output } = check(files);
