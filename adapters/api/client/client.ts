@@ -59,7 +59,12 @@ function connectionError(server: string, error: NodeJS.ErrnoException): Error {
 
 /** Where requests go: a Unix socket path, or the host and port of an `http://` URL. */
 function endpointOf(server: string): { socketPath: string } | { host: string; port: number } {
-  if (!server.startsWith('http://')) return { socketPath: server };
+  // Any other scheme (https://: slvctl speaks no TLS, kubectl does) would otherwise be taken for a socket path.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(server)?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'http') {
+    throw new UsageError(`--server ${server}: slvctl talks to slvd over its Unix socket or http://host:port; for an HTTPS listener use kubectl (slvctl config kubeconfig --https)`);
+  }
+  if (scheme === undefined) return { socketPath: server };
   const url = new URL(server);
   if (url.pathname !== '/' || url.search) throw new UsageError(`--server ${server}: an http:// server is a host and port only, e.g. http://127.0.0.1:6443`);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
