@@ -70,6 +70,14 @@ module.exports = {
       to: { path: '^(adapters|controller)/', pathNot: '^adapters/api/client/' },
     },
     {
+      name: 'cli-opens-no-tls',
+      comment:
+        'bin/slvctl hides NODE_EXTRA_CA_CERTS from Node at start (docs/performance.md "Start-up"): a TLS connection made by slvctl would not trust those CAs unless it adds them itself: tls.rootCertificates and the PEMs of the file process.env.NODE_EXTRA_CA_CERTS names (bin/slvctl.js puts the variable back).',
+      severity: 'error',
+      from: { path: '^(cli|adapters/api/client)/' },
+      to: { dependencyTypes: ['core'], path: '^(node:)?(tls|https|http2)$' },
+    },
+    {
       name: 'runtime-knows-no-controllers',
       comment: 'controller/runtime/ is generic: the controllers and the daemon build on it.',
       severity: 'error',

@@ -5,12 +5,18 @@
 // against a bare `http` server that answers a constant give the machine's ceiling at that moment
 // (the shim's figures mean little without it on a shared, loaded machine): the bench starts it
 // itself, alternating with the shim's runs, and prints slv/ceiling at 8 clients (goal >= 0.70, 0 errors).
+//
+// The shim, store, node adapter and informer are the compiled ones in dist/ (built first), as slvd
+// runs them: under tsx every closure a call creates also pays for naming itself.
 import { spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { methodCallXml, sliver, startWorld } from '../test/support/xmlrpc-harness.js';
+import { pino } from 'pino';
+import { methodCallXml, sliver } from '../test/support/xmlrpc-harness.js';
+import { worldReadableTempDir } from '../test/support/staging.js';
+import { buildDist, checkout } from './compiled-slvd.js';
 import { report } from './report.js';
 
 const BENCH = 'xmlrpc';
@@ -109,8 +115,39 @@ async function ceiling(dir: string, body: string, uid: number): Promise<ClientFi
 
 const rate = (figures: ClientFigures) => figures.calls / figures.elapsed;
 
-// With the informer slvd gives the shim: reads come from it.
-const world = await startWorld({ cache: true });
+/** A module of the build, typed as its source. */
+const compiled = <Module>(source: string): Promise<Module> => import(checkout(`dist/${source}.js`)) as Promise<Module>;
+
+/** The shim over a real SQLite store and the sim node, reading from an informer as in slvd. */
+async function startCompiledWorld() {
+  buildDist();
+  const { openSqliteStore } = await compiled<typeof import('../adapters/store/sqlite.js')>('adapters/store/sqlite');
+  const { createSimAdapter } = await compiled<typeof import('../adapters/node/sim/index.js')>('adapters/node/sim/index');
+  const { startXmlRpcShim } = await compiled<typeof import('../adapters/api/xmlrpc/server.js')>('adapters/api/xmlrpc/server');
+  const { Informer } = await compiled<typeof import('../controller/runtime/informer.js')>('controller/runtime/informer');
+  const { systemClock } = await compiled<typeof import('../controller/runtime/clock.js')>('controller/runtime/clock');
+  const dir = worldReadableTempDir('slv-bench-xmlrpc-');
+  const store = openSqliteStore(join(dir, 'store.db'));
+  const node = createSimAdapter({ dataDir: join(dir, 'node'), systemAccounts: {} });
+  const informer = new Informer({ store, clock: systemClock, log: pino({ level: 'silent' }) });
+  await informer.start();
+  const shim = await startXmlRpcShim({ store, node, port: 0, socketPath: join(dir, 'api.sock'), cache: informer });
+  return {
+    dir,
+    store,
+    node,
+    shim,
+    async close() {
+      await shim.close();
+      await informer.close();
+      await node.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const world = await startCompiledWorld();
 try {
   const { uid } = await world.node.createAccount('alice', 'sliver');
   await world.store.create(sliver('alice', { rspec: { cpu_share: 64 } }));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // slvd: runs controller/daemon/main (compiled, or the sources through tsx: bin/launch.js).
-import { importEntry } from './launch.js';
+const { importEntry } = require('./launch.js');
 
-await importEntry('controller/daemon/main');
+void importEntry('controller/daemon/main');

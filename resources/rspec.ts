@@ -101,9 +101,38 @@ export function compareLoans(a: LoanInput, b: LoanInput): number {
 }
 
 /**
- * Effective rspecs of all slivers with loans (docs/behaviour.md §3). Every lender's loans are funded only
- * from its own PLC rspec (the residual), in list order; a loan to an unknown target uses nothing;
- * a refused loan does not stop later ones. The result does not depend on the order of lenders.
+ * One lender's loans decided, in the order they are granted (compareLoans): each is funded only
+ * from the lender's own PLC rspec (the residual), in list order; a loan to a target that does not
+ * exist uses nothing; a refused loan does not stop later ones. `lenderRSpec` undefined: the lender
+ * does not exist. What a lender grants depends only on its own rspec and on which targets exist.
+ */
+export function decideLoans(
+  lender: string,
+  lenderRSpec: PartialRSpec | undefined,
+  loans: readonly LoanInput[],
+  targetExists: (name: string) => boolean,
+): Array<{ loan: LoanInput; decision: LoanDecision }> {
+  if (!lenderRSpec) return loans.map((loan) => ({ loan, decision: { granted: false, reason: 'UnknownLender', message: `lender sliver "${lender}" does not exist` } }));
+  const residual = fullRSpec(lenderRSpec);
+  return [...loans].sort(compareLoans).map((loan) => {
+    if (!targetExists(loan.to)) return { loan, decision: { granted: false, reason: 'UnknownTarget', message: `target sliver "${loan.to}" does not exist` } };
+    if (!isLoanable(loan.resource)) return { loan, decision: { granted: false, reason: 'InsufficientResidual', message: `${loan.resource} cannot be lent` } };
+    const available = residual[loan.resource] - LOAN_MINIMUM[loan.resource];
+    if (loan.amount > available) {
+      return {
+        loan,
+        decision: { granted: false, reason: 'InsufficientResidual', message: `${loan.amount} ${loan.resource} exceeds what "${lender}" can still lend (${Math.max(available, 0)})` },
+      };
+    }
+    residual[loan.resource] -= loan.amount;
+    return { loan, decision: { granted: true, reason: 'Granted', message: `${loan.amount} ${loan.resource} lent to "${loan.to}"` } };
+  });
+}
+
+/**
+ * Effective rspecs of all slivers with loans (docs/behaviour.md §3): each sliver's PLC rspec, less
+ * what it lends and plus what it is lent, as decideLoans grants. The result does not depend on the
+ * order of lenders.
  */
 export function computeEffectiveRSpecs(rspecs: ReadonlyMap<string, PartialRSpec>, loans: readonly LoanInput[]): EffectiveResult {
   const effective = new Map<string, RSpec>();
@@ -118,37 +147,12 @@ export function computeEffectiveRSpecs(rspecs: ReadonlyMap<string, PartialRSpec>
   }
 
   for (const [lender, lenderLoans] of byLender) {
-    const lenderEffective = effective.get(lender);
-    if (!lenderEffective) {
-      for (const loan of lenderLoans) {
-        decisions.set(loan.id, { granted: false, reason: 'UnknownLender', message: `lender sliver "${lender}" does not exist` });
-      }
-      continue;
-    }
-    const residual = fullRSpec(rspecs.get(lender));
-    for (const loan of [...lenderLoans].sort(compareLoans)) {
-      const targetEffective = effective.get(loan.to);
-      if (!targetEffective) {
-        decisions.set(loan.id, { granted: false, reason: 'UnknownTarget', message: `target sliver "${loan.to}" does not exist` });
-        continue;
-      }
-      if (!isLoanable(loan.resource)) {
-        decisions.set(loan.id, { granted: false, reason: 'InsufficientResidual', message: `${loan.resource} cannot be lent` });
-        continue;
-      }
-      const available = residual[loan.resource] - LOAN_MINIMUM[loan.resource];
-      if (loan.amount > available) {
-        decisions.set(loan.id, {
-          granted: false,
-          reason: 'InsufficientResidual',
-          message: `${loan.amount} ${loan.resource} exceeds what "${lender}" can still lend (${Math.max(available, 0)})`,
-        });
-        continue;
-      }
-      residual[loan.resource] -= loan.amount;
-      lenderEffective[loan.resource] -= loan.amount;
-      targetEffective[loan.resource] += loan.amount;
-      decisions.set(loan.id, { granted: true, reason: 'Granted', message: `${loan.amount} ${loan.resource} lent to "${loan.to}"` });
+    for (const { loan, decision } of decideLoans(lender, rspecs.get(lender), lenderLoans, (name) => effective.has(name))) {
+      decisions.set(loan.id, decision);
+      if (!decision.granted) continue;
+      const resource = loan.resource as LoanableResource;
+      effective.get(lender)![resource] -= loan.amount;
+      effective.get(loan.to)![resource] += loan.amount;
     }
   }
   return { effective, decisions };

@@ -6,7 +6,7 @@ import { AccountNameTakenError, AlreadyExistsError, BadRequestError, ConflictErr
 import { withSpecDefaults } from './defaults.js';
 import { loanNameProblem } from './loan-names.js';
 import { API_VERSION, DELETED_BY_ANNOTATION, type AnyObject, type Kind, type ObjectMeta } from '../schemas/types.js';
-import { kindOf, validateObject } from './validation.js';
+import { kindOf, validateObject, validateStatus } from './validation.js';
 
 export type WriteOperation =
   | { type: 'create'; object: AnyObject }
@@ -160,7 +160,7 @@ function planUpdateStatus(input: AnyObject, context: PlanContext): WritePlan {
   const current = currentAt(context, kind, name, input.metadata.resourceVersion);
   const candidate = { ...current, status: input.status } as AnyObject;
   if (input.status === undefined) delete candidate.status;
-  validateObject(kind, candidate);
+  validateStatus(candidate);
   if (jsonEqual(candidate.status, current.status)) return { result: current };
   candidate.metadata = { ...current.metadata, resourceVersion: String(context.revision) };
   return { result: candidate, change: { type: 'MODIFIED', object: candidate } };

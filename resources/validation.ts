@@ -1,5 +1,5 @@
 // Schema enforcement at the store boundary: every object written is checked by ajv against its
-// kind's JSON Schema, and failures name the field and the rule.
+// kind's JSON Schema (a status write: its status), and failures name the field and the rule.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SCHEMAS } from '../schemas/kinds.js';
 import { NAME_RULES } from '../schemas/common.js';
@@ -8,13 +8,26 @@ import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from '../schemas/
 
 // verbose: errors carry their schema, so a range error can name both ends of the range.
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true });
-const validators: { [K in Kind]: ValidateFunction<KindMap[K]> } = {
-  Sliver: ajv.compile(SCHEMAS.Sliver),
-  Delegate: ajv.compile(SCHEMAS.Delegate),
-  Loan: ajv.compile(SCHEMAS.Loan),
-  Event: ajv.compile(SCHEMAS.Event),
-  NodeConfig: ajv.compile(SCHEMAS.NodeConfig),
-};
+
+/** Compiled on first use: a process that writes few kinds (or none, a restart with nothing to change) compiles only those. */
+const objectValidators = new Map<Kind, ValidateFunction>();
+const statusValidators = new Map<Kind, ValidateFunction>();
+
+function objectValidator(kind: Kind): ValidateFunction {
+  let validate = objectValidators.get(kind);
+  if (!validate) objectValidators.set(kind, (validate = ajv.compile(SCHEMAS[kind])));
+  return validate;
+}
+
+/** The kind's status rules alone, at the same path (`status.…`) as in the whole object's schema. */
+function statusValidator(kind: Kind): ValidateFunction {
+  let validate = statusValidators.get(kind);
+  if (!validate) {
+    const { status } = (SCHEMAS[kind] as { properties: { status: object } }).properties;
+    statusValidators.set(kind, (validate = ajv.compile({ type: 'object', properties: { status } })));
+  }
+  return validate;
+}
 
 function describe(error: ErrorObject): StatusCause {
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
@@ -59,7 +72,19 @@ export function kindOf(value: unknown): Kind {
 export function validateObject<K extends Kind>(kind: K, value: unknown): asserts value is KindMap[K] {
   const actual = kindOf(value);
   if (actual !== kind) throw new InvalidError(`kind must be ${kind}, got ${actual}`, [{ field: 'kind', message: `must be ${kind}` }]);
-  const validate = validators[kind];
+  check(kind, objectValidator(kind), value);
+}
+
+/**
+ * Validate only the status of `object`, whose other parts are a stored object's (a status write
+ * changes nothing else, and they were validated when written): the same errors for a bad status
+ * as validateObject, without walking the spec and metadata again at every status write.
+ */
+export function validateStatus(object: KindMap[Kind]): void {
+  check(object.kind, statusValidator(object.kind), object);
+}
+
+function check(kind: Kind, validate: ValidateFunction, value: unknown): void {
   if (validate(value)) return;
   const causes = (validate.errors ?? []).map(describe);
   const name = (value as { metadata?: { name?: unknown } }).metadata?.name;

@@ -1,21 +1,32 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `npm install`, `npm start` and `npm test`): compiles the product
-// folders to dist/ with tsc (tsconfig.build.json, incremental: an unchanged tree takes seconds), then
+// folders to dist/ with tsc (tsconfig.build.json, incremental: an unchanged tree takes seconds),
+// bundles slvctl from that output into one file with esbuild (dist/bundle/slvctl.cjs: Node loads one
+// file instead of ~40 modules and commander's; skipped when esbuild, a devDependency, is absent), then
 // writes dist/.build-stamp: the files the build read, dated the time the build STARTED. bin/launch.js
-// runs dist/ only while none of them is newer, so a file edited during or after a build never runs
+// runs the build only while none of them is newer, so a file edited during or after a build never runs
 // stale; listing them saves each start the walk of the folders (a new file counts once imported,
 // since the importing file changed too).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const REPO = resolve(import.meta.dirname, '..');
 const BUILD_STAMP = join(REPO, 'dist', '.build-stamp');
 const BUILD_CONFIG = 'tsconfig.build.json';
 /** The folders it compiles, and the files besides them that change its output. */
 const SOURCE_FOLDERS = JSON.parse(readFileSync(join(REPO, BUILD_CONFIG), 'utf8')).include;
-const BUILD_INPUTS = ['package.json', 'tsconfig.json', BUILD_CONFIG];
+const BUILD_INPUTS = ['package.json', 'tsconfig.json', BUILD_CONFIG, 'scripts/build.mjs'];
+/** Where bin/launch.js looks for bundles: two levels under the checkout like dist/'s modules, which resources/checkout.ts counts on. */
+const BUNDLE_DIR = join(REPO, 'dist', 'bundle');
+/** The slvctl runs whose compiled code the bundle's code cache keeps. */
+const NO_SLVD = '/nonexistent/slvd/api.sock';
+const CODE_CACHE_RUNS = [
+  ['node', 'slvctl', '--server', NO_SLVD, 'get', 'sl'],
+  ['node', 'slvctl', '--server', NO_SLVD, 'version'],
+];
 
 const started = new Date();
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -24,6 +35,7 @@ if (result.status !== 0) {
   process.stderr.write(`build failed (tsc exit ${result.status ?? result.signal}); bin/ keeps running the sources through tsx\n`);
   process.exit(1);
 }
+await bundleSlvctl();
 const sources = SOURCE_FOLDERS.flatMap((folder) =>
   readdirSync(join(REPO, folder), { recursive: true })
     .filter((file) => file.endsWith('.ts'))
@@ -31,3 +43,57 @@ const sources = SOURCE_FOLDERS.flatMap((folder) =>
 );
 writeFileSync(BUILD_STAMP, `${JSON.stringify([...BUILD_INPUTS, ...sources])}\n`);
 utimesSync(BUILD_STAMP, started, started);
+
+/**
+ * dist/bundle/slvctl.cjs from dist/cli/main.js: commander and slvctl's modules in one CommonJS file,
+ * which bin/launch.js loads (no ES module loader to start, no module graph to resolve and link).
+ * The lazy packages (resources/lazy-modules.ts) stay outside, required from node_modules on first
+ * use: esbuild does not follow a require by a variable name, and marked external they stay outside
+ * even if a static import crept in (which test/integration/cli/lazy-packages.test.ts would see).
+ * `import.meta.url` becomes the bundle's own URL.
+ */
+async function bundleSlvctl() {
+  rmSync(BUNDLE_DIR, { recursive: true, force: true });
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch (error) {
+    process.stderr.write(`slvctl not bundled (${error.code ?? error.message}: esbuild is a devDependency); bin/slvctl.js runs dist/ instead\n`);
+    return;
+  }
+  const { LAZY_PACKAGES } = await import(pathToFileURL(join(REPO, 'dist', 'resources', 'lazy-modules.js')).href);
+  const { outputFiles } = await esbuild.build({
+    write: false,
+    entryPoints: { slvctl: join(REPO, 'dist', 'cli', 'main.js') },
+    outdir: BUNDLE_DIR,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    external: [...LAZY_PACKAGES],
+    define: { 'import.meta.url': 'bundleUrl' },
+    banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  // Written aside and renamed into place: a slvctl starting meanwhile reads the old bundle or the new, never half of one.
+  mkdirSync(BUNDLE_DIR, { recursive: true });
+  for (const file of outputFiles) {
+    writeFileSync(`${file.path}.tmp`, file.contents);
+    renameSync(`${file.path}.tmp`, file.path);
+  }
+  writeSlvctlCodeCache();
+}
+
+/**
+ * dist/bundle/slvctl.cjs.v8-cache: what V8 compiled while slvctl ran `get sl` and `version` (against
+ * a socket that does not exist: the commands, the client and the error path), in a plain `node` as
+ * bin/slvctl starts it, since V8 refuses a cache made with other flags.
+ */
+function writeSlvctlCodeCache() {
+  const script = `require(${JSON.stringify(join(REPO, 'bin', 'launch.js'))}).writeBundleCache(${JSON.stringify(join(BUNDLE_DIR, 'slvctl.cjs'))}, ${JSON.stringify(
+    CODE_CACHE_RUNS,
+  )}).then(() => process.exit(0));`;
+  const run = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (run.status !== 0) throw new Error(`writing slvctl's code cache failed (exit ${run.status ?? run.signal}): ${run.stderr}`);
+}

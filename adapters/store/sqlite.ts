@@ -193,27 +193,23 @@ export class SqliteStore extends StoreBase {
     const outcomes: Array<{ ok: true; value: Array<AnyObject | undefined> } | { ok: false; error: unknown }> = [];
     const events: RecordedChange[] = [];
     let revision = this.currentRevision;
-    const applyOne = this.db.transaction((operations: readonly WriteOperation[]) => {
-      const plan = planTransaction(operations, this.planContext(revision + 1));
-      if (plan.changes.length) {
-        revision += 1;
-        for (const { type, object } of plan.changes) events.push({ type, kind: object.kind, data: this.record(type, object, revision), revision });
-      }
-      return plan.results;
-    });
     try {
       this.db.transaction(() => {
         for (const { operations } of batch) {
-          const before = revision;
-          const eventCount = events.length;
+          // Planning is pure and comes first: a refused transaction has written nothing, so none
+          // needs a savepoint of its own. A SQLite failure while recording fails the whole group.
+          let plan;
           try {
-            outcomes.push({ ok: true, value: applyOne(operations) });
+            plan = planTransaction(operations, this.planContext(revision + 1));
           } catch (error) {
-            // The nested transaction rolled this one back; the batch goes on.
-            revision = before;
-            events.length = eventCount;
             outcomes.push({ ok: false, error });
+            continue;
           }
+          if (plan.changes.length) {
+            revision += 1;
+            for (const { type, object } of plan.changes) events.push({ type, kind: object.kind, data: this.record(type, object, revision), revision });
+          }
+          outcomes.push({ ok: true, value: plan.results });
         }
         if (revision !== this.currentRevision) this.statements.setMeta.run('revision', String(revision));
       })();

@@ -20,17 +20,33 @@ const inputsChanged = changedBy((object) => {
   return [sliver.spec.cpuCores, sliver.status?.xid, sliver.metadata.deletionTimestamp];
 });
 
+/** A sliver that asks for cores or was pinned: only such a one can give the share-out something to do. */
+function involved(sliver: Sliver | undefined): boolean {
+  return sliver !== undefined && ((sliver.spec.cpuCores?.count ?? 0) > 0 || sliver.status?.cpus !== undefined);
+}
+
 export function createCpuCoresController({ node }: { node: SerializedNode }): Reconciler {
+  /**
+   * False once a share-out found nobody asking and nobody pinned: then only a change to an
+   * involved sliver can give it work, and the others' changes (every new account's xid) need not
+   * queue a look at all 10,000 slivers each.
+   */
+  let active = true;
   return {
     name: 'cpu-cores',
     watches: ['Sliver'],
-    keysFor: (event) => (event.resync || event.type === 'DELETED' || inputsChanged(event) ? [CPU_CORES_KEY] : []),
+    keysFor: (event) => {
+      if (!event.resync && event.type !== 'DELETED' && !inputsChanged(event)) return [];
+      if (!active && !event.resync && !involved(event.object as Sliver) && !involved(event.oldObject as Sliver | undefined)) return [];
+      return [CPU_CORES_KEY];
+    },
     async reconcile(key, context) {
       if (key !== CPU_CORES_KEY) return;
       const slivers = context.cache.list('Sliver').filter((sliver) => sliver.metadata.deletionTimestamp === undefined && sliver.status?.xid !== undefined);
       const asking = slivers.filter((sliver) => (sliver.spec.cpuCores?.count ?? 0) > 0);
       // Nobody asks and nobody was pinned: leave the node's scheduling alone.
-      if (asking.length === 0 && slivers.every((sliver) => sliver.status?.cpus === undefined)) return;
+      active = !(asking.length === 0 && slivers.every((sliver) => sliver.status?.cpus === undefined));
+      if (!active) return;
       const pinning = node.adapter.cpuPinning;
       if (!pinning) {
         for (const sliver of asking) context.events.warning(sliver, 'CpuCoresUnsupported', `cpu_cores ${sliver.spec.cpuCores!.count} not enforced: this node cannot pin slivers to CPUs`);

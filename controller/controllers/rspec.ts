@@ -5,15 +5,15 @@
 //
 // Key = sliver name. A sliver's effective rspec depends only on its own loans and on the loans made
 // to it, and each of those loans on its lender's whole loan list (granted in order from the
-// lender's PLC rspec) and on which targets exist. So reconcile(S) runs the pure computation on that
-// neighbourhood: S, every lender to S, and all their targets. keysFor uses the loan indexes to queue
+// lender's PLC rspec) and on which targets exist. So reconcile(S) decides the loans of S and of
+// every lender to S (decideLoans), given which of their targets exist. keysFor uses the loan indexes to queue
 // exactly the slivers whose neighbourhood a change touches, so one loan change among 10,000
 // slivers costs a handful of small reconciles, not a relist.
 import { withDailyCaps } from '../../resources/daily-bandwidth.js';
 import { withLeaseGuarantee } from '../../resources/reservations.js';
-import { computeEffectiveRSpecs, type LoanInput } from '../../resources/rspec.js';
+import { decideLoans, fullRSpec, type LoanDecision, type LoanInput } from '../../resources/rspec.js';
 import { jsonEqual } from '../../resources/equal.js';
-import type { Loan, LoanSpec, PartialRSpec, Sliver } from '../../schemas/types.js';
+import type { Loan, LoanSpec, LoanableResource, Sliver } from '../../schemas/types.js';
 import { changedBy } from '../runtime/predicates.js';
 import type { Cache, ChangeEvent, ReconcileContext, Reconciler } from '../runtime/types.js';
 import { LOAN_INDEXES, loansBy, loansTo } from './loans.js';
@@ -81,24 +81,23 @@ export function createRSpecController(): Reconciler {
   }
 
   async function reconcile(name: string, { cache, store, log }: ReconcileContext): Promise<void> {
-    const lenders = new Set([name, ...loansTo(cache, name).map((loan) => loan.spec.from)]);
-    const rspecs = new Map<string, PartialRSpec>();
-    const loans: LoanInput[] = [];
-    const ownLoans: Loan[] = [];
-    const include = (sliverName: string): void => {
-      if (rspecs.has(sliverName)) return;
-      const sliver = liveSliver(cache, sliverName);
-      if (sliver) rspecs.set(sliverName, sliver.spec.rspec);
-    };
-    for (const lender of lenders) {
-      include(lender);
-      for (const loan of loansBy(cache, lender)) {
-        loans.push({ id: loan.metadata.name, ...loan.spec });
-        include(loan.spec.to);
-        if (lender === name) ownLoans.push(loan);
+    // S's effective rspec: its PLC rspec less what it lends, plus what its lenders grant it. A
+    // lender's grants depend on its own rspec and on which of its targets exist, not on their rspecs.
+    const exists = (sliverName: string): boolean => liveSliver(cache, sliverName) !== undefined;
+    const sliver = liveSliver(cache, name);
+    const loaned = sliver && fullRSpec(sliver.spec.rspec);
+    const decisions = new Map<string, LoanDecision>();
+    for (const lender of new Set([name, ...loansTo(cache, name).map((loan) => loan.spec.from)])) {
+      const inputs = loansBy(cache, lender).map((loan): LoanInput => ({ id: loan.metadata.name, ...loan.spec }));
+      for (const { loan, decision } of decideLoans(lender, liveSliver(cache, lender)?.spec.rspec, inputs, exists)) {
+        if (lender === name) decisions.set(loan.id, decision);
+        if (!loaned || !decision.granted) continue;
+        const resource = loan.resource as LoanableResource;
+        if (loan.from === name) loaned[resource] -= loan.amount;
+        if (loan.to === name) loaned[resource] += loan.amount;
       }
     }
-    const { effective, decisions } = computeEffectiveRSpecs(rspecs, loans);
+    const ownLoans = loansBy(cache, name);
 
     const writes: Array<Promise<unknown>> = [];
     for (const loan of ownLoans) {
@@ -113,8 +112,6 @@ export function createRSpecController(): Reconciler {
       }
       writes.push(writeStatus<'Loan'>(store, loan, (status) => ({ ...status, ...decision, observedGeneration: generation })));
     }
-    const sliver = liveSliver(cache, name);
-    const loaned = effective.get(name);
     // Loans are decided on the rspecs without the duties' adjustments: those change no loan.
     const effectiveRSpec = loaned && withLeaseGuarantee(withDailyCaps(loaned, sliver?.status?.dailyBandwidth), sliver?.status?.leaseCpuMin);
     if (sliver && effectiveRSpec && !jsonEqual(sliver.status?.effectiveRSpec, effectiveRSpec)) {

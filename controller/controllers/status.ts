@@ -15,20 +15,21 @@ const CONFLICT_RETRIES = 5;
 /**
  * Write `change(status)` to the object's status if it changes anything. Starts from `object`
  * (usually the cached copy); on a conflict re-reads the store and re-applies. Returns the stored
- * object, or undefined if the object is gone.
+ * object, or undefined if the object is gone. `change` gets the cached status itself (copying it
+ * for every call was most of a no-op write's cost): it returns a new status and never changes its argument.
  */
-export function writeStatus<K extends StatusKind>(store: Store, object: KindMap[K], change: (status: StatusOf<K>) => StatusOf<K>): Promise<KindMap[K] | undefined> {
+export function writeStatus<K extends StatusKind>(store: Store, object: KindMap[K], change: (status: Readonly<StatusOf<K>>) => StatusOf<K>): Promise<KindMap[K] | undefined> {
   return writeWithRetry(store, object, (current) => {
     const before = (current.status ?? {}) as StatusOf<K>;
-    const after = change(structuredClone(before));
+    const after = change(before);
     return jsonEqual(before, after) ? undefined : () => store.updateStatus({ ...current, status: after } as KindMap[K]);
   });
 }
 
-/** Write `change(metadata)` (finalizers, labels …) through the main path, with the same conflict handling. */
-export function writeMetadata<T extends AnyObject>(store: Store, object: T, change: (metadata: ObjectMeta) => ObjectMeta): Promise<T | undefined> {
+/** Write `change(metadata)` (finalizers, labels …) through the main path, with the same conflict handling and the same rule: a new metadata, the argument untouched. */
+export function writeMetadata<T extends AnyObject>(store: Store, object: T, change: (metadata: Readonly<ObjectMeta>) => ObjectMeta): Promise<T | undefined> {
   return writeWithRetry(store, object, (current) => {
-    const after = change(structuredClone(current.metadata));
+    const after = change(current.metadata);
     return jsonEqual(current.metadata, after) ? undefined : () => store.update({ ...current, metadata: after });
   });
 }

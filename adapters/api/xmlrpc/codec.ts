@@ -172,12 +172,22 @@ const STRING_PARAM = `<param>${WS}<value>${WS}<string>${PLAIN}</string>${WS}</va
 const PLAIN_CALL = new RegExp(
   `^${WS}(?:<\\?xml[ \\t\\r\\n][^<>?]*\\?>${WS})?<methodCall>${WS}<methodName>([^<&]+)</methodName>${WS}<params>((?:${WS}${STRING_PARAM})*)${WS}</params>${WS}</methodCall>${WS}$`,
 );
-const STRING_VALUE = new RegExp(`<string>(${PLAIN})</string>`, 'g');
+const STRING_OPEN = '<string>';
+const STRING_CLOSE = '</string>';
 
 function decodePlainCall(text: string): MethodCall | undefined {
   const match = PLAIN_CALL.exec(text);
   if (!match) return undefined;
-  return { method: match[1]!, params: Array.from(match[2]!.matchAll(STRING_VALUE), (param) => param[1]!) };
+  // The expression has checked the shape, so each value is what lies between <string> and </string>
+  // (a scan by indexOf: matchAll cost five times the whole match).
+  const values = match[2]!;
+  const params: string[] = [];
+  for (let at = values.indexOf(STRING_OPEN); at >= 0; at = values.indexOf(STRING_OPEN, at)) {
+    const end = values.indexOf(STRING_CLOSE, at);
+    params.push(values.slice(at + STRING_OPEN.length, end));
+    at = end + STRING_CLOSE.length;
+  }
+  return { method: match[1]!, params };
 }
 
 /** Decode a methodCall body; malformed XML or XML-RPC is an Error naming the problem. */

@@ -4,6 +4,7 @@
 // request ends in HTTP 200 with a methodResponse or a fault, whatever the input, or, if even a
 // fault cannot be written, in a closed connection: never in a rejection nobody handles.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { SocketPathError, UsageError } from '../../../resources/errors.js';
@@ -16,6 +17,7 @@ import { listenUnixSocket, type UnixSocketListener } from '../../support/unix-so
 import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort } from '../http-server.js';
 import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
+import { answerPlainRequestsFirst } from './fast-path.js';
 import { FAULT_CALL_FAILED, callApiMethod, isApiMethod, type ApiContext } from './methods.js';
 
 /** Root's socket, in a directory only root may write, so no other user can stand in for slvd. */
@@ -71,6 +73,8 @@ export interface XmlRpcShim {
 
 /** Resolves once the answer is handed to the OS (or the connection is gone). */
 function send(response: ServerResponse, xml: string, closeAfter: boolean): Promise<void> {
+  // A peer that went partway through its request: the response is closed already and would never say so again.
+  if (response.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     response.once('close', resolve);
     response.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), ...(closeAfter ? { Connection: 'close' } : {}) });
@@ -85,6 +89,8 @@ interface Shared {
   log?: Logger;
   /** Calls dispatched and not yet answered: close() waits for them, so no store write is cut halfway. */
   calls: Set<Promise<void>>;
+  /** Connections the plain-request path holds, not yet answered or handed to Node's server. */
+  held: Set<Socket>;
   /** Answered calls by method and fault code ("0": no fault). */
   counted?: Counter<'method' | 'fault'>;
 }
@@ -105,6 +111,10 @@ async function readCall(request: IncomingMessage, maxRequestBytes: number): Prom
     if (error instanceof BodyTooLargeError) throw new XmlRpcFault(FAULT_BAD_REQUEST, `Request too large: the limit is ${maxRequestBytes} bytes`, { cause: error });
     throw error;
   }
+  return decodeCall(body);
+}
+
+function decodeCall(body: Buffer): MethodCall {
   try {
     return decodeMethodCall(body);
   } catch (error) {
@@ -126,37 +136,68 @@ function answerXml(outcome: { result: unknown } | { error: unknown }, log: Logge
   }
 }
 
-async function answer(request: IncomingMessage, response: ServerResponse, shared: Shared): Promise<void> {
+/** The outcome of the call `readCall` yields, made by the peer of `socket`, counted. */
+async function callOutcome(readCall: () => Promise<MethodCall> | MethodCall, socket: Socket, shared: Shared): Promise<{ result: unknown } | { error: unknown }> {
   let outcome: { result: unknown } | { error: unknown };
   let method = 'other';
   try {
-    const call = await readCall(request, shared.maxRequestBytes);
+    const call = await readCall();
     // Only API method names become label values: a client's made-up names would grow the series without bound.
     if (isApiMethod(call.method)) method = call.method;
     const { context } = shared;
     const identify = async () => {
-      const uid = connectionUid(request.socket);
+      const uid = connectionUid(socket);
       return uid === undefined ? undefined : resolveCaller(uid, context.node);
     };
     outcome = { result: await callApiMethod(context, identify, call.method, call.params) };
   } catch (error) {
     outcome = { error };
   }
+  shared.counted?.inc({ method, fault: 'error' in outcome ? String(outcome.error instanceof XmlRpcFault ? outcome.error.faultCode : FAULT_CALL_FAILED) : '0' });
+  return outcome;
+}
+
+async function answer(request: IncomingMessage, response: ServerResponse, shared: Shared): Promise<void> {
+  const outcome = await callOutcome(() => readCall(request, shared.maxRequestBytes), request.socket, shared);
   // A body refused unread leaves the rest of it on the connection: answer, then close.
   const undrained = 'error' in outcome && outcome.error instanceof XmlRpcFault && outcome.error.cause instanceof BodyTooLargeError && !outcome.error.cause.drained;
-  shared.counted?.inc({ method, fault: 'error' in outcome ? String(outcome.error instanceof XmlRpcFault ? outcome.error.faultCode : FAULT_CALL_FAILED) : '0' });
   await send(response, answerXml(outcome, shared.log), undrained);
+}
+
+/** Tracked in `shared.calls` like every call, so close() waits for it. */
+function tracked(shared: Shared, call: Promise<void>): void {
+  shared.calls.add(call);
+  void call.finally(() => shared.calls.delete(call));
 }
 
 function handler(shared: Shared) {
   return (request: IncomingMessage, response: ServerResponse): void => {
-    const answered = answer(request, response, shared).catch((error: unknown) => {
-      shared.log?.error({ err: error }, 'XML-RPC request could not be answered; connection closed');
-      response.destroy();
-    });
-    shared.calls.add(answered);
-    void answered.finally(() => shared.calls.delete(answered));
+    tracked(
+      shared,
+      answer(request, response, shared).catch((error: unknown) => {
+        shared.log?.error({ err: error }, 'XML-RPC request could not be answered; connection closed');
+        response.destroy();
+      }),
+    );
   };
+}
+
+/** An HTTP server for one XML-RPC listener: plain HTTP/1.0 calls answered first (fast-path.ts), the rest through Node's server. */
+function xmlRpcServer(connections: ConnectionBudget, shared: Shared): Server {
+  const server = createApiHttpServer(connections, handler(shared));
+  answerPlainRequestsFirst(server, {
+    maxRequestBytes: shared.maxRequestBytes,
+    held: shared.held,
+    answer: (body, socket) => {
+      const xml = callOutcome(() => decodeCall(body), socket, shared).then((outcome) => answerXml(outcome, shared.log));
+      tracked(
+        shared,
+        xml.then(() => undefined),
+      );
+      return xml;
+    },
+  });
+  return server;
 }
 
 /**
@@ -176,7 +217,14 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
     node: options.node,
     nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
   };
-  const shared: Shared = { context, maxRequestBytes, calls: new Set(), ...(options.log ? { log: options.log } : {}), ...(options.metrics ? { counted: callCounter(options.metrics) } : {}) };
+  const shared: Shared = {
+    context,
+    maxRequestBytes,
+    calls: new Set(),
+    held: new Set(),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.metrics ? { counted: callCounter(options.metrics) } : {}),
+  };
   const connections = options.connections ?? new ConnectionBudget();
   const servers: Server[] = [];
   const listeners: UnixSocketListener[] = [];
@@ -187,6 +235,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
     // (connections still sending a request, or kept alive).
     await Promise.allSettled([...shared.calls]);
     servers.forEach((server) => server.closeAllConnections());
+    shared.held.forEach((socket) => socket.destroy());
     await closed;
     await Promise.all(listeners.map((listener) => listener.release()));
   };
@@ -194,7 +243,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
 
   try {
     for (const path of socketPaths) {
-      const server = createApiHttpServer(connections, handler(shared));
+      const server = xmlRpcServer(connections, shared);
       try {
         listeners.push(await listenUnixSocket(server, path, { mode: 0o666, createDirectory: true }));
         servers.push(server);
@@ -206,7 +255,7 @@ export async function startXmlRpcShim(options: XmlRpcShimOptions): Promise<XmlRp
       }
     }
     if (port !== 0) {
-      const tcpServer = createApiHttpServer(connections, handler(shared));
+      const tcpServer = xmlRpcServer(connections, shared);
       await listenTcp(tcpServer, port, options.host ?? '127.0.0.1');
       servers.push(tcpServer);
       const tcpPort = listeningPort(tcpServer);

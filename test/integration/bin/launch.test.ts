@@ -1,5 +1,6 @@
-// bin/launch.js runs dist/ only while the build is current: each case is a small checkout with a
-// compiled and a source entry that say which one ran, and a stamp as scripts/build.mjs writes it.
+// bin/launch.js runs the build (its bundle, else dist/) only while the build is current: each case is
+// a small checkout with a source, a compiled and (some) a bundled entry that say which one ran, and a
+// stamp as scripts/build.mjs writes it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ function checkout(stamp: boolean): string {
     utimesSync(join(root, path), BEFORE_BUILD, BEFORE_BUILD);
   }
   mkdirSync(join(root, 'bin'));
-  copyFileSync(join(REPO, 'bin/launch.js'), join(root, 'bin/launch.js'));
+  for (const file of ['bin/launch.js', 'bin/package.json']) copyFileSync(join(REPO, file), join(root, file));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   if (stamp) {
     writeFileSync(join(root, 'dist/.build-stamp'), JSON.stringify(['package.json', 'tsconfig.json', 'tsconfig.build.json', 'cli/main.ts']));
@@ -43,8 +44,17 @@ function checkout(stamp: boolean): string {
   return root;
 }
 
+/** Adds the bundle scripts/build.mjs makes with esbuild (CommonJS), dated with the build. */
+function withBundle(root: string): string {
+  const bundle = join(root, 'dist/bundle/slvctl.cjs');
+  mkdirSync(dirname(bundle));
+  writeFileSync(bundle, "exports.ran = 'bundled';\nexports.main = async () => 0;\n");
+  utimesSync(bundle, BEFORE_BUILD, BEFORE_BUILD);
+  return root;
+}
+
 function whichRan(root: string): string {
-  const script = `const { importEntry } = await import(${JSON.stringify(join(root, 'bin/launch.js'))}); console.log((await importEntry('cli/main')).ran);`;
+  const script = `const { importEntry } = await import(${JSON.stringify(join(root, 'bin/launch.js'))}); console.log((await importEntry('cli/main', 'slvctl')).ran);`;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim();
@@ -52,6 +62,28 @@ function whichRan(root: string): string {
 
 test('a build newer than every input it read runs compiled', () => {
   assert.equal(whichRan(checkout(true)), 'compiled');
+});
+
+test('a current build with a bundle runs the bundle', () => {
+  assert.equal(whichRan(withBundle(checkout(true))), 'bundled');
+});
+
+test('a bundle of a stale build does not run: the sources do', () => {
+  const root = withBundle(checkout(true));
+  utimesSync(join(root, 'cli/main.ts'), AFTER_BUILD, AFTER_BUILD);
+  assert.equal(whichRan(root), 'source');
+});
+
+test("the bundle's code cache, as the build writes it, is one V8 accepts; a cache it refuses leaves the bundle running", () => {
+  const root = withBundle(checkout(true));
+  const launch = join(root, 'bin/launch.js');
+  const bundle = join(root, 'dist/bundle/slvctl.cjs');
+  const script = `const launch = require(${JSON.stringify(launch)}); launch.writeBundleCache(${JSON.stringify(bundle)}, [['node', 'slvctl']]).then(() => console.log(launch.loadBundle(${JSON.stringify(bundle)}).script.cachedDataRejected));`;
+  const written = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(written.status, 0, written.stderr);
+  assert.equal(written.stdout.trim(), 'false');
+  writeFileSync(`${bundle}.v8-cache`, 'not a code cache');
+  assert.equal(whichRan(root), 'bundled');
 });
 
 test('without a build stamp the sources run', () => {

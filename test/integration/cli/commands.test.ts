@@ -234,12 +234,13 @@ test('bad input: one clear line on stderr and the matching exit code, nothing ha
   mkdirSync(join(api.dir, 'manifests'));
   file('manifests/a.yaml', sliverYaml('indir'));
   file('manifests/b.json', JSON.stringify({ apiVersion: API_VERSION, kind: 'Gizmo', metadata: { name: 'x' } }));
-  const [invalidYaml, unknownKind, schema, dir, noSocket, unknownType, conflict, missing, usage] = await Promise.all([
+  const [invalidYaml, unknownKind, schema, dir, noSocket, https, unknownType, conflict, missing, usage] = await Promise.all([
     run(['apply', '-f', file('invalid.yaml', 'kind: Sliver\n  metadata: [\n')]),
     run(['apply', '-f', file('unknown.yaml', `apiVersion: ${API_VERSION}\nkind: Pod\nmetadata: {name: x}\n`)]),
     run(['apply', '-f', halfBad]),
     run(['apply', '-f', join(api.dir, 'manifests')]),
     slvctl(['get', 'sl'], { socket: join(api.dir, 'nothing-here.sock') }),
+    slvctl(['get', 'sl'], { socket: 'https://127.0.0.1:6443' }),
     run(['get', 'pods']),
     run(['apply', '-f', file('conflict.yaml', sliverYaml('alpha').replace('cpu_share: 32', 'cpu_share: 99'))], undefined, {}),
     run(['get', 'sl', 'nobody']),
@@ -261,6 +262,9 @@ test('bad input: one clear line on stderr and the matching exit code, nothing ha
   assert.equal(noSocket.code, ExitCodes.unavailable);
   assert.match(noSocket.stderr, /^error: cannot connect to slvd: the API socket .*nothing-here\.sock does not exist/);
   oneLine(noSocket);
+  assert.equal(https.code, ExitCodes.usage);
+  assert.match(https.stderr, /^error: --server https:\/\/127\.0\.0\.1:6443: slvctl talks to slvd over its Unix socket or http:\/\/host:port; for an HTTPS listener use kubectl/);
+  oneLine(https);
   assert.equal(unknownType.code, ExitCodes.usage);
   assert.match(unknownType.stderr, /unknown resource type "pods"/);
   assert.equal(conflict.code, ExitCodes.conflict, conflict.stderr);

@@ -51,11 +51,13 @@ const FORBIDDEN: Array<[rule: string, path: string, source: string]> = [
   ['cli-uses-the-client-library', 'cli/bad.ts', "import { server } from '../adapters/api/rest/server.js';\nexport const bad = server;\n"],
   ['runtime-knows-no-controllers', 'controller/runtime/bad.ts', "import { slvd } from '../daemon/slvd.js';\nexport const bad = slvd;\n"],
   ['the-client-library-is-not-the-server', 'adapters/api/client/bad.ts', "import { server } from '../rest/server.js';\nexport const bad = server;\n"],
+  ['cli-opens-no-tls', 'adapters/api/client/bad.ts', "import { request } from 'node:https';\nexport const bad = request;\n"],
+  ['cli-opens-no-tls', 'cli/bad.ts', "import { connect } from 'node:tls';\nexport const bad = connect;\n"],
   ['no-cycles', 'resources/cycle.ts', "import { other } from './other.js';\nexport const cycle = () => other;\n"],
 ];
 
 for (const [rule, path, source] of FORBIDDEN) {
-  test(`a forbidden import fails the check: ${rule}`, () => {
+  test(`a forbidden import fails the check: ${rule} (${path})`, () => {
     const files: Record<string, string> = { ...LEAVES, [path]: source };
     if (rule === 'no-cycles') files['resources/other.ts'] = "import { cycle } from './cycle.js';\nexport const other = () => cycle;\n";
     const { status, output } = check(files);
