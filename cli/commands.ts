@@ -1,6 +1,6 @@
 // The slvctl commands. Each takes the Context and its parsed arguments; failures are thrown as the
 // typed errors of resources/errors.ts and turned into one stderr line and an exit code by main.ts.
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +163,9 @@ export async function edit(context: Context, kind: Kind, name: string, editor: s
   const file = join(dir, `${kind.toLowerCase()}-${name}.yaml`);
   const intro = `# Edit ${qualifiedName(kind, name)}; save and quit to apply, or quit without saving to cancel.\n# Status is the controllers' and is not changed here.\n`;
   let body = yaml().stringify(original);
+  // Required here, not imported at start: child_process costs every slvctl start ~8 ms to compile
+  // (docs/performance.md). A require, since the bundle runs as a script, where import() is not offered.
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   let problem: string | undefined;
   let keepFile = false;
   try {

@@ -1,7 +1,8 @@
 // yaml and fast-json-patch load on first use (resources/lazy-modules.ts): a static import of either
 // anywhere slvctl's entry reaches would make every start pay for it (yaml alone costs more than the
 // rest of slvctl), and a bundler that followed them would put them in dist/bundle/slvctl.cjs.
-// Node's module debug log names every CommonJS file it loads, the lazy packages' included.
+// Node's module debug log names every CommonJS file it loads, the lazy packages' included, and every
+// built-in module required; child_process, which only `slvctl edit` uses, is one of those kept out.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -19,6 +20,10 @@ function moduleLog(args: string[]): string {
 test('slvctl --help loads none of the packages it loads on first use', { timeout: 60_000 }, () => {
   const log = moduleLog(['--help']);
   for (const name of LAZY_PACKAGES) assert.doesNotMatch(log, new RegExp(`node_modules/${name}/`), `${name} was loaded at start`);
+});
+
+test('slvctl --help does not load child_process (commander wants it only for executable subcommands)', { timeout: 60_000 }, () => {
+  assert.doesNotMatch(moduleLog(['--help']), /load built-in module (node:)?child_process/);
 });
 
 test('a command that prints YAML loads yaml from node_modules, where the log sees it', { timeout: 60_000 }, () => {
