@@ -16,6 +16,12 @@ const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: cl
 const MAX_HEAD_BYTES = 8192;
 /** A body that needs more than this is left to Node's streaming reader. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
+/**
+ * A request still not whole after this many reads is left to Node's parser, which reads
+ * incrementally: here each read joins and scans all that came before, which a peer sending a byte
+ * at a time would turn into quadratic work. Plain clients send their request in one or two writes.
+ */
+const MAX_PLAIN_READS = 8;
 const HEAD_END = Buffer.from('\r\n\r\n');
 /**
  * The whole head: the request line, then headers as RFC 9110 spells a token name and a value of
@@ -90,6 +96,7 @@ export function answerPlainRequestsFirst(server: Server, options: PlainRequestOp
 function readFirst(socket: Socket, handToNode: () => void, options: PlainRequestOptions): void {
   const started = Date.now();
   let read: Buffer = Buffer.alloc(0);
+  let reads = 0;
   // Held until it closes, answered or not, unless handed to Node's server (which then tracks it).
   options.held.add(socket);
   socket.once('close', () => options.held.delete(socket));
@@ -127,7 +134,7 @@ function readFirst(socket: Socket, handToNode: () => void, options: PlainRequest
   const onReadable = () => {
     for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) read = read.length === 0 ? chunk : Buffer.concat([read, chunk]);
     const scan = scanPlainRequest(read, options.maxRequestBytes);
-    if (scan === 'other') return handOver();
+    if (scan === 'other' || (scan === 'incomplete' && ++reads >= MAX_PLAIN_READS)) return handOver();
     if (scan === 'incomplete') {
       // Node's server allows the head IDLE_TIMEOUT_MS and the whole request REQUEST_TIMEOUT_MS.
       if (read.indexOf(HEAD_END) >= 0) socket.setTimeout(Math.max(1, REQUEST_TIMEOUT_MS - (Date.now() - started)));
