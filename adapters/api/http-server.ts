@@ -1,13 +1,12 @@
 // The HTTP server under every API listener (REST, XML-RPC on the Unix socket and on TCP): timeouts,
 // answers to clients that half-close, and a budget of connections shared by all listeners: a
 // total, so descriptors never run out, and a share per uid, so one local user cannot take them all. The peer's uid is asked of the kernel once, at accept (identity/caller.ts);
-// a connection over either limit is closed at once, before anything is read from it. Root is never
+// a connection over either limit is closed at once, before anything is read from it. Root (and the operator, identity/caller.ts) is never
 // refused: the operator and slvctl must get in whatever the others do.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { ROOT_UID } from '../../resources/authz.js';
-import { connectionUid } from './identity/caller.js';
+import { connectionUid, isOperator } from './identity/caller.js';
 
 export interface ConnectionLimits {
   /** Connections open at once, all uids together (root aside). */
@@ -51,7 +50,7 @@ export class ConnectionBudget {
   /** Count the connection until it closes, or close it now if its uid or everyone is over the limit. */
   admit(socket: Socket): void {
     const uid = connectionUid(socket);
-    if (uid === ROOT_UID) return;
+    if (uid !== undefined && isOperator(uid)) return;
     const mine = this.perUid.get(uid) ?? 0;
     if (this.open >= this.limits.total || mine >= this.limits.perUid) {
       socket.destroy();

@@ -5,6 +5,9 @@ import { delimiter, join } from 'node:path';
 
 export const isRoot = process.getuid?.() === 0;
 
+/** How slv's messages name the owner of a file this process made: root, or `uid N`. */
+export const OWNER_NAME = isRoot ? 'root' : `uid ${process.getuid?.()}`;
+
 /** Programs the host tests drive for real, with the Debian package that installs each. */
 const PACKAGE_OF = {
   ip: 'iproute2',

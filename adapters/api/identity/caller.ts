@@ -35,7 +35,17 @@ export function connectionUid(socket: Socket): number | undefined {
   return uids.get(socket);
 }
 
-/** The caller a uid is on this node: root, or the account the node adapter names (if any). */
+/**
+ * Whether `uid` may do what root may: root, and the uid slvd runs as. A slvd started by a user (the
+ * sim adapter, development) is that user's: they own its process and data already, so its API
+ * treats them as its operator, as the fleet API does. Run as root, only root is.
+ */
+export function isOperator(uid: number): boolean {
+  return uid === ROOT_UID || uid === process.getuid?.();
+}
+
+/** The caller a uid is on this node: root (or the operator, as root), or the account the node adapter names (if any). */
 export async function resolveCaller(uid: number, accounts: Pick<NodeAdapter, 'accountNameByUid'>): Promise<Caller> {
-  return { uid, account: uid === ROOT_UID ? 'root' : await accounts.accountNameByUid(uid) };
+  if (isOperator(uid)) return { uid: ROOT_UID, account: 'root' };
+  return { uid, account: await accounts.accountNameByUid(uid) };
 }

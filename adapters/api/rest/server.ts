@@ -16,7 +16,7 @@ import { registeredMetric } from '../../support/metrics.js';
 import { listenUnixSocket } from '../../support/unix-socket.js';
 import { ConnectionBudget, createApiHttpServer, listenTcp, listeningPort, type TlsIdentity } from '../http-server.js';
 import type { BearerTokens } from '../identity/bearer.js';
-import { connectionUid, resolveCaller } from '../identity/caller.js';
+import { connectionUid, isOperator, resolveCaller } from '../identity/caller.js';
 import { MAX_BODY_BYTES, sendError, sendJson, sendText } from './http.js';
 import { ResourceApi } from './handlers.js';
 import { API_PREFIX, NODES_PLURAL, parseNodesPath, parseResourcePath } from '../routes.js';
@@ -166,8 +166,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   async function callerOfUid(uid: number): Promise<Caller> {
     if (nodeScope) return resolveCaller(uid, nodeScope.node);
     // The fleet API acts with the fleet's admin credentials: only its operator may use it.
-    const operator = process.getuid?.() ?? ROOT_UID;
-    if (uid !== ROOT_UID && uid !== operator) throw new ForbiddenError(`uid ${uid} may not use the fleet API: only root and the uid it runs as (${operator}) may`);
+    if (!isOperator(uid)) throw new ForbiddenError(`uid ${uid} may not use the fleet API: only root and the uid it runs as (${process.getuid?.() ?? ROOT_UID}) may`);
     return { uid: ROOT_UID, account: uid === ROOT_UID ? 'root' : `uid-${uid}` };
   }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SocketPathError } from '../../../../resources/errors.js';
 import { listenUnixSocket } from '../../../../adapters/support/unix-socket.js';
+import { OWNER_NAME } from '../../../support/host-needs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slv-unix-socket-'));
 const servers: Server[] = [];
@@ -51,13 +52,13 @@ test('a socket left by a dead server is replaced; a live one and a non-socket ar
   const listener = await listenUnixSocket(echoServer(), stale, { mode: 0o600 });
   assert.equal(await answers(stale), 'ok');
 
-  await assert.rejects(listenUnixSocket(echoServer(), stale, { mode: 0o600 }), refusedWith(/another server \(the socket belongs to root\) is listening on it/));
+  await assert.rejects(listenUnixSocket(echoServer(), stale, { mode: 0o600 }), refusedWith(new RegExp(`another server \\(the socket belongs to ${OWNER_NAME}\\) is listening on it`)));
   assert.equal(await answers(stale), 'ok', 'the live server still answers');
   await listener.release();
 
   const file = join(dir, 'file');
   writeFileSync(file, 'keep me');
-  await assert.rejects(listenUnixSocket(echoServer(), file, { mode: 0o666 }), refusedWith(/it exists, owned by root, and is not a socket/));
+  await assert.rejects(listenUnixSocket(echoServer(), file, { mode: 0o666 }), refusedWith(new RegExp(`it exists, owned by ${OWNER_NAME}, and is not a socket`)));
   assert.ok(lstatSync(file).isFile());
 });
 

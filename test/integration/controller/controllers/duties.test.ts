@@ -1,5 +1,5 @@
 // The node duties admin-accounts and conf-files through the real runtime and SQLite store, on real
-// files in a --root prefix (chown needs root, which these tests run as), with conf file sources
+// files in a --root prefix (chown needs root: as another user they skip), with conf file sources
 // served over HTTPS by the PLC stand-in.
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +13,12 @@ import type { Store } from '../../../../adapters/store/contract.js';
 import { API_VERSION, NODE_CONFIG_NAME, type ConfFile, type NodeAccount, type NodeConfig, type NodeConfigSpec } from '../../../../schemas/types.js';
 import { removeTempDirs, startDaemon, tempDir, TEST_TIMEOUT, type Daemon } from '../../../support/controllers-harness.js';
 import { startPlcStandIn } from '../../../support/plc-stand-in.js';
+import { isRoot } from '../../../support/host-needs.js';
 
 after(removeTempDirs);
+
+/** The files are chowned to their accounts (root's, site_admin's), which only root may do. */
+const AS_ROOT = { ...TEST_TIMEOUT, skip: isRoot ? false : 'needs root: the files are chowned to the accounts they belong to' };
 
 const SITE_ADMIN_UID = 4242;
 
@@ -42,7 +46,7 @@ async function eventMessages(store: Store, reason: string): Promise<string[]> {
   return (await store.list('Event')).items.filter((event) => event.spec.reason === reason).map((event) => event.spec.message);
 }
 
-test('admin keys appear and disappear with PLC, 0600 and owned by the account; without a NodeConfig the last ones stay', TEST_TIMEOUT, async (t) => {
+test('admin keys appear and disappear with PLC, 0600 and owned by the account; without a NodeConfig the last ones stay', AS_ROOT, async (t) => {
   const root = nodeRoot();
   // A planted symlink in place of site_admin's .ssh must be replaced, not followed.
   const outside = tempDir();
@@ -123,7 +127,7 @@ const confFile = (overrides: Partial<ConfFile>): ConfFile => ({
   ...overrides,
 });
 
-test('a conf file is installed once, not rewritten when unchanged, re-installed when changed on PLC, postinstall once per change', TEST_TIMEOUT, async (t) => {
+test('a conf file is installed once, not rewritten when unchanged, re-installed when changed on PLC, postinstall once per change', AS_ROOT, async (t) => {
   const { root, daemon, clock, files, postLog } = await confWorld(t);
   const dest = join(root, 'etc/planetlab/node.conf');
   files.set('PlanetLabConf/node.conf', 'version 1\n');
@@ -151,7 +155,7 @@ test('a conf file is installed once, not rewritten when unchanged, re-installed 
   assert.deepEqual((await daemon.store.get('NodeConfig', NODE_CONFIG_NAME)).status?.confFiles, [{ dest: '/etc/planetlab/node.conf', outcome: 'installed', lastInstalled: installedAt }]);
 });
 
-test('a failing preinstall or a failed fetch keeps the old file; error_cmd runs; a destination outside the allowed directories is refused', TEST_TIMEOUT, async (t) => {
+test('a failing preinstall or a failed fetch keeps the old file; error_cmd runs; a destination outside the allowed directories is refused', AS_ROOT, async (t) => {
   const { root, daemon, clock, files, postLog } = await confWorld(t);
   const dest = join(root, 'etc/planetlab/node.conf');
   files.set('PlanetLabConf/node.conf', 'good\n');

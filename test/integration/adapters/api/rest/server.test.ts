@@ -16,6 +16,7 @@ import { recordUpdate, type KubernetesManagedFieldsEntry } from '../../../../../
 import { SlvError, SocketPathError } from '../../../../../resources/errors.js';
 import { API_VERSION, type Delegate, type Loan, type Sliver } from '../../../../../schemas/types.js';
 import { sliverManifest, startTestApi, type TestApi } from '../../../../support/api-harness.js';
+import { OWNER_NAME } from '../../../../support/host-needs.js';
 
 let api: TestApi;
 before(async () => {
@@ -266,11 +267,14 @@ test('a watch from a compacted revision is 410 Gone; closing the server ends ope
 test('the socket: a stale file is replaced, a live server is not, a non-socket is refused', { timeout: 10_000 }, async () => {
   await assert.rejects(
     startApiServer({ store: api.store, socketPath: api.socketPath, metrics: new Registry(), ready: () => true, node: api.node }),
-    (error: unknown) => error instanceof SocketPathError && /another server \(the socket belongs to root\) is listening on it/.test(error.message),
+    (error: unknown) => error instanceof SocketPathError && new RegExp(`another server \\(the socket belongs to ${OWNER_NAME}\\) is listening on it`).test(error.message),
   );
   const plainFile = join(api.dir, 'not-a-socket');
   writeFileSync(plainFile, 'x');
-  await assert.rejects(startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }), /exists, owned by root, and is not a socket/);
+  await assert.rejects(
+    startApiServer({ store: api.store, socketPath: plainFile, metrics: new Registry(), ready: () => true, node: api.node }),
+    new RegExp(`exists, owned by ${OWNER_NAME}, and is not a socket`),
+  );
   // A server that died without cleaning up leaves its socket file behind.
   const stalePath = join(api.dir, 'stale.sock');
   execFileSync('/usr/bin/python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(stalePath)})`]);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startXmlRpcShim } from '../../../../../adapters/api/xmlrpc/server.js';
 import { API_VERSION, type Delegate } from '../../../../../schemas/types.js';
 import { NEEDS_ROOT, freePort, methodCallXml, parseReply, pythonCall, pythonCalls, rawPost, sliver, startWorld, type ShimWorld } from '../../../../support/xmlrpc-harness.js';
+import { OWNER_NAME } from '../../../../support/host-needs.js';
 
 const TIMEOUT = { timeout: 60_000, skip: NEEDS_ROOT };
 const NOT_A_SLIVER = { fault: { code: 102, string: 'Invalid argument: the first argument must be a sliver name.' } };
@@ -341,7 +342,7 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       const other = join(world.dir, 'other.sock');
       const second = await start(world.shim.socketPath, [other]);
       assert.deepEqual(second.sockets, [
-        { path: world.shim.socketPath, serving: false, problem: `cannot serve on the Unix socket ${world.shim.socketPath}: another server (the socket belongs to root) is listening on it` },
+        { path: world.shim.socketPath, serving: false, problem: `cannot serve on the Unix socket ${world.shim.socketPath}: another server (the socket belongs to ${OWNER_NAME}) is listening on it` },
         { path: other, serving: true },
       ]);
       assert.ok('result' in (await pythonCall(world, `unix:${other}`, 'Help')));
@@ -359,7 +360,7 @@ describe('XML-RPC shim socket lifecycle', TIMEOUT, () => {
       await again.close();
 
       const blocked = await start(join(world.dir, 'xmlrpc-client.py'));
-      assert.match(blocked.sockets[0]?.problem ?? '', /exists, owned by root, and is not a socket/);
+      assert.match(blocked.sockets[0]?.problem ?? '', new RegExp(`exists, owned by ${OWNER_NAME}, and is not a socket`));
       await blocked.close();
       assert.ok(lstatSync(join(world.dir, 'xmlrpc-client.py')).isFile());
     } finally {
