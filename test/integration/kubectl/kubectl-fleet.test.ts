@@ -69,9 +69,12 @@ test(
     assert.doesNotMatch(succeeded(await kubectl(['-n', 'node8', 'get', 'sl', '-o', 'name']), 'get -n node8'), /alpha/);
     assert.equal(succeeded(await kubectl(['-n', 'node7', 'get', 'sl', 'alpha', '-o', 'jsonpath={.metadata.namespace}']), 'get -o jsonpath'), 'node7');
 
-    const nodeTable = succeeded(await kubectl(['get', 'nodes']), 'get nodes');
+    // The counts come with the node's next heartbeat, which may trail the sliver's own status.
+    const nodeTable = await eventually('node7 counts its Ready sliver', async () => {
+      const out = succeeded(await kubectl(['get', 'nodes']), 'get nodes');
+      return /^node7\s+Ready\s+\d+s\s+1\/1\s+\S+$/m.test(out) && out;
+    });
     assert.match(nodeTable, /^NAME\s+STATUS\s+LAST SEEN\s+SLIVERS\s+VERSION$/m);
-    assert.match(nodeTable, /^node7\s+Ready\s+\d+s\s+1\/1\s+\S+$/m);
 
     // The fleet API acts with the fleet's admin credentials: any uid but root and its own is refused.
     if (process.getuid?.() === 0) {
