@@ -77,20 +77,20 @@ export class EtcdCluster {
   }
 
   private async waitHealthy(): Promise<void> {
-    const client = new Etcd3({ hosts: this.endpoints });
     const deadline = Date.now() + 20_000;
-    try {
-      for (;;) {
-        try {
-          await client.get('health-probe').string();
-          return;
-        } catch (error) {
-          if (Date.now() > deadline) throw new Error(`etcd did not become healthy in 20 s: ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+    for (;;) {
+      // A client per probe: the etcd3 client's circuit breaker, opened by the probes made before the
+      // members listened, would otherwise refuse the later ones for a while (seen once at load).
+      const client = new Etcd3({ hosts: this.endpoints });
+      try {
+        await client.get('health-probe').string();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`etcd did not become healthy in 20 s: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        client.close();
       }
-    } finally {
-      client.close();
     }
   }
 
