@@ -29,13 +29,45 @@ export function backoffDelay(failures: number, options: BackoffOptions): number 
   return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, failures - 1));
 }
 
+/**
+ * First in, first out, each take O(1): `Array.prototype.shift` moves every element left whenever
+ * V8 cannot move the array's start, which it cannot while the GC is marking (10,000 shifts of a
+ * 10,000-key array: 3 ms alone, ~400 ms beside steady allocation).
+ */
+export class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head++];
+    // Drop the taken part once it is half the array: each element is copied at most once more.
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
 export class WorkQueue implements LongLived {
   readonly name: string;
   private readonly clock: Clock;
   private readonly backoff: BackoffOptions;
   private readonly metrics: RuntimeMetrics | undefined;
   private readonly onSettled: (() => void) | undefined;
-  private readonly ready: string[] = [];
+  private readonly ready = new Fifo<string>();
   /** Keys that need processing: queued, or re-added while processing. */
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -111,7 +143,7 @@ export class WorkQueue implements LongLived {
 
   /** The next key to process, or undefined once the queue is shut down and empty. */
   get(): Promise<string | undefined> {
-    if (this.ready.length > 0) return Promise.resolve(this.take(this.ready.shift() as string));
+    if (this.ready.length > 0) return Promise.resolve(this.take(this.ready.shift()!));
     if (this.closing()) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../../controller/runtime/clock.js';
-import { WorkQueue, backoffDelay } from '../../../../controller/runtime/queue.js';
+import { Fifo, WorkQueue, backoffDelay } from '../../../../controller/runtime/queue.js';
 
 function queue(clock = new FakeClock()): { q: WorkQueue; clock: FakeClock } {
   return { q: new WorkQueue({ name: 'test', clock, backoff: { baseDelayMs: 100, maxDelayMs: 1000 } }), clock };
@@ -85,4 +85,26 @@ test('shutdown hands out what is queued, drops delays, then ends every get', { t
   assert.equal(clock.pendingTimers(), 0);
   assert.equal(await q.get(), 'a');
   assert.equal(await q.get(), undefined);
+});
+
+test('the FIFO hands items out in the order they came, across its compactions, interleaved with pushes', () => {
+  const fifo = new Fifo<number>();
+  const taken: number[] = [];
+  let next = 0;
+  // Pushes outrun takes for a while (the taken part compacts several times), then it drains.
+  for (let round = 0; round < 5000; round++) {
+    fifo.push(next++);
+    fifo.push(next++);
+    taken.push(fifo.shift()!);
+  }
+  assert.equal(fifo.length, 5000);
+  while (fifo.length) taken.push(fifo.shift()!);
+  assert.equal(fifo.shift(), undefined);
+  assert.deepEqual(
+    taken,
+    Array.from({ length: next }, (_, i) => i),
+  );
+  fifo.push(7);
+  assert.equal(fifo.length, 1);
+  assert.equal(fifo.shift(), 7);
 });
