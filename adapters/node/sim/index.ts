@@ -338,7 +338,8 @@ export class SimAdapter implements NodeAdapter {
   }
 
   private change(name: string, fields: Partial<SimAccount>): void {
-    this.state.put(name, { ...this.existing(name), ...fields });
+    this.existing(name); // a NotFoundError for an account that does not exist
+    this.state.patch(name, fields);
   }
 }
 

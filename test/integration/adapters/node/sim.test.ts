@@ -107,6 +107,30 @@ test('a long journal is folded into the snapshot, and nothing is lost doing it',
   await sim.close();
 });
 
+test('a change journals only its fields, and a journal replayed over the snapshot it was folded into ends the same', TIMEOUT, async () => {
+  const dir = tempDir();
+  const sim = createSimAdapter({ dataDir: dir });
+  await sim.createAccount('alpha', 'sliver', 'sliver.VServer');
+  await sim.setKeys('alpha', ['k1']);
+  await sim.applyLimits('alpha', { ...DEFAULT_RSPEC, enabled: 0 });
+  await sim.start('alpha');
+  await sim.setKeys('alpha', ['k2']);
+  const journal = readFileSync(join(dir, 'sim-node.journal'), 'utf8');
+  const lines = journal
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { key: string; value?: unknown; patch?: Record<string, unknown> });
+  assert.deepEqual(lines.at(-1), { key: 'alpha', patch: { keys: ['k2'] } });
+  const expected = sim.inspect('alpha');
+  assert.equal(expected?.loginEnabled, false);
+  await sim.close(); // folds the journal into the snapshot and empties it
+  // A crash after the fold's rename but before the journal was emptied leaves both.
+  writeFileSync(join(dir, 'sim-node.journal'), journal);
+  const reopened = createSimAdapter({ dataDir: dir });
+  assert.deepEqual(reopened.inspect('alpha'), expected);
+  await reopened.close();
+});
+
 test('a journal line torn by a crash is ignored; a foreign state file is refused untouched', TIMEOUT, async () => {
   const dir = tempDir();
   const sim = createSimAdapter({ dataDir: dir });
