@@ -271,6 +271,28 @@ export function runStoreConformance(backend: string, open: () => Promise<StoreUn
         );
       }));
 
+    test("each watcher's object is its own: the writer changing what it gave or got back changes no event", () =>
+      withStore(async ({ store }) => {
+        const created = await store.create(sliver('alpha'));
+        const first = collect(store, { kind: 'Sliver' }, 2);
+        const second = collect(store, { kind: 'Sliver' }, 2);
+        const status = { xid: 1001, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Running', message: 'ok', lastTransitionTime: 't' }] };
+        const written = await store.updateStatus({ ...created, status });
+        // The writer runs before the watchers hear of the write: what it does to either object must not reach them.
+        status.conditions[0]!.reason = 'changed-input';
+        written.status!.conditions![0]!.message = 'changed-result';
+        written.metadata.labels = { changed: 'result' };
+        const updated = await store.update({ ...written, metadata: { ...created.metadata, resourceVersion: written.metadata.resourceVersion, labels: { a: 'b' } } });
+        updated.metadata.labels!.a = 'changed-result';
+        const stored = await store.get('Sliver', 'alpha');
+        const [statusEvents, labelEvents] = [await first, await second];
+        assert.deepEqual(statusEvents[1]!.object, stored);
+        assert.deepEqual(labelEvents[1]!.object, stored);
+        assert.deepEqual(statusEvents[0]!.object.status, { xid: 1001, conditions: [{ type: 'Ready', status: 'True', reason: 'Running', message: 'ok', lastTransitionTime: 't' }] });
+        assert.notEqual(statusEvents[0]!.object, labelEvents[0]!.object, 'two watchers share no object');
+        assert.notEqual(statusEvents[0]!.object.status, labelEvents[0]!.object.status);
+      }));
+
     test('a watch older than the kept history is 410 Gone; the list revision is a valid start', () =>
       withStore(async ({ store }) => {
         for (const name of ['a', 'b', 'c', 'd']) await store.create(sliver(name));
