@@ -313,11 +313,11 @@ export class Manager implements LongLived {
 
   private async reconcileOne(controller: Controller, key: string): Promise<void> {
     const name = controller.reconciler.name;
-    const log = controller.context.log.child({ key });
+    const context = keyContext(controller.context, key);
     const started = this.clock.now();
     let result: ReconcileResult | void;
     try {
-      result = await controller.reconciler.reconcile(key, { ...controller.context, log });
+      result = await controller.reconciler.reconcile(key, context);
     } catch (error) {
       this.metrics.reconcileErrors.inc({ controller: name });
       this.metrics.reconcileErrorsByReason.inc({ controller: name, reason: errorReason(error) });
@@ -326,11 +326,11 @@ export class Manager implements LongLived {
       const object = this.watchedObject(controller, key);
       if (error instanceof TerminalError) {
         controller.queue.forget(key);
-        log.error({ err: error }, 'reconcile failed permanently; not retrying');
+        context.log.error({ err: error }, 'reconcile failed permanently; not retrying');
         if (object) controller.context.events.warning(object, 'ReconcileFailed', message);
       } else {
         controller.queue.addRateLimited(key);
-        log.warn({ err: error, failures: controller.queue.failuresOf(key) }, 'reconcile failed; retrying with backoff');
+        context.log.warn({ err: error, failures: controller.queue.failuresOf(key) }, 'reconcile failed; retrying with backoff');
         if (object) controller.context.events.warning(object, 'ReconcileError', message);
       }
       return;
@@ -345,4 +345,22 @@ export class Manager implements LongLived {
       this.metrics.reconcileTotal.inc({ controller: name, result: 'success' });
     }
   }
+}
+
+/**
+ * The controller's context for one reconcile of `key`: its logger (the controller's, with the key)
+ * is made when first used; most reconciles log nothing, and a pino child per reconcile was
+ * one of the allocations of every reconcile.
+ */
+function keyContext(base: ReconcileContext, key: string): ReconcileContext {
+  let log: Logger | undefined;
+  return {
+    store: base.store,
+    cache: base.cache,
+    events: base.events,
+    clock: base.clock,
+    get log() {
+      return (log ??= base.log.child({ key }));
+    },
+  };
 }

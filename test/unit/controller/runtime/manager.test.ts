@@ -10,6 +10,7 @@ import { IllegalStateError, TerminalError } from '../../../../resources/errors.j
 import type { Store } from '../../../../adapters/store/contract.js';
 import { silentLog as silent, tempStore, until } from '../../../support/runtime-helpers.js';
 import { sliver } from '../../../../adapters/store/conformance.js';
+import { pino } from 'pino';
 
 function setup(t: TestContext, options: Partial<ManagerOptions> = {}): { store: Store; clock: FakeClock; manager: Manager } {
   const store = tempStore(t);
@@ -328,4 +329,28 @@ test("a deletion is a Deleted Event saying who deleted; the object's Events stay
   assert.equal((await reasons()).length, 2, 'kept within the retention');
   while (clock.now() < start + hour * 2) await nextTimer(clock, manager);
   assert.deepEqual(await reasons(), [], 'collected after it');
+});
+
+test("a reconcile's logger names the controller and the key, for what the reconciler logs and for its failure", { timeout: 10_000 }, async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { store, manager } = setup(t, { log });
+  await store.create(sliver('alpha'));
+  await store.create(sliver('beta'));
+  manager.add({
+    name: 'talker',
+    watches: ['Sliver'],
+    reconcile: async (key, context) => {
+      if (key === 'alpha') context.log.info('said by the reconciler');
+      else throw new TerminalError('beta cannot be');
+    },
+  });
+  await manager.start();
+  await manager.waitForIdle();
+  const said = lines.find((line) => line.msg === 'said by the reconciler');
+  assert.equal(said?.controller, 'talker');
+  assert.equal(said?.key, 'alpha');
+  const failed = lines.find((line) => line.msg === 'reconcile failed permanently; not retrying');
+  assert.equal(failed?.controller, 'talker');
+  assert.equal(failed?.key, 'beta');
 });
