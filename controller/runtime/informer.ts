@@ -65,7 +65,8 @@ class Index {
     else if (typeof held === 'string') {
       if (held !== name) this.names.set(value, [held, name]);
     } else if (held instanceof Set) held.add(name);
-    else if (!held.includes(name)) this.names.set(value, held.length < SMALL_NAME_LIST ? [...held, name] : new Set([...held, name]));
+    // concat and slice allocate exactly the length (a spread or filter leaves room for 17 or more).
+    else if (!held.includes(name)) this.names.set(value, held.length < SMALL_NAME_LIST ? held.concat(name) : new Set(held).add(name));
   }
 
   private remove(value: string, name: string): void {
@@ -76,8 +77,10 @@ class Index {
     } else if (held instanceof Set) {
       held.delete(name);
       if (held.size === 0) this.names.delete(value);
-    } else if (held.includes(name)) {
-      const rest = held.filter((other) => other !== name);
+    } else {
+      const at = held.indexOf(name);
+      if (at < 0) return;
+      const rest = held.slice(0, at).concat(held.slice(at + 1));
       this.names.set(value, rest.length === 1 ? rest[0]! : rest);
     }
   }
