@@ -38,7 +38,7 @@ const NO_VALUES: readonly string[] = [];
  * One index of one kind: object names by index value. The values an object had are computed again
  * from the object the cache held before (a cached object never changes), so the index keeps no
  * record per object; one name under a value is kept as the string, a few as an array: at 50,000
- * Loans those records and a Set per lender and per target were some 9 MB of hash tables.
+ * Loans those records and a Set per lender and per target were some 8 MB of hash tables.
  */
 class Index {
   private readonly names = new Map<string, string | readonly string[] | Set<string>>();
