@@ -58,6 +58,8 @@ export function createRSpecController(): Reconciler {
   }
 
   function keysForLoan(event: ChangeEvent, cache: Cache): string[] {
+    // The first list: every sliver queues itself, and a lender that is no sliver has its loans decided only here.
+    if (event.initialList) return [(event.object as Loan).spec.from];
     const before = (event.oldObject as Loan | undefined)?.spec;
     const after = event.type === 'DELETED' ? undefined : (event.object as Loan).spec;
     // A status write (the decision this controller recorded) changes no neighbourhood.
@@ -74,7 +76,7 @@ export function createRSpecController(): Reconciler {
 
   function keysForSliver(event: ChangeEvent, cache: Cache): string[] {
     const { name } = event.object.metadata;
-    if (event.resync) return [name];
+    if (event.resync || event.initialList) return [name];
     // Other status and unrelated spec changes leave every effective rspec as it was.
     if (loanInputChanged(event)) return affectedBy(cache, name);
     return dutyAdjustmentsChanged(event) ? [name] : [];
