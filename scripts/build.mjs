@@ -93,8 +93,8 @@ async function bundleSlvctl() {
  * fleet uses in chunks beside it that load on first import, as dist/ does. Packages stay outside
  * (imported from node_modules as from dist/): native addons, and package files that find their own
  * files by their location. `import.meta.url` is the chunk's, two levels under the checkout like dist/'s
- * modules (resources/checkout.ts). Chunks are written before the entry, so a slvd starting during a
- * build finds the chunks its entry names (the old ones stay until the next build removes them).
+ * modules (resources/checkout.ts). The folder starts empty (bundleSlvctl) and the entry is written
+ * last, so a slvd starting during a build finds every chunk its entry names, or no entry (then dist/).
  */
 async function bundleSlvd() {
   let esbuild;
