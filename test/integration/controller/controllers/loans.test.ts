@@ -272,30 +272,37 @@ test('property: a daemon started on stored slivers and loans, and restarted afte
   await fc.assert(
     fc.asyncProperty(worldArbitrary, fc.array(changeArbitrary, { minLength: 1, maxLength: 5 }), async (world, changes) => {
       const dir = tempDir();
-      const offline = openSqliteStore(join(dir, 'store.db'));
-      await storeWorld(offline, world);
-      await offline.close();
-      const first = await startDaemon({ dir });
-      try {
-        await first.settle();
-        await assertAgreesWithFullComputation(first.store);
-      } finally {
-        await first.stop();
-      }
-      const whileDown = openSqliteStore(join(dir, 'store.db'));
-      for (const step of changes) await applyChange(whileDown, step);
-      await whileDown.close();
-      const second = await startDaemon({ dir });
-      try {
-        await second.settle();
-        await assertAgreesWithFullComputation(second.store);
-      } finally {
-        await second.stop();
-      }
+      await whileDown(dir, (store) => storeWorld(store, world));
+      await startSettleAndCheck(dir);
+      await whileDown(dir, async (store) => {
+        for (const step of changes) await applyChange(store, step);
+      });
+      await startSettleAndCheck(dir);
     }),
     { numRuns: 10 },
   );
 });
+
+/** Change the store in `dir` with no daemon running. */
+async function whileDown(dir: string, change: (store: Store) => Promise<void>): Promise<void> {
+  const store = openSqliteStore(join(dir, 'store.db'));
+  try {
+    await change(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Start a daemon on `dir`, let it settle, check every decision and effective rspec, stop it. */
+async function startSettleAndCheck(dir: string): Promise<void> {
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.settle();
+    await assertAgreesWithFullComputation(daemon.store);
+  } finally {
+    await daemon.stop();
+  }
+}
 
 async function assertAgreesWithFullComputation(store: Store): Promise<void> {
   const slivers = (await store.list('Sliver')).items;
