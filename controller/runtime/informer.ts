@@ -30,37 +30,59 @@ function revisionOf(object: AnyObject): number {
   return Number(object.metadata.resourceVersion ?? 0);
 }
 
-/** One index of one kind: object names by index value, and each object's values (to remove them). */
+/** Up to this many names under one index value are kept in an array of their exact size; more in a Set. */
+const SMALL_NAME_LIST = 8;
+const NO_VALUES: readonly string[] = [];
+
+/**
+ * One index of one kind: object names by index value. The values an object had are computed again
+ * from the object the cache held before (a cached object never changes), so the index keeps no
+ * record per object; one name under a value is kept as the string, a few as an array: at 50,000
+ * Loans those records and a Set per lender and per target were some 8 MB of hash tables.
+ */
 class Index {
-  private readonly names = new Map<string, Set<string>>();
-  // Most objects have one value (a Loan's lender): kept as the string, not a one-element array.
-  private readonly valuesOf = new Map<string, string | readonly string[]>();
+  private readonly names = new Map<string, string | readonly string[] | Set<string>>();
 
   constructor(readonly keys: (object: AnyObject) => readonly string[]) {}
 
-  /** Re-index one object: `object` undefined removes it. */
-  update(name: string, object: AnyObject | undefined): void {
-    const previous = this.valuesOf.get(name);
-    for (const value of typeof previous === 'string' ? [previous] : (previous ?? [])) {
-      const set = this.names.get(value);
-      set?.delete(name);
-      if (set?.size === 0) this.names.delete(value);
-    }
-    this.valuesOf.delete(name);
-    if (!object) return;
-    const values = this.keys(object);
-    if (values.length === 0) return;
-    this.valuesOf.set(name, values.length === 1 ? values[0]! : values);
-    for (const value of values) {
-      const set = this.names.get(value);
-      if (set) set.add(name);
-      else this.names.set(value, new Set([name]));
-    }
+  /** Re-index one object: `previous` is what the cache held (undefined: nothing), `next` what it holds now (undefined: removed). */
+  update(name: string, previous: AnyObject | undefined, next: AnyObject | undefined): void {
+    const before = previous ? this.keys(previous) : NO_VALUES;
+    const after = next ? this.keys(next) : NO_VALUES;
+    for (const value of before) if (!after.includes(value)) this.remove(value, name);
+    for (const value of after) if (!before.includes(value)) this.add(value, name);
   }
 
-  /** The names indexed under `value`: live, for reading at once. */
-  lookup(value: string): ReadonlySet<string> | undefined {
-    return this.names.get(value);
+  /** The names indexed under `value`, for reading at once. */
+  lookup(value: string): Iterable<string> {
+    const held = this.names.get(value);
+    return held === undefined ? NO_VALUES : typeof held === 'string' ? [held] : held;
+  }
+
+  private add(value: string, name: string): void {
+    const held = this.names.get(value);
+    if (held === undefined) this.names.set(value, name);
+    else if (typeof held === 'string') {
+      if (held !== name) this.names.set(value, [held, name]);
+    } else if (held instanceof Set) held.add(name);
+    // concat and slice allocate exactly the length (a spread or filter leaves room for 17 or more).
+    else if (!held.includes(name)) this.names.set(value, held.length < SMALL_NAME_LIST ? held.concat(name) : new Set(held).add(name));
+  }
+
+  private remove(value: string, name: string): void {
+    const held = this.names.get(value);
+    if (held === undefined) return;
+    if (typeof held === 'string') {
+      if (held === name) this.names.delete(value);
+    } else if (held instanceof Set) {
+      held.delete(name);
+      if (held.size === 0) this.names.delete(value);
+    } else {
+      const at = held.indexOf(name);
+      if (at < 0) return;
+      const rest = held.slice(0, at).concat(held.slice(at + 1));
+      this.names.set(value, rest.length === 1 ? rest[0]! : rest);
+    }
   }
 }
 
@@ -122,7 +144,7 @@ export class Informer implements Cache, LongLived {
       return;
     }
     const index = new Index(keys as (object: AnyObject) => readonly string[]);
-    for (const [objectName, object] of this.objects.get(kind) ?? []) index.update(objectName, object);
+    for (const [objectName, object] of this.objects.get(kind) ?? []) index.update(objectName, undefined, object);
     indexes.set(name, index);
   }
 
@@ -179,7 +201,9 @@ export class Informer implements Cache, LongLived {
     let since = Number.POSITIVE_INFINITY;
     for (const kind of this.kinds) {
       const listed = await this.store.list(kind, { strings: this.strings });
-      fresh.set(kind, new Map(listed.items.map((item) => [item.metadata.name, item as AnyObject])));
+      const objects = new Map<string, AnyObject>();
+      for (const item of listed.items) objects.set(item.metadata.name, item);
+      fresh.set(kind, objects);
       since = Math.min(since, listed.revision);
     }
     if (this.closing()) return;
@@ -203,8 +227,8 @@ export class Informer implements Cache, LongLived {
       previous.set(kind, old);
       this.objects.set(kind, objects);
       for (const index of this.indexes.get(kind)?.values() ?? []) {
-        for (const name of old.keys()) if (!objects.has(name)) index.update(name, undefined);
-        for (const [name, object] of objects) index.update(name, object);
+        for (const [name, object] of old) if (!objects.has(name)) index.update(name, object, undefined);
+        for (const [name, object] of objects) index.update(name, old.get(name), object);
       }
     }
     this.seenRevision = revision;
@@ -240,19 +264,19 @@ export class Informer implements Cache, LongLived {
       // A later re-create of the same name is newer than this delete.
       if (!cached || revisionOf(cached) > event.revision) return undefined;
       objects.delete(name);
-      this.reindex(event.object.kind, name, undefined);
+      this.reindex(event.object.kind, name, cached, undefined);
       return { ...event, oldObject: cached, resync: false };
     }
     // Replayed history the lists already hold.
     if (cached && revisionOf(cached) >= event.revision) return undefined;
     this.strings.internAll(event.object);
     objects.set(name, event.object);
-    this.reindex(event.object.kind, name, event.object);
+    this.reindex(event.object.kind, name, cached, event.object);
     return { ...event, ...(cached ? { oldObject: cached } : {}), resync: false };
   }
 
-  private reindex(kind: Kind, name: string, object: AnyObject | undefined): void {
-    for (const index of this.indexes.get(kind)?.values() ?? []) index.update(name, object);
+  private reindex(kind: Kind, name: string, previous: AnyObject | undefined, next: AnyObject | undefined): void {
+    for (const index of this.indexes.get(kind)?.values() ?? []) index.update(name, previous, next);
   }
 
   private emit(event: ChangeEvent): void {

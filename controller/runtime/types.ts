@@ -45,7 +45,7 @@ export interface Cache {
 export interface IndexDefinition<K extends Kind = Kind> {
   kind: K;
   name: string;
-  /** The index values of an object (none: the object is not in this index). */
+  /** The index values of an object (none: the object is not in this index); a function of the object alone. */
   keys(object: KindMap[K]): readonly string[];
 }
 

@@ -75,7 +75,7 @@ export interface SimAdapterOptions {
   dataDir: string;
   /** Accounts outside the managed classes, by name (uid lookups see them; listAccounts does not). */
   systemAccounts?: Record<string, number>;
-  /** How many of the latest calls `history` keeps (a daemon runs for months). */
+  /** How many of the latest calls `history` keeps (a daemon runs for months); 0 keeps none. */
   historyLimit?: number;
   /** How many CPUs the simulated node has for pinning (default 4). */
   cpuCount?: number;
@@ -300,9 +300,11 @@ export class SimAdapter implements NodeAdapter {
 
   private async call<T>(call: SimCall, body: () => T): Promise<T> {
     const { method } = call;
-    this.history.push(call);
-    // Trimmed in halves, so the cost per call stays constant.
-    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    if (this.historyLimit > 0) {
+      this.history.push(call);
+      // Trimmed in halves, so the cost per call stays constant.
+      if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    }
     this.counts.set(method, this.callCount(method) + 1);
     const inFlight = this.inFlight(method) + 1;
     this.inFlightCounts.set(method, inFlight);

@@ -41,11 +41,15 @@ test('equal values built apart take one entry, and come back equal', () => {
   assert.equal(strings.size, 1);
 });
 
-test('past its limit the table starts again, so it never holds more than the limit', () => {
+test('past its limit the recent values become the older table and the oldest are dropped: never more than twice the limit', () => {
   const strings = new StringInterner(3);
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 9; i++) {
     strings.intern(`a value number ${i}`);
-    assert.ok(strings.size <= 3, `size ${strings.size} after ${i + 1} values`);
+    assert.ok(strings.size <= 6, `size ${strings.size} after ${i + 1} values`);
   }
-  assert.equal(strings.size, 1, 'the tenth value started the fourth table');
+  assert.equal(strings.size, 6, 'values 6 to 8 are recent, 3 to 5 older, 0 to 2 dropped');
+  strings.intern('a value number 9');
+  assert.equal(strings.size, 4, 'the tenth value started a recent table; 6 to 8 are the older one');
+  strings.intern('a value number 7');
+  assert.equal(strings.size, 5, 'a value of the older table is added to the recent one');
 });

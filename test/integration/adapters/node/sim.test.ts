@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimAdapter, SIM_FIRST_UID } from '../../../../adapters/node/sim/index.js';
+import { createSimAdapter, SimAdapter, SIM_FIRST_UID } from '../../../../adapters/node/sim/index.js';
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { ConflictError, NotFoundError, StorageError, UsageError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
@@ -168,6 +168,17 @@ test('the call history keeps the latest calls only', TIMEOUT, async () => {
   assert.equal(sim.history[0]?.name, 'd', 'the oldest were dropped');
   assert.equal(sim.callCount('getAccount'), 6, 'counters still count everything');
   await sim.close();
+});
+
+test("slvd's sim keeps no call history, and still counts its calls", TIMEOUT, async (t) => {
+  const adapter = await createNodeAdapter('sim', { dataDir: tempDir() });
+  t.after(() => adapter.close());
+  assert.ok(adapter instanceof SimAdapter);
+  await adapter.createAccount('pl_alpha', 'sliver');
+  await adapter.getAccount('pl_alpha');
+  assert.deepEqual(adapter.history, []);
+  assert.equal(adapter.callCount('createAccount'), 1);
+  assert.equal(adapter.callCount('getAccount'), 1);
 });
 
 test('held calls stay in flight until released', TIMEOUT, async (t) => {

@@ -123,6 +123,36 @@ test('a watch ended by 410 Gone relists at once, and keeps retrying with backoff
   await informer.close();
 });
 
+test('an index value with many objects (past the small lists) gains and loses names as they change', { timeout: 10_000 }, async (t) => {
+  const store = tempStore(t);
+  const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
+  for (const name of names) await store.create(sliver(name, { type: 'one' }));
+  const informer = new Informer({ store, clock: new FakeClock(), log: silent, kinds: ['Sliver'] });
+  informer.addIndex('Sliver', 'by-type', (s) => [s.spec.type]);
+  await informer.start();
+  t.after(() => informer.close());
+  const indexed = (type: string) =>
+    informer
+      .byIndex('Sliver', 'by-type', type)
+      .map((s) => s.metadata.name)
+      .sort();
+  assert.deepEqual(indexed('one'), [...names].sort());
+  // Moved away one by one: the value's names shrink from many to one to none.
+  for (const [i, name] of names.entries()) {
+    const current = await store.get('Sliver', name);
+    if (i % 2 === 0) await store.update({ ...current, spec: { ...current.spec, type: 'two' } });
+    else await store.delete('Sliver', name);
+  }
+  await until(() => indexed('one').length === 0 && indexed('two').length === 10, 'the watch delivers every change');
+  assert.deepEqual(indexed('two'), names.filter((_, i) => i % 2 === 0).sort());
+  // A status write leaves the index values as they were.
+  const moved = await store.get('Sliver', 's0');
+  await store.updateStatus({ ...moved, status: { running: true } });
+  await until(() => informer.get('Sliver', 's0')?.status?.running === true, 'the status write is seen');
+  assert.equal(indexed('two').length, 10);
+  assert.deepEqual(indexed('one'), []);
+});
+
 test('events carry the object the cache held before; indexes follow every change, relists included', { timeout: 10_000 }, async (t) => {
   const real = tempStore(t);
   const { store, breakWatch } = breakableStore(real);
