@@ -16,12 +16,13 @@ const BUILD_STAMP = join(CHECKOUT, 'dist', '.build-stamp');
 
 /**
  * The file `entry` (a path under the checkout without extension, e.g. 'cli/main') runs from: with
- * `bundle`, dist/bundle/<bundle>.cjs when the current build made it (esbuild is a devDependency).
+ * `bundle`, dist/bundle/<bundle>.cjs (CommonJS, slvctl) or .mjs (an ES module, slvd) when the current
+ * build made it (esbuild is a devDependency).
  */
 function entryFile(entry, bundle) {
   if (!buildIsCurrent()) return join(CHECKOUT, `${entry}.ts`);
-  const bundled = bundle === undefined ? undefined : join(CHECKOUT, 'dist', 'bundle', `${bundle}.cjs`);
-  return bundled !== undefined && statSync(bundled, { throwIfNoEntry: false }) ? bundled : join(CHECKOUT, 'dist', `${entry}.js`);
+  const bundles = bundle === undefined ? [] : ['cjs', 'mjs'].map((extension) => join(CHECKOUT, 'dist', 'bundle', `${bundle}.${extension}`));
+  return bundles.find((file) => statSync(file, { throwIfNoEntry: false })) ?? join(CHECKOUT, 'dist', `${entry}.js`);
 }
 
 /** Resolves to the exports of `entry`, loaded from entryFile(). */

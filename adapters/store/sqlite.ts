@@ -97,7 +97,8 @@ export class SqliteStore extends StoreBase {
     this.db = db;
     this.statements = {
       get: db.prepare<[string, string], { data: string }>('SELECT data FROM objects WHERE kind = ? AND name = ?'),
-      list: db.prepare<[string], { data: string }>('SELECT data FROM objects WHERE kind = ? ORDER BY name'),
+      // The column alone (pluck): no row object per listed object.
+      list: db.prepare<[string], string>('SELECT data FROM objects WHERE kind = ? ORDER BY name').pluck(),
       put: db.prepare('INSERT INTO objects (kind, name, revision, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision, data = excluded.data'),
       remove: db.prepare('DELETE FROM objects WHERE kind = ? AND name = ?'),
       history: db.prepare('INSERT INTO history (revision, kind, name, type, data) VALUES (?, ?, ?, ?, ?)'),
@@ -161,8 +162,8 @@ export class SqliteStore extends StoreBase {
     return this.statements.get.get(kind, name)?.data;
   }
 
-  protected *listData(kind: Kind): Iterable<string> {
-    for (const row of this.statements.list.iterate(kind)) yield row.data;
+  protected listData(kind: Kind): Iterable<string> {
+    return this.statements.list.iterate(kind);
   }
 
   revision(): number {

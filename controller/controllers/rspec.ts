@@ -37,6 +37,12 @@ const dutyAdjustmentsChanged = changedBy((object) => {
   return [status?.dailyBandwidth?.netMaxCap, status?.dailyBandwidth?.net2MaxCap, status?.leaseCpuMin];
 });
 
+/** A Loan as the loan rules take it (a literal: spreading the spec cost more than deciding the loan). */
+function loanInput(loan: Loan): LoanInput {
+  const { spec } = loan;
+  return { id: loan.metadata.name, from: spec.from, to: spec.to, resource: spec.resource, amount: spec.amount, order: spec.order };
+}
+
 function sameSpec(a: LoanSpec, b: LoanSpec): boolean {
   return a.from === b.from && a.to === b.to && a.resource === b.resource && a.amount === b.amount && a.order === b.order;
 }
@@ -58,6 +64,8 @@ export function createRSpecController(): Reconciler {
   }
 
   function keysForLoan(event: ChangeEvent, cache: Cache): string[] {
+    // The first list: every sliver queues itself, and a lender that is no sliver has its loans decided only here.
+    if (event.initialList) return [(event.object as Loan).spec.from];
     const before = (event.oldObject as Loan | undefined)?.spec;
     const after = event.type === 'DELETED' ? undefined : (event.object as Loan).spec;
     // A status write (the decision this controller recorded) changes no neighbourhood.
@@ -74,7 +82,7 @@ export function createRSpecController(): Reconciler {
 
   function keysForSliver(event: ChangeEvent, cache: Cache): string[] {
     const { name } = event.object.metadata;
-    if (event.resync) return [name];
+    if (event.resync || event.initialList) return [name];
     // Other status and unrelated spec changes leave every effective rspec as it was.
     if (loanInputChanged(event)) return affectedBy(cache, name);
     return dutyAdjustmentsChanged(event) ? [name] : [];
@@ -87,8 +95,9 @@ export function createRSpecController(): Reconciler {
     const sliver = liveSliver(cache, name);
     const loaned = sliver && fullRSpec(sliver.spec.rspec);
     const decisions = new Map<string, LoanDecision>();
+    const ownLoans = loansBy(cache, name);
     for (const lender of new Set([name, ...loansTo(cache, name).map((loan) => loan.spec.from)])) {
-      const inputs = loansBy(cache, lender).map((loan): LoanInput => ({ id: loan.metadata.name, ...loan.spec }));
+      const inputs = (lender === name ? ownLoans : loansBy(cache, lender)).map(loanInput);
       for (const { loan, decision } of decideLoans(lender, liveSliver(cache, lender)?.spec.rspec, inputs, exists)) {
         if (lender === name) decisions.set(loan.id, decision);
         if (!loaned || !decision.granted) continue;
@@ -97,7 +106,6 @@ export function createRSpecController(): Reconciler {
         if (loan.to === name) loaned[resource] += loan.amount;
       }
     }
-    const ownLoans = loansBy(cache, name);
 
     const writes: Array<Promise<unknown>> = [];
     for (const loan of ownLoans) {
@@ -109,6 +117,8 @@ export function createRSpecController(): Reconciler {
       if (before === undefined || before.observedGeneration !== generation || before.granted !== decision.granted || before.reason !== decision.reason) {
         const fields = { loan: loan.metadata.name, from: loan.spec.from, to: loan.spec.to, resource: loan.spec.resource, amount: loan.spec.amount, reason: decision.reason };
         log.info(fields, decision.granted ? `loan ${loan.metadata.name} granted` : `loan ${loan.metadata.name} not granted: ${decision.message}`);
+      } else if (before.message === decision.message) {
+        continue; // the status already says all of it: writeStatus would find nothing to write
       }
       writes.push(writeStatus<'Loan'>(store, loan, (status) => ({ ...status, ...decision, observedGeneration: generation })));
     }

@@ -232,13 +232,14 @@ export class Informer implements Cache, LongLived {
       }
     }
     this.seenRevision = revision;
+    const initial = [...previous.values()].every((old) => old.size === 0);
     // Each event is made as it is emitted, once the whole cache is replaced: gathered first, the
     // events of a first list (60,000 objects) lived long enough to be promoted, then were garbage.
     for (const [kind, objects] of fresh) {
       const old = previous.get(kind)!;
       for (const [name, object] of objects) {
         const before = old.get(name);
-        if (!before) this.emit({ type: 'ADDED', object, revision: revisionOf(object), resync: false });
+        if (!before) this.emit({ type: 'ADDED', object, revision: revisionOf(object), resync: false, ...(initial ? { initialList: true } : {}) });
         else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) this.emit({ type: 'MODIFIED', object, oldObject: before, revision: revisionOf(object), resync: false });
       }
       for (const [name, object] of old) if (!objects.has(name)) this.emit({ type: 'DELETED', object, oldObject: object, revision, resync: false });

@@ -20,6 +20,12 @@ export interface Clock {
 export interface ChangeEvent<T extends AnyObject = AnyObject> extends WatchEvent<T> {
   oldObject?: T;
   resync: boolean;
+  /**
+   * An ADDED of a list into an empty cache (the informer's first): every cached object gets one,
+   * each emitted once the cache holds them all, so a keysFor need not queue an object's neighbours
+   * for it (their own events queue them). Absent for every other event, relists included.
+   */
+  initialList?: true;
 }
 
 export interface ReconcileResult {

@@ -44,11 +44,11 @@ function checkout(stamp: boolean): string {
   return root;
 }
 
-/** Adds the bundle scripts/build.mjs makes with esbuild (CommonJS), dated with the build. */
-function withBundle(root: string): string {
-  const bundle = join(root, 'dist/bundle/slvctl.cjs');
+/** Adds a bundle as scripts/build.mjs makes it with esbuild (CommonJS as slvctl's, or an ES module as slvd's), dated with the build. */
+function withBundle(root: string, format: 'cjs' | 'mjs' = 'cjs'): string {
+  const bundle = join(root, `dist/bundle/slvctl.${format}`);
   mkdirSync(dirname(bundle));
-  writeFileSync(bundle, "exports.ran = 'bundled';\nexports.main = async () => 0;\n");
+  writeFileSync(bundle, format === 'cjs' ? "exports.ran = 'bundled';\nexports.main = async () => 0;\n" : "export const ran = 'bundled as an ES module';\n");
   utimesSync(bundle, BEFORE_BUILD, BEFORE_BUILD);
   return root;
 }
@@ -68,10 +68,16 @@ test('a current build with a bundle runs the bundle', () => {
   assert.equal(whichRan(withBundle(checkout(true))), 'bundled');
 });
 
+test('a current build with an ES module bundle (as slvd has) runs it', () => {
+  assert.equal(whichRan(withBundle(checkout(true), 'mjs')), 'bundled as an ES module');
+});
+
 test('a bundle of a stale build does not run: the sources do', () => {
-  const root = withBundle(checkout(true));
-  utimesSync(join(root, 'cli/main.ts'), AFTER_BUILD, AFTER_BUILD);
-  assert.equal(whichRan(root), 'source');
+  for (const format of ['cjs', 'mjs'] as const) {
+    const root = withBundle(checkout(true), format);
+    utimesSync(join(root, 'cli/main.ts'), AFTER_BUILD, AFTER_BUILD);
+    assert.equal(whichRan(root), 'source');
+  }
 });
 
 test("the bundle's code cache, as the build writes it, is one V8 accepts; a cache it refuses leaves the bundle running", () => {

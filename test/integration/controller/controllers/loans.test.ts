@@ -8,7 +8,9 @@ import { computeEffectiveRSpecs, fullRSpec, isLoanable, LOAN_MINIMUM, type LoanI
 import { InvalidError } from '../../../../resources/errors.js';
 import type { Store } from '../../../../adapters/store/contract.js';
 import { API_VERSION, LOANABLE_RESOURCES, type Loan, type RSpec, type SliverSpec } from '../../../../schemas/types.js';
-import { createSliver, FakeClock, loanName, removeTempDirs, setLoans, startDaemon, type Daemon } from '../../../support/controllers-harness.js';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../../../adapters/store/sqlite.js';
+import { createSliver, FakeClock, loanName, removeTempDirs, setLoans, startDaemon, tempDir, type Daemon } from '../../../support/controllers-harness.js';
 import { loadLoanVectors } from '../../../support/reference-vectors.js';
 
 after(removeTempDirs);
@@ -209,41 +211,51 @@ test('properties: resources are conserved, lenders keep their minimums, lender o
   );
 });
 
+const changeArbitrary = fc.oneof(
+  fc.record({ kind: fc.constant('setLoans' as const), from: fc.constantFrom(...NAMES), loans: fc.array(loanArbitrary, { maxLength: 4 }) }),
+  fc.record({ kind: fc.constant('rspec' as const), name: fc.constantFrom(...NAMES), rspec: rspecArbitrary }),
+  fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom(...NAMES) }),
+);
+type WorldChange = typeof changeArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+async function storeWorld(store: Store, { slivers, loans }: { slivers: Record<string, Partial<RSpec>>; loans: Parameters<typeof loanInputs>[0] }): Promise<void> {
+  for (const [name, rspec] of Object.entries(slivers)) await createSliver(store, name, { rspec });
+  for (const loan of loanInputs(loans)) {
+    await store.create<Loan>({
+      apiVersion: API_VERSION,
+      kind: 'Loan',
+      metadata: { name: loan.id },
+      spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order },
+    });
+  }
+}
+
+async function applyChange(store: Store, step: WorldChange): Promise<void> {
+  if (step.kind === 'setLoans')
+    await setLoans(
+      store,
+      step.from,
+      step.loans.map((l) => [l.to, l.resource, l.amount]),
+    );
+  else if (step.kind === 'delete') await store.delete('Sliver', step.name).catch(() => undefined);
+  else {
+    const sliver = await store.tryGet('Sliver', step.name);
+    if (sliver) await store.update({ ...sliver, spec: { ...sliver.spec, rspec: step.rspec } });
+    else await createSliver(store, step.name, { rspec: step.rspec });
+  }
+}
+
 test("property: the controller's incremental recompute equals the full computation after every change", { timeout: 60_000 }, async () => {
-  const change = fc.oneof(
-    fc.record({ kind: fc.constant('setLoans' as const), from: fc.constantFrom(...NAMES), loans: fc.array(loanArbitrary, { maxLength: 4 }) }),
-    fc.record({ kind: fc.constant('rspec' as const), name: fc.constantFrom(...NAMES), rspec: rspecArbitrary }),
-    fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom(...NAMES) }),
-  );
   await fc.assert(
-    fc.asyncProperty(worldArbitrary, fc.array(change, { maxLength: 5 }), async ({ slivers, loans }, changes) => {
+    fc.asyncProperty(worldArbitrary, fc.array(changeArbitrary, { maxLength: 5 }), async (world, changes) => {
       const daemon = await startDaemon();
       try {
         const { store } = daemon;
-        for (const [name, rspec] of Object.entries(slivers)) await createSliver(store, name, { rspec });
-        for (const loan of loanInputs(loans)) {
-          await store.create<Loan>({
-            apiVersion: API_VERSION,
-            kind: 'Loan',
-            metadata: { name: loan.id },
-            spec: { from: loan.from, to: loan.to, resource: loan.resource as Loan['spec']['resource'], amount: loan.amount, order: loan.order },
-          });
-        }
+        await storeWorld(store, world);
         await daemon.settle();
         await assertAgreesWithFullComputation(store);
         for (const step of changes) {
-          if (step.kind === 'setLoans')
-            await setLoans(
-              store,
-              step.from,
-              step.loans.map((l) => [l.to, l.resource, l.amount]),
-            );
-          else if (step.kind === 'delete') await store.delete('Sliver', step.name).catch(() => undefined);
-          else {
-            const sliver = await store.tryGet('Sliver', step.name);
-            if (sliver) await store.update({ ...sliver, spec: { ...sliver.spec, rspec: step.rspec } });
-            else await createSliver(store, step.name, { rspec: step.rspec });
-          }
+          await applyChange(store, step);
           await daemon.settle();
           await assertAgreesWithFullComputation(store);
         }
@@ -254,6 +266,43 @@ test("property: the controller's incremental recompute equals the full computati
     { numRuns: 15 },
   );
 });
+
+// The informer's first list queues each sliver and each lender for itself, not their neighbourhoods.
+test('property: a daemon started on stored slivers and loans, and restarted after changes made while it was down, agrees with the full computation', { timeout: 60_000 }, async () => {
+  await fc.assert(
+    fc.asyncProperty(worldArbitrary, fc.array(changeArbitrary, { minLength: 1, maxLength: 5 }), async (world, changes) => {
+      const dir = tempDir();
+      await whileDown(dir, (store) => storeWorld(store, world));
+      await startSettleAndCheck(dir);
+      await whileDown(dir, async (store) => {
+        for (const step of changes) await applyChange(store, step);
+      });
+      await startSettleAndCheck(dir);
+    }),
+    { numRuns: 10 },
+  );
+});
+
+/** Change the store in `dir` with no daemon running. */
+async function whileDown(dir: string, change: (store: Store) => Promise<void>): Promise<void> {
+  const store = openSqliteStore(join(dir, 'store.db'));
+  try {
+    await change(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Start a daemon on `dir`, let it settle, check every decision and effective rspec, stop it. */
+async function startSettleAndCheck(dir: string): Promise<void> {
+  const daemon = await startDaemon({ dir });
+  try {
+    await daemon.settle();
+    await assertAgreesWithFullComputation(daemon.store);
+  } finally {
+    await daemon.stop();
+  }
+}
 
 async function assertAgreesWithFullComputation(store: Store): Promise<void> {
   const slivers = (await store.list('Sliver')).items;
