@@ -10,6 +10,8 @@ import type { DaemonStatus } from '../../controller/daemon/status-file.js';
 import { registerCleanup } from './host-cleanup.js';
 
 const MAIN = new URL('../../controller/daemon/main.ts', import.meta.url).pathname;
+/** The installed command: the build's bundle while it is current (else the sources, through tsx). */
+export const INSTALLED_SLVD = new URL('../../bin/slvd.js', import.meta.url).pathname;
 
 export interface Daemon {
   child: ChildProcess;
@@ -19,15 +21,16 @@ export interface Daemon {
 
 /**
  * `args` must include `--data-dir`; `nodeArgs` go to node before the entry point (e.g. `--import`
- * of a test's own module); `env` is the daemon's environment. The daemon is SIGKILLed after the test if still running.
+ * of a test's own module); `env` is the daemon's environment; `installed` runs bin/slvd.js instead of the sources. The daemon is SIGKILLed after the test if still running.
  */
-export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Daemon {
+export function spawnSlvd(t: TestContext, args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env, installed = false): Daemon {
   // Each daemon keeps its XML-RPC socket in its own data dir, off the host-wide defaults.
   const dataDir = args[args.indexOf('--data-dir') + 1]!;
   const endpoints = ['--xmlrpc-port', '0', '--xmlrpc-socket', join(dataDir, 'sliver_mgr.api'), '--xmlrpc-legacy-socket', 'none'];
   let started: ChildProcess | undefined;
   const release = registerCleanup(`slvd --data-dir ${dataDir}`, () => started?.kill('SIGKILL'));
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, MAIN, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const entry = installed ? [...nodeArgs, INSTALLED_SLVD] : ['--import', 'tsx', ...nodeArgs, MAIN];
+  const child = spawn(process.execPath, [...entry, ...endpoints, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   started = child;
   child.once('exit', () => void release());
   let output = '';

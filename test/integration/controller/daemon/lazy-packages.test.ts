@@ -1,21 +1,38 @@
 // A node's slvd loads what only some nodes use on first use: the etcd client (etcd3, gRPC and
 // protobufjs, some 25 MB resident) only when it joins a fleet or serves the fleet API, yaml only
 // for a config file. A static import anywhere the entry reaches would make every node pay for it.
-// Node's module debug log names every CommonJS file it loads, these packages' included.
+// Node's module debug log names every CommonJS file it loads, these packages' included. Both the
+// sources and the installed command (bin/slvd.js, which runs the build's bundle: a bundler that
+// followed a lazy import would load the package at start) are checked.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { tempDir } from '../../../support/runtime-helpers.js';
-import { spawnSlvd, waitForStatus } from '../../../support/slvd-process.js';
+import { spawnSlvd, waitForStatus, type Daemon } from '../../../support/slvd-process.js';
 
 const FLEET_ONLY = ['etcd3', '@grpc/grpc-js', 'protobufjs'];
 
-test('a node without a fleet or config file starts to Ready without loading the etcd client or yaml', { timeout: 60_000 }, async (t) => {
+/** Node's module log of a node without a fleet or config file, started to Ready and stopped. */
+async function moduleLogToReady(t: TestContext, installed: boolean): Promise<string> {
   const dataDir = tempDir(t, 'slvd-lazy-');
-  const daemon = spawnSlvd(t, ['--data-dir', dataDir, '--no-plc'], [], { ...process.env, NODE_DEBUG: 'module' });
+  const daemon: Daemon = spawnSlvd(t, ['--data-dir', dataDir, '--no-plc'], [], { ...process.env, NODE_DEBUG: 'module' }, installed);
   await waitForStatus(dataDir, daemon, (s) => s.ready, 'slvd is Ready');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0, daemon.output().slice(-2000));
   const log = daemon.output();
   assert.match(log, /node_modules\/better-sqlite3\//, 'the module log names the packages slvd loads at start');
+  return log;
+}
+
+function assertNoFleetPackages(log: string): void {
   for (const name of [...FLEET_ONLY, 'yaml']) assert.doesNotMatch(log, new RegExp(`node_modules/${name}/`), `${name} was loaded by a node without a fleet`);
+}
+
+test('a node without a fleet or config file starts to Ready without loading the etcd client or yaml', { timeout: 60_000 }, async (t) => {
+  assertNoFleetPackages(await moduleLogToReady(t, false));
+});
+
+test("the installed slvd, which runs the build's bundle, loads none of them either", { timeout: 60_000 }, async (t) => {
+  const log = await moduleLogToReady(t, true);
+  assert.match(log, /dist\/bundle\/slvd\.mjs/, 'bin/slvd.js ran the bundle (npm test builds it first; after editing a source, run node scripts/build.mjs)');
+  assertNoFleetPackages(log);
 });
