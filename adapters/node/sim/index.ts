@@ -3,6 +3,7 @@
 // It is the embedded default for the demo and the node for tests that are about controllers, so it
 // also counts calls, can inject failures and can hold calls in flight.
 import { ConflictError, NotFoundError } from '../../../resources/errors.js';
+import { jsonEqual } from '../../../resources/equal.js';
 import { RSPEC_KEYS, type RSpec } from '../../../schemas/types.js';
 import { outputTail } from '../../../resources/init-output.js';
 import type { AccountClass, AccountInfo, CpuPinning, InitOutcome, LimitReport, LogChunk, NodeAdapter } from '../contract.js';
@@ -339,9 +340,15 @@ export class SimAdapter implements NodeAdapter {
     return account;
   }
 
+  /** Set `fields` of an existing account; a change that sets nothing new journals nothing (a restarted node reapplies every account's setup). */
   private change(name: string, fields: Partial<SimAccount>): void {
-    this.existing(name); // a NotFoundError for an account that does not exist
-    this.state.patch(name, fields);
+    const account = this.existing(name); // a NotFoundError for an account that does not exist
+    for (const [field, value] of Object.entries(fields)) {
+      if (!jsonEqual(account[field as keyof SimAccount], value)) {
+        this.state.patch(name, fields);
+        return;
+      }
+    }
   }
 }
 

@@ -48,9 +48,9 @@ export class StateFile<V> {
     this.snapshotPath = join(options.dir, `${options.name}.json`);
     this.journalPath = join(options.dir, `${options.name}.journal`);
     this.format = options.format;
-    this.load();
-    // Fold the replayed journal into a fresh snapshot so the journal starts empty.
-    this.writeSnapshot();
+    // Fold a replayed journal into a fresh snapshot so the journal starts empty; with nothing to
+    // replay the snapshot is already current (rewriting it was most of a restarted sim node's start).
+    if (this.load() > 0 || !existsSync(this.snapshotPath)) this.writeSnapshot();
     this.journalFd = openSync(this.journalPath, 'w');
   }
 
@@ -104,11 +104,14 @@ export class StateFile<V> {
     this.journalBytes = 0;
   }
 
-  private load(): void {
+  /** Read the snapshot and replay the journal over it; returns how many journal entries it replayed. */
+  private load(): number {
     if (existsSync(this.snapshotPath)) {
       let snapshot: Snapshot<V>;
       try {
-        snapshot = JSON.parse(readFileSync(this.snapshotPath, 'utf8')) as Snapshot<V>;
+        const text = readFileSync(this.snapshotPath, 'utf8');
+        this.snapshotBytes = Buffer.byteLength(text);
+        snapshot = JSON.parse(text) as Snapshot<V>;
       } catch (e) {
         throw new StorageError(`${this.snapshotPath} is not valid JSON (${(e as Error).message}); nothing was changed`, { cause: e });
       }
@@ -117,7 +120,8 @@ export class StateFile<V> {
       }
       for (const [key, value] of Object.entries(snapshot.records)) this.records.set(key, value);
     }
-    if (!existsSync(this.journalPath)) return;
+    let replayed = 0;
+    if (!existsSync(this.journalPath)) return replayed;
     for (const line of readFileSync(this.journalPath, 'utf8').split('\n')) {
       if (!line) continue;
       let entry: JournalEntry<V>;
@@ -133,7 +137,9 @@ export class StateFile<V> {
         if (current !== undefined) this.records.set(entry.key, { ...current, ...entry.patch });
       } else if (entry.value === undefined) this.records.delete(entry.key);
       else this.records.set(entry.key, entry.value);
+      replayed++;
     }
+    return replayed;
   }
 
   private writeSnapshot(): void {

@@ -3,7 +3,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimAdapter, SimAdapter, SIM_FIRST_UID } from '../../../../adapters/node/sim/index.js';
@@ -129,6 +129,33 @@ test('a change journals only its fields, and a journal replayed over the snapsho
   const reopened = createSimAdapter({ dataDir: dir });
   assert.deepEqual(reopened.inspect('alpha'), expected);
   await reopened.close();
+});
+
+test('a change that sets nothing new journals nothing; a reopen with nothing to replay leaves the snapshot as it is', TIMEOUT, async () => {
+  const dir = tempDir();
+  const sim = createSimAdapter({ dataDir: dir });
+  await sim.createAccount('alpha', 'sliver', 'sliver.VServer');
+  await sim.setKeys('alpha', ['k1']);
+  await sim.applyLimits('alpha', { ...DEFAULT_RSPEC });
+  const journalLines = () => readFileSync(join(dir, 'sim-node.journal'), 'utf8').split('\n').filter(Boolean).length;
+  const before = journalLines();
+  await sim.setKeys('alpha', ['k1']);
+  await sim.applyLimits('alpha', { ...DEFAULT_RSPEC });
+  assert.equal(journalLines(), before, 'the same keys and limits again journal nothing');
+  assert.equal(sim.callCount('setKeys'), 2, 'the calls still count');
+  await sim.setKeys('alpha', ['k2']);
+  assert.equal(journalLines(), before + 1);
+  await sim.close(); // folds the journal: the snapshot holds everything, the journal is empty
+  const snapshot = statSync(join(dir, 'sim-node.json'));
+  const reopened = createSimAdapter({ dataDir: dir });
+  assert.deepEqual(reopened.inspect('alpha')?.keys, ['k2']);
+  const after = statSync(join(dir, 'sim-node.json'));
+  assert.deepEqual([after.ino, after.mtimeMs], [snapshot.ino, snapshot.mtimeMs], 'the snapshot was not rewritten');
+  await reopened.setKeys('alpha', ['k3']);
+  await reopened.close();
+  const third = createSimAdapter({ dataDir: dir });
+  assert.deepEqual(third.inspect('alpha')?.keys, ['k3'], 'a later change still reaches the snapshot');
+  await third.close();
 });
 
 test('a journal line torn by a crash is ignored; a foreign state file is refused untouched', TIMEOUT, async () => {
