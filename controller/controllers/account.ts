@@ -50,7 +50,11 @@ export const UNRECORDED_ACCOUNT = 'UnrecordedAccount';
 
 type AccountObject = Sliver | Delegate;
 
-/** What this run last installed on an account; empty after a restart, so everything is reconfigured once. */
+/**
+ * What this run last installed on an account; empty after a restart, so everything is reconfigured
+ * once. Keys and limits are the cached objects' own arrays and objects (the informer replaces an
+ * object, never changes it), not copies: at 10,000 slivers the copies were ~2 MB of live heap.
+ */
 interface Installed {
   keys?: string[];
   initscript?: string;
@@ -159,7 +163,7 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
     const memo = installed.get(name) ?? {};
     if (memo.keys && jsonEqual(memo.keys, keys)) return;
     await ops.setKeys(keys);
-    installed.set(name, { ...memo, keys: [...keys] });
+    installed.set(name, { ...memo, keys });
   }
 
   async function reconcileSliver(sliver: Sliver, ops: AccountOps, context: ReconcileContext): Promise<ReconcileResult | void> {
@@ -242,7 +246,7 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
         resources = unenforced
           ? { type: CONDITION_RESOURCES_APPLIED, status: 'False', reason: RESOURCES_UNSUPPORTED, message: `applied what this node can enforce; it cannot enforce: ${unenforced}` }
           : { type: CONDITION_RESOURCES_APPLIED, status: 'True', reason: 'Applied', message: 'the effective rspec is enforced' };
-        installed.set(name, { ...current, limits: { ...effective }, limitsApplied: resources });
+        installed.set(name, { ...current, limits: effective, limitsApplied: resources });
         // Said once, when it starts to be so (or what cannot be enforced changes), not at every apply or restart.
         const before = status.conditions?.find((c) => c.type === CONDITION_RESOURCES_APPLIED);
         if (unenforced && (before?.reason !== RESOURCES_UNSUPPORTED || before.message !== resources.message)) {
