@@ -1,13 +1,17 @@
 // Schema enforcement at the store boundary: every object written is checked by ajv against its
 // kind's JSON Schema (a status write: its status), and failures name the field and the rule.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { ajv as ajvPackage } from './lazy-modules.js';
 import { SCHEMAS } from '../schemas/kinds.js';
 import { NAME_RULES } from '../schemas/common.js';
 import { InvalidError, type StatusCause } from './errors.js';
 import { API_VERSION, KINDS, isKind, type Kind, type KindMap } from '../schemas/types.js';
 
-// verbose: errors carry their schema, so a range error can name both ends of the range.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true });
+let compiler: Ajv | undefined;
+/** Made on first use (resources/lazy-modules.ts). verbose: errors carry their schema, so a range error can name both ends of the range. */
+function ajv(): Ajv {
+  return (compiler ??= new (ajvPackage().Ajv)({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true }));
+}
 
 /** Compiled on first use: a process that writes few kinds (or none, a restart with nothing to change) compiles only those. */
 const objectValidators = new Map<Kind, ValidateFunction>();
@@ -15,7 +19,7 @@ const statusValidators = new Map<Kind, ValidateFunction>();
 
 function objectValidator(kind: Kind): ValidateFunction {
   let validate = objectValidators.get(kind);
-  if (!validate) objectValidators.set(kind, (validate = ajv.compile(SCHEMAS[kind])));
+  if (!validate) objectValidators.set(kind, (validate = ajv().compile(SCHEMAS[kind])));
   return validate;
 }
 
@@ -24,7 +28,7 @@ function statusValidator(kind: Kind): ValidateFunction {
   let validate = statusValidators.get(kind);
   if (!validate) {
     const { status } = (SCHEMAS[kind] as { properties: { status: object } }).properties;
-    statusValidators.set(kind, (validate = ajv.compile({ type: 'object', properties: { status } })));
+    statusValidators.set(kind, (validate = ajv().compile({ type: 'object', properties: { status } })));
   }
   return validate;
 }

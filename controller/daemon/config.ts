@@ -5,7 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { checkoutPath } from '../../resources/checkout.js';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { ajv } from '../../resources/lazy-modules.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../../resources/errors.js';
 import { isNodeName } from '../../resources/fleet.js';
@@ -113,7 +114,7 @@ export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; con
 let fileValidator: ValidateFunction<SlvdConfigFile> | undefined;
 /** The config file's schema, compiled when a file is read: most starts pass flags only. */
 function configFileValidator(): ValidateFunction<SlvdConfigFile> {
-  return (fileValidator ??= new Ajv({ allErrors: true, strict: true }).compile(slvdConfigSchema));
+  return (fileValidator ??= new (ajv().Ajv)({ allErrors: true, strict: true }).compile(slvdConfigSchema));
 }
 
 function number(flag: string, integer: boolean) {
