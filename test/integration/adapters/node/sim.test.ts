@@ -10,6 +10,7 @@ import { createSimAdapter, SimAdapter, SIM_FIRST_UID } from '../../../../adapter
 import { createNodeAdapter } from '../../../../adapters/node/index.js';
 import { ConflictError, NotFoundError, StorageError, UsageError } from '../../../../resources/errors.js';
 import { DEFAULT_RSPEC } from '../../../../resources/rspec.js';
+import type { RSpec } from '../../../../schemas/types.js';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -107,12 +108,18 @@ test('a long journal is folded into the snapshot, and nothing is lost doing it',
   await sim.close();
 });
 
-test('a change journals only its fields, and a journal replayed over the snapshot it was folded into ends the same', TIMEOUT, async () => {
+/** A sim node in a new dir with the sliver account alpha, keys ['k1'] and `rspec` applied. */
+async function simWithAlpha(rspec: RSpec): Promise<{ dir: string; sim: SimAdapter }> {
   const dir = tempDir();
   const sim = createSimAdapter({ dataDir: dir });
   await sim.createAccount('alpha', 'sliver', 'sliver.VServer');
   await sim.setKeys('alpha', ['k1']);
-  await sim.applyLimits('alpha', { ...DEFAULT_RSPEC, enabled: 0 });
+  await sim.applyLimits('alpha', rspec);
+  return { dir, sim };
+}
+
+test('a change journals only its fields, and a journal replayed over the snapshot it was folded into ends the same', TIMEOUT, async () => {
+  const { dir, sim } = await simWithAlpha({ ...DEFAULT_RSPEC, enabled: 0 });
   await sim.start('alpha');
   await sim.setKeys('alpha', ['k2']);
   const journal = readFileSync(join(dir, 'sim-node.journal'), 'utf8');
@@ -132,11 +139,7 @@ test('a change journals only its fields, and a journal replayed over the snapsho
 });
 
 test('a change that sets nothing new journals nothing; a reopen with nothing to replay leaves the snapshot as it is', TIMEOUT, async () => {
-  const dir = tempDir();
-  const sim = createSimAdapter({ dataDir: dir });
-  await sim.createAccount('alpha', 'sliver', 'sliver.VServer');
-  await sim.setKeys('alpha', ['k1']);
-  await sim.applyLimits('alpha', { ...DEFAULT_RSPEC });
+  const { dir, sim } = await simWithAlpha({ ...DEFAULT_RSPEC });
   const journalLines = () => readFileSync(join(dir, 'sim-node.journal'), 'utf8').split('\n').filter(Boolean).length;
   const before = journalLines();
   await sim.setKeys('alpha', ['k1']);
