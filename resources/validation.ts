@@ -13,25 +13,19 @@ function ajv(): Ajv {
   return (compiler ??= new (ajvPackage().Ajv)({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true }));
 }
 
-/** Compiled on first use: a process that writes few kinds (or none, a restart with nothing to change) compiles only those. */
-const objectValidators = new Map<Kind, ValidateFunction>();
-const statusValidators = new Map<Kind, ValidateFunction>();
-
-function objectValidator(kind: Kind): ValidateFunction {
-  let validate = objectValidators.get(kind);
-  if (!validate) objectValidators.set(kind, (validate = ajv().compile(SCHEMAS[kind])));
-  return validate;
+/** A kind's validator of `schemaOf(kind)`, compiled on first use: a process that writes few kinds (or none, a restart with nothing to change) compiles only those. */
+function compiledOnFirstUse(schemaOf: (kind: Kind) => object): (kind: Kind) => ValidateFunction {
+  const compiled = new Map<Kind, ValidateFunction>();
+  return (kind) => {
+    let validate = compiled.get(kind);
+    if (!validate) compiled.set(kind, (validate = ajv().compile(schemaOf(kind))));
+    return validate;
+  };
 }
 
+const objectValidator = compiledOnFirstUse((kind) => SCHEMAS[kind]);
 /** The kind's status rules alone, at the same path (`status.…`) as in the whole object's schema. */
-function statusValidator(kind: Kind): ValidateFunction {
-  let validate = statusValidators.get(kind);
-  if (!validate) {
-    const { status } = (SCHEMAS[kind] as { properties: { status: object } }).properties;
-    statusValidators.set(kind, (validate = ajv().compile({ type: 'object', properties: { status } })));
-  }
-  return validate;
-}
+const statusValidator = compiledOnFirstUse((kind) => ({ type: 'object', properties: { status: (SCHEMAS[kind] as { properties: { status: object } }).properties.status } }));
 
 function describe(error: ErrorObject): StatusCause {
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
