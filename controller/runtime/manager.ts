@@ -14,7 +14,7 @@ import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { CommittedCache } from '../../adapters/store/committed-reads.js';
-import { createRuntimeMetrics, errorReason, type RuntimeMetrics } from './metrics.js';
+import { createRuntimeMetrics, reconcilerMetrics, type ReconcilerMetrics, type RuntimeMetrics } from './metrics.js';
 import { Periodic } from './periodic.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 
@@ -45,6 +45,7 @@ interface Controller {
   reconciler: Reconciler;
   queue: WorkQueue;
   context: ReconcileContext;
+  metrics: ReconcilerMetrics;
   workers: Promise<void>[];
 }
 
@@ -143,7 +144,7 @@ export class Manager implements LongLived {
       events: this.events.forSource(reconciler.name),
       clock: this.clock,
     };
-    this.controllers.set(reconciler.name, { reconciler, queue, context, workers: [] });
+    this.controllers.set(reconciler.name, { reconciler, queue, context, metrics: reconcilerMetrics(this.metrics, reconciler.name), workers: [] });
     // For triggers that are not store changes (a periodic sweep, the daemon at start).
     return { name: reconciler.name, enqueue: (key) => queue.add(key) };
   }
@@ -312,16 +313,16 @@ export class Manager implements LongLived {
   }
 
   private async reconcileOne(controller: Controller, key: string): Promise<void> {
-    const name = controller.reconciler.name;
+    const { metrics } = controller;
     const context = keyContext(controller.context, key);
     const started = this.clock.now();
     let result: ReconcileResult | void;
     try {
       result = await controller.reconciler.reconcile(key, context);
     } catch (error) {
-      this.metrics.reconcileErrors.inc({ controller: name });
-      this.metrics.reconcileErrorsByReason.inc({ controller: name, reason: errorReason(error) });
-      this.metrics.reconcileTotal.inc({ controller: name, result: 'error' });
+      metrics.errors.inc();
+      metrics.errorsByReason(error).inc();
+      metrics.error.inc();
       const message = error instanceof Error ? error.message : String(error);
       const object = this.watchedObject(controller, key);
       if (error instanceof TerminalError) {
@@ -335,14 +336,14 @@ export class Manager implements LongLived {
       }
       return;
     } finally {
-      this.metrics.reconcileTime.observe({ controller: name }, (this.clock.now() - started) / 1000);
+      metrics.time.observe((this.clock.now() - started) / 1000);
     }
     controller.queue.forget(key);
     if (result?.requeueAfter !== undefined && result.requeueAfter > 0) {
-      this.metrics.reconcileTotal.inc({ controller: name, result: 'requeue_after' });
+      metrics.requeueAfter.inc();
       controller.queue.addAfter(key, result.requeueAfter);
     } else {
-      this.metrics.reconcileTotal.inc({ controller: name, result: 'success' });
+      metrics.success.inc();
     }
   }
 }

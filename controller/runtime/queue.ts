@@ -3,7 +3,7 @@
 // processed is queued again when it is done, and failures back off exponentially per key up to a cap.
 import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
 import type { Clock } from './types.js';
-import type { RuntimeMetrics } from './metrics.js';
+import { queueMetrics, type QueueMetrics, type RuntimeMetrics } from './metrics.js';
 
 export interface BackoffOptions {
   /** Delay after the first failure; doubles with every further failure of the same key. */
@@ -65,7 +65,7 @@ export class WorkQueue implements LongLived {
   readonly name: string;
   private readonly clock: Clock;
   private readonly backoff: BackoffOptions;
-  private readonly metrics: RuntimeMetrics | undefined;
+  private readonly metrics: QueueMetrics | undefined;
   private readonly onSettled: (() => void) | undefined;
   private readonly ready = new Fifo<string>();
   /** Keys that need processing: queued, or re-added while processing. */
@@ -83,7 +83,7 @@ export class WorkQueue implements LongLived {
     this.lifecycle = new Lifecycle(`the work queue ${options.name}`);
     this.clock = options.clock;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.metrics = options.metrics;
+    this.metrics = options.metrics && queueMetrics(options.metrics, options.name);
     this.onSettled = options.onSettled;
   }
 
@@ -99,7 +99,7 @@ export class WorkQueue implements LongLived {
   /** Queue a key now. A key already waiting is not queued twice; a closing queue takes no keys. */
   add(key: string): void {
     if (this.closing() || this.dirty.has(key)) return;
-    this.metrics?.queueAdds.inc({ name: this.name });
+    this.metrics?.adds.inc();
     this.dirty.add(key);
     // A key being processed is queued again by done(), so no worker sees it twice at once.
     if (!this.processing.has(key)) this.push(key);
@@ -127,7 +127,7 @@ export class WorkQueue implements LongLived {
   addRateLimited(key: string): void {
     const failures = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, failures);
-    this.metrics?.queueRetries.inc({ name: this.name });
+    this.metrics?.retries.inc();
     this.addAfter(key, backoffDelay(failures, this.backoff));
   }
 
@@ -153,7 +153,7 @@ export class WorkQueue implements LongLived {
     this.processing.delete(key);
     const started = this.startedAt.get(key);
     this.startedAt.delete(key);
-    if (started !== undefined) this.metrics?.workDuration.observe({ name: this.name }, (this.clock.now() - started) / 1000);
+    if (started !== undefined) this.metrics?.workDuration.observe((this.clock.now() - started) / 1000);
     if (this.dirty.has(key)) this.push(key);
     else this.onSettled?.();
   }
@@ -193,7 +193,7 @@ export class WorkQueue implements LongLived {
       return;
     }
     this.ready.push(key);
-    this.metrics?.queueDepth.set({ name: this.name }, this.ready.length);
+    this.metrics?.depth.set(this.ready.length);
   }
 
   private take(key: string): string {
@@ -202,9 +202,9 @@ export class WorkQueue implements LongLived {
     const now = this.clock.now();
     const queued = this.queuedAt.get(key);
     this.queuedAt.delete(key);
-    if (queued !== undefined) this.metrics?.queueDuration.observe({ name: this.name }, (now - queued) / 1000);
+    if (queued !== undefined) this.metrics?.queueDuration.observe((now - queued) / 1000);
     this.startedAt.set(key, now);
-    this.metrics?.queueDepth.set({ name: this.name }, this.ready.length);
+    this.metrics?.depth.set(this.ready.length);
     if (this.closing() && this.ready.length === 0) for (const waiter of this.waiters.splice(0)) waiter(undefined);
     return key;
   }
