@@ -4,7 +4,7 @@
 // is malformed as a whole changes nothing and is reported (log, metrics, lastResult); it never
 // throws. A bad record is skipped with a Warning Event and the rest applies.
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../support/prometheus.js';
 import { AccountNameTakenError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from '../../resources/errors.js';
 import { retryOnConflict } from '../support/retry.js';
 import { isPlcOwned, parseGetSlivers, planPlcSync, plcLabels, type PlcPlan, type PlcRecord, type SkippedEntry, type StoredRecord } from '../../resources/plc-records.js';

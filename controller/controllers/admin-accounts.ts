@@ -2,7 +2,7 @@
 // for the node's special accounts (root, site_admin; NodeConfig/plc spec.accounts) become their
 // authorized_keys. Keys PLC drops are removed with the next answer; without a NodeConfig (no PLC
 // answer yet, or PLC unreachable since) the last keys stay.
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../../adapters/support/prometheus.js';
 import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { NodeError } from '../../resources/errors.js';
 import { adminAuthorizedKeys } from '../../resources/node-duties.js';

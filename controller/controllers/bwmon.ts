@@ -5,7 +5,7 @@
 // rspec controller folds that cap into the effective rspec and the account controller applies it.
 // At the daily reset (UTC midnight) the count restarts and the caps go. A Warning Event and a
 // metric say when a sliver is capped, where the old bwmon sent mail.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../../adapters/support/prometheus.js';
 import { jsonEqual } from '../../resources/equal.js';
 import { dailyVolumes, nextDailyBandwidth, nextReset } from '../../resources/daily-bandwidth.js';
 import { fullRSpec } from '../../resources/rspec.js';

@@ -4,7 +4,7 @@
 // install and its error command on a failure. Like the old module it looks again every period, as
 // a file's content can change on PLC without the node's answer changing. A failed fetch or a failed
 // preinstall keeps the old file; a destination outside the allowed directories is refused.
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../../adapters/support/prometheus.js';
 import type { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { runCommand } from '../../adapters/support/exec.js';
 import { NodeError, UnavailableError } from '../../resources/errors.js';

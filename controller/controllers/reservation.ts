@@ -6,7 +6,7 @@
 // no polling) and decides from the clock alone, so a restart mid-lease lands in the same state.
 // Lease bounds are rounded to PLC's lease granularity.
 // Leaving lease_or_idle it gives back what it took: slivers it stopped start again; with policy none its status fields go.
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from '../../adapters/support/prometheus.js';
 import { DEFAULT_LEASE_GRANULARITY_SECONDS, LEASE_CPU_MIN, leaseStateAt } from '../../resources/reservations.js';
 import { kubernetesTimestamp } from '../../resources/time.js';
 import type { Sliver } from '../../schemas/types.js';

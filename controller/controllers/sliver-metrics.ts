@@ -1,7 +1,7 @@
 // Gauges of the slivers as the controllers see them, computed from the informer cache when
 // /metrics is scraped (nothing to keep current between scrapes): how many slivers per STATUS word
 // and Ready status, each sliver's Ready, and each sliver's effective rspec.
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from '../../adapters/support/prometheus.js';
 import { condition } from '../../resources/columns.js';
 import { fullRSpec } from '../../resources/rspec.js';
 import { sliverStatusWord } from '../../resources/sliver-status.js';

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../../adapters/support/prometheus.js';
 import { startApiServer } from '../../adapters/api/rest/server.js';
 import { connect, fleetConnection, type FleetConnection } from '../../adapters/fleet/layout.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../../adapters/support/prometheus.js';
 import { registerSliverMetrics } from '../controllers/sliver-metrics.js';
 import { startApiServer } from '../../adapters/api/rest/server.js';
 import { ApiHttps } from './api-https.js';

@@ -2,7 +2,7 @@
 // and habits apply. Each Manager registers them in its own Registry (never the global one), so two
 // managers in one process (tests) do not collide. Queues and reconcilers resolve their label sets
 // once (`queueMetrics`, `reconcilerMetrics`): every work item observes five of them.
-import { Registry } from 'prom-client';
+import { Registry } from '../../adapters/support/prometheus.js';
 import { counterFamily, gaugeFamily, histogramFamily, type CounterFamily, type GaugeFamily, type HistogramFamily } from './metric-families.js';
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

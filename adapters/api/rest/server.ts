@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from '../../support/prometheus.js';
 import { ROOT_UID, type Caller } from '../../../resources/authz.js';
 import { BadRequestError, ForbiddenError, NotFoundError, SlvError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';

@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../../support/prometheus.js';
 import { SocketPathError, UsageError } from '../../../resources/errors.js';
 import type { Store } from '../../store/contract.js';
 import { CommittedReads, type CommittedCache } from '../../store/committed-reads.js';
