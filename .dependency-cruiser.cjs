@@ -92,6 +92,14 @@ module.exports = {
       to: { path: '^controller/daemon/' },
     },
     {
+      name: 'prom-client-without-its-index',
+      comment:
+        'prom-client\'s index also loads its default metrics and @opentelemetry/api, ~100 ms of CPU at every start (docs/performance.md "Start-up"): product code takes its classes from adapters/support/prometheus.ts. Type-only imports load nothing.',
+      severity: 'error',
+      from: { path: '^(schemas|resources|adapters|controller|cli)/' },
+      to: { dependencyTypes: ['npm'], dependencyTypesNot: ['type-only'], path: 'node_modules/prom-client/' },
+    },
+    {
       name: 'product-code-does-not-use-tests',
       severity: 'error',
       from: { path: '^(schemas|resources|adapters|controller|cli)/' },
