@@ -1,6 +1,7 @@
 // A node's slvd loads what only some nodes use on first use: the etcd client (etcd3, gRPC and
 // protobufjs, some 25 MB resident) only when it joins a fleet or serves the fleet API, yaml only
-// for a config file, ajv only when it first validates a write (a node with nothing to write never does). A static import anywhere the entry reaches would make every node pay for it.
+// for a config file, ajv only when it first validates a write (a node with nothing to write never does),
+// xmlrpc (and its xmlbuilder) only for the first XML-RPC call it answers or makes to PLC. A static import anywhere the entry reaches would make every node pay for it.
 // prom-client's index, which loads its default metrics and @opentelemetry/api, never: slv takes its
 // classes from their own files (adapters/support/prometheus.ts) and collects no default metrics.
 // Node's module debug log names every CommonJS file it loads, these packages' included. Both the
@@ -26,13 +27,15 @@ async function moduleLogToReady(t: TestContext, installed: boolean): Promise<str
 }
 
 function assertNoFleetPackages(log: string): void {
-  for (const name of [...FLEET_ONLY, 'yaml', 'ajv']) assert.doesNotMatch(log, new RegExp(`node_modules/${name}/`), `${name} was loaded by a node without a fleet, a config file or a write`);
+  for (const name of [...FLEET_ONLY, 'yaml', 'ajv', 'xmlrpc', 'xmlbuilder']) {
+    assert.doesNotMatch(log, new RegExp(`node_modules/${name}/`), `${name} was loaded by a node without a fleet, a config file, a write, PLC or an XML-RPC call`);
+  }
   assert.match(log, /node_modules\/prom-client\/lib\/registry\.js/, 'the module log names prom-client');
   assert.doesNotMatch(log, /node_modules\/prom-client\/index\.js/, "prom-client's index was loaded (import its classes from adapters/support/prometheus.ts)");
   assert.doesNotMatch(log, /node_modules\/@opentelemetry\//, '@opentelemetry/api was loaded');
 }
 
-test("a node without a fleet or config file starts to Ready without loading the etcd client, yaml, ajv or prom-client's index", { timeout: 60_000 }, async (t) => {
+test("a node without a fleet, config file or PLC starts to Ready without loading the etcd client, yaml, ajv, xmlrpc or prom-client's index", { timeout: 60_000 }, async (t) => {
   assertNoFleetPackages(await moduleLogToReady(t, false));
 });
 
