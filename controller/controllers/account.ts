@@ -13,7 +13,7 @@ import { anyOf, changedBy, fieldChanged, generationChanged, isResync } from '../
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/types.js';
 import { deleteLoansOf, LOAN_INDEXES } from './loans.js';
 import type { AccountOps, SerializedNode } from './serialized-node.js';
-import { setConditions, writeMetadata, writeStatus, type ConditionInput } from './status.js';
+import { setConditions, withFields, writeMetadata, writeStatus, type ConditionInput } from './status.js';
 
 export { ACCOUNT_FINALIZER };
 
@@ -179,7 +179,11 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
     // An explicit Start (spec.run.start bumped) is consumed whether or not it could start anything.
     const startRequest = spec.run?.start ?? 0;
     const startRequested = startRequest > (status.startsHandled ?? 0);
-    const handled = { ...(recreateRequested ? { recreated: recreate } : {}), ...(startRequested ? { startsHandled: startRequest } : {}) };
+    /** The status fields that record the requests handled now. */
+    const setHandled = (fields: Partial<SliverStatus>): void => {
+      if (recreateRequested) fields.recreated = recreate;
+      if (startRequested) fields.startsHandled = startRequest;
+    };
     const typeChanged = account !== undefined && (account.class !== 'sliver' || (account.type !== undefined && account.type !== spec.type));
     if (account && recreateRequested) {
       await ops.stop(); // ReCreate is stop, destroy, create, start
@@ -205,13 +209,11 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
         message: 'a delegated sliver gets its account only on API Create',
       };
       await writeStatus<'Sliver'>(context.store, sliver, (s) => {
-        const { xid: _xid, running: _running, appliedRSpec: _applied, ...rest } = s;
-        return {
-          ...rest,
-          ...handled,
-          observedGeneration: generation,
-          conditions: setConditions(s.conditions, [waiting, { ...waiting, type: CONDITION_READY }], now, generation, [CONDITION_RESOURCES_APPLIED]),
-        };
+        const fields: Partial<SliverStatus> = { xid: undefined, running: undefined, appliedRSpec: undefined };
+        setHandled(fields);
+        fields.observedGeneration = generation;
+        fields.conditions = setConditions(s.conditions, [waiting, { ...waiting, type: CONDITION_READY }], now, generation, [CONDITION_RESOURCES_APPLIED]);
+        return withFields(s, fields);
       });
       return;
     }
@@ -290,21 +292,19 @@ export function createAccountController({ node, adoptOrphans }: AccountControlle
     const ready = readiness({ enabled, desired, running, resources });
     const xid = account.uid;
     await writeStatus<'Sliver'>(context.store, sliver, (s) => {
+      // Field by field (withFields): a no-op write, every sliver's at a restart, compares these alone.
+      const fields: Partial<SliverStatus> = {};
       // A start that ran no init script (none installed, or a node that cannot tell) forgets the last outcome.
-      const { initScript: _previous, ...rest } = s;
-      const keepInit = !watchInit || initScript ? s : rest;
-      return {
-        ...keepInit,
-        ...(initScript ? { initScript } : {}),
-        xid,
-        running,
-        runState: desired,
-        ...(started ? { lastStartTime: now } : {}),
-        ...handled,
-        ...(effective ? { appliedRSpec: { ...effective } } : {}),
-        observedGeneration: generation,
-        conditions: setConditions(s.conditions, [accountReady, resources, ready, ...initConditions], now, generation, watchInit && !initScript ? [CONDITION_INIT_SCRIPT] : []),
-      };
+      if (initScript || watchInit) fields.initScript = initScript;
+      fields.xid = xid;
+      fields.running = running;
+      fields.runState = desired;
+      if (started) fields.lastStartTime = now;
+      setHandled(fields);
+      if (effective) fields.appliedRSpec = effective;
+      fields.observedGeneration = generation;
+      fields.conditions = setConditions(s.conditions, [accountReady, resources, ready, ...initConditions], now, generation, watchInit && !initScript ? [CONDITION_INIT_SCRIPT] : []);
+      return withFields(s, fields);
     });
     if (initScript && initScript.exitCode === undefined) {
       return { requeueAfter: Math.min(INIT_POLL_MAX_MS, Math.max(INIT_POLL_MIN_MS, context.clock.now() - Date.parse(initScript.startedAt))) };
@@ -430,13 +430,15 @@ async function writeAccountConditions(
 ): Promise<void> {
   const now = kubernetesTimestamp(context.clock.now());
   const generation = object.metadata.generation;
-  const common = <S extends SliverStatus | DelegateStatus>(status: S): S => ({
-    ...status,
-    ...(observe ? { observedGeneration: generation } : {}),
-    conditions: setConditions(status.conditions, inputs, now, generation, remove),
-  });
-  if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, (s) => ({ ...common(s), ...(uid === undefined ? {} : { uid }) }));
-  else await writeStatus<'Sliver'>(context.store, object, (s) => ({ ...common(s), ...(uid === undefined ? {} : { xid: uid }) }));
+  const uidField = object.kind === 'Delegate' ? 'uid' : 'xid';
+  const change = <S extends SliverStatus | DelegateStatus>(status: Readonly<S>): S => {
+    const conditions = setConditions(status.conditions, inputs, now, generation, remove);
+    const fields: Partial<SliverStatus & DelegateStatus> = observe ? { observedGeneration: generation, conditions } : { conditions };
+    if (uid !== undefined) fields[uidField] = uid;
+    return withFields(status, fields as Partial<S>);
+  };
+  if (object.kind === 'Delegate') await writeStatus<'Delegate'>(context.store, object, change);
+  else await writeStatus<'Sliver'>(context.store, object, change);
 }
 
 async function reportNameTaken(object: AccountObject, context: ReconcileContext): Promise<void> {

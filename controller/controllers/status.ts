@@ -64,8 +64,31 @@ export interface ConditionInput {
 }
 
 /**
+ * `status` with `fields` set (a field given as undefined is removed), or `status` itself when it
+ * already holds each of them (jsonEqual): writeStatus then finds nothing to write by identity, and
+ * a controller's no-op write costs a comparison of the fields it owns, not a copy and a comparison
+ * of the whole status (the account controller makes one for every sliver at each restart).
+ * Existing fields keep their place and new ones follow in the order given, as a spread would.
+ */
+export function withFields<S extends object>(status: Readonly<S>, fields: Partial<S>): S {
+  for (const key in fields) {
+    if (jsonEqual(status[key], fields[key])) continue;
+    const after = { ...status } as S;
+    for (const field in fields) {
+      const value = fields[field];
+      if (value === undefined) delete after[field];
+      else after[field] = value;
+    }
+    return after;
+  }
+  return status as S;
+}
+
+/**
  * `conditions` with each input set: lastTransitionTime moves only when a condition's status flips.
- * Conditions of other types are kept; types listed in `remove` are dropped.
+ * Conditions of other types are kept; types listed in `remove` are dropped. When that changes
+ * nothing, the result is `conditions` itself (which the caller must leave unchanged, like any
+ * status it was given), so comparing it with the stored status is an identity check.
  */
 export function setConditions(
   conditions: readonly Condition[] | undefined,
@@ -74,6 +97,7 @@ export function setConditions(
   observedGeneration: number | undefined,
   remove: readonly string[] = [],
 ): Condition[] {
+  if (conditions && holdsAlready(conditions, inputs, observedGeneration, remove)) return conditions as Condition[];
   const result = (conditions ?? []).filter((c) => !remove.includes(c.type) && !inputs.some((i) => i.type === c.type));
   for (const { type, status, reason, message } of inputs) {
     const previous = conditions?.find((c) => c.type === type);
@@ -84,4 +108,26 @@ export function setConditions(
     result.push(condition);
   }
   return result.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+/**
+ * Whether setConditions would rebuild `conditions` as they are: sorted by type with no type twice,
+ * none of the removed types, and each input there with its status, reason, message and generation.
+ * A stored condition has no other fields (the schemas allow none), and its lastTransitionTime stays
+ * when its status does.
+ */
+function holdsAlready(conditions: readonly Condition[], inputs: readonly ConditionInput[], observedGeneration: number | undefined, remove: readonly string[]): boolean {
+  let found = 0;
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
+    if (i > 0 && !(conditions[i - 1]!.type < condition.type)) return false;
+    const input = inputs.find((candidate) => candidate.type === condition.type);
+    if (!input) {
+      if (remove.includes(condition.type)) return false;
+      continue;
+    }
+    if (input.status !== condition.status || input.reason !== condition.reason || input.message !== condition.message || condition.observedGeneration !== observedGeneration) return false;
+    found += 1;
+  }
+  return found === inputs.length;
 }
