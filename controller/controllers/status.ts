@@ -37,13 +37,17 @@ export function writeMetadata<T extends AnyObject>(store: Store, object: T, chan
 /**
  * The read-modify-write: `plan(current)` returns the write to make (or undefined: nothing to
  * change), first from `object`, then from a fresh read after each conflict (the cache was behind
- * the store). Undefined when the object is gone.
+ * the store). Undefined when the object is gone. A first plan with nothing to write (every status
+ * write of a restart with nothing to change) returns before the retry loop and its promises.
  */
 async function writeWithRetry<T extends AnyObject>(store: Store, object: T, plan: (current: T) => (() => Promise<T>) | undefined): Promise<T | undefined> {
   try {
+    const firstWrite = plan(object);
+    if (!firstWrite) return object;
     return await retryOnConflict(
       async (attempt) => {
-        const current = attempt === 1 ? object : ((await store.tryGet(object.kind, object.metadata.name)) as T | undefined);
+        if (attempt === 1) return firstWrite();
+        const current = (await store.tryGet(object.kind, object.metadata.name)) as T | undefined;
         if (!current) return undefined;
         const write = plan(current);
         return write ? await write() : current;

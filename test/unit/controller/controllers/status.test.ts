@@ -1,9 +1,10 @@
 // setConditions: the rules every controller's conditions follow (docs/controllers.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setConditions, withFields } from '../../../../controller/controllers/status.js';
+import { setConditions, withFields, writeStatus } from '../../../../controller/controllers/status.js';
+import { MemoryStore } from '../../../../adapters/store/memory.js';
 import { fullRSpec } from '../../../../resources/rspec.js';
-import type { Condition, SliverStatus } from '../../../../schemas/types.js';
+import { API_VERSION, type Condition, type Sliver, type SliverStatus } from '../../../../schemas/types.js';
 
 const EARLIER = '2026-01-01T00:00:00Z';
 const NOW = '2026-02-02T00:00:00Z';
@@ -86,4 +87,30 @@ test('withFields returns the status itself when it holds every field already, ot
   assert.equal(JSON.stringify(after), JSON.stringify({ xid: 1001, running: false, conditions: stored, initScript: { startedAt: NOW, lastOutput: '' } }));
   assert.equal(JSON.stringify(status), before, 'the status is untouched');
   assert.notEqual(withFields(status, { xid: undefined }), status);
+});
+
+test('writeStatus writes nothing when the change changes nothing, re-applies the change to a fresh read after a conflict, and gives undefined for a gone object', async () => {
+  const store = new MemoryStore();
+  const manifest: Sliver = {
+    apiVersion: API_VERSION,
+    kind: 'Sliver',
+    metadata: { name: 'a' },
+    spec: { type: 'sliver.VServer', instantiation: 'plc-instantiated', keys: [], initscript: '', rspec: {}, delegations: [], timestamp: 1, attributes: {} },
+  };
+  const created = await store.create(manifest);
+  const cached = (await store.updateStatus({ ...created, status: { xid: 1001 } })) as Sliver;
+
+  const revision = store.revision();
+  assert.equal(await writeStatus<'Sliver'>(store, cached, (status) => withFields(status, { xid: 1001 })), cached, 'nothing to write: the object given');
+  assert.equal(store.revision(), revision, 'and no write');
+
+  // Another writer moves the stored object on: the write from the stale copy conflicts, and the
+  // change is made again on the fresh one, keeping the other writer's field.
+  await store.updateStatus({ ...cached, status: { ...cached.status, running: true } });
+  const written = await writeStatus<'Sliver'>(store, cached, (status) => withFields(status, { runState: 'Running' }));
+  assert.deepEqual(written?.status, { xid: 1001, running: true, runState: 'Running' });
+  assert.deepEqual((await store.get('Sliver', 'a')).status, written?.status);
+
+  await store.delete('Sliver', 'a');
+  assert.equal(await writeStatus<'Sliver'>(store, cached, (status) => withFields(status, { xid: 1002 })), undefined);
 });
