@@ -8,10 +8,12 @@
 // Arguments select files or directories instead (each file runs in the tier it belongs to).
 // SIGINT/SIGTERM are forwarded to the running test processes (whose registered cleanups undo what
 // they made, test/support/host-cleanup.ts); the runner waits for them, then still checks the host.
+// The unit and integration tiers make their temp dirs under the run's own folder (TMPDIR), removed
+// when the run ends: node --test ends a file's process on ^C before its own cleanups can run.
 // Closing lines: the skipped tests grouped by reason, the host check, and
 // `tests: N passed, N failed, N skipped`. With CI=true a skipped root test fails the run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
@@ -59,9 +61,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * Run node with `args` in its own process group (a terminal's ^C reaches only this runner, which
  * forwards it); resolves with its exit code and, with `capture`, its stdout.
  */
-function runNode(args, { capture = false } = {}) {
+function runNode(args, { capture = false, env = process.env } = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], cwd: REPO, detached: true });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], cwd: REPO, detached: true, env });
     running.add(child);
     let out = '';
     child.stdout?.on('data', (chunk) => (out += chunk));
@@ -107,6 +109,14 @@ const HOST_STATE = ['--import', 'tsx', join(REPO, 'test/support/host-state.ts')]
 // ---- the run ---------------------------------------------------------------------------------
 
 const tapDir = mkdtempSync(join(tmpdir(), 'slv-test-'));
+// Like /tmp: tests stage files there for clients that run as another uid. The root tier keeps the
+// real temp dir: its processes run their cleanups on a signal, and sshd checks the modes of the
+// directories above the files it is given.
+const scratchDir = join(tapDir, 'tmp');
+chmodSync(tapDir, 0o755);
+mkdirSync(scratchDir);
+chmodSync(scratchDir, 0o1777);
+const scratchEnv = { ...process.env, TMPDIR: scratchDir };
 let hostCheck;
 try {
   for (const tier of TIERS) {
@@ -115,7 +125,7 @@ try {
     console.log(`\n# ${tier.name}: ${files.length} file(s), ${tier.concurrency === 1 ? 'one at a time' : `${tier.concurrency} at a time`}`);
     if (tier.name !== 'root') {
       const tap = join(tapDir, `${tier.name}.tap`);
-      const { code } = await runNode(['--import', 'tsx', '--test', `--test-concurrency=${tier.concurrency}`, ...REPORTERS, `--test-reporter-destination=${tap}`, ...files]);
+      const { code } = await runNode(['--import', 'tsx', '--test', `--test-concurrency=${tier.concurrency}`, ...REPORTERS, `--test-reporter-destination=${tap}`, ...files], { env: scratchEnv });
       if (code !== 0) failedRun = true;
       readTap(tap, tier.name);
       continue;
