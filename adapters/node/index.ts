@@ -5,9 +5,9 @@ import { createLxcAdapter } from './lxc/index.js';
 import type { BandwidthLimiter, NodeAdapter } from './contract.js';
 import { createSimAdapter } from './sim/index.js';
 import { createVServerAdapter } from './vserver/index.js';
+import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from './kinds.js';
 
-export const NODE_ADAPTER_KINDS = ['sim', 'linux', 'vserver', 'lxc'] as const;
-export type NodeAdapterKind = (typeof NODE_ADAPTER_KINDS)[number];
+export { NODE_ADAPTER_KINDS, type NodeAdapterKind };
 
 export interface NodeAdapterOptions {
   /** The daemon's data dir (the sim keeps its node state here). */

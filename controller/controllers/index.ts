@@ -34,8 +34,9 @@ import { createStaggerController } from './stagger.js';
 export { ACCOUNT_FINALIZER, CONDITION_ACCOUNT_READY, CONDITION_READY, CONDITION_RESOURCES_APPLIED, ORPHAN_SWEEP_KEY } from './account.js';
 export { STAGGER_KEY } from './stagger.js';
 
-export const CONTROLLER_NAMES = ['account', 'rspec', 'expiry', 'cpu-cores', 'admin-accounts', 'conf-files', 'reservation', 'bwmon'] as const;
-export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+import type { ControllerName } from './names.js';
+
+export { CONTROLLER_NAMES, type ControllerName } from './names.js';
 
 /** What the node duties need: the node's files under a root, and PLC's boot server for conf files. */
 export interface DutiesOptions {

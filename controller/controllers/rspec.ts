@@ -88,7 +88,9 @@ export function createRSpecController(): Reconciler {
     return dutyAdjustmentsChanged(event) ? [name] : [];
   }
 
-  async function reconcile(name: string, { cache, store, log }: ReconcileContext): Promise<void> {
+  // The context is not destructured: its `log` is made on first use (a child logger per reconcile), and most reconciles log nothing.
+  async function reconcile(name: string, context: ReconcileContext): Promise<void> {
+    const { cache, store } = context;
     // S's effective rspec: its PLC rspec less what it lends, plus what its lenders grant it. A
     // lender's grants depend on its own rspec and on which of its targets exist, not on their rspecs.
     const exists = (sliverName: string): boolean => liveSliver(cache, sliverName) !== undefined;
@@ -116,7 +118,7 @@ export function createRSpecController(): Reconciler {
       // One line per decision a user would notice: a new or changed loan, or a grant that flipped.
       if (before === undefined || before.observedGeneration !== generation || before.granted !== decision.granted || before.reason !== decision.reason) {
         const fields = { loan: loan.metadata.name, from: loan.spec.from, to: loan.spec.to, resource: loan.spec.resource, amount: loan.spec.amount, reason: decision.reason };
-        log.info(fields, decision.granted ? `loan ${loan.metadata.name} granted` : `loan ${loan.metadata.name} not granted: ${decision.message}`);
+        context.log.info(fields, decision.granted ? `loan ${loan.metadata.name} granted` : `loan ${loan.metadata.name} not granted: ${decision.message}`);
       } else if (before.message === decision.message) {
         continue; // the status already says all of it: writeStatus would find nothing to write
       }

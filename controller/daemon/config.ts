@@ -11,12 +11,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { UsageError } from '../../resources/errors.js';
 import { isNodeName } from '../../resources/fleet.js';
 import { slvdConfigSchema, SLVD_ROLES, type ApiHttpsConfig, type SlvdRole, type BwlimitConfig, type LxcConfig, type SlvdConfigFile, type UidRange } from '../../schemas/config.js';
-import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/index.js';
-import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/server.js';
-import { DEFAULT_BOOT_FILE } from '../../adapters/plc/index.js';
+import { NODE_ADAPTER_KINDS, type NodeAdapterKind } from '../../adapters/node/kinds.js';
+import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from '../../adapters/api/xmlrpc/sockets.js';
+import { DEFAULT_BOOT_FILE } from '../../adapters/plc/node-auth.js';
 import { DEFAULT_CONF_FILE_DIRS, selectControllers } from '../../resources/node-duties.js';
-import { CONTROLLER_NAMES } from '../controllers/index.js';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { CONTROLLER_NAMES } from '../controllers/names.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../../schemas/config.js';
 import { SLV_VERSION } from '../../resources/version.js';
 import { yaml } from '../../resources/lazy-modules.js';
 
@@ -109,7 +109,18 @@ const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRa
 };
 
 /** `print`: --help or --version was asked for: print it and exit 0. */
-export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; configFile?: string };
+/** What the command line asks to run: its flags and the config file it names. */
+export interface CommandLineFlags {
+  flags: SlvdConfigFile;
+  configFile?: string;
+}
+/** The command line: text to print (--help, --version) or a daemon to run. */
+export type ParsedCommandLine = { print: string } | CommandLineFlags;
+
+/** How slvd reports an error that stops it, on stderr. */
+export function printError(error: unknown): void {
+  process.stderr.write(`slvd: ${error instanceof Error ? error.message : String(error)}\n`);
+}
 
 let fileValidator: ValidateFunction<SlvdConfigFile> | undefined;
 /** The config file's schema, compiled when a file is read: most starts pass flags only. */

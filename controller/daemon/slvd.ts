@@ -34,7 +34,7 @@ import { ExitCodes, exitCodeFor, InvariantError } from '../../resources/errors.j
 import type { Store } from '../../adapters/store/contract.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
-import { loadConfigFile, parseCommandLine, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
+import { loadConfigFile, printError, resolveConfig, type CommandLineFlags, type PlcSourceConfig, type SlvdConfig } from './config.js';
 import { CONTROLLER_NAMES, setupControllers, type DutiesOptions } from '../controllers/index.js';
 import { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../adapters/support/exec.js';
@@ -504,22 +504,11 @@ export class Slvd {
   }
 }
 
-function printError(error: unknown): void {
-  process.stderr.write(`slvd: ${error instanceof Error ? error.message : String(error)}\n`);
-}
-
-/** Run slvd until a signal stops it; resolves to the process exit code. */
-export async function runSlvd(argv: readonly string[]): Promise<number> {
+/** Run slvd with its parsed command line until a signal stops it; resolves to the process exit code. */
+export async function runSlvd({ flags, configFile }: CommandLineFlags): Promise<number> {
   let config: SlvdConfig;
-  let flags: SlvdConfigFile;
   try {
-    const parsed = parseCommandLine(argv);
-    if ('print' in parsed) {
-      process.stdout.write(parsed.print);
-      return 0;
-    }
-    flags = parsed.flags;
-    config = resolveConfig(flags, parsed.configFile ? loadConfigFile(parsed.configFile) : {}, parsed.configFile);
+    config = resolveConfig(flags, configFile ? loadConfigFile(configFile) : {}, configFile);
   } catch (error) {
     printError(error);
     return exitCodeFor(error);

@@ -49,14 +49,40 @@ interface PackageDeserializer {
   endStruct(data: string): void;
   endBase64(data: string): void;
 }
-const Deserializer = require('xmlrpc/lib/deserializer.js') as { prototype: PackageDeserializer };
-// The SAX parser the package's deserializer is written for (its own dependency).
-const sax = createRequire(require.resolve('xmlrpc'))('sax') as { parser(strict: boolean): SaxParser };
-const serializer = require('xmlrpc/lib/serializer.js') as {
+interface PackageSerializer {
   serializeMethodResponse(value: unknown): string;
   serializeFault(fault: { faultCode: number; faultString: string }): string;
-};
-const { CustomType } = require('xmlrpc') as { CustomType: new (raw: string) => { serialize(xml: XmlBuilderNode): XmlBuilderNode } };
+}
+type CustomValue = new (raw: string) => { serialize(xml: XmlBuilderNode): XmlBuilderNode };
+
+interface PackageParts {
+  Deserializer: { prototype: PackageDeserializer };
+  /** The SAX parser the package's deserializer is written for (its own dependency). */
+  sax: { parser(strict: boolean): SaxParser };
+  serializer: PackageSerializer;
+  /** A 64-bit integer, written as <i8>. */
+  I8: CustomValue;
+}
+
+let parts: PackageParts | undefined;
+
+/**
+ * The package's files, loaded at the first call (~55 ms of CPU, most of it xmlbuilder, which the
+ * serializer loads): a node no one calls over XML-RPC never pays for them, and slvd starts sooner.
+ * Its index is never loaded: it also loads the package's HTTP client and server.
+ */
+function xmlrpcPackage(): PackageParts {
+  if (parts) return parts;
+  const CustomType = require('xmlrpc/lib/customtype.js') as CustomValue;
+  class I8 extends CustomType {}
+  (I8.prototype as unknown as { tagName: string }).tagName = 'i8';
+  return (parts = {
+    Deserializer: require('xmlrpc/lib/deserializer.js') as PackageParts['Deserializer'],
+    sax: createRequire(require.resolve('xmlrpc'))('sax') as PackageParts['sax'],
+    serializer: require('xmlrpc/lib/serializer.js') as PackageSerializer,
+    I8,
+  });
+}
 
 /** A decoded <double>: kept apart from integers, which are plain numbers. */
 export class XmlRpcDouble {
@@ -113,7 +139,7 @@ function decodeInteger(data: string, tag: string): number | bigint {
  * constructor's, and decodeMethodCall feeds it from a plain SAX parser instead.
  */
 function correctedDeserializer(): PackageDeserializer {
-  const deserializer = Object.assign(Object.create(Deserializer.prototype) as PackageDeserializer, {
+  const deserializer = Object.assign(Object.create(xmlrpcPackage().Deserializer.prototype) as PackageDeserializer, {
     type: null,
     responseType: null,
     stack: [],
@@ -204,7 +230,7 @@ function decodeThroughSax(text: string): MethodCall {
     // The first outcome counts: the package may report a later parse error after it.
     outcome ??= error ? { error } : { call: { method: method ?? '', params: params ?? [] } };
   });
-  const parser = sax.parser(false); // not strict, as the package's own stream
+  const parser = xmlrpcPackage().sax.parser(false); // not strict, as the package's own stream
   parser.onopentag = (node) => deserializer.onOpentag(node);
   parser.onclosetag = (name) => deserializer.onClosetag(name);
   // Character references arrive decoded here (&#1; as U+0001), after the raw check below.
@@ -228,9 +254,6 @@ function decodeThroughSax(text: string): MethodCall {
   return outcome.call;
 }
 
-class I8 extends CustomType {}
-(I8.prototype as unknown as { tagName: string }).tagName = 'i8';
-
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -238,8 +261,8 @@ const INT32_MAX = 2 ** 31 - 1;
 // everything else is left to the package.
 function forXml(value: unknown): unknown {
   if (typeof value === 'string') return xmlSafeText(value);
-  if (typeof value === 'bigint') return new I8(value.toString());
-  if (typeof value === 'number') return Number.isInteger(value) && (value < INT32_MIN || value > INT32_MAX) ? new I8(String(value)) : value;
+  if (typeof value === 'bigint') return new (xmlrpcPackage().I8)(value.toString());
+  if (typeof value === 'number') return Number.isInteger(value) && (value < INT32_MIN || value > INT32_MAX) ? new (xmlrpcPackage().I8)(String(value)) : value;
   if (Array.isArray(value)) return value.map(forXml);
   if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
     return Object.fromEntries(Object.entries(value).map(([key, member]) => [xmlSafeText(key), forXml(member)]));
@@ -253,7 +276,7 @@ export class EncodedResponse {
 }
 
 export function encodeResponse(value: unknown): string {
-  return value instanceof EncodedResponse ? value.xml : serializer.serializeMethodResponse(forXml(value));
+  return value instanceof EncodedResponse ? value.xml : xmlrpcPackage().serializer.serializeMethodResponse(forXml(value));
 }
 
 /**
@@ -276,5 +299,5 @@ export function encodedOnce<K extends object>(memo: WeakMap<K, EncodedResponse>,
 }
 
 export function encodeFault(fault: XmlRpcFault): string {
-  return serializer.serializeFault({ faultCode: fault.faultCode, faultString: xmlSafeText(fault.faultString) });
+  return xmlrpcPackage().serializer.serializeFault({ faultCode: fault.faultCode, faultString: xmlSafeText(fault.faultString) });
 }

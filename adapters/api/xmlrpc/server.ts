@@ -19,11 +19,10 @@ import { connectionUid, resolveCaller } from '../identity/caller.js';
 import { XmlRpcFault, decodeMethodCall, encodeFault, encodeResponse, type MethodCall } from './codec.js';
 import { answerPlainRequestsFirst } from './fast-path.js';
 import { FAULT_CALL_FAILED, callApiMethod, isApiMethod, type ApiContext } from './methods.js';
+import { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET } from './sockets.js';
 
-/** Root's socket, in a directory only root may write, so no other user can stand in for slvd. */
-export const DEFAULT_XMLRPC_SOCKET = '/run/slv/sliver_mgr.api';
-/** The original Node Manager's socket, in world-writable /tmp: served for old clients when slvd can own it. */
-export const LEGACY_XMLRPC_SOCKET = '/tmp/sliver_mgr.api';
+export { DEFAULT_XMLRPC_SOCKET, LEGACY_XMLRPC_SOCKET };
+
 export const DEFAULT_XMLRPC_PORT = 812;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /** Faults about the request itself (not the method), as Python's SimpleXMLRPCServer numbers them. */
