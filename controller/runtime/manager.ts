@@ -9,7 +9,7 @@ import { InvariantError, TerminalError } from '../../resources/errors.js';
 import type { Store } from '../../adapters/store/contract.js';
 import { Lifecycle, type LifecycleState, type LongLived } from '../../adapters/support/lifecycle.js';
 import { DELETED_BY_ANNOTATION, type AnyObject, type Kind } from '../../schemas/types.js';
-import type { Cache, ChangeEvent, Clock, ControllerHandle, ReconcileContext, ReconcileResult, Reconciler, Runnable } from './types.js';
+import type { Cache, ChangeEvent, Clock, ControllerHandle, EventRecorder, ReconcileContext, ReconcileResult, Reconciler, Runnable } from './types.js';
 import { systemClock } from './clock.js';
 import { StoreEventRecorder } from './events.js';
 import { Informer } from './informer.js';
@@ -314,7 +314,7 @@ export class Manager implements LongLived {
 
   private async reconcileOne(controller: Controller, key: string): Promise<void> {
     const { metrics } = controller;
-    const context = keyContext(controller.context, key);
+    const context = new KeyContext(controller.context, key);
     const started = this.clock.now();
     let result: ReconcileResult | void;
     try {
@@ -351,17 +351,27 @@ export class Manager implements LongLived {
 /**
  * The controller's context for one reconcile of `key`: its logger (the controller's, with the key)
  * is made when first used; most reconciles log nothing, and a pino child per reconcile was
- * one of the allocations of every reconcile.
+ * one of the allocations of every reconcile. A class, not an object literal with a getter: V8
+ * builds such a literal through the runtime, ~5 µs each (~3 % of a restart's CPU).
  */
-function keyContext(base: ReconcileContext, key: string): ReconcileContext {
-  let log: Logger | undefined;
-  return {
-    store: base.store,
-    cache: base.cache,
-    events: base.events,
-    clock: base.clock,
-    get log() {
-      return (log ??= base.log.child({ key }));
-    },
-  };
+class KeyContext implements ReconcileContext {
+  readonly store: Store;
+  readonly cache: Cache;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  private logger: Logger | undefined;
+
+  constructor(
+    private readonly base: ReconcileContext,
+    private readonly key: string,
+  ) {
+    this.store = base.store;
+    this.cache = base.cache;
+    this.events = base.events;
+    this.clock = base.clock;
+  }
+
+  get log(): Logger {
+    return (this.logger ??= this.base.log.child({ key: this.key }));
+  }
 }
