@@ -22,6 +22,13 @@ const SOURCE_FOLDERS = JSON.parse(readFileSync(join(REPO, BUILD_CONFIG), 'utf8')
 const BUILD_INPUTS = ['package.json', 'tsconfig.json', BUILD_CONFIG, 'scripts/build.mjs'];
 /** Where bin/launch.js looks for bundles: two levels under the checkout like dist/'s modules, which resources/checkout.ts counts on. */
 const BUNDLE_DIR = join(REPO, 'dist', 'bundle');
+/**
+ * Packages bundled into slvd with what they import: execa is ~60 ES modules (with its own
+ * dependencies), which Node resolved, read, compiled and linked one by one at every start (~0.2 s
+ * of CPU, the largest part of loading slvd); none finds files by its own location.
+ */
+const BUNDLED_INTO_SLVD = ['execa'];
+
 /** The slvctl runs whose compiled code the bundle's code cache keeps. */
 const NO_SLVD = '/nonexistent/slvd/api.sock';
 const CODE_CACHE_RUNS = [
@@ -82,8 +89,8 @@ async function bundleSlvctl() {
  * dist/bundle/slvd.mjs from dist/controller/daemon/main.js: slvd's ~130 modules in one ES module
  * (Node resolved, read, compiled and linked each: ~0.1 s of CPU at every start), the parts only a
  * fleet uses in chunks beside it that load on first import, as dist/ does. Packages stay outside
- * (imported from node_modules as from dist/): native addons, and package files that find their own
- * files by their location. `import.meta.url` is the chunk's, two levels under the checkout like dist/'s
+ * (imported from node_modules as from dist/: native addons, and package files that find their own
+ * files by their location) except BUNDLED_INTO_SLVD. `import.meta.url` is the chunk's, two levels under the checkout like dist/'s
  * modules (resources/checkout.ts). The folder starts empty (bundleSlvctl) and the entry is written
  * last, so a slvd starting during a build finds every chunk its entry names, or no entry (then dist/).
  */
@@ -97,13 +104,29 @@ async function bundleSlvd() {
     outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
-    packages: 'external',
+    plugins: [packagesOutsideExcept(BUNDLED_INTO_SLVD)],
+    // The CommonJS files of a bundled package (cross-spawn, which) require Node's built-ins.
+    banner: { js: "import { createRequire as slvBundleRequire } from 'node:module'; const require = slvBundleRequire(import.meta.url);" },
     platform: 'node',
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
   });
   writeBundle(outputFiles, join(BUNDLE_DIR, 'slvd.mjs'));
+}
+
+/** Every package import stays outside the bundle (as `packages: 'external'`) except `bundled` and whatever their files import. */
+function packagesOutsideExcept(bundled) {
+  return {
+    name: 'packages-outside-except',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, ({ path, importer }) => {
+        const name = path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0];
+        if (bundled.includes(name) || importer.includes('/node_modules/')) return undefined;
+        return { path, external: true };
+      });
+    },
+  };
 }
 
 /** esbuild, or undefined (it is a devDependency: a production install) after saying that `program` runs dist/ instead. */
