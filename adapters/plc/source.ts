@@ -9,17 +9,9 @@ import { Agent as HttpAgent, get as httpGet, type IncomingMessage } from 'node:h
 import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { InvalidError, UnauthorizedError, UnavailableError, UsageError } from '../../resources/errors.js';
+import { xmlrpc } from '../../resources/lazy-modules.js';
 import { bootAuth, SessionFile, type NodeCredentials } from './node-auth.js';
-
-const require = createRequire(import.meta.url);
-let clients: typeof import('xmlrpc') | undefined;
-
-/** The xmlrpc package, loaded at the first call to PLC (~55 ms of CPU): a node that reads a file or runs without PLC never loads it. */
-function xmlrpcClients(): typeof import('xmlrpc') {
-  return (clients ??= require('xmlrpc') as typeof import('xmlrpc'));
-}
 
 export interface GetSliversSource {
   /** For logs and status: the file or URL. */
@@ -114,7 +106,8 @@ export class PlcClient {
     // One agent per call, so a timed-out call can be cut off by destroying its socket.
     const agent = secure ? new HttpsAgent({ keepAlive: false, ...(this.ca ? { ca: this.ca } : {}) }) : new HttpAgent({ keepAlive: false });
     const options = { host: this.url.hostname, port: Number(this.url.port || (secure ? 443 : 80)), path: `${this.url.pathname}${this.url.search}`, agent };
-    const client = secure ? xmlrpcClients().createSecureClient(options) : xmlrpcClients().createClient(options);
+    // The package loads here, at the first call: a node that reads a file or runs without PLC never loads it.
+    const client = secure ? xmlrpc().createSecureClient(options) : xmlrpc().createClient(options);
     const origin = this.url.origin;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -108,14 +108,8 @@ const NOT_USED_BY: Record<NodeAdapterKind, ReadonlyArray<'cgroupParent' | 'uidRa
   lxc: [],
 };
 
-/** `print`: --help or --version was asked for: print it and exit 0. */
-/** What the command line asks to run: its flags and the config file it names. */
-export interface CommandLineFlags {
-  flags: SlvdConfigFile;
-  configFile?: string;
-}
-/** The command line: text to print (--help, --version) or a daemon to run. */
-export type ParsedCommandLine = { print: string } | CommandLineFlags;
+/** The command line: text to print (--help, --version), or the flags and config file of a daemon to run. */
+export type ParsedCommandLine = { print: string } | { flags: SlvdConfigFile; configFile?: string };
 
 /** How slvd reports an error that stops it, on stderr. */
 export function printError(error: unknown): void {

@@ -34,7 +34,7 @@ import { ExitCodes, exitCodeFor, InvariantError } from '../../resources/errors.j
 import type { Store } from '../../adapters/store/contract.js';
 import { Disposables, Lifecycle } from '../../adapters/support/lifecycle.js';
 import type { Condition } from '../../schemas/types.js';
-import { loadConfigFile, printError, resolveConfig, type CommandLineFlags, type PlcSourceConfig, type SlvdConfig } from './config.js';
+import { loadConfigFile, printError, resolveConfig, type PlcSourceConfig, type SlvdConfig } from './config.js';
 import { CONTROLLER_NAMES, setupControllers, type DutiesOptions } from '../controllers/index.js';
 import { NodeFiles } from '../../adapters/node/posix/node-files.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../adapters/support/exec.js';
@@ -504,16 +504,8 @@ export class Slvd {
   }
 }
 
-/** Run slvd with its parsed command line until a signal stops it; resolves to the process exit code. */
-export async function runSlvd({ flags, configFile }: CommandLineFlags): Promise<number> {
-  let config: SlvdConfig;
-  try {
-    config = resolveConfig(flags, configFile ? loadConfigFile(configFile) : {}, configFile);
-  } catch (error) {
-    printError(error);
-    return exitCodeFor(error);
-  }
-
+/** Run slvd with its configuration (and the flags it came from) until a signal stops it; resolves to the process exit code. */
+export async function runSlvd(config: SlvdConfig, flags: SlvdConfigFile): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
   const daemon = config.role === 'fleet-api' ? new (await import('./fleet-api.js')).FleetApiDaemon(config, log) : new Slvd(config, flags, log);
   let finish!: (code: number) => void;

@@ -26,7 +26,7 @@ async function moduleLogToReady(t: TestContext, installed: boolean): Promise<str
   return log;
 }
 
-function assertNoFleetPackages(log: string): void {
+function assertNoLazyPackages(log: string): void {
   for (const name of [...FLEET_ONLY, 'yaml', 'ajv', 'xmlrpc', 'xmlbuilder']) {
     assert.doesNotMatch(log, new RegExp(`node_modules/${name}/`), `${name} was loaded by a node without a fleet, a config file, a write, PLC or an XML-RPC call`);
   }
@@ -36,12 +36,12 @@ function assertNoFleetPackages(log: string): void {
 }
 
 test("a node without a fleet, config file or PLC starts to Ready without loading the etcd client, yaml, ajv, xmlrpc or prom-client's index", { timeout: 60_000 }, async (t) => {
-  assertNoFleetPackages(await moduleLogToReady(t, false));
+  assertNoLazyPackages(await moduleLogToReady(t, false));
 });
 
 test("the installed slvd, which runs the build's bundle, loads none of them either", { timeout: 60_000 }, async (t) => {
   const log = await moduleLogToReady(t, true);
   // The daemon's modules are a chunk of the bundle, imported once the command line is read.
   assert.match(log, /dist\/bundle\/[\w-]+\.mjs/, 'bin/slvd.js ran the bundle (npm test builds it first; after editing a source, run node scripts/build.mjs)');
-  assertNoFleetPackages(log);
+  assertNoLazyPackages(log);
 });
