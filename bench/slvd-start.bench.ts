@@ -4,8 +4,9 @@
 // to every sliver Ready (the first start writes every status), stopped, and restarted three times;
 // each restart to status.json reporting every sliver Ready is timed (goal < 2 s; the median is the
 // figure, every run beside it). With the loans, the last restart's RSS then and once it has been
-// idle 5 s (goal < 150 MB, default heap: no V8 flags), and after 30 s idle beside it (V8 gives the
-// burst's garbage back only after a minute or two idle). Wall times on a shared 2-core machine move
+// idle 5 s (goal < 150 MB, default heap: no V8 flags), and after 30 s idle beside it; then, as a
+// diagnostic, the RSS of one more restart with V8's young generation capped, to show how much of
+// the figure the default heap's young generation is. Wall times on a shared 2-core machine move
 // with the load: the load average is printed beside each figure, and the daemon's own CPU time
 // (from /proc) beside the wall time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,15 +30,18 @@ const RSS_GOAL_MB = 150;
 const RESTARTS = 3;
 const SETTLE_MS = 5_000;
 const LONG_IDLE_MS = 30_000;
+/** The diagnostic restart's V8 flag: semi-spaces of 4 MB, against the default heap's 16 MB. */
+const CAPPED_YOUNG_GENERATION = '--max-semi-space-size=4';
 buildDist();
 
-/** Resident set and CPU seconds of a process, from /proc. */
-function processFigures(pid: number): { rssMb: number; cpuS: number } {
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+/** Resident set (all, and the part mapped from files: the node binary and libraries) and CPU seconds of a process, from /proc. */
+function processFigures(pid: number): { rssMb: number; rssFileMb: number; cpuS: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces, so count after ')'.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMb: rssKb / 1024, cpuS: ticks / 100 };
+  return { rssMb: kb('VmRSS') / 1024, rssFileMb: kb('RssFile') / 1024, cpuS: ticks / 100 };
 }
 
 function readStatus(dataDir: string): DaemonStatus | undefined {
@@ -64,11 +68,11 @@ async function storedSpecs(loansPerSliver: number): Promise<string> {
   return dataDir;
 }
 
-/** Spawn slvd on the data dir and wait until status.json reports every sliver Ready. */
-async function startToReady(dataDir: string): Promise<Started> {
+/** Spawn slvd (node with `nodeFlags`) on the data dir and wait until status.json reports every sliver Ready. */
+async function startToReady(dataDir: string, nodeFlags: string[] = []): Promise<Started> {
   const load1 = loadavg()[0]!;
   const start = performance.now();
-  const daemon = spawn(process.execPath, [checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim', '--no-plc'], { stdio: 'inherit' });
+  const daemon = spawn(process.execPath, [...nodeFlags, checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim', '--no-plc'], { stdio: 'inherit' });
   for (;;) {
     const status = readStatus(dataDir);
     if (status !== undefined && status.pid === daemon.pid && status.ready && status.slivers.ready === SLIVERS) return { seconds: (performance.now() - start) / 1000, load1, daemon };
@@ -136,9 +140,24 @@ for (const { loansPerSliver, figure } of [
         rss_at_ready_mb: Number(atReady.rssMb.toFixed(1)),
         settled_after_s: SETTLE_MS / 1000,
         [`rss_after_${LONG_IDLE_MS / 1000}_s_idle_mb`]: Number(idle.rssMb.toFixed(1)),
+        rss_file_mb: Number(settled.rssFileMb.toFixed(1)),
         load1: loadavg()[0],
-        note: 'the last restart of the compiled daemon, default heap',
+        note: 'the last restart of the compiled daemon, default heap; rss_file_mb is the node binary and libraries',
       });
+      await stop(restart.daemon);
+      const capped = await startToReady(dataDir, [CAPPED_YOUNG_GENERATION]);
+      try {
+        await sleep(SETTLE_MS);
+        report(BENCH, 'slvd_rss_10000_slivers_50000_loans_young_generation_capped', processFigures(capped.daemon.pid!).rssMb, 'MB', {
+          beside: `slvd_rss_10000_slivers_50000_loans (goal < ${RSS_GOAL_MB} MB with the default heap)`,
+          node_flags: CAPPED_YOUNG_GENERATION,
+          restart_s: round(capped.seconds),
+          daemon_cpu_s: processFigures(capped.daemon.pid!).cpuS,
+          note: 'diagnostic, not the figure: the same restart with the young generation capped; the difference from the figure is what the default heap young generation holds',
+        });
+      } finally {
+        await stop(capped.daemon);
+      }
     }
     await stop(restart.daemon);
   } finally {
