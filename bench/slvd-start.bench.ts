@@ -3,12 +3,10 @@
 // the compiled daemon (bin/slvd.js after scripts/build.mjs, the sim adapter, no PLC) is started once
 // to every sliver Ready (the first start writes every status), stopped, and restarted three times;
 // each restart to status.json reporting every sliver Ready is timed (goal < 2 s; the median is the
-// figure, every run beside it). With the loans, the last restart's RSS then and once it has been
-// idle 5 s (goal < 150 MB, default heap: no V8 flags), and after 30 s idle beside it; then, as a
-// diagnostic, the RSS of one more restart with V8's young generation capped, to show how much of
-// the figure the default heap's young generation is. Wall times on a shared 2-core machine move
-// with the load: the load average is printed beside each figure, and the daemon's own CPU time
-// (from /proc) beside the wall time.
+// figure, every run beside it). With the loans, the last restart's RSS once it has been idle 150 s
+// (goal < 150 MB, default heap: no V8 flags), with the RSS at Ready and after 5, 30 and 90 s idle
+// beside it. Wall times on a shared 2-core machine move with the load: the load average is printed
+// beside each figure, and the daemon's own CPU time (from /proc) beside the wall time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,10 +26,10 @@ const LOANS_PER_SLIVER = 5;
 const READY_GOAL_S = 2;
 const RSS_GOAL_MB = 150;
 const RESTARTS = 3;
-const SETTLE_MS = 5_000;
-const LONG_IDLE_MS = 30_000;
-/** The diagnostic restart's V8 flag: semi-spaces of 4 MB, against the default heap's 16 MB. */
-const CAPPED_YOUNG_GENERATION = '--max-semi-space-size=4';
+/** When the idle daemon's RSS is sampled on the way to the figure. */
+const IDLE_SAMPLES_MS = [5_000, 30_000, 90_000];
+/** The figure's idle time: V8's memory reducer has run by then (~100 s after the last GC). */
+const IDLE_MS = 150_000;
 buildDist();
 
 /** Resident set (all, and the part mapped from files: the node binary and libraries) and CPU seconds of a process, from /proc. */
@@ -68,11 +66,11 @@ async function storedSpecs(loansPerSliver: number): Promise<string> {
   return dataDir;
 }
 
-/** Spawn slvd (node with `nodeFlags`) on the data dir and wait until status.json reports every sliver Ready. */
-async function startToReady(dataDir: string, nodeFlags: string[] = []): Promise<Started> {
+/** Spawn slvd on the data dir and wait until status.json reports every sliver Ready. */
+async function startToReady(dataDir: string): Promise<Started> {
   const load1 = loadavg()[0]!;
   const start = performance.now();
-  const daemon = spawn(process.execPath, [...nodeFlags, checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim', '--no-plc'], { stdio: 'inherit' });
+  const daemon = spawn(process.execPath, [checkout('bin/slvd.js'), ...benchSlvdArgs(dataDir), '--adapter', 'sim', '--no-plc'], { stdio: 'inherit' });
   for (;;) {
     const status = readStatus(dataDir);
     if (status !== undefined && status.pid === daemon.pid && status.ready && status.slivers.ready === SLIVERS) return { seconds: (performance.now() - start) / 1000, load1, daemon };
@@ -130,34 +128,26 @@ for (const { loansPerSliver, figure } of [
   try {
     const restart = await firstStartAndRestarts(loansPerSliver, dataDir, figure);
     if (loansPerSliver > 0) {
-      const atReady = processFigures(restart.daemon.pid!);
-      await sleep(SETTLE_MS);
-      const settled = processFigures(restart.daemon.pid!);
-      await sleep(LONG_IDLE_MS - SETTLE_MS);
-      const idle = processFigures(restart.daemon.pid!);
-      report(BENCH, 'slvd_rss_10000_slivers_50000_loans', settled.rssMb, 'MB', {
-        goal: `< ${RSS_GOAL_MB} MB`,
-        rss_at_ready_mb: Number(atReady.rssMb.toFixed(1)),
-        settled_after_s: SETTLE_MS / 1000,
-        [`rss_after_${LONG_IDLE_MS / 1000}_s_idle_mb`]: Number(idle.rssMb.toFixed(1)),
-        rss_file_mb: Number(settled.rssFileMb.toFixed(1)),
-        load1: loadavg()[0],
-        note: 'the last restart of the compiled daemon, default heap; rss_file_mb is the node binary and libraries',
-      });
-      await stop(restart.daemon);
-      const capped = await startToReady(dataDir, [CAPPED_YOUNG_GENERATION]);
-      try {
-        await sleep(SETTLE_MS);
-        report(BENCH, 'slvd_rss_10000_slivers_50000_loans_young_generation_capped', processFigures(capped.daemon.pid!).rssMb, 'MB', {
-          beside: `slvd_rss_10000_slivers_50000_loans (goal < ${RSS_GOAL_MB} MB with the default heap)`,
-          node_flags: CAPPED_YOUNG_GENERATION,
-          restart_s: round(capped.seconds),
-          daemon_cpu_s: processFigures(capped.daemon.pid!).cpuS,
-          note: 'diagnostic, not the figure: the same restart with the young generation capped; the difference from the figure is what the default heap young generation holds',
-        });
-      } finally {
-        await stop(capped.daemon);
+      // RSS as it falls: at Ready, then idle. V8 keeps the young generation the first list grew
+      // (2 x 16 MB) until a memory-reducing GC, which an idle process gets from V8's memory
+      // reducer about 100 s after its last GC; the figure is taken once that has had time to run.
+      const samples: Record<string, number> = { rss_at_ready_mb: Number(processFigures(restart.daemon.pid!).rssMb.toFixed(1)) };
+      let elapsedMs = 0;
+      for (const atMs of IDLE_SAMPLES_MS) {
+        await sleep(atMs - elapsedMs);
+        elapsedMs = atMs;
+        samples[`rss_after_${atMs / 1000}_s_idle_mb`] = Number(processFigures(restart.daemon.pid!).rssMb.toFixed(1));
       }
+      await sleep(IDLE_MS - elapsedMs);
+      const idle = processFigures(restart.daemon.pid!);
+      report(BENCH, 'slvd_rss_10000_slivers_50000_loans_idle', idle.rssMb, 'MB', {
+        goal: `< ${RSS_GOAL_MB} MB`,
+        idle_s: IDLE_MS / 1000,
+        ...samples,
+        rss_file_mb: Number(idle.rssFileMb.toFixed(1)),
+        load1: loadavg()[0],
+        note: 'the last restart of the compiled daemon, default heap, idle; rss_file_mb is the node binary and libraries',
+      });
     }
     await stop(restart.daemon);
   } finally {
