@@ -131,12 +131,13 @@ for (const { loansPerSliver, figure } of [
       // RSS as it falls: at Ready, then idle. V8 keeps the young generation the first list grew
       // (2 x 16 MB) until a memory-reducing GC, which an idle process gets from V8's memory
       // reducer about 100 s after its last GC; the figure is taken once that has had time to run.
-      const samples: Record<string, number> = { rss_at_ready_mb: Number(processFigures(restart.daemon.pid!).rssMb.toFixed(1)) };
+      const rssNowMb = (): number => Number(processFigures(restart.daemon.pid!).rssMb.toFixed(1));
+      const samples: Record<string, number> = { rss_at_ready_mb: rssNowMb() };
       let elapsedMs = 0;
       for (const atMs of IDLE_SAMPLES_MS) {
         await sleep(atMs - elapsedMs);
         elapsedMs = atMs;
-        samples[`rss_after_${atMs / 1000}_s_idle_mb`] = Number(processFigures(restart.daemon.pid!).rssMb.toFixed(1));
+        samples[`rss_after_${atMs / 1000}_s_idle_mb`] = rssNowMb();
       }
       await sleep(IDLE_MS - elapsedMs);
       const idle = processFigures(restart.daemon.pid!);
